@@ -1,0 +1,81 @@
+/// The case as seen on `asOf`: records dated later are dropped, and the values several rules
+/// share (latest lab per test, latest vitals row, active medications, age) are found once.
+/// It is a pure function of (case, asOf, thresholds), built by the `Assessor`.
+public struct CaseContext: Sendable {
+    public let `case`: Case
+    public let asOf: LocalDate
+    public let thresholds: Thresholds
+    /// Labs on or before asOf, oldest first.
+    public let labs: [LabResult]
+    public let latestVitals: VitalSigns?
+    public let activeMedications: [Medication]
+    /// Medications known to the engine and active on asOf, with their table entry.
+    public let activeDrugs: [(medication: Medication, drug: Drug)]
+    /// Lesions with measurements after asOf removed.
+    public let lesions: [Lesion]
+    public let visits: [Visit]
+    public let ageYears: Int?
+    public let ageDays: Int?
+    /// How many records dated after asOf were left out (shown, so nothing vanishes silently).
+    public let ignoredRecordCount: Int
+
+    public init(case c: Case, asOf: LocalDate, thresholds: Thresholds = Thresholds()) {
+        self.case = c
+        self.asOf = asOf
+        self.thresholds = thresholds
+        var ignored = 0
+        var labs = c.labs.filter { $0.date <= asOf }
+        ignored += c.labs.count - labs.count
+        labs.sort { $0.date < $1.date }
+        self.labs = labs
+        let vitals = c.vitals.filter { $0.date <= asOf }
+        ignored += c.vitals.count - vitals.count
+        // The latest row; among rows of one day, the last one entered.
+        latestVitals = vitals.enumerated().max { ($0.element.date, $0.offset) < ($1.element.date, $1.offset) }?.element
+        activeMedications = c.medications.filter { $0.isActive(on: asOf) }
+        activeDrugs = activeMedications.compactMap { m in m.drugInfo.map { (m, $0) } }
+        lesions = c.lesions.map { lesion in
+            var trimmed = lesion
+            trimmed.measurements = lesion.measurements.filter { $0.date <= asOf }
+            ignored += lesion.measurements.count - trimmed.measurements.count
+            return trimmed
+        }
+        let visits = c.visits.filter { $0.date <= asOf }
+        ignored += c.visits.count - visits.count
+        self.visits = visits
+        ignoredRecordCount = ignored
+        if let birth = c.patient.birthDate {
+            ageYears = birth.wholeYears(until: asOf)
+            ageDays = birth.days(until: asOf)
+        } else {
+            ageYears = nil
+            ageDays = nil
+        }
+    }
+
+    /// The most recent result of a test on or before asOf.
+    public func latest(_ test: LabTest) -> LabResult? { labs.last { $0.test == test } }
+
+    public func activeDrugs(in drugClass: DrugClass) -> [(medication: Medication, drug: Drug)] {
+        activeDrugs.filter { $0.drug.is(drugClass) }
+    }
+
+    public func isActive(_ drugClass: DrugClass) -> Bool { activeDrugs.contains { $0.drug.is(drugClass) } }
+
+    /// dialysis or eGFR below the threshold (KDIGO G5 by default): the renal side of R2 and DDI-04.
+    public func renalFailure(egfrBelow threshold: ThresholdID) -> (value: Bool?, basis: String) {
+        if c.history.dialysis == true { return (true, "on dialysis") }
+        if let egfr = latest(.egfr) {
+            let limit = thresholds[threshold]
+            let below = egfr.canonicalValue < limit
+            return (below, "eGFR \(fmt(egfr.canonicalValue)) on \(egfr.date) (\(below ? "<" : "≥") \(fmt(limit)))")
+        }
+        if c.history.dialysis == false { return (nil, "not on dialysis; eGFR not given") }
+        return (nil, "dialysis status and eGFR not given")
+    }
+
+    private var c: Case { self.case }
+}
+
+/// Number text for basis lines: shortest round-trip form, at most 2 decimals.
+public func fmt(_ value: Double) -> String { JSONWriter.formatNumber(rounded(value, places: 2)) }

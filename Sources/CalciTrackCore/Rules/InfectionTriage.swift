@@ -1,0 +1,158 @@
+/// Skin and soft-tissue infection triage over calcinosis lesions: presence, purulence, IDSA 2014
+/// severity with the moderate/severe overlap resolved as case-format.md decides, route, MRSA
+/// coverage (IDSA 2014 cellulitis section), management, empiric agents with doses, duration.
+public struct EmpiricOption: Sendable, Equatable {
+    public var agent: EmpiricAgent
+    public var rxnorm: String?
+    /// e.g. "870 mg every 12 h (30 mg/kg/day for 58 kg)"; nil without weight or for fixed doses.
+    public var weightBasedDose: String?
+}
+
+public struct InfectionTriage: Sendable, Equatable {
+    public var present: Bool
+    public var purulent: Bool
+    public var presentReasons: [String]
+    public var systemicSigns: IDSASystemicSigns
+    public var sirs: SIRS
+    public var qsofa: QSOFA?
+    public var immunosuppression: Immunosuppression
+    public var severity: InfectionSeverity
+    public var severityReasons: [String]
+    /// "none", "oral" or "intravenous".
+    public var route: String
+    public var mrsaCoverage: Bool
+    public var mrsaReasons: [String]
+    public var management: [String]
+    public var empiricOptions: [EmpiricOption]
+    public var durationDays: Int?
+    public var basis: String
+    public var sources: [String]
+
+    public var hasSystemicSigns: Bool { !systemicSigns.present.isEmpty }
+
+    public static func evaluate(_ ctx: CaseContext) -> InfectionTriage {
+        let c = ctx.case
+        let signs = IDSASystemicSigns.evaluate(ctx)
+        let sirs = SIRS.evaluate(ctx)
+        let qsofa = QSOFA.evaluate(ctx)
+        let immuno = Immunosuppression.evaluate(ctx)
+
+        // Presence (case-format.md): purulence, abscess, erythema with warmth or oedema, bullae or
+        // skin sloughing at any lesion, or clinician inputs that only an infection explains.
+        var reasons: [String] = []
+        for lesion in ctx.lesions {
+            let f = lesion.findings
+            var found: [String] = []
+            if f.purulent { found.append("purulent") }
+            if f.abscess { found.append("abscess") }
+            if f.erythema && (f.warmth || f.edema) { found.append("erythema with \(f.warmth ? "warmth" : "oedema")") }
+            if f.bullae { found.append("bullae") }
+            if f.skinSloughing { found.append("skin sloughing") }
+            if !found.isEmpty { reasons.append("lesion \(lesion.id): " + found.joined(separator: ", ")) }
+        }
+        if c.infection.failedPriorTherapy == true { reasons.append("failed prior antibiotic therapy (clinician input)") }
+        if c.infection.deepInfectionSigns == true { reasons.append("signs of deeper infection (clinician input)") }
+        let present = !reasons.isEmpty
+        let purulent = ctx.lesions.contains { $0.findings.purulent || $0.findings.abscess }
+        let purulence: Purulence = purulent ? .purulent : .nonPurulent
+        let sources = [Sources.idsa2014, Sources.idsaMrsa2011, Sources.bone1992, Sources.seymour2016, Sources.seed1]
+
+        guard present else {
+            return InfectionTriage(present: false, purulent: purulent, presentReasons: [], systemicSigns: signs, sirs: sirs, qsofa: qsofa,
+                                   immunosuppression: immuno, severity: .none, severityReasons: [], route: "none", mrsaCoverage: false,
+                                   mrsaReasons: [], management: [], empiricOptions: [], durationDays: nil,
+                                   basis: "no sign of lesion infection (purulence, abscess, erythema with warmth or oedema, bullae, skin sloughing)",
+                                   sources: sources)
+        }
+
+        // Severity (IDSA 2014 Figure 1; overlap resolved per case-format.md).
+        var severe: [String] = []
+        if c.infection.failedPriorTherapy == true { severe.append("failed prior therapy") }
+        if immuno.immunocompromised { severe.append("immunocompromised (\(immuno.clinicianSet ? "clinician" : immuno.drugs.joined(separator: ", ")))") }
+        if signs.present.count >= 2 { severe.append("\(signs.present.count) systemic signs (\(signs.present.joined(separator: ", ")))") }
+        if !purulent {
+            let bullae = ctx.lesions.contains { $0.findings.bullae }, slough = ctx.lesions.contains { $0.findings.skinSloughing }
+            if c.infection.hypotension == true { severe.append("hypotension") }
+            if c.infection.organDysfunction == true { severe.append("organ dysfunction") }
+            if bullae { severe.append("bullae") }
+            if slough { severe.append("skin sloughing") }
+            if c.infection.deepInfectionSigns == true { severe.append("signs of deeper infection") }
+        }
+        let severity: InfectionSeverity
+        let severityReasons: [String]
+        if !severe.isEmpty {
+            severity = .severe; severityReasons = severe
+        } else if signs.present.count == 1 {
+            severity = .moderate; severityReasons = ["one systemic sign (\(signs.present[0]))"]
+        } else {
+            severity = .mild; severityReasons = ["no systemic sign and no severe criterion"]
+        }
+
+        let route: String
+        switch (severity, purulence) {
+        case (.mild, .purulent): route = "none"
+        case (.mild, .nonPurulent), (.moderate, .purulent): route = "oral"
+        default: route = "intravenous"
+        }
+
+        // MRSA coverage (IDSA 2014 6.6).
+        var mrsa: [String] = []
+        if purulent && severity == .moderate { mrsa.append("purulent-moderate") }
+        if purulent && severity == .severe { mrsa.append("purulent-severe") }
+        if c.history.penetratingTrauma == true { mrsa.append("penetrating-trauma") }
+        if c.history.mrsaInfectionElsewhere == true { mrsa.append("mrsa-infection-elsewhere") }
+        if c.history.mrsaNasalColonization == true { mrsa.append("mrsa-nasal-colonization") }
+        if c.history.injectionDrugUse == true { mrsa.append("injection-drug-use") }
+        if sirs.positive { mrsa.append("sirs") }
+        if c.infection.failedPriorTherapy == true { mrsa.append("failed-prior-therapy") }
+        let mrsaCoverage = !mrsa.isEmpty
+
+        var management: [String] = []
+        if purulent { management.append("incision-and-drainage") }
+        if (purulent && severity != .mild) || (!purulent && severity == .severe) || immuno.immunocompromised { management.append("culture") }
+        if !purulent && severity == .severe { management.append("surgical-inspection") }
+
+        var agents = AntibioticRegimens.cell(purulence, severity)
+        var mrsaNote: String?
+        if mrsaCoverage && !purulent && severity != .severe {
+            let routeKind: Route = route == "oral" ? .oral : .intravenous
+            let active = agents.filter(\.activeAgainstMRSA)
+            agents = AntibioticRegimens.mrsaAndStreptococcal(routeKind).filter { a in !active.contains(where: { $0.drug == a.drug }) } + active
+            mrsaNote = "MRSA coverage indicated: agents limited to those active against both MRSA and streptococci"
+        }
+        let options = agents.map { agent in
+            EmpiricOption(agent: agent, rxnorm: DrugCatalog.drug(named: agent.drug)?.rxnorm,
+                          weightBasedDose: weightBasedDose(agent, weightKg: c.patient.weightKg))
+        }
+
+        var basis: [String] = ["present: " + reasons.joined(separator: "; "),
+                               "\(purulence.rawValue) (\(purulent ? "purulent drainage or abscess" : "no purulence"))",
+                               "severity \(severity.rawValue): " + severityReasons.joined(separator: ", "),
+                               signs.basis, sirs.basis]
+        if let qsofa { basis.append(qsofa.basis) } else { basis.append("qSOFA not assessable: respiratory rate, systolic BP and mentation not recorded") }
+        basis.append("immunocompromised: " + immuno.basis)
+        if severity == .mild && purulent { basis.append("purulent mild: incision and drainage alone, no antibiotic") }
+        if mrsaCoverage { basis.append("MRSA coverage: " + mrsa.joined(separator: ", ")) }
+        if let mrsaNote { basis.append(mrsaNote) }
+        if let defined = AntibioticRegimens.definedTherapy(purulence, severity) { basis.append(defined) }
+        if immuno.immunocompromised { basis.append("blood and wound cultures are recommended in severe cell-mediated immunodeficiency (IDSA 2014)") }
+        let duration = Int(ctx.thresholds[.infectionDurationDays])
+        basis.append("duration \(duration) days; extend if the infection has not improved within this period (IDSA 2014, strong, high-quality evidence)")
+        basis.append("doses are usual adult doses for normal renal function; renal adjustment is not covered")
+
+        return InfectionTriage(present: true, purulent: purulent, presentReasons: reasons, systemicSigns: signs, sirs: sirs, qsofa: qsofa,
+                               immunosuppression: immuno, severity: severity, severityReasons: severityReasons, route: route,
+                               mrsaCoverage: mrsaCoverage, mrsaReasons: mrsa, management: management, empiricOptions: options,
+                               durationDays: duration, basis: basis.joined(separator: ". "), sources: sources)
+    }
+
+    static func weightBasedDose(_ agent: EmpiricAgent, weightKg: Double?) -> String? {
+        guard let perKg = agent.mgPerKgPerDose, let perDay = agent.dosesPerDay, let weightKg else { return nil }
+        let dose = (perKg * weightKg).rounded()
+        let interval = perDay == 2 ? "every 12 h" : perDay == 1 ? "every 24 h" : "\(fmt(perDay)) times daily"
+        return "\(fmt(dose)) mg \(interval) (\(fmt(perKg * perDay)) mg/kg/day for \(fmt(weightKg)) kg; no cap in the sources)"
+    }
+
+    /// Antibiotics that matter to interaction rules: active systemic ones and the empiric options.
+    public func empiricDrugNames() -> [String] { empiricOptions.map(\.agent.drug) }
+}
