@@ -26,8 +26,11 @@ public enum TextReport {
             for alert in urgentAlerts { line(alert) }
         }
         let warnings = a.alerts.filter { $0.level == .moderate }
-        if !warnings.isEmpty {
+        let followUpWarning = ["lost", "overdue", "due"].contains(a.followUp.status)
+        if !warnings.isEmpty || followUpWarning {
             out.append("WARNINGS")
+            // Seed-2's patient was lost between visits: a lapse in follow-up is a warning, not a footnote.
+            if followUpWarning { out.append("  !  Follow-up \(a.followUp.status.uppercased()): \(a.followUp.basis)") }
             for alert in warnings { line(alert) }
         }
 
@@ -71,6 +74,7 @@ public enum TextReport {
             let place = [l.laterality?.rawValue, l.site?.rawValue].compactMap { $0 }.joined(separator: " ")
             let area = l.latestAreaCm2.map { "\(fmt($0)) cm² (\(l.areaMethod ?? ""))" } ?? "no measurement"
             out.append("  Lesion \(l.id) (\(place.isEmpty ? "site not given" : place), \(l.morphology?.rawValue ?? "morphology not given")): \(area); trend \(l.trend); response \(l.response)"
+                + (l.everRecurred ? " (healed, then recurred)" : "")
                 + (l.par4w.map { "; PAR day \(l.par4wDay ?? 28) \(fmt($0)) %" } ?? ""))
             why(l.basis, l.sources)
         }
@@ -82,11 +86,15 @@ public enum TextReport {
         }
 
         out.append("OPTIONS (as reported; no treatment is proven — evidence level per Traineau 2020 where graded)")
-        for o in a.therapyOptions {
+        for o in a.therapyOptions where o.kind == "pharmacological" || verbose || o.current || !o.cautions.isEmpty {
             let mark = o.recommendation == "avoid" ? "  ✗ AVOID" : o.current ? "  ● in use" : "  -"
             out.append("\(mark) \(o.name)\(o.regimen.map { ": \($0)" } ?? "")\(o.evidenceLevel.map { " [level \($0)]" } ?? "")"
                 + (o.cautions.isEmpty ? "" : " — caution: " + o.cautions.joined(separator: "; ")))
             why(o.basis + "; " + o.evidence, o.sources)
+        }
+        let procedures = a.therapyOptions.filter { $0.kind != "pharmacological" && !verbose && !$0.current && $0.cautions.isEmpty }
+        if !procedures.isEmpty {
+            out.append("  - Procedures and supportive care: " + procedures.map(\.name).joined(separator: "; ") + " (--verbose for details)")
         }
         for d in a.dosing.doses {
             let amount = d.mgPerDay.map { "\(fmt($0)) mg/day" } ?? d.ml.map { "\(fmt($0)) mL" } ?? ""

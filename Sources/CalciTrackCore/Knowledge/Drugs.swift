@@ -29,10 +29,11 @@ public enum DrugClass: String, Sendable, CaseIterable {
     case bisphosphonate
     case sodiumThiosulfate
     case ceftriaxone
-    case warfarinLike
 }
 
-public struct Drug: Sendable, Equatable {
+/// A reference type: drug entries are shared, never mutated, and copied into every candidate
+/// list the interaction rules build, so a copy must cost one retain, not a set and array copy.
+public final class Drug: Sendable, Equatable {
     public let name: String
     public let rxnorm: String?
     public let rxnormTag: Verification
@@ -40,6 +41,13 @@ public struct Drug: Sendable, Equatable {
     /// nil: the table has no usual interval for this drug, so DOSE-FREQUENCY does not judge it.
     public let usualFrequencies: Set<Frequency>?
     public let aliases: [String]
+
+    init(name: String, rxnorm: String?, rxnormTag: Verification, classes: Set<DrugClass>, usualFrequencies: Set<Frequency>?, aliases: [String]) {
+        self.name = name; self.rxnorm = rxnorm; self.rxnormTag = rxnormTag; self.classes = classes
+        self.usualFrequencies = usualFrequencies; self.aliases = aliases
+    }
+
+    public static func == (a: Drug, b: Drug) -> Bool { a.name == b.name }
 
     public func `is`(_ drugClass: DrugClass) -> Bool { classes.contains(drugClass) }
     public var isSystemicAntibiotic: Bool { classes.contains(.antibiotic) }

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# End-to-end checks of the real `calcitrack` binary: the seed cases through ../shared's checker,
+# exit codes and error channels of `assess`. Prints "N passed, M failed" and exits non-zero on failure.
+set -u
+cd "$(dirname "$0")/../.."
+SHARED="${SHARED:-../shared}"
+BIN="${CALCITRACK_BIN:-.build/debug/calcitrack}"
+[ -x "$BIN" ] || { echo "missing $BIN: run swift build first"; exit 1; }
+passed=0; failed=0
+ok()   { passed=$((passed + 1)); echo "ok   $1"; }
+fail() { failed=$((failed + 1)); echo "FAIL $1"; }
+check() { if eval "$2"; then ok "$1"; else fail "$1"; fi; }
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+
+for c in seed-1-admission seed-1-discharge seed-2-followup; do
+  "$BIN" assess "$SHARED/cases/$c.case.json" --format json > "$tmp/$c.json"
+  out=$(python3 "$SHARED/tools/check-assessment.py" "$tmp/$c.json" "$SHARED/cases/$c.expected.json" | tail -1)
+  check "$c passes its expectations ($out)" '[[ "$out" == *" 0 failed" ]]'
+done
+
+"$BIN" assess - --format json < "$SHARED/cases/seed-2-followup.case.json" > "$tmp/stdin.json"; code=$?
+check "assess - reads standard input (exit 0)" '[ $code -eq 0 ] && grep -q "\"caseId\": \"seed-2-followup\"" "$tmp/stdin.json"'
+
+"$BIN" assess "$SHARED/cases/seed-2-followup.case.json" --as-of 2018-05-01 --format json > "$tmp/asof.json"; code=$?
+check "--as-of overrides asOf" '[ $code -eq 0 ] && grep -q "\"asOf\": \"2018-05-01\"" "$tmp/asof.json"'
+
+"$BIN" assess "$SHARED/cases/seed-1-admission.case.json" > "$tmp/text.txt"; code=$?
+check "text report is the default and puts URGENT first" '[ $code -eq 0 ] && sed -n 3p "$tmp/text.txt" | grep -q URGENT'
+
+printf '{"formatVersion": 1, "patient": {}, "vitals": [{"date": "2023-06-15", "temperatureC": 385}], "labs": [{"test": "calcium", "value": 9, "unit": "g/L", "date": "2023-06-15"}]}' > "$tmp/bad.json"
+"$BIN" assess "$tmp/bad.json" --format json > "$tmp/bad.out" 2> "$tmp/bad.err"; code=$?
+check "invalid case: exit 2 with --format json" '[ $code -eq 2 ]'
+check "invalid case: every error as JSON on stdout" 'python3 -c "import json,sys; e=json.load(open(sys.argv[1]))[\"errors\"]; f={x[\"field\"] for x in e}; sys.exit(0 if {\"vitals[0].temperatureC\",\"labs[0].unit\"} <= f else 1)" "$tmp/bad.out"'
+
+"$BIN" assess "$tmp/bad.json" > "$tmp/bad.out" 2> "$tmp/bad.err"; code=$?
+check "invalid case, text: exit 2, errors on stderr, nothing on stdout" '[ $code -eq 2 ] && grep -q "vitals\[0\].temperatureC" "$tmp/bad.err" && [ ! -s "$tmp/bad.out" ]'
+
+printf 'not json' > "$tmp/notjson.json"
+"$BIN" assess "$tmp/notjson.json" --format json > "$tmp/nj.out" 2>/dev/null; code=$?
+check "not JSON: exit 2 with a line and column" '[ $code -eq 2 ] && grep -q "line 1, column 1" "$tmp/nj.out"'
+
+: > "$tmp/empty.json"
+"$BIN" assess "$tmp/empty.json" --format json > "$tmp/empty.out" 2>/dev/null; code=$?
+check "empty file: exit 2" '[ $code -eq 2 ] && grep -q "empty" "$tmp/empty.out"'
+
+"$BIN" assess "$tmp/does-not-exist.json" > /dev/null 2>&1; code=$?
+check "missing file: exit 1" '[ $code -eq 1 ]'
+
+"$BIN" assess "$SHARED/cases/seed-1-admission.case.json" --as-of 2023-13-01 --format json > "$tmp/asof-bad.out" 2>/dev/null; code=$?
+check "malformed --as-of: exit 2" '[ $code -eq 2 ] && grep -q -- "--as-of" "$tmp/asof-bad.out"'
+
+"$BIN" assess "$SHARED/cases/seed-2-followup.case.json" --threshold caxp.metastatic=30 --format json > "$tmp/thr.json"; code=$?
+check "--threshold overrides a threshold and is reported" '[ $code -eq 0 ] && grep -q "\"aboveThreshold\": true" "$tmp/thr.json" && grep -q "\"caxp.metastatic\": 30" "$tmp/thr.json"'
+
+"$BIN" assess "$SHARED/cases/seed-2-followup.case.json" --threshold nope=1 > /dev/null 2>&1; code=$?
+check "unknown threshold key: exit 2" '[ $code -eq 2 ]'
+
+"$BIN" thresholds --json > "$tmp/thresholds.json"; code=$?
+check "thresholds --json lists every threshold with a source" '[ $code -eq 0 ] && python3 -c "import json,sys; t=json.load(open(sys.argv[1])); sys.exit(0 if len(t) > 40 and all(x[\"sources\"] and x[\"tag\"] for x in t) else 1)" "$tmp/thresholds.json"'
+
+echo "cli: $passed passed, $failed failed"
+[ $failed -eq 0 ]
