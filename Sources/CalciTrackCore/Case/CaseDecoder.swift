@@ -271,7 +271,9 @@ public enum CaseDecoder {
                     perimeterCm: reader.number(m, "perimeterCm", at: mp, range: PlausibleRanges.perimeterCm),
                     healed: reader.bool(m, "healed", at: mp))
                 let hasSize = measurement.areaCm2 != nil || (measurement.lengthCm != nil && measurement.widthCm != nil)
-                if !hasSize && measurement.healed != true && (m["lengthCm"] == nil || m["widthCm"] == nil) && m["areaCm2"] == nil {
+                // A size given but rejected above (type, range) is already an error; null counts as absent.
+                func given(_ key: String) -> Bool { m[key].map { $0 != .null } ?? false }
+                if !hasSize && measurement.healed != true && (!given("lengthCm") || !given("widthCm")) && !given("areaCm2") {
                     reader.fail(mp, entry, "a measurement needs lengthCm and widthCm, or areaCm2 (planimetry), or healed: true")
                 }
                 if date != nil { lesion.measurements.append(measurement) }

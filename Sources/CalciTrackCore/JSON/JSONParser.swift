@@ -36,7 +36,9 @@ public struct JSONParser {
     private func error(_ message: String) -> SyntaxError {
         var line = 1
         var column = 1
-        for byte in bytes[..<min(index, bytes.count)] {
+        // A leading byte-order mark is invisible in editors: positions count from after it.
+        let start = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
+        for byte in bytes[min(start, index)..<min(index, bytes.count)] {
             if byte == UInt8(ascii: "\n") { line += 1; column = 1 } else if byte & 0xC0 != 0x80 { column += 1 }
         }
         return SyntaxError(message: message, line: line, column: column)

@@ -73,9 +73,12 @@ public struct CalcinosisType: Sendable, Equatable {
         }
 
         // R3 metastatic: Ca > ULN or P > ULN or Ca×P > threshold (Reiter 2011; Medscape; Seed-2).
+        // Compared at 2 decimals of mg/dL so that a value at the SI limit (2.62 mmol/L = 10.50096
+        // mg/dL, the pair case-format.md gives) is not tipped over 10.5 by unit conversion.
+        func above(_ lab: LabResult, _ limit: ThresholdID) -> Bool { rounded(lab.canonicalValue, places: 2) > t[limit] }
         var abnormal: [String] = []
-        if let calcium, calcium.canonicalValue > t[.calciumULN] { abnormal.append("calcium \(fmt(calcium.canonicalValue)) mg/dL > \(fmt(t[.calciumULN]))") }
-        if let phosphate, phosphate.canonicalValue > t[.phosphateULN] { abnormal.append("phosphate \(fmt(phosphate.canonicalValue)) mg/dL > \(fmt(t[.phosphateULN]))") }
+        if let calcium, above(calcium, .calciumULN) { abnormal.append("calcium \(fmt(calcium.canonicalValue)) mg/dL > \(fmt(t[.calciumULN]))") }
+        if let phosphate, above(phosphate, .phosphateULN) { abnormal.append("phosphate \(fmt(phosphate.canonicalValue)) mg/dL > \(fmt(t[.phosphateULN]))") }
         if product.aboveThreshold == true, let p = product.mg2dl2 { abnormal.append("Ca×P \(fmt(p)) > \(fmt(product.thresholdMg2dl2)) mg²/dL²") }
         if !abnormal.isEmpty {
             matches.append(RuleMatch(rule: "R3", subtype: .metastatic, reason: abnormal.joined(separator: "; "),
@@ -84,7 +87,7 @@ public struct CalcinosisType: Sendable, Equatable {
 
         // R4 tumoral: periarticular mass and (high phosphate or family history).
         let mass = ctx.lesions.first { $0.periarticularMass == true }
-        let highP = phosphate.map { $0.canonicalValue > t[.phosphateULN] } ?? false
+        let highP = phosphate.map { above($0, .phosphateULN) } ?? false
         if let mass, highP || c.history.familyHistoryTumoralCalcinosis == true {
             matches.append(RuleMatch(rule: "R4", subtype: .tumoral,
                 reason: "periarticular mass at lesion \(mass.id) with \(highP ? "phosphate above the upper limit" : "family history of tumoral calcinosis")",

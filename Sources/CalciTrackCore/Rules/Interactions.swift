@@ -21,8 +21,10 @@ public enum Interactions {
     public static func evaluate(_ ctx: CaseContext, infection: InfectionTriage) -> [Alert] {
         var candidates = ctx.activeDrugs.map { Candidate(drug: $0.drug, medication: $0.medication, route: $0.medication.route) }
         for option in infection.empiricOptions {
+            // Skip only an exact duplicate (same drug and route): an active record of the drug by
+            // another route (or none) must not hide the proposed one from route-specific rules (DDI-09).
             guard let drug = DrugCatalog.drug(named: option.agent.drug),
-                !candidates.contains(where: { $0.drug.name == drug.name }) else { continue }
+                !candidates.contains(where: { $0.drug.name == drug.name && $0.route == option.agent.route }) else { continue }
             candidates.append(Candidate(drug: drug, medication: nil, route: option.agent.route))
         }
         var alerts: [Alert] = []

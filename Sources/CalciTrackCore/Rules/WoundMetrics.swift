@@ -113,7 +113,8 @@ public struct LesionMetrics: Sendable, Equatable {
             basis.append("response not assessable: baseline (\(baseline.method.rawValue)) and latest (\(latest.method.rawValue)) areas use different methods")
         } else {
             let ratio = latest.areaCm2 / baseline.areaCm2
-            metrics.response = ratio < noneFraction ? "partial" : "none"
+            // Compared at 6 decimals so that binary rounding (0.09 / 0.1 = 0.8999…) cannot move exactly 90 % to partial.
+            metrics.response = rounded(ratio, places: 6) < noneFraction ? "partial" : "none"
             basis.append("response \(metrics.response): latest area \(fmt(ratio * 100)) % of baseline \(fmt(baseline.areaCm2)) cm² (< \(fmt(noneFraction * 100)) % is regression)")
         }
         metrics.basis = basis.joined(separator: "; ")
@@ -126,8 +127,10 @@ public struct LesionMetrics: Sendable, Equatable {
         if latest.healed { return "healed" }
         if previous.healed { return "recurred" }
         if !previous.comparable(with: latest) { return "not-comparable" }
-        if latest.areaCm2 > previous.areaCm2 * (1 + stable) { return "worsening" }
-        if latest.areaCm2 < previous.areaCm2 * (1 - stable) { return "improving" }
+        // Relative change compared at 6 decimals: exactly ±10 % stays stable despite binary rounding (1.13 → 1.243).
+        let change = rounded((latest.areaCm2 - previous.areaCm2) / previous.areaCm2, places: 6)
+        if change > stable { return "worsening" }
+        if change < -stable { return "improving" }
         return "stable"
     }
 }
