@@ -1,8 +1,10 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Layers, inside out (see ../shared/architecture.md): CalciTrackCore (Foundation only) → executables.
-// The FHIR, storage and server layers arrive with their issues.
+// Layers, inside out (see ../shared/architecture.md):
+//   CalciTrackCore   clinical core (no dependency, no I/O)
+//   CalciTrackServer registry: Vapor + Fluent (SQLite or PostgreSQL), JSON API, users, audit
+//   calcitrack       the executable: one file per command, thin
 let package = Package(
     name: "calcitrack",
     platforms: [.macOS(.v13)],
@@ -13,18 +15,42 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+        .package(url: "https://github.com/vapor/vapor", exact: "4.122.3"),
+        .package(url: "https://github.com/vapor/fluent", exact: "4.13.0"),
+        .package(url: "https://github.com/vapor/fluent-sqlite-driver", exact: "4.9.0"),
+        .package(url: "https://github.com/vapor/fluent-postgres-driver", exact: "2.14.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", exact: "2.4.1"),
     ],
     targets: [
         // Foundation is allowed but not needed; libm is linked for rounding on Linux.
         .target(name: "CalciTrackCore", linkerSettings: [.linkedLibrary("m", .when(platforms: [.linux]))]),
+        .target(
+            name: "CalciTrackServer",
+            dependencies: [
+                "CalciTrackCore",
+                .product(name: "Vapor", package: "vapor"),
+                .product(name: "Fluent", package: "fluent"),
+                .product(name: "FluentSQLiteDriver", package: "fluent-sqlite-driver"),
+                .product(name: "FluentPostgresDriver", package: "fluent-postgres-driver"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
+        ),
         .executableTarget(
             name: "calcitrack",
             dependencies: [
                 "CalciTrackCore",
+                "CalciTrackServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(name: "calcitrack-bench", dependencies: ["CalciTrackCore"]),
         .testTarget(name: "CalciTrackCoreTests", dependencies: ["CalciTrackCore"]),
+        .testTarget(
+            name: "CalciTrackServerTests",
+            dependencies: [
+                "CalciTrackServer",
+                .product(name: "VaporTesting", package: "vapor"),
+            ]
+        ),
     ]
 )

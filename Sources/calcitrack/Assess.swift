@@ -24,10 +24,10 @@ struct Assess: ParsableCommand {
     @ArgumentParser.Option(name: .customLong("threshold"), help: "Override a threshold, KEY=VALUE (see `calcitrack thresholds`). Repeatable.")
     var thresholdOverrides: [String] = []
 
-    @Flag(help: "Text format: show each item's basis and sources.")
+    @ArgumentParser.Flag(help: "Text format: show each item's basis and sources.")
     var verbose = false
 
-    @Flag(help: "JSON format: one line instead of indented.")
+    @ArgumentParser.Flag(help: "JSON format: one line instead of indented.")
     var compact = false
 
     func run() throws {

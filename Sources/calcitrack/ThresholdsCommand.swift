@@ -8,7 +8,7 @@ struct ThresholdsCommand: ParsableCommand {
         abstract: "List every rule threshold with its default, unit, source and verification tag."
     )
 
-    @Flag(help: "Print JSON instead of a table.")
+    @ArgumentParser.Flag(help: "Print JSON instead of a table.")
     var json = false
 
     func run() {

@@ -1,0 +1,85 @@
+import CalciTrackCore
+import Fluent
+import Vapor
+
+/// The engine over HTTP: a stored patient's assessment (built from the registry by
+/// `RegistryCase`, the same JSON as `calcitrack assess --format json`), the case it was built
+/// from, and a stateless `POST /assess` for any case.
+struct AssessmentController: Sendable {
+    func register(_ api: any RoutesBuilder) {
+        api.get("patients", ":id", "assessment", use: patientAssessment)
+        api.get("patients", ":id", "case", use: patientCase)
+        api.on(.POST, "assess", body: .collect(maxSize: "4mb"), use: assess)
+    }
+
+    enum Format: String { case json, text }
+
+    private func format(_ req: Request) throws -> Format {
+        let text = req.query[String.self, at: "format"] ?? "json"
+        guard let format = Format(rawValue: text) else { throw APIError.invalid("format", .string(text), "format must be json or text") }
+        return format
+    }
+
+    private func asOf(_ req: Request) throws -> LocalDate {
+        guard let text = req.query[String.self, at: "asOf"] else { return req.today }
+        guard let date = LocalDate(iso: text) else { throw APIError.invalid("asOf", .string(text), "asOf must be a calendar date written YYYY-MM-DD") }
+        return date
+    }
+
+    /// The patient's case as of a date, dates shifted for researchers.
+    private func loadCase(_ req: Request) async throws -> (JSONObject, patientID: UUID) {
+        let principal = try await req.principal()
+        let id = try req.uuidParameter("id", "patient")
+        let (patient, shift) = try await PatientAccess.load(id, principal, .read, on: req.db)
+        var asOf = try asOf(req)
+        // A researcher's asOf is in shifted time; the stored records are not.
+        asOf = asOf.adding(days: -shift.days)
+        let records = try await RegistryCase.records(of: id, on: req.db)
+        let json = RegistryCase.json(patient: patient, records: records, asOf: asOf)
+        guard case .object(let shifted) = RegistryCase.shiftDates(.object(json), by: shift) else { return (json, id) }
+        return (shifted, id)
+    }
+
+    @Sendable func patientAssessment(req: Request) async throws -> Response {
+        let format = try format(req)
+        let (json, id) = try await loadCase(req)
+        let decoded = try RegistryCase.decode(json, today: req.today)
+        let assessment = Assessor().assess(decoded)
+        try await AuditLog.record([AuditEvent(action: "assess", resourceType: "patients", resourceID: id.uuidString.lowercased(),
+                                              patientID: id.uuidString.lowercased(), detail: "asOf \(decoded.asOf)")],
+                                  actor: try await req.auditActor, on: req.db)
+        return render(assessment, format)
+    }
+
+    @Sendable func patientCase(req: Request) async throws -> Response {
+        let (json, id) = try await loadCase(req)
+        try await AuditLog.record([AuditEvent(action: "read", resourceType: "cases", resourceID: id.uuidString.lowercased(), patientID: id.uuidString.lowercased())],
+                                  actor: try await req.auditActor, on: req.db)
+        return Response.json(.object(json))
+    }
+
+    /// Stateless: nothing is stored or audited (the case is not registry data).
+    @Sendable func assess(req: Request) async throws -> Response {
+        _ = try await req.principal()
+        let format = try format(req)
+        guard var buffer = req.body.data else { throw APIError.invalid("body", nil, "a case (JSON, case format v1) is required") }
+        let bytes = buffer.readBytes(length: buffer.readableBytes) ?? []
+        let decoded: DecodedCase
+        do {
+            decoded = try CaseDecoder.decode(bytes, asOfOverride: try req.query[String.self, at: "asOf"].map { _ in try asOf(req) }, today: req.today)
+        } catch let rejection as CaseRejection {
+            throw APIError(validation: rejection.errors)
+        }
+        return render(Assessor().assess(decoded), format)
+    }
+
+    private func render(_ assessment: Assessment, _ format: Format) -> Response {
+        switch format {
+        case .json: return Response.json(AssessmentJSON.encode(assessment))
+        case .text:
+            var headers = HTTPHeaders()
+            headers.contentType = .plainText
+            return Response(status: .ok, headers: headers, body: .init(string: TextReport.render(assessment)))
+        }
+    }
+}

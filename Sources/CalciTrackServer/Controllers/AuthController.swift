@@ -1,0 +1,63 @@
+import CalciTrackCore
+import Fluent
+import Vapor
+
+/// Sign-in for the web UI (cookie session + CSRF token) and who-am-I for every client.
+struct AuthController: Sendable {
+    func register(_ api: any RoutesBuilder) {
+        api.post("auth", "login", use: login)
+        api.post("auth", "logout", use: logout)
+        api.get("auth", "me", use: me)
+    }
+
+    @Sendable func login(req: Request) async throws -> Response {
+        var username = "", password = ""
+        if req.headers.contentType == .urlEncodedForm {
+            username = (try? req.content.get(String.self, at: "username")) ?? ""
+            password = (try? req.content.get(String.self, at: "password")) ?? ""
+        } else {
+            let body = try req.jsonObject()
+            username = body["username"]?.stringValue ?? ""
+            password = body["password"]?.stringValue ?? ""
+        }
+        let ip = req.remoteAddress?.ipAddress
+        guard !username.isEmpty, !password.isEmpty else {
+            throw APIError(validation: [FieldIssue(field: "username", value: nil, message: "username and password are required")])
+        }
+        let user = try await User.query(on: req.db).filter(\.$username == username).first()
+        // Verify against a dummy hash when the user is unknown, so timing does not reveal names.
+        let hash = user?.passwordHash ?? "$2b$12$C6UzMDM.H6dfI/f/IKxGhuB0b5Ue3O1Bqv1bqvVy2/8vx8VgTxqXW"
+        let ok = (try? Bcrypt.verify(password, created: hash)) ?? false
+        guard let user, ok, user.active else {
+            try await AuditLog.record([AuditEvent(action: "login-failed", resourceType: "users", detail: "username \(username)")],
+                                      actor: AuditActor(username: username, role: "anonymous", ip: ip), on: req.db)
+            throw APIError(.unauthorized, "wrong username or password")
+        }
+        req.auth.login(user)
+        req.session.authenticate(user)
+        let csrf = CSRFMiddleware.issue(for: req)
+        try await AuditLog.record([AuditEvent(action: "login", resourceType: "users", resourceID: user.id?.uuidString.lowercased())],
+                                  actor: AuditActor(username: user.username, role: user.role, ip: ip), on: req.db)
+        return Response.json(.object(JSONObject([("username", .string(user.username)), ("role", .string(user.role)), ("csrfToken", .string(csrf))])))
+    }
+
+    @Sendable func logout(req: Request) async throws -> Response {
+        if let user = req.auth.get(User.self) {
+            try await AuditLog.record([AuditEvent(action: "logout", resourceType: "users", resourceID: user.id?.uuidString.lowercased())],
+                                      actor: try await req.auditActor, on: req.db)
+        }
+        req.auth.logout(User.self)
+        req.session.unauthenticate(User.self)
+        req.session.destroy()
+        return Response(status: .noContent)
+    }
+
+    @Sendable func me(req: Request) async throws -> Response {
+        let p = try await req.principal()
+        let sites = try await Site.query(on: req.db).all().filter { p.siteIDs.contains($0.id!) }
+        var pairs: [(String, JSONValue?)] = [("username", .string(p.username)), ("role", .string(p.role.rawValue)),
+                                             ("sites", .array(sites.map { .object(JSONObject([("id", .string($0.id!.uuidString.lowercased())), ("code", .string($0.code)), ("name", .string($0.name))])) }))]
+        if p.viaSession, req.hasSession { pairs.append(("csrfToken", .optional(req.session.data[CSRFMiddleware.sessionKey]))) }
+        return Response.json(.object(JSONObject(compacting: pairs)))
+    }
+}

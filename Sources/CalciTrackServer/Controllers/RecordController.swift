@@ -1,0 +1,166 @@
+import CalciTrackCore
+import Fluent
+import Vapor
+
+/// The API of one kind of clinical record, the same for every kind:
+///   GET  /patients/{id}/{kind}            (or /lesions/{id}/measurements, /medications/{id}/holds)
+///   POST /patients/{id}/{kind}            create; 201 with ETag
+///   GET  /{kind}/{recordId}               read; ETag = version
+///   PUT  /{kind}/{recordId}               full update; needs If-Match
+///   DELETE /{kind}/{recordId}             soft delete (kept for the audit trail); needs If-Match
+/// Every write is one transaction with its audit entry and the patient's summary refresh.
+struct RecordController<R: PatientRecord>: Sendable {
+    func register(_ api: any RoutesBuilder) {
+        let kind = R.info.path
+        switch R.info.parent {
+        case .patient:
+            api.get("patients", ":id", "\(kind)", use: list)
+            api.post("patients", ":id", "\(kind)", use: create)
+        case .lesion:
+            api.get("lesions", ":id", "\(kind)", use: list)
+            api.post("lesions", ":id", "\(kind)", use: create)
+        case .medication:
+            api.get("medications", ":id", "\(kind)", use: list)
+            api.post("medications", ":id", "\(kind)", use: create)
+        }
+        api.get("\(kind)", ":id", use: read)
+        api.put("\(kind)", ":id", use: update)
+        api.delete("\(kind)", ":id", use: delete)
+    }
+
+    /// The patient a parent id in the URL belongs to (the patient itself, or a lesion's or medication's).
+    private func patientID(forParent parentID: UUID, on db: any Database) async throws -> UUID {
+        switch R.info.parent {
+        case .patient: return parentID
+        case .lesion:
+            guard let lesion = try await LesionRecord.find(parentID, on: db) else { throw APIError.notFound("lesion") }
+            return lesion.patientID
+        case .medication:
+            guard let medication = try await MedicationRecord.find(parentID, on: db) else { throw APIError.notFound("medication") }
+            return medication.patientID
+        }
+    }
+
+    @Sendable func list(req: Request) async throws -> Response {
+        let principal = try await req.principal()
+        let parentID = try req.uuidParameter("id", "parent record")
+        let (patient, shift) = try await PatientAccess.load(try await patientID(forParent: parentID, on: req.db), principal, .read, on: req.db)
+        let records = try await R.query(on: req.db).filter(R.info.parent.key, .equal, parentID).sort(R.info.dateKey).all()
+        try await AuditLog.record([AuditEvent(action: "read", resourceType: R.info.path, patientID: patient.id?.uuidString.lowercased(),
+                                              detail: "listed \(records.count) \(R.info.name) record(s)")],
+                                  actor: try await req.auditActor, on: req.db)
+        return Response.json(.object(JSONObject([("items", .array(records.map { $0.apiJSON(shift, includeAuthors: shift.days == 0) }))])))
+    }
+
+    @Sendable func create(req: Request) async throws -> Response {
+        let principal = try await req.principal()
+        let parentID = try req.uuidParameter("id", "parent record")
+        let body = try req.jsonObject()
+        let today = req.today
+        let actor = try await req.auditActor
+        let record = try await AuditLog.write(on: req.db, actor: actor) { tx in
+            let pid = try await patientID(forParent: parentID, on: tx)
+            _ = try await PatientAccess.load(pid, principal, .write, on: tx)
+            let record = R()
+            try record.apply(body, today: today)
+            try await checkReferences(record, patientID: pid, on: tx)
+            record.patientID = pid
+            if R.info.parent != .patient { record.parentID = parentID }
+            record.version = 1
+            record.createdBy = principal.username
+            record.updatedBy = principal.username
+            try await record.create(on: tx)
+            try await PatientSummary.refresh(pid, on: tx, today: today)
+            return (record, [AuditEvent(action: "create", resourceType: R.info.path, resourceID: record.id?.uuidString.lowercased(),
+                                        patientID: pid.uuidString.lowercased(), detail: "version 1")])
+        }
+        return respond(record, status: .created)
+    }
+
+    @Sendable func read(req: Request) async throws -> Response {
+        let principal = try await req.principal()
+        let id = try req.uuidParameter("id", R.info.name)
+        guard let record = try await R.find(id, on: req.db) else { throw APIError.notFound(R.info.name) }
+        let (_, shift) = try await PatientAccess.load(record.patientID, principal, .read, on: req.db)
+        try await AuditLog.record([AuditEvent(action: "read", resourceType: R.info.path, resourceID: id.uuidString.lowercased(),
+                                              patientID: record.patientID.uuidString.lowercased())],
+                                  actor: try await req.auditActor, on: req.db)
+        return respond(record, shift: shift)
+    }
+
+    @Sendable func update(req: Request) async throws -> Response {
+        let principal = try await req.principal()
+        let id = try req.uuidParameter("id", R.info.name)
+        let expected = try VersionCheck.required(req)
+        let body = try req.jsonObject()
+        let today = req.today
+        let record = try await AuditLog.write(on: req.db, actor: try await req.auditActor) { tx in
+            guard let record = try await R.find(id, on: tx) else { throw APIError.notFound(R.info.name) }
+            _ = try await PatientAccess.load(record.patientID, principal, .write, on: tx)
+            try VersionCheck.check(expected, current: record.version, what: R.info.name)
+            try record.apply(body, today: today)
+            try await checkReferences(record, patientID: record.patientID, on: tx)
+            record.version += 1
+            record.updatedBy = principal.username
+            try await record.update(on: tx)
+            try await PatientSummary.refresh(record.patientID, on: tx, today: today)
+            return (record, [AuditEvent(action: "update", resourceType: R.info.path, resourceID: id.uuidString.lowercased(),
+                                        patientID: record.patientID.uuidString.lowercased(), detail: "version \(record.version)")])
+        }
+        return respond(record)
+    }
+
+    @Sendable func delete(req: Request) async throws -> Response {
+        let principal = try await req.principal()
+        let id = try req.uuidParameter("id", R.info.name)
+        let expected = try VersionCheck.required(req)
+        let today = req.today
+        try await AuditLog.write(on: req.db, actor: try await req.auditActor) { tx in
+            guard let record = try await R.find(id, on: tx) else { throw APIError.notFound(R.info.name) }
+            _ = try await PatientAccess.load(record.patientID, principal, .write, on: tx)
+            try VersionCheck.check(expected, current: record.version, what: R.info.name)
+            try await checkDependents(record, on: tx)
+            try await record.delete(on: tx)
+            try await PatientSummary.refresh(record.patientID, on: tx, today: today)
+            return ((), [AuditEvent(action: "delete", resourceType: R.info.path, resourceID: id.uuidString.lowercased(),
+                                    patientID: record.patientID.uuidString.lowercased(), detail: "version \(record.version) deleted")])
+        }
+        return Response(status: .noContent)
+    }
+
+    private func respond(_ record: R, status: HTTPResponseStatus = .ok, shift: DateShift = .none) -> Response {
+        var headers = HTTPHeaders()
+        headers.replaceOrAdd(name: .eTag, value: VersionCheck.etag(record.version))
+        if status == .created, let id = record.id { headers.replaceOrAdd(name: .location, value: "/api/v1/\(R.info.path)/\(id.uuidString.lowercased())") }
+        return Response.json(record.apiJSON(shift, includeAuthors: shift.days == 0), status: status, headers: headers)
+    }
+
+    /// A lesion named by a procedure or infection episode must be the same patient's; a lesion
+    /// label must be unique within the patient (it is the lesion's id in the case format).
+    private func checkReferences(_ record: R, patientID: UUID, on db: any Database) async throws {
+        if let lesionID = record.referencedLesionID {
+            guard let lesion = try await LesionRecord.find(lesionID, on: db), lesion.patientID == patientID else {
+                throw APIError.invalid("lesionId", .string(lesionID.uuidString.lowercased()), "lesionId must name a lesion of this patient")
+            }
+        }
+        if let lesion = record as? LesionRecord {
+            var query = LesionRecord.query(on: db).filter(\.$patientID == patientID).filter(\.$label == lesion.label)
+            if let id = lesion.id { query = query.filter(\.$id != id) }
+            if try await query.count() > 0 {
+                throw APIError.invalid("label", .string(lesion.label), "label must be unique among this patient's lesions")
+            }
+        }
+    }
+
+    /// A lesion with measurements, or a medication with holds, is not deleted under them.
+    private func checkDependents(_ record: R, on db: any Database) async throws {
+        if let lesion = record as? LesionRecord, let id = lesion.id,
+           try await MeasurementRecord.query(on: db).filter(\.$lesionID == id).count() > 0 {
+            throw APIError(.conflict, "this lesion has measurements; delete them first")
+        }
+        if let medication = record as? MedicationRecord, let id = medication.id,
+           try await HoldRecord.query(on: db).filter(\.$medicationID == id).count() > 0 {
+            throw APIError(.conflict, "this medication has holds; delete them first")
+        }
+    }
+}

@@ -1,0 +1,88 @@
+import CalciTrackCore
+import Fluent
+import FluentPostgresDriver
+import FluentSQLiteDriver
+import Metrics
+import Prometheus
+import SQLKit
+import Vapor
+
+/// Settings read from the command line and environment by the executable.
+public struct ServerSettings: Sendable {
+    public var database: DatabaseLocation
+    /// Load the demo patients even when the database is not empty.
+    public var forceDemo: Bool = false
+    /// Load the demo patients into an empty database (on for `serve`, off for tests and tools).
+    public var demoWhenEmpty: Bool = true
+    public var migrate: Bool = true
+
+    public init(database: DatabaseLocation, forceDemo: Bool = false, demoWhenEmpty: Bool = true, migrate: Bool = true) {
+        self.database = database; self.forceDemo = forceDemo; self.demoWhenEmpty = demoWhenEmpty; self.migrate = migrate
+    }
+}
+
+/// Prometheus registry shared by the process (swift-metrics can be bootstrapped only once).
+let metricsRegistry: PrometheusCollectorRegistry = {
+    let registry = PrometheusCollectorRegistry()
+    MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+    return registry
+}()
+
+/// Configures databases, migrations, middleware and routes. The executable and the tests both
+/// call this, so what is tested is what runs.
+public func configure(_ app: Application, _ settings: ServerSettings) async throws {
+    try useDatabase(app, settings.database)
+    addMigrations(app)
+
+    app.routes.defaultMaxBodySize = "1mb"
+    app.sessions.use(.fluent)
+    app.sessions.configuration.cookieName = "calcitrack_session"
+    app.middleware = Middlewares()
+    app.middleware.use(RouteLoggingMiddleware(logLevel: .info))
+    app.middleware.use(JSONErrorMiddleware())
+    app.middleware.use(app.sessions.middleware)
+
+    if settings.migrate { try await app.autoMigrate() }
+    try await enableWriteAheadLog(app, settings.database)
+    if settings.forceDemo || settings.demoWhenEmpty {
+        let empty = try await Patient.query(on: app.db).withDeleted().count() == 0
+        if settings.forceDemo || empty { try await DemoData.load(on: app.db, today: LocalDate.utc(app.registryClock.now()), logger: app.logger) }
+    }
+    try routes(app, metrics: metricsRegistry)
+}
+
+func useDatabase(_ app: Application, _ location: DatabaseLocation) throws {
+    switch location {
+    case .sqliteFile(let path):
+        app.databases.use(.sqlite(.file(path)), as: .sqlite)
+    case .sqliteMemory:
+        app.databases.use(.sqlite(.memory), as: .sqlite)
+    case .postgres(let url):
+        var config = try SQLPostgresConfiguration(url: url)
+        config.searchPath = ["public"]
+        app.databases.use(.postgres(configuration: config, maxConnectionsPerEventLoop: 4), as: .psql)
+    }
+}
+
+func addMigrations(_ app: Application) {
+    app.migrations.add(CreateSitesAndUsers())
+    app.migrations.add(CreatePatients())
+    app.migrations.add(CreateClinicalRecords())
+    app.migrations.add(CreateAuditLog())
+    app.migrations.add(CreateSessions())
+}
+
+/// For tools that open the registry without serving it (user, token, audit, backup).
+public func configureForTools(_ app: Application, _ location: DatabaseLocation) async throws {
+    try useDatabase(app, location)
+    addMigrations(app)
+    try await app.autoMigrate()
+    try await enableWriteAheadLog(app, location)
+}
+
+/// SQLite files use write-ahead logging: readers never block the writer, and a crash never
+/// leaves a half-written transaction. The mode is stored in the file, so once is enough.
+func enableWriteAheadLog(_ app: Application, _ location: DatabaseLocation) async throws {
+    guard case .sqliteFile = location else { return }
+    _ = try await (app.db as! any SQLDatabase).raw("PRAGMA journal_mode=WAL").all()
+}

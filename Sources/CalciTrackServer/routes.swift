@@ -1,0 +1,27 @@
+import Fluent
+import Prometheus
+import Vapor
+
+/// Every route, in one place.
+func routes(_ app: Application, metrics: PrometheusCollectorRegistry) throws {
+    HealthController(registry: metrics).register(app)
+    app.get("openapi.json") { _ in Response.json(OpenAPIDocument.json) }
+
+    let api = app.grouped("api", "v1")
+        .grouped(TokenAuthenticator(), User.sessionAuthenticator())
+        .grouped(CSRFMiddleware())
+    AuthController().register(api)
+    AdminController().register(api)
+    PatientController().register(api)
+    AssessmentController().register(api)
+    RecordController<LesionRecord>().register(api)
+    RecordController<MeasurementRecord>().register(api)
+    RecordController<VisitRecord>().register(api)
+    RecordController<LabRecord>().register(api)
+    RecordController<VitalsRecord>().register(api)
+    RecordController<MedicationRecord>().register(api)
+    RecordController<HoldRecord>().register(api)
+    RecordController<ProcedureRecord>().register(api)
+    RecordController<InfectionEpisodeRecord>().register(api)
+    RecordController<ImagingRecord>().register(api)
+}
