@@ -22,16 +22,15 @@ struct Serve: AsyncParsableCommand {
     var noDemo = false
 
     func run() async throws {
-        setvbuf(stdout, nil, _IOLBF, 0)  // the address line must reach a pipe at once
         let app = try await Application.make(Environment(name: "production", arguments: ["calcitrack", "serve"]))
         app.http.server.configuration.hostname = hostname
         app.http.server.configuration.port = port
         do {
             try await configure(app, ServerSettings(database: db.location, forceDemo: demo, demoWhenEmpty: !noDemo))
             if let password = try await Accounts.createDemoUserIfNoUsers(on: app.db) {
-                print("First start: created the demo clinician  user: demo  password: \(password)  (shown once)")
+                say("First start: created the demo clinician  user: demo  password: \(password)  (shown once)")
             }
-            print("CalciTrack registry on http://\(hostname):\(port)  (\(db.location); API /api/v1, OpenAPI /openapi.json)")
+            say("CalciTrack registry on http://\(hostname):\(port)  (\(db.location); API /api/v1, OpenAPI /openapi.json)")
             try await app.execute()
             try await app.asyncShutdown()
         } catch {
@@ -49,4 +48,9 @@ struct Migrate: AsyncParsableCommand {
     func run() async throws {
         try await RegistryApp.with(db) { _ in print("migrations applied (\(db.location))") }
     }
+}
+
+/// Unbuffered, so the address reaches a pipe (a test harness, a log) at once.
+private func say(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
 }
