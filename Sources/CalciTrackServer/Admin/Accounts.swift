@@ -18,14 +18,16 @@ public enum Accounts {
         }
     }
 
-    public static func addUser(username: String, role: String, password: String, siteCodes: [String], actor: String, on db: any Database) async throws {
+    /// `bcryptCost` 12 is the production work factor; tests lower it to stay fast.
+    public static func addUser(username: String, role: String, password: String, siteCodes: [String], actor: String,
+                               bcryptCost: Int = 12, on db: any Database) async throws {
         guard let role = Role(rawValue: role) else { throw Failure(description: "role must be clinician, researcher or admin") }
         guard username.range(of: "^[A-Za-z0-9._-]{2,64}$", options: .regularExpression) != nil else {
             throw Failure(description: "username must be 2-64 letters, digits, '.', '_' or '-'")
         }
         guard password.count >= minimumPasswordLength else { throw Failure(description: "password must be at least \(minimumPasswordLength) characters") }
         if role == .clinician && siteCodes.isEmpty { throw Failure(description: "a clinician needs at least one --site") }
-        let hash = try Bcrypt.hash(password, cost: 12)
+        let hash = try Bcrypt.hash(password, cost: bcryptCost)
         try await AuditLog.write(on: db, actor: .system(actor)) { tx in
             if try await User.query(on: tx).filter(\.$username == username).count() > 0 { throw Failure(description: "user \(username) exists") }
             var siteIDs: [UUID] = []

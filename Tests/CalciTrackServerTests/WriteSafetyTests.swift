@@ -1,0 +1,101 @@
+@testable import CalciTrackServer
+import CalciTrackCore
+import Fluent
+import Foundation
+import SQLKit
+import Testing
+import VaporTesting
+
+/// No lost updates, no half-written records, clear errors (issue 3 item 3; README principles).
+@Suite(.serialized) struct WriteSafetyTests {
+    static let lab = #"{"test": "calcium", "value": 9.1, "unit": "mg/dL", "date": "2026-11-01"}"#
+
+    @Test("Two clients update the same record from the same version: one wins, the other gets 412")
+    func concurrentUpdate() async throws {
+        try await TestRegistry.run { r in
+            let patient = try await r.createPatient()
+            let created = try await r.send(.POST, "/api/v1/patients/\(patient)/labs", as: "clinA", json: Self.lab)
+            #expect(created.etag == "\"1\"")
+            let path = "/api/v1/labs/\(created.id)"
+            async let first = r.send(.PUT, path, as: "clinA", json: Self.lab.replacingOccurrences(of: "9.1", with: "9.5"), headers: ["If-Match": "\"1\""])
+            async let second = r.send(.PUT, path, as: "clinA", json: Self.lab.replacingOccurrences(of: "9.1", with: "8.0"), headers: ["If-Match": "\"1\""])
+            let statuses = try await [first.status, second.status].map(\.code).sorted()
+            #expect(statuses == [200, 412])
+            let now = try await r.send(.GET, path, as: "clinA")
+            #expect(now.etag == "\"2\"")
+            let winner = try await first.status == .ok ? 9.5 : 8.0
+            #expect(now["value"] == .number(winner))
+        }
+    }
+
+    @Test("Update without If-Match answers 428; with a stale version 412; nothing changes")
+    func preconditions() async throws {
+        try await TestRegistry.run { r in
+            let patient = try await r.createPatient()
+            let created = try await r.send(.POST, "/api/v1/patients/\(patient)/labs", as: "clinA", json: Self.lab)
+            let path = "/api/v1/labs/\(created.id)"
+            #expect(try await r.send(.PUT, path, as: "clinA", json: Self.lab).status == .preconditionRequired)
+            #expect(try await r.send(.DELETE, path, as: "clinA").status == .preconditionRequired)
+            _ = try await r.send(.PUT, path, as: "clinA", json: Self.lab, headers: ["If-Match": "1"])
+            let stale = try await r.send(.PUT, path, as: "clinA", json: Self.lab.replacingOccurrences(of: "9.1", with: "7"), headers: ["If-Match": "1"])
+            #expect(stale.status == .preconditionFailed)
+            #expect(try await r.send(.GET, path, as: "clinA")["value"] == .number(9.1))
+        }
+    }
+
+    @Test("Invalid input: 422 lists every bad field with value and allowed range; nothing is written, not even audit")
+    func invalidWritesNothing() async throws {
+        try await TestRegistry.run { r in
+            let patient = try await r.createPatient()
+            let before = (try await LabRecord.query(on: r.app.db).count(), try await r.auditCount())
+            let reply = try await r.send(.POST, "/api/v1/patients/\(patient)/labs", as: "clinA",
+                                         json: #"{"test": "calcium", "value": 40, "unit": "mg/dl", "date": "2026-13-01", "extra": true}"#)
+            #expect(reply.status == .unprocessableEntity)
+            #expect(Set(reply.errorFields) == ["unit", "date", "extra"])
+            #expect(reply.text.contains("mg/dL"), "the message names the allowed units")
+            let range = try await r.send(.POST, "/api/v1/patients/\(patient)/vitals", as: "clinA", json: #"{"date": "2026-11-01", "temperatureC": 385}"#)
+            #expect(range.errorFields == ["temperatureC"])
+            #expect(range.text.contains("between 25 and 45"), "case-format.md validation message: \(range.text)")
+            let future = try await r.send(.POST, "/api/v1/patients/\(patient)/labs", as: "clinA", json: #"{"test": "wbc", "value": 9, "unit": "10*9/L", "date": "2027-01-01"}"#)
+            #expect(future.errorFields == ["date"])
+            let notJSON = try await r.send(.POST, "/api/v1/patients/\(patient)/labs", as: "clinA", json: "{not json")
+            #expect(notJSON.status == .unprocessableEntity && notJSON.errorFields == ["body"])
+            let after = (try await LabRecord.query(on: r.app.db).count(), try await r.auditCount())
+            #expect(before == after)
+        }
+    }
+
+    @Test("A lab is stored as entered and normalised, with its LOINC code [clinical-spec 12.4]")
+    func labNormalised() async throws {
+        try await TestRegistry.run { r in
+            let patient = try await r.createPatient()
+            let reply = try await r.send(.POST, "/api/v1/patients/\(patient)/labs", as: "clinA", json: #"{"test": "calcium", "value": 2.5, "unit": "mmol/L", "date": "2026-11-01"}"#)
+            #expect(reply["unit"] == "mmol/L" && reply["value"] == .number(2.5))
+            #expect(reply["unitNormalised"] == "mg/dL")
+            // 1 mmol/L calcium = 4.008 mg/dL (molar mass 40.08 g/mol).
+            if case .number(let v)? = reply["valueNormalised"] { #expect(abs(v - 10.02) < 0.01) } else { Issue.record("no valueNormalised") }
+            #expect(reply["loinc"] == "2000-8")
+        }
+    }
+
+    @Test("A write that fails half-way leaves nothing: record, summary and audit roll back together")
+    func atomicWrite() async throws {
+        try await TestRegistry.run { r in
+            let patient = try await r.createPatient()
+            let before = (try await LesionRecord.query(on: r.app.db).count(), try await r.auditCount())
+            struct Boom: Error {}
+            await #expect(throws: Boom.self) {
+                try await AuditLog.write(on: r.app.db, actor: .system("test")) { tx in
+                    let lesion = LesionRecord()
+                    try lesion.apply(JSONObject([("label", "x")]), today: TestRegistry.today)
+                    lesion.patientID = UUID(uuidString: patient)!
+                    lesion.version = 1; lesion.createdBy = "t"; lesion.updatedBy = "t"
+                    try await lesion.create(on: tx)
+                    throw Boom()
+                    return ((), [AuditEvent(action: "create", resourceType: "lesions")])
+                }
+            }
+            #expect(before == (try await LesionRecord.query(on: r.app.db).count(), try await r.auditCount()))
+        }
+    }
+}
