@@ -15,9 +15,12 @@ public struct ServerSettings: Sendable {
     /// Load the demo patients into an empty database (on for `serve`, off for tests and tools).
     public var demoWhenEmpty: Bool = true
     public var migrate: Bool = true
+    /// PostgreSQL schema to use instead of `public` (tests give each test its own).
+    public var postgresSchema: String?
 
-    public init(database: DatabaseLocation, forceDemo: Bool = false, demoWhenEmpty: Bool = true, migrate: Bool = true) {
+    public init(database: DatabaseLocation, forceDemo: Bool = false, demoWhenEmpty: Bool = true, migrate: Bool = true, postgresSchema: String? = nil) {
         self.database = database; self.forceDemo = forceDemo; self.demoWhenEmpty = demoWhenEmpty; self.migrate = migrate
+        self.postgresSchema = postgresSchema
     }
 }
 
@@ -31,7 +34,7 @@ let metricsRegistry: PrometheusCollectorRegistry = {
 /// Configures databases, migrations, middleware and routes. The executable and the tests both
 /// call this, so what is tested is what runs.
 public func configure(_ app: Application, _ settings: ServerSettings) async throws {
-    try useDatabase(app, settings.database)
+    try useDatabase(app, settings.database, schema: settings.postgresSchema)
     addMigrations(app)
 
     app.routes.defaultMaxBodySize = "1mb"
@@ -51,7 +54,7 @@ public func configure(_ app: Application, _ settings: ServerSettings) async thro
     try routes(app, metrics: metricsRegistry)
 }
 
-func useDatabase(_ app: Application, _ location: DatabaseLocation) throws {
+func useDatabase(_ app: Application, _ location: DatabaseLocation, schema: String? = nil) throws {
     switch location {
     case .sqliteFile(let path):
         app.databases.use(.sqlite(.file(path)), as: .sqlite)
@@ -59,7 +62,7 @@ func useDatabase(_ app: Application, _ location: DatabaseLocation) throws {
         app.databases.use(.sqlite(.memory), as: .sqlite)
     case .postgres(let url):
         var config = try SQLPostgresConfiguration(url: url)
-        config.searchPath = ["public"]
+        config.searchPath = [schema ?? "public"]
         app.databases.use(.postgres(configuration: config, maxConnectionsPerEventLoop: 4), as: .psql)
     }
 }

@@ -1,6 +1,7 @@
 @testable import CalciTrackServer
 import CalciTrackCore
 import Fluent
+import SQLKit
 import Foundation
 import Testing
 import VaporTesting
@@ -28,21 +29,22 @@ struct TestRegistry {
     }
 
     /// Runs `body` against a fresh registry. `sqliteFile: true` uses a temporary SQLite file
-    /// (for tests that edit the file as an attacker would); it is skipped on PostgreSQL runs.
+    /// (for tests that edit the file as an attacker would); on PostgreSQL runs it is ignored.
     static func run(demo: Bool = false, sqliteFile: Bool = false, _ body: (TestRegistry) async throws -> Void) async throws {
         var location = location
         var file: String?
-        if sqliteFile {
-            if location.isPostgres { return }
+        if sqliteFile && !location.isPostgres {
             file = NSTemporaryDirectory() + "calcitrack-test-\(UUID().uuidString).sqlite"
             location = .sqliteFile(file!)
         }
+        // On PostgreSQL each test gets its own schema, so suites can run in parallel.
+        let schema = location.isPostgres ? "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16).lowercased() : nil
         let app = try await Application.make(.testing)
         app.logger.logLevel = .warning
         app.registryClock = FixedClock(date: Date(timeIntervalSince1970: Double(today.daysSinceEpoch) * 86_400 + 12 * 3600))
         do {
-            try await configure(app, ServerSettings(database: location, demoWhenEmpty: false, migrate: false))
-            if location.isPostgres { try await app.autoRevert() }
+            try await configure(app, ServerSettings(database: location, demoWhenEmpty: false, migrate: false, postgresSchema: schema))
+            if let schema { try await (app.db as! any SQLDatabase).raw("CREATE SCHEMA \(unsafeRaw: schema)").run() }
             try await app.autoMigrate()
             if case .sqliteFile = location { try await enableWriteAheadLog(app, location) }
             if demo { try await DemoData.load(on: app.db, today: today, logger: app.logger) }
@@ -57,10 +59,12 @@ struct TestRegistry {
             let siteB = try await Site.query(on: app.db).filter(\.$code == "B").first()!.id!
             try await body(TestRegistry(app: app, tokens: tokens, siteA: siteA, siteB: siteB, file: file))
         } catch {
+            if let schema { try? await (app.db as! any SQLDatabase).raw("DROP SCHEMA \(unsafeRaw: schema) CASCADE").run() }
             try? await app.asyncShutdown()
             if let file { for s in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: file + s) } }
             throw error
         }
+        if let schema { try await (app.db as! any SQLDatabase).raw("DROP SCHEMA \(unsafeRaw: schema) CASCADE").run() }
         try await app.asyncShutdown()
         if let file { for s in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: file + s) } }
     }
@@ -102,4 +106,17 @@ struct TestRegistry {
     }
 
     func auditCount() async throws -> Int { try await AuditEntry.query(on: app.db).count() }
+}
+
+extension TestRegistry {
+    /// What an attacker with direct database access does first: switch off the append-only guard.
+    func disableAuditGuard() async throws {
+        let sql = app.db as! any SQLDatabase
+        if sql.dialect.name == "sqlite" {
+            try await sql.raw("DROP TRIGGER audit_entries_no_update").run()
+            try await sql.raw("DROP TRIGGER audit_entries_no_delete").run()
+        } else {
+            try await sql.raw("ALTER TABLE audit_entries DISABLE TRIGGER audit_entries_append_only").run()
+        }
+    }
 }
