@@ -1,8 +1,23 @@
 #!/usr/bin/env bash
-# The whole test suite: unit and rule tests (swift test), then end-to-end checks of the built CLI.
+# The whole test suite (the README's test command):
+#   1. swift test: engine, rules and the registry API suite on in-memory SQLite;
+#   2. the registry API suite again on PostgreSQL when CALCITRACK_TEST_POSTGRES_URL is set
+#      (.ci/run sets it up with scripts/postgres-setup.sh);
+#   3. end-to-end checks of the built binary: CLI, registry (kill -9, backup/restore, audit tamper),
+#      and schemathesis against /openapi.json when the `st` command is installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -d ../shared/cases ] || { echo "../shared (seed cases and checker) must sit beside this checkout"; exit 1; }
 swift build
 swift test --parallel
+if [ -n "${CALCITRACK_TEST_POSTGRES_URL:-}" ]; then
+  echo "== registry API suite on PostgreSQL"
+  DATABASE_URL="$CALCITRACK_TEST_POSTGRES_URL" swift test --filter CalciTrackServerTests
+fi
 Tests/e2e/cli.sh
+Tests/e2e/registry.sh
+if command -v st >/dev/null 2>&1 && [ -x Tests/e2e/schemathesis.sh ]; then
+  Tests/e2e/schemathesis.sh .build/debug/calcitrack
+else
+  echo "schemathesis not installed (pip install schemathesis): API fuzzing skipped; .ci/run installs it"
+fi
