@@ -6,7 +6,7 @@ struct CreatePatients: AsyncMigration {
     var name: String { "002_CreatePatients" }
 
     func prepare(on database: any Database) async throws {
-        try await database.schema("patients")
+        try await RecordColumns.versioned(database.schema("patients")
             .id()
             .field("site_id", .uuid, .required, .references("sites", "id"))
             .field("mrn", .string, .required)
@@ -21,13 +21,7 @@ struct CreatePatients: AsyncMigration {
             .field("history", .string)
             .field("infection_inputs", .string)
             .field("workup", .string)
-            .field("date_shift_days", .int, .required)
-            .field("version", .int, .required)
-            .field("created_at", .datetime)
-            .field("updated_at", .datetime)
-            .field("deleted_at", .datetime)
-            .field("created_by", .string, .required)
-            .field("updated_by", .string, .required)
+            .field("date_shift_days", .int, .required))
             .field("last_contact", .string)
             .field("next_due", .string)
             .field("has_unhealed_lesion", .bool, .required)

@@ -80,9 +80,14 @@ struct DateShift: Sendable {
 /// Common columns of every record table.
 enum RecordColumns {
     static func add(to builder: SchemaBuilder) -> SchemaBuilder {
-        builder
+        versioned(builder
             .id()
-            .field("patient_id", .uuid, .required, .references("patients", "id"))
+            .field("patient_id", .uuid, .required, .references("patients", "id")))
+    }
+
+    /// Version, timestamps, soft delete and authors: every table of patient data has them.
+    static func versioned(_ builder: SchemaBuilder) -> SchemaBuilder {
+        builder
             .field("version", .int, .required)
             .field("created_at", .datetime)
             .field("updated_at", .datetime)
