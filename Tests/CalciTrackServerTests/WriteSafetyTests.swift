@@ -25,6 +25,8 @@ import VaporTesting
             #expect(now.etag == "\"2\"")
             let winner = try await first.status == .ok ? 9.5 : 8.0
             #expect(now["value"] == .number(winner))
+            let update = try await AuditEntry.query(on: r.app.db).filter(\.$action == "update").all()
+            #expect(update.map(\.detail) == ["version 2; changed: value, valueNormalised"], "the audit names the changed fields, not their values")
         }
     }
 

@@ -98,14 +98,17 @@ struct RecordController<R: PatientRecord>: Sendable {
             guard let record = try await R.find(id, on: tx) else { throw APIError.notFound(R.info.name) }
             _ = try await PatientAccess.load(record.patientID, principal, .write, on: tx)
             try VersionCheck.check(expected, current: record.version, what: R.info.name)
+            let before = record.apiFields(.none)
             try record.apply(body, today: today)
+            let changed = Self.changedFields(before, record.apiFields(.none))
             try await checkReferences(record, patientID: record.patientID, on: tx)
             record.version += 1
             record.updatedBy = principal.username
             try await record.update(on: tx)
             try await PatientSummary.refresh(record.patientID, on: tx, today: today)
             return (record, [AuditEvent(action: "update", resourceType: R.info.path, resourceID: id.uuidString.lowercased(),
-                                        patientID: record.patientID.uuidString.lowercased(), detail: "version \(record.version)")])
+                                        patientID: record.patientID.uuidString.lowercased(),
+                                        detail: "version \(record.version); changed: \(changed.isEmpty ? "nothing" : changed.joined(separator: ", "))")])
         }
         return respond(record)
     }
@@ -126,6 +129,13 @@ struct RecordController<R: PatientRecord>: Sendable {
                                     patientID: record.patientID.uuidString.lowercased(), detail: "version \(record.version) deleted")])
         }
         return Response(status: .noContent)
+    }
+
+    /// Names (not values: the log must not copy clinical data) of the fields an update changed,
+    /// like REDCap's logging of which fields a save touched.
+    static func changedFields(_ before: [(String, JSONValue?)], _ after: [(String, JSONValue?)]) -> [String] {
+        let old = Dictionary(before.map { ($0.0, $0.1) }, uniquingKeysWith: { a, _ in a })
+        return after.compactMap { key, value in old[key].flatMap { $0 } == value ? nil : key }
     }
 
     private func respond(_ record: R, status: HTTPResponseStatus = .ok, shift: DateShift = .none) -> Response {
