@@ -13,10 +13,44 @@ public struct Alert: Sendable, Equatable {
     public var drugs: [String]
     /// True when it fired only because of a proposed empiric antibiotic, not an active one.
     public var proposed: Bool
-    public var basis: String
+    /// Why it fired, as text. Written when read: see `AlertBasis`.
+    public var basis: String {
+        get { basisData.text }
+        set { basisData = .text(newValue) }
+    }
+    var basisData: AlertBasis
     public var sources: [String]
     public var tag: Verification
 
+    init(id: String, level: Level, message: String, action: String?, drugs: [String], proposed: Bool, basis: AlertBasis,
+         sources: [String], tag: Verification) {
+        self.id = id; self.level = level; self.message = message; self.action = action; self.drugs = drugs
+        self.proposed = proposed; self.basisData = basis; self.sources = sources; self.tag = tag
+    }
+
+    init(id: String, level: Level, message: String, action: String?, drugs: [String], proposed: Bool, basis: String,
+         sources: [String], tag: Verification) {
+        self.init(id: id, level: level, message: message, action: action, drugs: drugs, proposed: proposed, basis: .text(basis),
+                  sources: sources, tag: tag)
+    }
+
     /// The citation text of the fixed `source` key.
     public var source: String { Sources.shortText(sources) }
+}
+
+/// An alert's basis as the rule found it. Interaction rules keep the matched drug records and
+/// write "warfarin 2.5 mg daily oral since 2020-01-01 with ..." only when the text is read (JSON,
+/// text report), so that an assessment nobody prints costs no text. Equal when the texts are.
+enum AlertBasis: Sendable, Equatable {
+    case text(String)
+    case interaction(Interactions.Hit, candidates: [Interactions.Candidate])
+
+    var text: String {
+        switch self {
+        case .text(let text): text
+        case .interaction(let hit, let candidates): hit.basis(candidates)
+        }
+    }
+
+    static func == (a: AlertBasis, b: AlertBasis) -> Bool { a.text == b.text }
 }

@@ -29,10 +29,8 @@ public struct Assessor: Sendable {
         let medications = c.medications.map { m in
             MedicationSummary(drug: m.drugInfo?.name ?? m.drug, recognized: m.drugInfo != nil, rxnorm: m.drugInfo?.rxnorm,
                               rxnormTag: m.drugInfo?.rxnormTag, active: m.isActive(on: asOf),
-                              classes: m.drugInfo.map { d in DrugClass.allCases.filter(d.classes.contains).map(\.rawValue) } ?? [])
+                              classes: m.drugInfo?.classNames ?? [])
         }
-        let defaults = Thresholds()
-        let overrides = Thresholds.definitions.filter { thresholds[$0.id] != defaults[$0.id] }.map { (key: $0.key, value: thresholds[$0.id]) }
 
         return Assessment(
             caseId: c.id, asOf: asOf, calcinosisType: type, calciumPhosphateProduct: product, infection: infection,
@@ -41,6 +39,6 @@ public struct Assessor: Sendable {
             dosing: Dosing.evaluate(ctx, infection: infection, lesions: lesions),
             lesions: lesions, followUp: FollowUp.evaluate(ctx, lesions: lesions), riskFactors: RiskFactors.evaluate(ctx),
             medications: medications, inputWarnings: inputWarnings, ignoredRecordCount: ctx.ignoredRecordCount,
-            thresholdOverrides: overrides)
+            thresholdOverrides: thresholds.overrides)
     }
 }

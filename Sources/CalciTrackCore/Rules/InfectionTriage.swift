@@ -25,8 +25,13 @@ public struct InfectionTriage: Sendable, Equatable {
     public var management: [String]
     public var empiricOptions: [EmpiricOption]
     public var durationDays: Int?
-    public var basis: String
+    /// Written from the fields above when read (JSON, text report): see `derivedBasis`.
+    public var basis: String {
+        get { basisOverride ?? derivedBasis }
+        set { basisOverride = newValue }
+    }
     public var sources: [String]
+    var basisOverride: String?
 
     public var hasSystemicSigns: Bool { !systemicSigns.present.isEmpty }
 
@@ -60,9 +65,7 @@ public struct InfectionTriage: Sendable, Equatable {
         guard present else {
             return InfectionTriage(present: false, purulent: purulent, presentReasons: [], systemicSigns: signs, sirs: sirs, qsofa: qsofa,
                                    immunosuppression: immuno, severity: .none, severityReasons: [], route: "none", mrsaCoverage: false,
-                                   mrsaReasons: [], management: [], empiricOptions: [], durationDays: nil,
-                                   basis: "no sign of lesion infection (purulence, abscess, erythema with warmth or oedema, bullae, skin sloughing)",
-                                   sources: sources)
+                                   mrsaReasons: [], management: [], empiricOptions: [], durationDays: nil, sources: sources)
         }
 
         // Severity (IDSA 2014 Figure 1; overlap resolved per case-format.md).
@@ -113,37 +116,44 @@ public struct InfectionTriage: Sendable, Equatable {
         if !purulent && severity == .severe { management.append("surgical-inspection") }
 
         var agents = AntibioticRegimens.cell(purulence, severity)
-        var mrsaNote: String?
         if mrsaCoverage && !purulent && severity != .severe {
             let routeKind: Route = route == "oral" ? .oral : .intravenous
             let active = agents.filter(\.activeAgainstMRSA)
             agents = AntibioticRegimens.mrsaAndStreptococcal(routeKind).filter { a in !active.contains(where: { $0.drug == a.drug }) } + active
-            mrsaNote = "MRSA coverage indicated: agents limited to those active against both MRSA and streptococci"
         }
         let options = agents.map { agent in
             EmpiricOption(agent: agent, rxnorm: DrugCatalog.drug(named: agent.drug)?.rxnorm,
                           weightBasedDose: weightBasedDose(agent, weightKg: c.patient.weightKg))
         }
 
-        var basis: [String] = ["present: " + reasons.joined(separator: "; "),
-                               "\(purulence.rawValue) (\(purulent ? "purulent drainage or abscess" : "no purulence"))",
-                               "severity \(severity.rawValue): " + severityReasons.joined(separator: ", "),
-                               signs.basis, sirs.basis]
-        if let qsofa { basis.append(qsofa.basis) } else { basis.append("qSOFA not assessable: respiratory rate, systolic BP and mentation not recorded") }
-        basis.append("immunocompromised: " + immuno.basis)
-        if severity == .mild && purulent { basis.append("purulent mild: incision and drainage alone, no antibiotic") }
-        if mrsaCoverage { basis.append("MRSA coverage: " + mrsa.joined(separator: ", ")) }
-        if let mrsaNote { basis.append(mrsaNote) }
-        if let defined = AntibioticRegimens.definedTherapy(purulence, severity) { basis.append(defined) }
-        if immuno.immunocompromised { basis.append("blood and wound cultures are recommended in severe cell-mediated immunodeficiency (IDSA 2014)") }
-        let duration = Int(ctx.thresholds[.infectionDurationDays])
-        basis.append("duration \(duration) days; extend if the infection has not improved within this period (IDSA 2014, strong, high-quality evidence)")
-        basis.append("doses are usual adult doses for normal renal function; renal adjustment is not covered")
-
         return InfectionTriage(present: true, purulent: purulent, presentReasons: reasons, systemicSigns: signs, sirs: sirs, qsofa: qsofa,
                                immunosuppression: immuno, severity: severity, severityReasons: severityReasons, route: route,
                                mrsaCoverage: mrsaCoverage, mrsaReasons: mrsa, management: management, empiricOptions: options,
-                               durationDays: duration, basis: basis.joined(separator: ". "), sources: sources)
+                               durationDays: Int(ctx.thresholds[.infectionDurationDays]), sources: sources)
+    }
+
+    /// The basis text, from the triage's own fields and those of the scores it used.
+    var derivedBasis: String {
+        guard present else {
+            return "no sign of lesion infection (purulence, abscess, erythema with warmth or oedema, bullae, skin sloughing)"
+        }
+        let purulence: Purulence = purulent ? .purulent : .nonPurulent
+        var basis: [String] = ["present: " + presentReasons.joined(separator: "; "),
+                               "\(purulence.rawValue) (\(purulent ? "purulent drainage or abscess" : "no purulence"))",
+                               "severity \(severity.rawValue): " + severityReasons.joined(separator: ", "),
+                               systemicSigns.basis, sirs.basis]
+        if let qsofa { basis.append(qsofa.basis) } else { basis.append("qSOFA not assessable: respiratory rate, systolic BP and mentation not recorded") }
+        basis.append("immunocompromised: " + immunosuppression.basis)
+        if severity == .mild && purulent { basis.append("purulent mild: incision and drainage alone, no antibiotic") }
+        if mrsaCoverage { basis.append("MRSA coverage: " + mrsaReasons.joined(separator: ", ")) }
+        if mrsaCoverage && !purulent && severity != .severe {
+            basis.append("MRSA coverage indicated: agents limited to those active against both MRSA and streptococci")
+        }
+        if let defined = AntibioticRegimens.definedTherapy(purulence, severity) { basis.append(defined) }
+        if immunosuppression.immunocompromised { basis.append("blood and wound cultures are recommended in severe cell-mediated immunodeficiency (IDSA 2014)") }
+        basis.append("duration \(durationDays ?? 0) days; extend if the infection has not improved within this period (IDSA 2014, strong, high-quality evidence)")
+        basis.append("doses are usual adult doses for normal renal function; renal adjustment is not covered")
+        return basis.joined(separator: ". ")
     }
 
     static func weightBasedDose(_ agent: EmpiricAgent, weightKg: Double?) -> String? {

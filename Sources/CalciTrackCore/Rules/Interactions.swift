@@ -2,7 +2,9 @@
 /// rules about antibiotics, the proposed empiric agents too (case-format.md: "a rule that
 /// depends on an antibiotic fires for an active one and also for any drug in empiricOptions").
 public enum Interactions {
-    struct Candidate {
+    /// A drug the rules look at: an active medication (with its record) or a proposed empiric option.
+    /// Rules refer to candidates by index, so matching copies no records and builds no text.
+    struct Candidate: Sendable {
         let drug: Drug
         let medication: Medication?
         let route: Route?
@@ -27,53 +29,104 @@ public enum Interactions {
                 !candidates.contains(where: { $0.drug.name == drug.name && $0.route == option.agent.route }) else { continue }
             candidates.append(Candidate(drug: drug, medication: nil, route: option.agent.route))
         }
+        let table = Table(candidates: candidates, ctx: ctx, infection: infection)
         var alerts: [Alert] = []
         for rule in InteractionRules.all {
-            guard let hit = match(rule.trigger, candidates: candidates, ctx: ctx, infection: infection) else { continue }
+            guard let hit = table.match(rule.trigger, activeOnly: false) else { continue }
             var drugs: [String] = []
-            for candidate in hit.drugs where !drugs.contains(candidate.drug.name) { drugs.append(candidate.drug.name) }
-            // "proposed": the rule would stay silent if only the active medications counted.
-            let proposed = match(rule.trigger, candidates: candidates.filter { !$0.proposed }, ctx: ctx, infection: infection) == nil
+            for i in hit.drugs where !drugs.contains(candidates[i].drug.name) { drugs.append(candidates[i].drug.name) }
+            // "proposed": the rule would stay silent if only the active medications counted. A hit
+            // made of active medications only is found again among them, so only a hit citing a
+            // proposed option needs the second look.
+            let proposed = hit.drugs.contains { candidates[$0].proposed } && table.match(rule.trigger, activeOnly: true) == nil
             alerts.append(Alert(id: rule.id, level: rule.level, message: rule.message, action: rule.action, drugs: drugs,
-                                proposed: proposed, basis: hit.basis, sources: rule.sources, tag: rule.tag))
+                                proposed: proposed, basis: .interaction(hit, candidates: candidates), sources: rule.sources, tag: rule.tag))
         }
         return alerts
     }
 
-    struct Hit {
-        var drugs: [Candidate]
-        var basis: String
+    /// Which candidates a trigger matched (indices into the candidate list) and why; the basis text
+    /// is written only for rules that fire.
+    struct Hit: Sendable {
+        enum Reason: Sendable {
+            /// One drug of the first side with every other drug of the second side.
+            case pair
+            /// The matched drugs with a patient condition, as its reason text.
+            case condition(String)
+            /// The matched drugs' days on treatment, over the limit.
+            case longerThan(days: [Int], limit: Int)
+            case active
+        }
+        var drugs: [Int]
+        var reason: Reason
+
+        func basis(_ candidates: [Candidate]) -> String {
+            let labels = drugs.map { candidates[$0].label }
+            switch reason {
+            case .pair: return "\(labels[0]) with " + labels.dropFirst().joined(separator: ", ")
+            case .condition(let why): return labels.joined(separator: ", ") + " with " + why
+            case .longerThan(let days, let limit):
+                return zip(labels, days).map { "\($0): \($1) days (> \(limit))" }.joined(separator: ", ")
+            case .active: return labels.joined(separator: ", ") + " active"
+            }
+        }
     }
 
-    static func match(_ trigger: Trigger, candidates: [Candidate], ctx: CaseContext, infection: InfectionTriage) -> Hit? {
-        switch trigger {
-        case .both(let a, let b):
-            let left = candidates.filter { a.matches($0.drug, route: $0.route) }
-            let right = candidates.filter { b.matches($0.drug, route: $0.route) }
-            // Two proposed options are alternatives, never given together: at least one side must be active.
-            guard let pair = left.lazy.flatMap({ l in right.lazy.map { (l, $0) } })
-                .first(where: { $0.0.drug.name != $0.1.drug.name && !($0.0.proposed && $0.1.proposed) })
-            else { return nil }
-            let others = right.filter { $0.drug.name != pair.0.drug.name && !(pair.0.proposed && $0.proposed) }
-            return Hit(drugs: [pair.0] + others, basis: "\(pair.0.label) with " + others.map(\.label).joined(separator: ", "))
-        case .drugWith(let selector, let condition):
-            let matched = candidates.filter { selector.matches($0.drug, route: $0.route) }
-            guard !matched.isEmpty, let reason = holds(condition, ctx: ctx, infection: infection) else { return nil }
-            return Hit(drugs: matched, basis: matched.map(\.label).joined(separator: ", ") + " with " + reason)
-        case .activeLongerThan(let selector, let threshold):
-            let limit = Int(ctx.thresholds[threshold])
-            let long = candidates.filter { c in
-                guard selector.matches(c.drug, route: c.route), let start = c.medication?.start else { return false }
-                return start.days(until: ctx.asOf) > limit
+    /// The candidates of one assessment, with the union of their classes: a rule about a class
+    /// nobody has is dismissed without looking at the candidates one by one.
+    struct Table {
+        let candidates: [Candidate]
+        let ctx: CaseContext
+        let infection: InfectionTriage
+        let classes: UInt32
+
+        init(candidates: [Candidate], ctx: CaseContext, infection: InfectionTriage) {
+            self.candidates = candidates; self.ctx = ctx; self.infection = infection
+            classes = candidates.reduce(0) { $0 | $1.drug.classMask }
+        }
+
+        /// Indices of the candidates the selector matches (active ones only, if asked).
+        func select(_ selector: DrugSelector, activeOnly: Bool) -> [Int] {
+            if let drugClass = selector.drugClass, selector.names.isEmpty, classes & drugClass.bit == 0 { return [] }
+            return candidates.indices.filter { i in
+                !(activeOnly && candidates[i].proposed) && selector.matches(candidates[i].drug, route: candidates[i].route)
             }
-            guard !long.isEmpty else { return nil }
-            return Hit(drugs: long, basis: long.map { "\($0.label): \($0.medication!.start!.days(until: ctx.asOf)) days (> \(limit))" }.joined(separator: ", "))
-        case .active(let selector):
-            let matched = candidates.filter { !$0.proposed && selector.matches($0.drug, route: $0.route) }
-            guard !matched.isEmpty else { return nil }
-            return Hit(drugs: matched, basis: matched.map(\.label).joined(separator: ", ") + " active")
-        case .anyOf(let triggers):
-            return triggers.lazy.compactMap { match($0, candidates: candidates, ctx: ctx, infection: infection) }.first
+        }
+
+        func match(_ trigger: Trigger, activeOnly: Bool) -> Hit? {
+            switch trigger {
+            case .both(let a, let b):
+                let left = select(a, activeOnly: activeOnly)
+                guard !left.isEmpty else { return nil }
+                let right = select(b, activeOnly: activeOnly)
+                // Two proposed options are alternatives, never given together: at least one side must be active.
+                func together(_ l: Int, _ r: Int) -> Bool {
+                    candidates[l].drug.name != candidates[r].drug.name && !(candidates[l].proposed && candidates[r].proposed)
+                }
+                guard let first = left.first(where: { l in right.contains { together(l, $0) } }) else { return nil }
+                return Hit(drugs: [first] + right.filter { together(first, $0) }, reason: .pair)
+            case .drugWith(let selector, let condition):
+                let matched = select(selector, activeOnly: activeOnly)
+                guard !matched.isEmpty, let reason = holds(condition, ctx: ctx, infection: infection) else { return nil }
+                return Hit(drugs: matched, reason: .condition(reason))
+            case .activeLongerThan(let selector, let threshold):
+                let limit = Int(ctx.thresholds[threshold])
+                var long: [Int] = [], days: [Int] = []
+                for i in select(selector, activeOnly: activeOnly) {
+                    guard let start = candidates[i].medication?.start, start.days(until: ctx.asOf) > limit else { continue }
+                    long.append(i)
+                    days.append(start.days(until: ctx.asOf))
+                }
+                guard !long.isEmpty else { return nil }
+                return Hit(drugs: long, reason: .longerThan(days: days, limit: limit))
+            case .active(let selector):
+                let matched = select(selector, activeOnly: true)
+                guard !matched.isEmpty else { return nil }
+                return Hit(drugs: matched, reason: .active)
+            case .anyOf(let triggers):
+                for t in triggers { if let hit = match(t, activeOnly: activeOnly) { return hit } }
+                return nil
+            }
         }
     }
 
