@@ -64,17 +64,37 @@ public struct CaseContext: Sendable {
 
     /// dialysis or eGFR below the threshold (KDIGO G5 by default): the renal side of R2 and DDI-04.
     public func renalFailure(egfrBelow threshold: ThresholdID) -> (value: Bool?, basis: String) {
-        if c.history.dialysis == true { return (true, "on dialysis") }
+        let renal = renalStatus(egfrBelow: threshold)
+        return (renal.value, renal.basis)
+    }
+
+    /// `renalFailure` as values; the basis text is written only when a rule shows it.
+    func renalStatus(egfrBelow threshold: ThresholdID) -> RenalStatus {
+        if c.history.dialysis == true { return RenalStatus(value: true, dialysis: true, egfr: nil, egfrDate: nil, limit: 0) }
         if let egfr = latest(.egfr) {
             let limit = thresholds[threshold]
-            let below = egfr.canonicalValue < limit
-            return (below, "eGFR \(fmt(egfr.canonicalValue)) on \(egfr.date) (\(below ? "<" : "≥") \(fmt(limit)))")
+            return RenalStatus(value: egfr.canonicalValue < limit, dialysis: c.history.dialysis, egfr: egfr.canonicalValue, egfrDate: egfr.date, limit: limit)
         }
-        if c.history.dialysis == false { return (nil, "not on dialysis; eGFR not given") }
-        return (nil, "dialysis status and eGFR not given")
+        return RenalStatus(value: nil, dialysis: c.history.dialysis, egfr: nil, egfrDate: nil, limit: 0)
     }
 
     private var c: Case { self.case }
+}
+
+/// Dialysis or eGFR below a limit, with what it was judged on.
+struct RenalStatus: Sendable {
+    let value: Bool?
+    let dialysis: Bool?
+    let egfr: Double?
+    let egfrDate: LocalDate?
+    let limit: Double
+
+    var basis: String {
+        if dialysis == true { return "on dialysis" }
+        if let egfr, let egfrDate { return "eGFR \(fmt(egfr)) on \(egfrDate) (\(value == true ? "<" : "≥") \(fmt(limit)))" }
+        if dialysis == false { return "not on dialysis; eGFR not given" }
+        return "dialysis status and eGFR not given"
+    }
 }
 
 /// Number text for basis lines: shortest round-trip form, at most 2 decimals.

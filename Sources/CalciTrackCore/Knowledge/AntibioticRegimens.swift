@@ -13,6 +13,8 @@ public struct EmpiricAgent: Sendable, Equatable {
     public let doseSources: [String]
     /// Agents given together share a regimen key ("vancomycin+piperacillin-tazobactam").
     public var regimen: String?
+    /// The drug table's entry, looked up once here rather than by name in every assessment.
+    let catalogDrug: Drug?
 }
 
 public enum Purulence: String, Sendable { case purulent, nonPurulent = "non-purulent" }
@@ -22,7 +24,8 @@ public enum AntibioticRegimens {
     static func agent(_ drug: String, _ dose: String?, _ route: Route, mrsa: Bool, _ tag: Verification, _ sources: [String],
                       mgPerKg: Double? = nil, perDay: Double? = nil, regimen: String? = nil) -> EmpiricAgent {
         EmpiricAgent(drug: drug, dose: dose, route: route, mgPerKgPerDose: mgPerKg, dosesPerDay: perDay, activeAgainstMRSA: mrsa,
-                     doseTag: dose == nil ? .notFound : tag, doseSources: sources, regimen: regimen)
+                     doseTag: dose == nil ? .notFound : tag, doseSources: sources, regimen: regimen,
+                     catalogDrug: DrugCatalog.drug(named: drug))
     }
 
     static let table2 = [Sources.idsa2014]

@@ -22,7 +22,7 @@ public enum Holds {
     public static func inrCheck(_ ctx: CaseContext, infection: InfectionTriage) -> Alert? {
         guard let warfarin = ctx.activeDrugs(in: .vitaminKAntagonist).first else { return nil }
         let interacting = ctx.activeDrugs.filter { $0.drug.is(.tetracycline) || $0.drug.is(.sulfamethoxazoleTrimethoprim) }
-        let proposed = infection.empiricOptions.compactMap { DrugCatalog.drug(named: $0.agent.drug) }
+        let proposed = infection.empiricOptions.compactMap(\.agent.catalogDrug)
             .filter { $0.is(.tetracycline) || $0.is(.sulfamethoxazoleTrimethoprim) }
         let window = Int(ctx.thresholds[.inrCheckWindowDays])
         if let active = interacting.first {

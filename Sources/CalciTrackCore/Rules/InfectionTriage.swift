@@ -122,7 +122,7 @@ public struct InfectionTriage: Sendable, Equatable {
             agents = AntibioticRegimens.mrsaAndStreptococcal(routeKind).filter { a in !active.contains(where: { $0.drug == a.drug }) } + active
         }
         let options = agents.map { agent in
-            EmpiricOption(agent: agent, rxnorm: DrugCatalog.drug(named: agent.drug)?.rxnorm,
+            EmpiricOption(agent: agent, rxnorm: agent.catalogDrug?.rxnorm,
                           weightBasedDose: weightBasedDose(agent, weightKg: c.patient.weightKg))
         }
 

@@ -1,32 +1,74 @@
 /// The treatment menu of clinical-spec 7 for this patient: every option with its regimen and
 /// evidence, marked "current" when already in use, with cautions from this patient's record
 /// (infection, interactions, renal function). Nothing is ranked: there is no standard treatment.
+///
+/// The catalog texts are shared with every assessment through `TherapyRow` (one reference per
+/// option instead of a dozen string copies); only the patient's own bits are kept per option, and
+/// the basis text is written from them when read.
 public struct TherapyOption: Sendable, Equatable {
-    public var id: String
-    public var kind: String
-    public var name: String
-    public var regimen: String?
-    public var evidenceLevel: String?
-    public var evidence: String
+    var row: TherapyRow
+    public var id: String { get { row.fields.id } set { row = row.with { $0.id = newValue } } }
+    public var kind: String { get { row.fields.kind } set { row = row.with { $0.kind = newValue } } }
+    public var name: String { get { row.fields.name } set { row = row.with { $0.name = newValue } } }
+    public var regimen: String? { get { row.fields.regimen } set { row = row.with { $0.regimen = newValue } } }
+    public var evidenceLevel: String? { get { row.fields.evidenceLevel } set { row = row.with { $0.evidenceLevel = newValue } } }
+    public var evidence: String { get { row.fields.evidence } set { row = row.with { $0.evidence = newValue } } }
     /// "option" or "avoid"
-    public var recommendation: String
+    public var recommendation: String { get { row.fields.recommendation } set { row = row.with { $0.recommendation = newValue } } }
     public var current: Bool
     public var cautions: [String]
-    public var basis: String
-    public var sources: [String]
-    public var tag: Verification
+    /// Written when read from the lesion count and the drugs in use: see `derivedBasis`.
+    public var basis: String {
+        get { basisOverride ?? derivedBasis }
+        set { basisOverride = newValue }
+    }
+    public var sources: [String] { get { row.fields.sources } set { row = row.with { $0.sources = newValue } } }
+    public var tag: Verification { get { row.fields.tag } set { row = row.with { $0.tag = newValue } } }
     public var source: String { Sources.shortText(sources) }
-}
 
-public enum TherapyOptions {
-    /// The patient-specific caution an option can carry, by catalog id.
-    enum PatientCaution {
-        case none, diltiazem, colchicine, minocycline, ceftriaxone, aluminiumHydroxide, bisphosphonates, dermatomyositisEvidence
+    let lesionCount: Int
+    /// The option's drugs that are active (empty unless `current`).
+    let inUse: [String]
+    var basisOverride: String?
+
+    var derivedBasis: String {
+        var basis = row.fields.avoidBasis ?? "calcinosis recorded (\(lesionCount) lesion\(lesionCount == 1 ? "" : "s"))"
+        if !inUse.isEmpty { basis += "; already in use: " + inUse.joined(separator: ", ") }
+        return basis
     }
 
-    /// Found once per catalog entry, in catalog order, rather than by comparing ids on every assessment.
-    static let patientCautions: [PatientCaution] = TherapyCatalog.entries.map { entry in
-        switch entry.id {
+    public static func == (a: TherapyOption, b: TherapyOption) -> Bool {
+        a.row.fields == b.row.fields && a.current == b.current && a.cautions == b.cautions && a.basis == b.basis
+    }
+}
+
+/// A catalog entry's fixed texts, written once. Immutable and shared; a change to an option's
+/// fixed field makes the option a row of its own (`with`).
+final class TherapyRow: Sendable {
+    struct Fields: Sendable, Equatable {
+        var id: String
+        var kind: String
+        var name: String
+        var regimen: String?
+        var evidenceLevel: String?
+        var evidence: String
+        var recommendation: String
+        var sources: [String]
+        var tag: Verification
+        /// The whole basis of an "avoid" entry; nil for options (whose basis depends on the patient).
+        var avoidBasis: String?
+    }
+
+    let fields: Fields
+    let entry: TherapyEntry
+    let caution: TherapyOptions.PatientCaution
+
+    init(fields: Fields, entry: TherapyEntry, caution: TherapyOptions.PatientCaution) {
+        self.fields = fields; self.entry = entry; self.caution = caution
+    }
+
+    convenience init(_ entry: TherapyEntry) {
+        let caution: TherapyOptions.PatientCaution = switch entry.id {
         case "diltiazem": .diltiazem
         case "colchicine": .colchicine
         case "minocycline": .minocycline
@@ -34,48 +76,77 @@ public enum TherapyOptions {
         case "aluminium-hydroxide": .aluminiumHydroxide
         case "bisphosphonates": .bisphosphonates
         case "corticosteroids-systemic", "tnf-inhibitors": .dermatomyositisEvidence
-        default: PatientCaution.none
+        default: .none
         }
+        self.init(fields: Fields(id: entry.id, kind: entry.kind.rawValue, name: entry.name, regimen: entry.regimen,
+                                 evidenceLevel: entry.evidenceLevel, evidence: entry.evidence, recommendation: entry.stance.rawValue,
+                                 sources: entry.sources, tag: entry.tag,
+                                 avoidBasis: entry.stance == .avoid ? "listed so that it is not chosen: " + entry.evidence : nil),
+                  entry: entry, caution: caution)
     }
+
+    func with(_ change: (inout Fields) -> Void) -> TherapyRow {
+        var f = fields
+        change(&f)
+        return TherapyRow(fields: f, entry: entry, caution: caution)
+    }
+
+    /// One row per catalog entry, in catalog order.
+    static let catalog: [TherapyRow] = TherapyCatalog.entries.map(TherapyRow.init)
+}
+
+public enum TherapyOptions {
+    /// The patient-specific caution an option can carry, by catalog id.
+    enum PatientCaution: Sendable {
+        case none, diltiazem, colchicine, minocycline, ceftriaxone, aluminiumHydroxide, bisphosphonates, dermatomyositisEvidence
+    }
+
+    // Cautions that do not depend on the patient's values, written once.
+    static let waitSevere = ["immunosuppression should wait until the infection is controlled (severe infection)"]
+    static let waitQSOFA = ["immunosuppression should wait until the infection is controlled (positive qSOFA)"]
+    static let onColchicine = ["on colchicine: DDI-06/DDI-18 (colchicine levels rise with diltiazem)"]
+    static let onWarfarin = ["on warfarin: DDI-02, monitor INR"]
+    static let ivCalcium = ["IV calcium active: DDI-09, never co-administer"]
+    static let etidronate = ["etidronate: paradoxical hyperphosphataemia possible (DDI-14)"]
+    static let dermatomyositis = ["evidence mainly from (juvenile) dermatomyositis"]
+
+    /// A fixed caution list is shared, not copied, when it is the option's only one.
+    static func joined(_ a: [String], _ b: [String]) -> [String] { a.isEmpty ? b : a + b }
 
     public static func evaluate(_ ctx: CaseContext, infection: InfectionTriage) -> [TherapyOption] {
         guard !ctx.lesions.isEmpty else { return [] }
-        let active = ctx.activeDrugs.map(\.drug.name)
-        let infectionUncontrolled = infection.severity == .severe || infection.qsofa?.positive == true
-        let waitForInfection = infectionUncontrolled
-            ? "immunosuppression should wait until the infection is controlled (\(infection.severity == .severe ? "severe infection" : "positive qSOFA"))"
-            : nil
-        let onColchicine = ctx.isActive(.colchicine)
-        let strongInhibitor = ctx.activeDrugs(in: .strongCYP3A4OrPgpInhibitor).map(\.drug.name)
-        let moderateInhibitor = ctx.activeDrugs(in: .moderateCYP3A4Inhibitor).map(\.drug.name)
-        let onWarfarin = ctx.isActive(.vitaminKAntagonist)
-        // The same for every option that is not an "avoid": written once.
-        let recorded = "calcinosis recorded (\(ctx.lesions.count) lesion\(ctx.lesions.count == 1 ? "" : "s"))"
-
-        return zip(TherapyCatalog.entries, patientCautions).map { entry, caution in
+        let wait: [String]? = infection.severity == .severe ? waitSevere : infection.qsofa?.positive == true ? waitQSOFA : nil
+        let lesionCount = ctx.lesions.count
+        var options: [TherapyOption] = []
+        options.reserveCapacity(TherapyRow.catalog.count)
+        for row in TherapyRow.catalog {
             var cautions: [String] = []
-            if entry.immunosuppressive, let waitForInfection { cautions.append(waitForInfection) }
-            switch caution {
-            case .diltiazem where onColchicine: cautions.append("on colchicine: DDI-06/DDI-18 (colchicine levels rise with diltiazem)")
-            case .colchicine where !strongInhibitor.isEmpty: cautions.append("on \(strongInhibitor.joined(separator: ", ")): DDI-05, avoid")
-            case .colchicine where !moderateInhibitor.isEmpty: cautions.append("on \(moderateInhibitor.joined(separator: ", ")): DDI-06, reduce dose")
-            case .minocycline where onWarfarin: cautions.append("on warfarin: DDI-02, monitor INR")
-            case .ceftriaxone where ctx.activeDrugs.contains { $0.drug.is(.calciumSalt) && $0.medication.route == .intravenous }:
-                cautions.append("IV calcium active: DDI-09, never co-administer")
+            if row.entry.immunosuppressive, let wait { cautions = wait }
+            switch row.caution {
+            case .none: break
+            case .diltiazem: if ctx.isActive(.colchicine) { cautions = joined(cautions, onColchicine) }
+            case .colchicine:
+                let strong = ctx.activeDrugs(in: .strongCYP3A4OrPgpInhibitor), moderate = ctx.activeDrugs(in: .moderateCYP3A4Inhibitor)
+                if !strong.isEmpty {
+                    cautions.append("on \(strong.map(\.drug.name).joined(separator: ", ")): DDI-05, avoid")
+                } else if !moderate.isEmpty {
+                    cautions.append("on \(moderate.map(\.drug.name).joined(separator: ", ")): DDI-06, reduce dose")
+                }
+            case .minocycline: if ctx.isActive(.vitaminKAntagonist) { cautions = joined(cautions, onWarfarin) }
+            case .ceftriaxone:
+                if ctx.activeDrugs.contains(where: { $0.drug.is(.calciumSalt) && $0.medication.route == .intravenous }) { cautions = joined(cautions, ivCalcium) }
             case .aluminiumHydroxide:
                 if let renal = Interactions.holds(.renalInsufficiency, ctx: ctx, infection: infection) {
                     cautions.append("renal insufficiency (\(renal)): DDI-15")
                 }
-            case .bisphosphonates: cautions.append("etidronate: paradoxical hyperphosphataemia possible (DDI-14)")
-            case .dermatomyositisEvidence: cautions.append("evidence mainly from (juvenile) dermatomyositis")
-            default: break
+            case .bisphosphonates: cautions = joined(cautions, etidronate)
+            case .dermatomyositisEvidence: cautions = joined(cautions, dermatomyositis)
             }
-            let current = entry.drugs.contains(where: active.contains)
-            var basis = entry.stance == .avoid ? "listed so that it is not chosen: " + entry.evidence : recorded
-            if current { basis += "; already in use: " + entry.drugs.filter(active.contains).joined(separator: ", ") }
-            return TherapyOption(id: entry.id, kind: entry.kind.rawValue, name: entry.name, regimen: entry.regimen,
-                                 evidenceLevel: entry.evidenceLevel, evidence: entry.evidence, recommendation: entry.stance.rawValue,
-                                 current: current, cautions: cautions, basis: basis, sources: entry.sources, tag: entry.tag)
+            // Most options name no drug, and most patients take few: no list is built unless one is in use.
+            var inUse: [String] = []
+            for drug in row.entry.drugs where ctx.activeDrugs.contains(where: { $0.drug.name == drug }) { inUse.append(drug) }
+            options.append(TherapyOption(row: row, current: !inUse.isEmpty, cautions: cautions, lesionCount: lesionCount, inUse: inUse))
         }
+        return options
     }
 }
