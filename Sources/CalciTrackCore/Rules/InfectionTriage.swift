@@ -5,23 +5,38 @@ public struct EmpiricOption: Sendable, Equatable {
     public var agent: EmpiricAgent
     public var rxnorm: String?
     /// e.g. "870 mg every 12 h (30 mg/kg/day for 58 kg)"; nil without weight or for fixed doses.
-    public var weightBasedDose: String?
+    /// Written when read (see `Deferred`).
+    public var weightBasedDose: String? {
+        get { weightBasedDoseText.value }
+        set { weightBasedDoseText = Deferred(newValue) }
+    }
+    var weightBasedDoseText: Deferred<String?>
 }
 
 public struct InfectionTriage: Sendable, Equatable {
     public var present: Bool
     public var purulent: Bool
-    public var presentReasons: [String]
+    /// The reason lists are written when read, from the findings (see `Deferred`).
+    public var presentReasons: [String] {
+        get { presentReasonList.value }
+        set { presentReasonList = Deferred(newValue) }
+    }
     public var systemicSigns: IDSASystemicSigns
     public var sirs: SIRS
     public var qsofa: QSOFA?
     public var immunosuppression: Immunosuppression
     public var severity: InfectionSeverity
-    public var severityReasons: [String]
+    public var severityReasons: [String] {
+        get { severityReasonList.value }
+        set { severityReasonList = Deferred(newValue) }
+    }
     /// "none", "oral" or "intravenous".
     public var route: String
     public var mrsaCoverage: Bool
-    public var mrsaReasons: [String]
+    public var mrsaReasons: [String] {
+        get { mrsaReasonList.value }
+        set { mrsaReasonList = Deferred(newValue) }
+    }
     public var management: [String]
     public var empiricOptions: [EmpiricOption]
     public var durationDays: Int?
@@ -31,7 +46,13 @@ public struct InfectionTriage: Sendable, Equatable {
         set { basisOverride = newValue }
     }
     public var sources: [String]
+    var presentReasonList: Deferred<[String]>
+    var severityReasonList: Deferred<[String]>
+    var mrsaReasonList: Deferred<[String]>
     var basisOverride: String?
+
+    static let sources = [Sources.idsa2014, Sources.idsaMrsa2011, Sources.bone1992, Sources.seymour2016, Sources.seed1]
+    static let noReasons = Deferred<[String]>([])
 
     public var hasSystemicSigns: Bool { !systemicSigns.present.isEmpty }
 
@@ -44,51 +65,63 @@ public struct InfectionTriage: Sendable, Equatable {
 
         // Presence (case-format.md): purulence, abscess, erythema with warmth or oedema, bullae or
         // skin sloughing at any lesion, or clinician inputs that only an infection explains.
-        var reasons: [String] = []
-        for lesion in ctx.lesions {
-            let f = lesion.findings
-            var found: [String] = []
-            if f.purulent { found.append("purulent") }
-            if f.abscess { found.append("abscess") }
-            if f.erythema && (f.warmth || f.edema) { found.append("erythema with \(f.warmth ? "warmth" : "oedema")") }
-            if f.bullae { found.append("bullae") }
-            if f.skinSloughing { found.append("skin sloughing") }
-            if !found.isEmpty { reasons.append("lesion \(lesion.id): " + found.joined(separator: ", ")) }
+        func signsOfInfection(_ f: LesionFindings) -> Bool {
+            f.purulent || f.abscess || (f.erythema && (f.warmth || f.edema)) || f.bullae || f.skinSloughing
         }
-        if c.infection.failedPriorTherapy == true { reasons.append("failed prior antibiotic therapy (clinician input)") }
-        if c.infection.deepInfectionSigns == true { reasons.append("signs of deeper infection (clinician input)") }
-        let present = !reasons.isEmpty
+        let failedPrior = c.infection.failedPriorTherapy == true, deepSigns = c.infection.deepInfectionSigns == true
+        let present = failedPrior || deepSigns || ctx.lesions.contains { signsOfInfection($0.findings) }
         let purulent = ctx.lesions.contains { $0.findings.purulent || $0.findings.abscess }
         let purulence: Purulence = purulent ? .purulent : .nonPurulent
-        let sources = [Sources.idsa2014, Sources.idsaMrsa2011, Sources.bone1992, Sources.seymour2016, Sources.seed1]
 
         guard present else {
-            return InfectionTriage(present: false, purulent: purulent, presentReasons: [], systemicSigns: signs, sirs: sirs, qsofa: qsofa,
-                                   immunosuppression: immuno, severity: .none, severityReasons: [], route: "none", mrsaCoverage: false,
-                                   mrsaReasons: [], management: [], empiricOptions: [], durationDays: nil, sources: sources)
+            return InfectionTriage(present: false, purulent: purulent, systemicSigns: signs, sirs: sirs, qsofa: qsofa,
+                                   immunosuppression: immuno, severity: .none, route: "none", mrsaCoverage: false,
+                                   management: [], empiricOptions: [], durationDays: nil, sources: sources,
+                                   presentReasonList: noReasons, severityReasonList: noReasons, mrsaReasonList: noReasons)
+        }
+        let lesions = ctx.lesions
+        let presentReasons = Deferred<[String]> {
+            var reasons: [String] = []
+            for lesion in lesions {
+                let f = lesion.findings
+                var found: [String] = []
+                if f.purulent { found.append("purulent") }
+                if f.abscess { found.append("abscess") }
+                if f.erythema && (f.warmth || f.edema) { found.append("erythema with \(f.warmth ? "warmth" : "oedema")") }
+                if f.bullae { found.append("bullae") }
+                if f.skinSloughing { found.append("skin sloughing") }
+                if !found.isEmpty { reasons.append("lesion \(lesion.id): " + found.joined(separator: ", ")) }
+            }
+            if failedPrior { reasons.append("failed prior antibiotic therapy (clinician input)") }
+            if deepSigns { reasons.append("signs of deeper infection (clinician input)") }
+            return reasons
         }
 
         // Severity (IDSA 2014 Figure 1; overlap resolved per case-format.md).
-        var severe: [String] = []
-        if c.infection.failedPriorTherapy == true { severe.append("failed prior therapy") }
-        if immuno.immunocompromised { severe.append("immunocompromised (\(immuno.clinicianSet ? "clinician" : immuno.drugs.joined(separator: ", ")))") }
-        if signs.present.count >= 2 { severe.append("\(signs.present.count) systemic signs (\(signs.present.joined(separator: ", ")))") }
-        if !purulent {
-            let bullae = ctx.lesions.contains { $0.findings.bullae }, slough = ctx.lesions.contains { $0.findings.skinSloughing }
-            if c.infection.hypotension == true { severe.append("hypotension") }
-            if c.infection.organDysfunction == true { severe.append("organ dysfunction") }
-            if bullae { severe.append("bullae") }
-            if slough { severe.append("skin sloughing") }
-            if c.infection.deepInfectionSigns == true { severe.append("signs of deeper infection") }
-        }
-        let severity: InfectionSeverity
-        let severityReasons: [String]
-        if !severe.isEmpty {
-            severity = .severe; severityReasons = severe
-        } else if signs.present.count == 1 {
-            severity = .moderate; severityReasons = ["one systemic sign (\(signs.present[0]))"]
-        } else {
-            severity = .mild; severityReasons = ["no systemic sign and no severe criterion"]
+        let hypotension = c.infection.hypotension == true, organDysfunction = c.infection.organDysfunction == true
+        let bullae = ctx.lesions.contains { $0.findings.bullae }, slough = ctx.lesions.contains { $0.findings.skinSloughing }
+        let signCount = signs.present.count
+        let severe = failedPrior || immuno.immunocompromised || signCount >= 2
+            || (!purulent && (hypotension || organDysfunction || bullae || slough || deepSigns))
+        let severity: InfectionSeverity = severe ? .severe : signCount == 1 ? .moderate : .mild
+        let severityReasons = Deferred<[String]> {
+            switch severity {
+            case .severe:
+                var severe: [String] = []
+                if failedPrior { severe.append("failed prior therapy") }
+                if immuno.immunocompromised { severe.append("immunocompromised (\(immuno.clinicianSet ? "clinician" : immuno.drugs.joined(separator: ", ")))") }
+                if signCount >= 2 { severe.append("\(signCount) systemic signs (\(signs.present.joined(separator: ", ")))") }
+                if !purulent {
+                    if hypotension { severe.append("hypotension") }
+                    if organDysfunction { severe.append("organ dysfunction") }
+                    if bullae { severe.append("bullae") }
+                    if slough { severe.append("skin sloughing") }
+                    if deepSigns { severe.append("signs of deeper infection") }
+                }
+                return severe
+            case .moderate: return ["one systemic sign (\(signs.present[0]))"]
+            default: return ["no systemic sign and no severe criterion"]
+            }
         }
 
         let route: String
@@ -99,16 +132,21 @@ public struct InfectionTriage: Sendable, Equatable {
         }
 
         // MRSA coverage (IDSA 2014 6.6).
-        var mrsa: [String] = []
-        if purulent && severity == .moderate { mrsa.append("purulent-moderate") }
-        if purulent && severity == .severe { mrsa.append("purulent-severe") }
-        if c.history.penetratingTrauma == true { mrsa.append("penetrating-trauma") }
-        if c.history.mrsaInfectionElsewhere == true { mrsa.append("mrsa-infection-elsewhere") }
-        if c.history.mrsaNasalColonization == true { mrsa.append("mrsa-nasal-colonization") }
-        if c.history.injectionDrugUse == true { mrsa.append("injection-drug-use") }
-        if sirs.positive { mrsa.append("sirs") }
-        if c.infection.failedPriorTherapy == true { mrsa.append("failed-prior-therapy") }
-        let mrsaCoverage = !mrsa.isEmpty
+        let h = c.history
+        let mrsaCoverage = (purulent && severity != .mild) || h.penetratingTrauma == true || h.mrsaInfectionElsewhere == true
+            || h.mrsaNasalColonization == true || h.injectionDrugUse == true || sirs.positive || failedPrior
+        let mrsa = Deferred<[String]> {
+            var mrsa: [String] = []
+            if purulent && severity == .moderate { mrsa.append("purulent-moderate") }
+            if purulent && severity == .severe { mrsa.append("purulent-severe") }
+            if h.penetratingTrauma == true { mrsa.append("penetrating-trauma") }
+            if h.mrsaInfectionElsewhere == true { mrsa.append("mrsa-infection-elsewhere") }
+            if h.mrsaNasalColonization == true { mrsa.append("mrsa-nasal-colonization") }
+            if h.injectionDrugUse == true { mrsa.append("injection-drug-use") }
+            if sirs.positive { mrsa.append("sirs") }
+            if failedPrior { mrsa.append("failed-prior-therapy") }
+            return mrsa
+        }
 
         var management: [String] = []
         if purulent { management.append("incision-and-drainage") }
@@ -121,15 +159,18 @@ public struct InfectionTriage: Sendable, Equatable {
             let active = agents.filter(\.activeAgainstMRSA)
             agents = AntibioticRegimens.mrsaAndStreptococcal(routeKind).filter { a in !active.contains(where: { $0.drug == a.drug }) } + active
         }
+        let weightKg = c.patient.weightKg
         let options = agents.map { agent in
             EmpiricOption(agent: agent, rxnorm: agent.catalogDrug?.rxnorm,
-                          weightBasedDose: weightBasedDose(agent, weightKg: c.patient.weightKg))
+                          weightBasedDoseText: agent.mgPerKgPerDose == nil || weightKg == nil
+                            ? Deferred(nil) : Deferred { weightBasedDose(agent, weightKg: weightKg) })
         }
 
-        return InfectionTriage(present: true, purulent: purulent, presentReasons: reasons, systemicSigns: signs, sirs: sirs, qsofa: qsofa,
-                               immunosuppression: immuno, severity: severity, severityReasons: severityReasons, route: route,
-                               mrsaCoverage: mrsaCoverage, mrsaReasons: mrsa, management: management, empiricOptions: options,
-                               durationDays: Int(ctx.thresholds[.infectionDurationDays]), sources: sources)
+        return InfectionTriage(present: true, purulent: purulent, systemicSigns: signs, sirs: sirs, qsofa: qsofa,
+                               immunosuppression: immuno, severity: severity, route: route,
+                               mrsaCoverage: mrsaCoverage, management: management, empiricOptions: options,
+                               durationDays: Int(ctx.thresholds[.infectionDurationDays]), sources: sources,
+                               presentReasonList: presentReasons, severityReasonList: severityReasons, mrsaReasonList: mrsa)
     }
 
     /// The basis text, from the triage's own fields and those of the scores it used.

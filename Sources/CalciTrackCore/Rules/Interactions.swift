@@ -15,9 +15,16 @@ public enum Interactions {
         let frequency: Frequency?
         let start: LocalDate?
 
-        init(drug: Drug, medication: Medication?, route: Route?) {
-            self.drug = drug; self.route = route; proposed = medication == nil
-            doseMg = medication?.doseMg; frequency = medication?.frequency; start = medication?.start
+        /// An active medication.
+        init(drug: Drug, doseMg: Double?, frequency: Frequency?, route: Route?, start: LocalDate?) {
+            self.drug = drug; self.route = route; proposed = false
+            self.doseMg = doseMg; self.frequency = frequency; self.start = start
+        }
+
+        /// A proposed empiric option.
+        init(proposed drug: Drug, route: Route) {
+            self.drug = drug; self.route = route; proposed = true
+            doseMg = nil; frequency = nil; start = nil
         }
 
         var label: String {
@@ -33,17 +40,25 @@ public enum Interactions {
 
     public static func evaluate(_ ctx: CaseContext, infection: InfectionTriage) -> [Alert] {
         var candidates: [Candidate] = []
-        candidates.reserveCapacity(ctx.activeDrugs.count + infection.empiricOptions.count)
-        for (medication, drug) in ctx.activeDrugs { candidates.append(Candidate(drug: drug, medication: medication, route: medication.route)) }
-        for option in infection.empiricOptions {
+        let options = infection.empiricOptions
+        candidates.reserveCapacity(ctx.activeDrugs.count + options.count)
+        // By index, so that no medication record or option is copied.
+        for i in ctx.activeDrugs.indices {
+            candidates.append(Candidate(drug: ctx.activeDrugs[i].drug, doseMg: ctx.activeDrugs[i].medication.doseMg,
+                                        frequency: ctx.activeDrugs[i].medication.frequency, route: ctx.activeDrugs[i].medication.route,
+                                        start: ctx.activeDrugs[i].medication.start))
+        }
+        for i in options.indices {
             // Skip only an exact duplicate (same drug and route): an active record of the drug by
             // another route (or none) must not hide the proposed one from route-specific rules (DDI-09).
-            guard let drug = option.agent.catalogDrug,
-                !candidates.contains(where: { $0.drug === drug && $0.route == option.agent.route }) else { continue }
-            candidates.append(Candidate(drug: drug, medication: nil, route: option.agent.route))
+            let route = options[i].agent.route
+            guard let drug = options[i].agent.catalogDrug,
+                !candidates.contains(where: { $0.drug === drug && $0.route == route }) else { continue }
+            candidates.append(Candidate(proposed: drug, route: route))
         }
         let table = Table(candidates: candidates)
         var alerts: [Alert] = []
+        alerts.reserveCapacity(4)
         for rule in InteractionRules.all {
             guard let hit = table.match(rule.trigger, activeOnly: false, ctx, infection) else { continue }
             var drugs: [String] = []
@@ -158,14 +173,14 @@ public enum Interactions {
     /// Why a patient condition holds, as values; `text` writes the reason.
     enum Condition: Sendable {
         case renal(RenalStatus, creatinineProxy: Bool)
-        case seriousInfection(InfectionSeverity, reasons: [String])
+        case seriousInfection(InfectionSeverity, reasons: Deferred<[String]>)
         case fixed(String)
         case age(Int)
 
         var text: String {
             switch self {
             case .renal(let renal, let proxy): proxy ? renal.basis + " (eGFR as proxy for creatinine clearance)" : renal.basis
-            case .seriousInfection(let severity, let reasons): "\(severity.rawValue) infection (\(reasons.joined(separator: ", ")))"
+            case .seriousInfection(let severity, let reasons): "\(severity.rawValue) infection (\(reasons.value.joined(separator: ", ")))"
             case .fixed(let text): text
             case .age(let age): "age \(age) years"
             }
@@ -191,7 +206,7 @@ public enum Interactions {
             return renal.value == true ? .renal(renal, creatinineProxy: false) : nil
         case .seriousInfection:
             guard infection.severity == .moderate || infection.severity == .severe else { return nil }
-            return .seriousInfection(infection.severity, reasons: infection.severityReasons)
+            return .seriousInfection(infection.severity, reasons: infection.severityReasonList)
         case .plannedSurgery:
             return ctx.case.workup.plannedSurgery == true ? .fixed("planned surgery (workup.plannedSurgery)") : nil
         case .childOrPregnancy:

@@ -60,11 +60,13 @@ final class TherapyRow: Sendable {
     }
 
     let fields: Fields
-    let entry: TherapyEntry
+    let immunosuppressive: Bool
+    /// The drug-table entries named by the catalog entry's `drugs`, compared by identity.
+    let drugs: [Drug]
     let caution: TherapyOptions.PatientCaution
 
-    init(fields: Fields, entry: TherapyEntry, caution: TherapyOptions.PatientCaution) {
-        self.fields = fields; self.entry = entry; self.caution = caution
+    init(fields: Fields, immunosuppressive: Bool, drugs: [Drug], caution: TherapyOptions.PatientCaution) {
+        self.fields = fields; self.immunosuppressive = immunosuppressive; self.drugs = drugs; self.caution = caution
     }
 
     convenience init(_ entry: TherapyEntry) {
@@ -82,13 +84,16 @@ final class TherapyRow: Sendable {
                                  evidenceLevel: entry.evidenceLevel, evidence: entry.evidence, recommendation: entry.stance.rawValue,
                                  sources: entry.sources, tag: entry.tag,
                                  avoidBasis: entry.stance == .avoid ? "listed so that it is not chosen: " + entry.evidence : nil),
-                  entry: entry, caution: caution)
+                  immunosuppressive: entry.immunosuppressive,
+                  // Only exact names: an alias never matched an active drug's (generic) name.
+                  drugs: entry.drugs.compactMap { name in DrugCatalog.drug(named: name).flatMap { $0.name == name ? $0 : nil } },
+                  caution: caution)
     }
 
     func with(_ change: (inout Fields) -> Void) -> TherapyRow {
         var f = fields
         change(&f)
-        return TherapyRow(fields: f, entry: entry, caution: caution)
+        return TherapyRow(fields: f, immunosuppressive: immunosuppressive, drugs: drugs, caution: caution)
     }
 
     /// One row per catalog entry, in catalog order.
@@ -117,19 +122,18 @@ public enum TherapyOptions {
         guard !ctx.lesions.isEmpty else { return [] }
         let wait: [String]? = infection.severity == .severe ? waitSevere : infection.qsofa?.positive == true ? waitQSOFA : nil
         let lesionCount = ctx.lesions.count
-        var options: [TherapyOption] = []
-        options.reserveCapacity(TherapyRow.catalog.count)
-        for row in TherapyRow.catalog {
+        return TherapyRow.catalog.map { row in
             var cautions: [String] = []
-            if row.entry.immunosuppressive, let wait { cautions = wait }
+            if row.immunosuppressive, let wait { cautions = wait }
             switch row.caution {
             case .none: break
             case .diltiazem: if ctx.isActive(.colchicine) { cautions = joined(cautions, onColchicine) }
             case .colchicine:
-                let strong = ctx.activeDrugs(in: .strongCYP3A4OrPgpInhibitor), moderate = ctx.activeDrugs(in: .moderateCYP3A4Inhibitor)
-                if !strong.isEmpty {
+                if ctx.isActive(.strongCYP3A4OrPgpInhibitor) {
+                    let strong = ctx.activeDrugs(in: .strongCYP3A4OrPgpInhibitor)
                     cautions.append("on \(strong.map(\.drug.name).joined(separator: ", ")): DDI-05, avoid")
-                } else if !moderate.isEmpty {
+                } else if ctx.isActive(.moderateCYP3A4Inhibitor) {
+                    let moderate = ctx.activeDrugs(in: .moderateCYP3A4Inhibitor)
                     cautions.append("on \(moderate.map(\.drug.name).joined(separator: ", ")): DDI-06, reduce dose")
                 }
             case .minocycline: if ctx.isActive(.vitaminKAntagonist) { cautions = joined(cautions, onWarfarin) }
@@ -144,9 +148,8 @@ public enum TherapyOptions {
             }
             // Most options name no drug, and most patients take few: no list is built unless one is in use.
             var inUse: [String] = []
-            for drug in row.entry.drugs where ctx.activeDrugs.contains(where: { $0.drug.name == drug }) { inUse.append(drug) }
-            options.append(TherapyOption(row: row, current: !inUse.isEmpty, cautions: cautions, lesionCount: lesionCount, inUse: inUse))
+            for drug in row.drugs where ctx.activeDrugs.contains(where: { $0.drug === drug }) { inUse.append(drug.name) }
+            return TherapyOption(row: row, current: !inUse.isEmpty, cautions: cautions, lesionCount: lesionCount, inUse: inUse)
         }
-        return options
     }
 }
