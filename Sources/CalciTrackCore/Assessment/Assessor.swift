@@ -23,8 +23,15 @@ public struct Assessor: Sendable {
         alerts.append(contentsOf: SafetyChecks.doseFrequency(ctx))
         if let a = SafetyChecks.labsMissing(ctx) { alerts.append(a) }
         if let a = SafetyChecks.calciphylaxis(type) { alerts.append(a) }
-        // Stable sort: urgent first, rule-table order within a level.
-        alerts = alerts.enumerated().sorted { ($0.element.level, $0.offset) < ($1.element.level, $1.offset) }.map(\.element)
+        // Stable sort: urgent first, rule-table order within a level. An insertion sort by swaps
+        // moves the few alerts in place instead of copying each.
+        for i in alerts.indices.dropFirst() {
+            var j = i
+            while j > 0 && alerts[j].level < alerts[j - 1].level {
+                alerts.swapAt(j, j - 1)
+                j -= 1
+            }
+        }
 
         let medications = c.medications.map { m in
             MedicationSummary(drug: m.drugInfo?.name ?? m.drug, recognized: m.drugInfo != nil, rxnorm: m.drugInfo?.rxnorm,

@@ -11,10 +11,11 @@ public enum Holds {
         guard infection.present, infection.hasSystemicSigns else { return nil }
         let reviewed = DrugClass.immunosuppressant.bit | DrugClass.glucocorticoid.bit
         var names: [String] = [], doses: [Double?] = [], steroid = false
-        for (medication, drug) in ctx.activeDrugs where drug.classMask & reviewed != 0 {
-            names.append(drug.name)
-            doses.append(medication.doseMg)
-            steroid = steroid || drug.is(.glucocorticoid)
+        guard ctx.activeClasses & reviewed != 0 else { return nil }
+        for a in ctx.active where a.drug.classMask & reviewed != 0 {
+            names.append(a.drug.name)
+            doses.append(ctx.case.medications[a.index].doseMg)
+            steroid = steroid || a.drug.is(.glucocorticoid)
         }
         guard !names.isEmpty else { return nil }
         let signs = infection.systemicSigns.present
@@ -34,11 +35,11 @@ public enum Holds {
     /// HOLD-02: warfarin together with doxycycline (or another tetracycline) or TMP-SMX requires an
     /// INR within 3-5 days of the combination. Satisfied by an INR dated at least 3 days after it began.
     public static func inrCheck(_ ctx: CaseContext, infection: InfectionTriage) -> Alert? {
-        guard let warfarin = ctx.activeDrugs.first(where: { $0.drug.is(.vitaminKAntagonist) }) else { return nil }
+        guard let warfarin = ctx.active.first(where: { $0.drug.is(.vitaminKAntagonist) }) else { return nil }
         let interactingClasses = DrugClass.tetracycline.bit | DrugClass.sulfamethoxazoleTrimethoprim.bit
         let window = Int(ctx.thresholds[.inrCheckWindowDays])
-        if let active = ctx.activeDrugs.first(where: { $0.drug.classMask & interactingClasses != 0 }) {
-            let start = [warfarin.medication.start, active.medication.start].compactMap { $0 }.max()
+        if let active = ctx.active.first(where: { $0.drug.classMask & interactingClasses != 0 }) {
+            let start = [ctx.case.medications[warfarin.index].start, ctx.case.medications[active.index].start].compactMap { $0 }.max()
             // An INR at least 3 days after the combination began meets the requirement.
             if let start, ctx.labs.contains(where: { $0.test == .inr && $0.date >= start.adding(days: 3) }) { return nil }
             let name = active.drug.name

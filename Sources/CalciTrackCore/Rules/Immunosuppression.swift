@@ -30,9 +30,10 @@ public struct Immunosuppression: Sendable, Equatable {
         }
         let t = ctx.thresholds
         var drugs: [String] = [], findings: [Finding] = []
-        for (medication, drug) in ctx.activeDrugs where drug.is(.immunosuppressant) && !drug.is(.rituximab) {
-            drugs.append(drug.name)
-            findings.append(.active(drug: drug.name, doseMg: medication.doseMg, frequency: medication.frequency))
+        let medications = ctx.case.medications
+        for a in ctx.active where a.drug.is(.immunosuppressant) && !a.drug.is(.rituximab) {
+            drugs.append(a.drug.name)
+            findings.append(.active(drug: a.drug.name, doseMg: medications[a.index].doseMg, frequency: medications[a.index].frequency))
         }
         // Rituximab depletes B cells for months: any course started or running within the look-back counts.
         let lookback = ctx.asOf.adding(days: -Int(t[.rituximabLookbackDays]))
@@ -46,8 +47,8 @@ public struct Immunosuppression: Sendable, Equatable {
             }
         }
         let limit = t[.prednisoneImmunosuppressiveMgPerDay]
-        for (medication, drug) in ctx.activeDrugs where drug.name == "prednisone" {
-            if let daily = medication.dailyDoseMg {
+        for a in ctx.active where a.drug.name == "prednisone" {
+            if let daily = medications[a.index].dailyDoseMg {
                 if daily >= limit {
                     drugs.append("prednisone")
                     findings.append(.prednisone(mgPerDay: daily, limit: limit))

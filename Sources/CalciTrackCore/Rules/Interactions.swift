@@ -41,12 +41,12 @@ public enum Interactions {
     public static func evaluate(_ ctx: CaseContext, infection: InfectionTriage) -> [Alert] {
         var candidates: [Candidate] = []
         let options = infection.empiricOptions
-        candidates.reserveCapacity(ctx.activeDrugs.count + options.count)
+        candidates.reserveCapacity(ctx.active.count + options.count)
         // By index, so that no medication record or option is copied.
-        for i in ctx.activeDrugs.indices {
-            candidates.append(Candidate(drug: ctx.activeDrugs[i].drug, doseMg: ctx.activeDrugs[i].medication.doseMg,
-                                        frequency: ctx.activeDrugs[i].medication.frequency, route: ctx.activeDrugs[i].medication.route,
-                                        start: ctx.activeDrugs[i].medication.start))
+        let medications = ctx.case.medications
+        for a in ctx.active {
+            candidates.append(Candidate(drug: a.drug, doseMg: medications[a.index].doseMg, frequency: medications[a.index].frequency,
+                                        route: medications[a.index].route, start: medications[a.index].start))
         }
         for i in options.indices {
             // Skip only an exact duplicate (same drug and route): an active record of the drug by

@@ -22,10 +22,11 @@ public enum SafetyChecks {
     /// 12 hours was meant (Seed-1 printed "every 12 days").
     public static func doseFrequency(_ ctx: CaseContext) -> [Alert] {
         var alerts: [Alert] = []
-        for (medication, drug) in ctx.activeDrugs {
-            guard let frequency = medication.frequency, let usual = drug.usualFrequencies, !usual.contains(frequency) else { continue }
+        for a in ctx.active {
+            let drug = a.drug
+            guard let frequency = ctx.case.medications[a.index].frequency, let usual = drug.usualFrequencies, !usual.contains(frequency) else { continue }
             let usualText = DeferredText { Frequency.allCases.filter(usual.contains).map(\.rawValue).joined(separator: ", ") }
-            let doseMg = medication.doseMg
+            let doseMg = ctx.case.medications[a.index].doseMg
             alerts.append(Alert(id: "DOSE-FREQUENCY", level: .high,
                          message: DeferredText { "\(drug.name) \(frequency.rawValue) is outside its usual dosing intervals (\(usualText.text))." },
                          action: DeferredText(doseFrequencyAction),

@@ -19,17 +19,18 @@ public struct TherapyOption: Sendable, Equatable {
     public var cautions: [String]
     /// Written when read from the lesion count and the drugs in use: see `derivedBasis`.
     public var basis: String {
-        get { basisOverride ?? derivedBasis }
-        set { basisOverride = newValue }
+        get { row.fields.basisOverride ?? derivedBasis }
+        set { row = row.with { $0.basisOverride = newValue } }
     }
     public var sources: [String] { get { row.fields.sources } set { row = row.with { $0.sources = newValue } } }
     public var tag: Verification { get { row.fields.tag } set { row = row.with { $0.tag = newValue } } }
     public var source: String { Sources.shortText(sources) }
 
-    let lesionCount: Int
     /// The option's drugs that are active (empty unless `current`).
     let inUse: [String]
-    var basisOverride: String?
+    // 32 bits: the menu's 25 options then fit one small allocation (a larger one costs several
+    // times as much in malloc).
+    let lesionCount: Int32
 
     var derivedBasis: String {
         var basis = row.fields.avoidBasis ?? "calcinosis recorded (\(lesionCount) lesion\(lesionCount == 1 ? "" : "s"))"
@@ -57,6 +58,8 @@ final class TherapyRow: Sendable {
         var tag: Verification
         /// The whole basis of an "avoid" entry; nil for options (whose basis depends on the patient).
         var avoidBasis: String?
+        /// A basis set by the caller, replacing the written one.
+        var basisOverride: String? = nil
     }
 
     let fields: Fields
@@ -121,7 +124,7 @@ public enum TherapyOptions {
     public static func evaluate(_ ctx: CaseContext, infection: InfectionTriage) -> [TherapyOption] {
         guard !ctx.lesions.isEmpty else { return [] }
         let wait: [String]? = infection.severity == .severe ? waitSevere : infection.qsofa?.positive == true ? waitQSOFA : nil
-        let lesionCount = ctx.lesions.count
+        let lesionCount = Int32(clamping: ctx.lesions.count)
         return TherapyRow.catalog.map { row in
             var cautions: [String] = []
             if row.immunosuppressive, let wait { cautions = wait }
@@ -138,7 +141,7 @@ public enum TherapyOptions {
                 }
             case .minocycline: if ctx.isActive(.vitaminKAntagonist) { cautions = joined(cautions, onWarfarin) }
             case .ceftriaxone:
-                if ctx.activeDrugs.contains(where: { $0.drug.is(.calciumSalt) && $0.medication.route == .intravenous }) { cautions = joined(cautions, ivCalcium) }
+                if ctx.active.contains(where: { $0.drug.is(.calciumSalt) && ctx.case.medications[$0.index].route == .intravenous }) { cautions = joined(cautions, ivCalcium) }
             case .aluminiumHydroxide:
                 if let renal = Interactions.holds(.renalInsufficiency, ctx: ctx, infection: infection) {
                     cautions.append("renal insufficiency (\(renal)): DDI-15")
@@ -148,8 +151,8 @@ public enum TherapyOptions {
             }
             // Most options name no drug, and most patients take few: no list is built unless one is in use.
             var inUse: [String] = []
-            for drug in row.drugs where ctx.activeDrugs.contains(where: { $0.drug === drug }) { inUse.append(drug.name) }
-            return TherapyOption(row: row, current: !inUse.isEmpty, cautions: cautions, lesionCount: lesionCount, inUse: inUse)
+            for drug in row.drugs where ctx.active.contains(where: { $0.drug === drug }) { inUse.append(drug.name) }
+            return TherapyOption(row: row, current: !inUse.isEmpty, cautions: cautions, inUse: inUse, lesionCount: lesionCount)
         }
     }
 }
