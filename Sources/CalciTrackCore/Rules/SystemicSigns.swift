@@ -14,7 +14,8 @@ public struct IDSASystemicSigns: Sendable, Equatable {
         get { basisOverride ?? Self.basis(vitals, wbc: wbc, thresholds) }
         set { basisOverride = newValue }
     }
-    public let sources = [Sources.idsa2014]
+    public var sources: [String] { Self.sourceList }
+    static let sourceList = [Sources.idsa2014]
     let vitals: VitalSigns?
     let wbc: Double?
     let thresholds: Thresholds
@@ -65,7 +66,8 @@ public struct SIRS: Sendable, Equatable {
         get { basisOverride ?? Self.basis(inputs, met: criteria, notAssessed: notAssessed) }
         set { basisOverride = newValue }
     }
-    public let sources = [Sources.bone1992]
+    public var sources: [String] { Self.sourceList }
+    static let sourceList = [Sources.bone1992]
     let inputs: Inputs
     var basisOverride: String?
 
@@ -128,7 +130,8 @@ public struct QSOFA: Sendable, Equatable {
         get { basisOverride ?? Self.basis(vitals, score: score, notAssessed: notAssessed, thresholds) }
         set { basisOverride = newValue }
     }
-    public let sources = [Sources.seymour2016]
+    public var sources: [String] { Self.sourceList }
+    static let sourceList = [Sources.seymour2016]
     let vitals: VitalSigns
     let thresholds: Thresholds
     var basisOverride: String?

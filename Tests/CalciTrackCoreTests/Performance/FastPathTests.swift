@@ -65,4 +65,31 @@ struct FastPathTests {
         #expect(assessment.lesions[0].basis == "set by hand")
         #expect(AssessmentJSON.encode(assessment) != encoded)
     }
+
+    /// Texts written when read (`Deferred`) stay settable, and a therapy option's fixed fields
+    /// are copied on change: the shared catalog row, and so the next assessment, is untouched.
+    @Test func deferredTextsCanStillBeSet() throws {
+        let url = TestCases.sharedDirectory.appendingPathComponent("cases/seed-1-admission.case.json")
+        let text = String(decoding: try Data(contentsOf: url), as: UTF8.self)
+        var a = try TestCases.assess(text)
+        let encoded = AssessmentJSON.encode(a)
+        a.alerts[0].message = "m"; a.alerts[0].action = nil
+        a.calcinosisType.basis = "c"; a.calciumPhosphateProduct.basis = "p"; a.followUp.basis = "f"
+        a.infection.presentReasons = ["r"]; a.infection.severityReasons = ["s"]; a.infection.mrsaReasons = []
+        a.therapyOptions[0].name = "n"; a.therapyOptions[0].basis = "b"; a.therapyOptions[0].sources = ["x"]
+        #expect(a.alerts[0].message == "m" && a.alerts[0].action == nil)
+        #expect(a.calcinosisType.basis == "c" && a.calciumPhosphateProduct.basis == "p" && a.followUp.basis == "f")
+        #expect(a.infection.presentReasons == ["r"] && a.infection.severityReasons == ["s"] && a.infection.mrsaReasons.isEmpty)
+        #expect(a.therapyOptions[0].name == "n" && a.therapyOptions[0].basis == "b" && a.therapyOptions[0].sources == ["x"])
+        if !a.imaging.isEmpty { a.imaging[0].reason = "i"; #expect(a.imaging[0].reason == "i") }
+        if !a.dosing.doses.isEmpty { a.dosing.doses[0].basis = "d"; #expect(a.dosing.doses[0].basis == "d") }
+        if !a.riskFactors.isEmpty { a.riskFactors[0].basis = "k"; #expect(a.riskFactors[0].basis == "k") }
+        if !a.infection.empiricOptions.isEmpty {
+            a.infection.empiricOptions[0].weightBasedDose = "w"
+            #expect(a.infection.empiricOptions[0].weightBasedDose == "w")
+        }
+        let again = try TestCases.assess(text)
+        #expect(AssessmentJSON.encode(again) == encoded)
+        #expect(again.therapyOptions[0].name == TherapyCatalog.entries[0].name)
+    }
 }
