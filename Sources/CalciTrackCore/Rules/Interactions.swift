@@ -59,7 +59,12 @@ public enum Interactions {
         let table = Table(candidates: candidates)
         var alerts: [Alert] = []
         alerts.reserveCapacity(4)
-        for rule in InteractionRules.all {
+        let rules = InteractionRules.all
+        for r in rules.indices {
+            // Most rules are about a class no candidate has: dismissed before the rule is even read.
+            let required = requiredClasses[r]
+            guard required == 0 || table.classes & required != 0 else { continue }
+            let rule = rules[r]
             guard let hit = table.match(rule.trigger, activeOnly: false, ctx, infection) else { continue }
             var drugs: [String] = []
             for i in hit.drugs where !drugs.contains(candidates[i].drug.name) { drugs.append(candidates[i].drug.name) }
@@ -71,6 +76,21 @@ public enum Interactions {
                                 proposed: proposed, basis: .interaction(hit, candidates: candidates), sources: rule.sources, tag: rule.tag))
         }
         return alerts
+    }
+
+    /// For each rule of `InteractionRules.all`, the classes of which a candidate must have one for
+    /// the rule to fire (its first selector's class, for `anyOf` any branch's); 0 where a rule
+    /// also names drugs and cannot be dismissed by class.
+    static let requiredClasses: [UInt32] = InteractionRules.all.map { required($0.trigger) }
+
+    static func required(_ trigger: Trigger) -> UInt32 {
+        func classBits(_ s: DrugSelector) -> UInt32 { s.names.isEmpty ? s.drugClass?.bit ?? 0 : 0 }
+        switch trigger {
+        case .both(let a, _), .drugWith(let a, _), .activeLongerThan(let a, _), .active(let a): return classBits(a)
+        case .anyOf(let triggers):
+            let bits = triggers.map(required)
+            return bits.contains(0) ? 0 : bits.reduce(0, |)
+        }
     }
 
     /// Which candidates a trigger matched (indices into the candidate list) and why; the basis text
