@@ -24,7 +24,7 @@ public struct TherapyOption: Sendable, Equatable {
     }
     public var sources: [String] { get { row.fields.sources } set { row = row.with { $0.sources = newValue } } }
     public var tag: Verification { get { row.fields.tag } set { row = row.with { $0.tag = newValue } } }
-    public var source: String { Sources.shortText(sources) }
+    public var source: String { row.source }
 
     /// The option's drugs that are active (empty unless `current`).
     let inUse: [String]
@@ -33,7 +33,7 @@ public struct TherapyOption: Sendable, Equatable {
     let lesionCount: Int32
 
     var derivedBasis: String {
-        var basis = row.fields.avoidBasis ?? "calcinosis recorded (\(lesionCount) lesion\(lesionCount == 1 ? "" : "s"))"
+        var basis = row.fields.avoidBasis ?? TherapyOptions.recorded(Int(lesionCount))
         if !inUse.isEmpty { basis += "; already in use: " + inUse.joined(separator: ", ") }
         return basis
     }
@@ -63,13 +63,15 @@ final class TherapyRow: Sendable {
     }
 
     let fields: Fields
+    /// `Sources.shortText(fields.sources)`, written once per row rather than for every option shown.
+    let source: String
     let immunosuppressive: Bool
     /// The drug-table entries named by the catalog entry's `drugs`, compared by identity.
     let drugs: [Drug]
     let caution: TherapyOptions.PatientCaution
 
     init(fields: Fields, immunosuppressive: Bool, drugs: [Drug], caution: TherapyOptions.PatientCaution) {
-        self.fields = fields; self.immunosuppressive = immunosuppressive; self.drugs = drugs; self.caution = caution
+        self.fields = fields; source = Sources.shortText(fields.sources); self.immunosuppressive = immunosuppressive; self.drugs = drugs; self.caution = caution
     }
 
     convenience init(_ entry: TherapyEntry) {
@@ -117,6 +119,14 @@ public enum TherapyOptions {
     static let ivCalcium = ["IV calcium active: DDI-09, never co-administer"]
     static let etidronate = ["etidronate: paradoxical hyperphosphataemia possible (DDI-14)"]
     static let dermatomyositis = ["evidence mainly from (juvenile) dermatomyositis"]
+
+    /// The basis of every option that is not an "avoid"; the texts for up to 20 lesions are
+    /// written once, being the same for every option and every such patient.
+    static func recorded(_ lesions: Int) -> String {
+        lesions < recordedTexts.count ? recordedTexts[lesions] : recordedText(lesions)
+    }
+    static let recordedTexts = (0...20).map(recordedText)
+    static func recordedText(_ n: Int) -> String { "calcinosis recorded (\(n) lesion\(n == 1 ? "" : "s"))" }
 
     /// A fixed caution list is shared, not copied, when it is the option's only one.
     static func joined(_ a: [String], _ b: [String]) -> [String] { a.isEmpty ? b : a + b }
