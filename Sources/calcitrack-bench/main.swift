@@ -83,6 +83,13 @@ func peakRSSMegabytes() -> Double? {
     return nil
 }
 
+// `calcitrack-bench SHARED_DIR --dump-large FILE` writes the generated large case and exits, so
+// its assessment can be compared before and after an engine change.
+if let i = CommandLine.arguments.firstIndex(of: "--dump-large"), i + 1 < CommandLine.arguments.count {
+    FileManager.default.createFile(atPath: CommandLine.arguments[i + 1], contents: Data(largeCase()))
+    exit(0)
+}
+
 let assessor = Assessor()
 let cases: [(String, [UInt8])] = [
     ("seed-1-admission", load("seed-1-admission")), ("seed-1-discharge", load("seed-1-discharge")),
@@ -91,7 +98,9 @@ let cases: [(String, [UInt8])] = [
 
 print("| case | input bytes | assess only (/s) | µs each | decode + validate (/s) | decode + assess + JSON (/s) |")
 print("|---|---:|---:|---:|---:|---:|")
-for (name, bytes) in cases {
+// BENCH_CASE=TEXT runs only the cases whose name contains TEXT (e.g. under callgrind).
+let only = ProcessInfo.processInfo.environment["BENCH_CASE"]
+for (name, bytes) in cases where only.map({ name.contains($0) }) ?? true {
     let decoded = try CaseDecoder.decode(bytes, today: today)
     let assess = measure { assessor.assess(decoded).alerts.count }
     let decode = measure { (try? CaseDecoder.decode(bytes, today: today))?.case.lesions.count ?? 0 }

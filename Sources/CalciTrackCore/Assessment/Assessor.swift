@@ -23,16 +23,21 @@ public struct Assessor: Sendable {
         alerts.append(contentsOf: SafetyChecks.doseFrequency(ctx))
         if let a = SafetyChecks.labsMissing(ctx) { alerts.append(a) }
         if let a = SafetyChecks.calciphylaxis(type) { alerts.append(a) }
-        // Stable sort: urgent first, rule-table order within a level.
-        alerts = alerts.enumerated().sorted { ($0.element.level, $0.offset) < ($1.element.level, $1.offset) }.map(\.element)
+        // Stable sort: urgent first, rule-table order within a level. An insertion sort by swaps
+        // moves the few alerts in place instead of copying each.
+        for i in alerts.indices.dropFirst() {
+            var j = i
+            while j > 0 && alerts[j].level < alerts[j - 1].level {
+                alerts.swapAt(j, j - 1)
+                j -= 1
+            }
+        }
 
         let medications = c.medications.map { m in
             MedicationSummary(drug: m.drugInfo?.name ?? m.drug, recognized: m.drugInfo != nil, rxnorm: m.drugInfo?.rxnorm,
                               rxnormTag: m.drugInfo?.rxnormTag, active: m.isActive(on: asOf),
-                              classes: m.drugInfo.map { d in DrugClass.allCases.filter(d.classes.contains).map(\.rawValue) } ?? [])
+                              classes: m.drugInfo?.classNames ?? [])
         }
-        let defaults = Thresholds()
-        let overrides = Thresholds.definitions.filter { thresholds[$0.id] != defaults[$0.id] }.map { (key: $0.key, value: thresholds[$0.id]) }
 
         return Assessment(
             caseId: c.id, asOf: asOf, calcinosisType: type, calciumPhosphateProduct: product, infection: infection,
@@ -41,6 +46,6 @@ public struct Assessor: Sendable {
             dosing: Dosing.evaluate(ctx, infection: infection, lesions: lesions),
             lesions: lesions, followUp: FollowUp.evaluate(ctx, lesions: lesions), riskFactors: RiskFactors.evaluate(ctx),
             medications: medications, inputWarnings: inputWarnings, ignoredRecordCount: ctx.ignoredRecordCount,
-            thresholdOverrides: overrides)
+            thresholdOverrides: thresholds.overrides)
     }
 }

@@ -26,12 +26,15 @@ public struct LocalDate: Sendable, Hashable, Comparable, CustomStringConvertible
 
     public var description: String {
         let (y, m, d) = components
-        // Built from ASCII digits directly: dates are formatted in every basis line.
-        let digits: [UInt8] = [
-            UInt8(48 + y / 1000 % 10), UInt8(48 + y / 100 % 10), UInt8(48 + y / 10 % 10), UInt8(48 + y % 10), UInt8(ascii: "-"),
-            UInt8(48 + m / 10), UInt8(48 + m % 10), UInt8(ascii: "-"), UInt8(48 + d / 10), UInt8(48 + d % 10),
-        ]
-        return String(decoding: digits, as: UTF8.self)
+        // Built from ASCII digits directly, into the string's own (inline) storage: dates are
+        // formatted in every basis line.
+        return String(unsafeUninitializedCapacity: 10) { digits in
+            (digits[0], digits[1], digits[2], digits[3], digits[4]) =
+                (UInt8(48 + y / 1000 % 10), UInt8(48 + y / 100 % 10), UInt8(48 + y / 10 % 10), UInt8(48 + y % 10), UInt8(ascii: "-"))
+            (digits[5], digits[6], digits[7], digits[8], digits[9]) =
+                (UInt8(48 + m / 10), UInt8(48 + m % 10), UInt8(ascii: "-"), UInt8(48 + d / 10), UInt8(48 + d % 10))
+            return 10
+        }
     }
 
     public func adding(days: Int) -> LocalDate { LocalDate(daysSinceEpoch: daysSinceEpoch + days) }

@@ -79,7 +79,9 @@ public struct JSONParser {
     private mutating func parseObject(depth: Int) throws(SyntaxError) -> JSONValue {
         index += 1
         var object = JSONObject()
-        var seen = Set<String>()
+        // Duplicate keys: a linear look at the keys so far, as case objects hold a handful; a set
+        // once an object grows past that, so that a large object stays linear.
+        var seen: Set<String>?
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "}") { index += 1; return .object(object) }
         while true {
@@ -87,7 +89,9 @@ public struct JSONParser {
             guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw error("expected a quoted key") }
             let keyStart = index
             let key = try parseString()
-            guard seen.insert(key).inserted else {
+            if seen == nil, object.entries.count >= 16 { seen = Set(object.keys) }
+            let duplicate = seen != nil ? !seen!.insert(key).inserted : object.entries.contains { $0.key == key }
+            guard !duplicate else {
                 index = keyStart
                 throw error("duplicate key \"\(key)\"")
             }
@@ -95,7 +99,7 @@ public struct JSONParser {
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected ':' after key") }
             index += 1
             skipWhitespace()
-            object[key] = try parseValue(depth: depth + 1)
+            object.append(key: key, value: try parseValue(depth: depth + 1))
             skipWhitespace()
             guard index < bytes.count else { throw error("unexpected end of input inside an object") }
             if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
@@ -122,6 +126,24 @@ public struct JSONParser {
 
     private mutating func parseString() throws(SyntaxError) -> String {
         index += 1  // opening quote
+        // Fast path: no escape and no control character before the closing quote, so the string
+        // is the bytes in between (ASCII needs no validation). Anything else takes the loop below.
+        var end = index, ascii = true
+        while end < bytes.count {
+            let byte = bytes[end]
+            if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte < 0x20 { break }
+            if byte >= 0x80 { ascii = false }
+            end += 1
+        }
+        if end < bytes.count, bytes[end] == UInt8(ascii: "\"") {
+            let start = index
+            index = end + 1
+            if ascii { return String(decoding: bytes[start..<end], as: UTF8.self) }
+            guard let string = String(validating: bytes[start..<end], as: UTF8.self) else {
+                throw error("string is not valid UTF-8")
+            }
+            return string
+        }
         var buffer: [UInt8] = []
         while index < bytes.count {
             let byte = bytes[index]
@@ -213,6 +235,7 @@ public struct JSONParser {
             guard index < bytes.count, isDigit(bytes[index]) else { throw error("invalid number: exponent digits expected") }
             while index < bytes.count, isDigit(bytes[index]) { index += 1 }
         }
+        if let value = exactValue(bytes[start..<index]) { return value }
         let text = String(decoding: bytes[start..<index], as: UTF8.self)
         guard let value = Double(text), value.isFinite else {
             index = start
@@ -220,6 +243,29 @@ public struct JSONParser {
         }
         return value
     }
+
+    /// Numbers with at most 15 significant digits and no exponent, such as 38.6 or -2.5: the digits
+    /// and the power of ten are exact doubles, so one division is correctly rounded, the same double
+    /// `Double(text)` parses (Clinger's fast path). nil for anything else.
+    private func exactValue(_ text: ArraySlice<UInt8>) -> Double? {
+        var mantissa: Int64 = 0, digits = 0, fractionDigits = 0, inFraction = false, negative = false
+        for byte in text {
+            switch byte {
+            case UInt8(ascii: "-"): negative = true
+            case UInt8(ascii: "."): inFraction = true
+            case UInt8(ascii: "0")...UInt8(ascii: "9"):
+                mantissa = mantissa * 10 + Int64(byte - UInt8(ascii: "0"))
+                digits += 1
+                if inFraction { fractionDigits += 1 }
+            default: return nil  // exponent
+            }
+        }
+        guard digits <= 15 else { return nil }
+        let value = Double(mantissa) / JSONParser.powersOfTen[fractionDigits]
+        return negative ? -value : value
+    }
+
+    private static let powersOfTen: [Double] = (0...15).map { k in (0..<k).reduce(1.0) { acc, _ in acc * 10 } }
 
     private func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
 }

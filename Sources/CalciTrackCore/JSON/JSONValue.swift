@@ -48,6 +48,9 @@ public struct JSONObject: Sendable, Equatable {
 
     public var keys: [String] { entries.map(\.key) }
 
+    /// Adds an entry without looking for an existing key: for a builder that knows the key is new.
+    mutating func append(key: String, value: JSONValue) { entries.append((key: key, value: value)) }
+
     public static func == (lhs: JSONObject, rhs: JSONObject) -> Bool {
         lhs.entries.count == rhs.entries.count
             && zip(lhs.entries, rhs.entries).allSatisfy { $0.key == $1.key && $0.value == $1.value }

@@ -13,6 +13,8 @@ public struct EmpiricAgent: Sendable, Equatable {
     public let doseSources: [String]
     /// Agents given together share a regimen key ("vancomycin+piperacillin-tazobactam").
     public var regimen: String?
+    /// The drug table's entry, looked up once here rather than by name in every assessment.
+    let catalogDrug: Drug?
 }
 
 public enum Purulence: String, Sendable { case purulent, nonPurulent = "non-purulent" }
@@ -22,7 +24,8 @@ public enum AntibioticRegimens {
     static func agent(_ drug: String, _ dose: String?, _ route: Route, mrsa: Bool, _ tag: Verification, _ sources: [String],
                       mgPerKg: Double? = nil, perDay: Double? = nil, regimen: String? = nil) -> EmpiricAgent {
         EmpiricAgent(drug: drug, dose: dose, route: route, mgPerKgPerDose: mgPerKg, dosesPerDay: perDay, activeAgainstMRSA: mrsa,
-                     doseTag: dose == nil ? .notFound : tag, doseSources: sources, regimen: regimen)
+                     doseTag: dose == nil ? .notFound : tag, doseSources: sources, regimen: regimen,
+                     catalogDrug: DrugCatalog.drug(named: drug))
     }
 
     static let table2 = [Sources.idsa2014]
@@ -47,27 +50,34 @@ public enum AntibioticRegimens {
     static let ceftriaxone = agent("ceftriaxone", "1-2 g every 24 h IV", .intravenous, mrsa: false, .secondary, table2)
     static let cefazolin = agent("cefazolin", "1 g every 8 h IV", .intravenous, mrsa: false, .secondary, table2)
 
-    /// The empiric agents of one IDSA cell, before MRSA adjustment.
+    /// The empiric agents of one IDSA cell, before MRSA adjustment (each cell's list is built once).
     public static func cell(_ purulence: Purulence, _ severity: InfectionSeverity) -> [EmpiricAgent] {
         switch (purulence, severity) {
         case (_, .none), (.purulent, .mild): return []
-        case (.purulent, .moderate): return [tmpSmx, doxycycline]
-        case (.purulent, .severe): return [vancomycin, daptomycin, linezolidIV, telavancin, ceftaroline]
-        case (.nonPurulent, .mild): return [penicillinV, cephalexin, dicloxacillin, clindamycinPO]
-        case (.nonPurulent, .moderate): return [penicillinG, ceftriaxone, cefazolin, clindamycinIV]
-        case (.nonPurulent, .severe):
-            // Piperacillin-tazobactam 3.37 g every 6-8 h is from the IDSA bite-wound table (V2); the
-            // carbapenem doses were not found in the sources and are left to the local formulary.
-            var pip = agent("piperacillin-tazobactam", "3.37 g every 6-8 h IV", .intravenous, mrsa: false, .secondary, table2)
-            var imipenem = agent("imipenem-cilastatin", nil, .intravenous, mrsa: false, .notFound, table2)
-            var meropenem = agent("meropenem", nil, .intravenous, mrsa: false, .notFound, table2)
-            var vancoA = vancomycin, vancoB = vancomycin, vancoC = vancomycin
-            (vancoA.regimen, pip.regimen) = ("vancomycin+piperacillin-tazobactam", "vancomycin+piperacillin-tazobactam")
-            (vancoB.regimen, imipenem.regimen) = ("vancomycin+imipenem-cilastatin", "vancomycin+imipenem-cilastatin")
-            (vancoC.regimen, meropenem.regimen) = ("vancomycin+meropenem", "vancomycin+meropenem")
-            return [vancoA, pip, vancoB, imipenem, vancoC, meropenem]
+        case (.purulent, .moderate): return purulentModerate
+        case (.purulent, .severe): return purulentSevere
+        case (.nonPurulent, .mild): return nonPurulentMild
+        case (.nonPurulent, .moderate): return nonPurulentModerate
+        case (.nonPurulent, .severe): return nonPurulentSevere
         }
     }
+
+    static let purulentModerate = [tmpSmx, doxycycline]
+    static let purulentSevere = [vancomycin, daptomycin, linezolidIV, telavancin, ceftaroline]
+    static let nonPurulentMild = [penicillinV, cephalexin, dicloxacillin, clindamycinPO]
+    static let nonPurulentModerate = [penicillinG, ceftriaxone, cefazolin, clindamycinIV]
+    static let nonPurulentSevere: [EmpiricAgent] = {
+        // Piperacillin-tazobactam 3.37 g every 6-8 h is from the IDSA bite-wound table (V2); the
+        // carbapenem doses were not found in the sources and are left to the local formulary.
+        var pip = agent("piperacillin-tazobactam", "3.37 g every 6-8 h IV", .intravenous, mrsa: false, .secondary, table2)
+        var imipenem = agent("imipenem-cilastatin", nil, .intravenous, mrsa: false, .notFound, table2)
+        var meropenem = agent("meropenem", nil, .intravenous, mrsa: false, .notFound, table2)
+        var vancoA = vancomycin, vancoB = vancomycin, vancoC = vancomycin
+        (vancoA.regimen, pip.regimen) = ("vancomycin+piperacillin-tazobactam", "vancomycin+piperacillin-tazobactam")
+        (vancoB.regimen, imipenem.regimen) = ("vancomycin+imipenem-cilastatin", "vancomycin+imipenem-cilastatin")
+        (vancoC.regimen, meropenem.regimen) = ("vancomycin+meropenem", "vancomycin+meropenem")
+        return [vancoA, pip, vancoB, imipenem, vancoC, meropenem]
+    }()
 
     /// IDSA 2014 6.6: where MRSA coverage is indicated, "vancomycin or another agent active against
     /// both MRSA and streptococci". Used for non-purulent mild/moderate cells whose agents are not.

@@ -29,6 +29,34 @@ public enum DrugClass: String, Sendable, CaseIterable {
     case bisphosphonate
     case sodiumThiosulfate
     case ceftriaxone
+
+    /// One bit per class, so that class tests are a mask test rather than a set lookup (the
+    /// interaction rules ask them for every candidate drug).
+    var bit: UInt32 {
+        switch self {
+        case .antibiotic: 1 << 0
+        case .tetracycline: 1 << 1
+        case .sulfamethoxazoleTrimethoprim: 1 << 2
+        case .linezolid: 1 << 3
+        case .vitaminKAntagonist: 1 << 4
+        case .colchicine: 1 << 5
+        case .strongCYP3A4OrPgpInhibitor: 1 << 6
+        case .moderateCYP3A4Inhibitor: 1 << 7
+        case .narrowCYP3A4Substrate: 1 << 8
+        case .immunosuppressant: 1 << 9
+        case .glucocorticoid: 1 << 10
+        case .rituximab: 1 << 11
+        case .mycophenolate: 1 << 12
+        case .polyvalentCation: 1 << 13
+        case .aluminiumOrMagnesiumAntacid: 1 << 14
+        case .calciumSalt: 1 << 15
+        case .aceInhibitorOrARB: 1 << 16
+        case .etidronate: 1 << 17
+        case .bisphosphonate: 1 << 18
+        case .sodiumThiosulfate: 1 << 19
+        case .ceftriaxone: 1 << 20
+        }
+    }
 }
 
 /// A reference type: drug entries are shared, never mutated, and copied into every candidate
@@ -41,16 +69,22 @@ public final class Drug: Sendable, Equatable {
     /// nil: the table has no usual interval for this drug, so DOSE-FREQUENCY does not judge it.
     public let usualFrequencies: Set<Frequency>?
     public let aliases: [String]
+    /// `classes` as `DrugClass.bit`s.
+    let classMask: UInt32
+    /// `classes` in `DrugClass` order, as the assessment lists them.
+    let classNames: [String]
 
     init(name: String, rxnorm: String?, rxnormTag: Verification, classes: Set<DrugClass>, usualFrequencies: Set<Frequency>?, aliases: [String]) {
         self.name = name; self.rxnorm = rxnorm; self.rxnormTag = rxnormTag; self.classes = classes
         self.usualFrequencies = usualFrequencies; self.aliases = aliases
+        classMask = classes.reduce(0) { $0 | $1.bit }
+        classNames = DrugClass.allCases.filter(classes.contains).map(\.rawValue)
     }
 
     public static func == (a: Drug, b: Drug) -> Bool { a.name == b.name }
 
-    public func `is`(_ drugClass: DrugClass) -> Bool { classes.contains(drugClass) }
-    public var isSystemicAntibiotic: Bool { classes.contains(.antibiotic) }
+    public func `is`(_ drugClass: DrugClass) -> Bool { classMask & drugClass.bit != 0 }
+    public var isSystemicAntibiotic: Bool { self.is(.antibiotic) }
 }
 
 public enum DrugCatalog {

@@ -31,11 +31,21 @@ public struct ThresholdError: Error, Equatable, Sendable {
     public init(message: String) { self.message = message }
 }
 
-public struct Thresholds: Sendable {
+public struct Thresholds: Sendable, Equatable {
     private var values: [Double]
 
     /// The published defaults.
-    public init() { values = Thresholds.definitions.map(\.value) }
+    public init() { values = Thresholds.defaultValues }
+
+    private static let defaultValues = definitions.map(\.value)
+
+    /// The thresholds that differ from the published defaults, in definition order.
+    var overrides: [(key: String, value: Double)] {
+        let defaults = Thresholds.defaultValues
+        guard values != defaults else { return [] }
+        return Thresholds.definitions.filter { values[$0.id.rawValue] != defaults[$0.id.rawValue] }
+            .map { (key: $0.key, value: values[$0.id.rawValue]) }
+    }
 
     /// Defaults with overrides by key; an unknown key or a non-finite value is an error.
     public init(overrides: [String: Double]) throws(ThresholdError) {

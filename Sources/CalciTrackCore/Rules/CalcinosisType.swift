@@ -9,8 +9,14 @@ public struct RuleMatch: Sendable, Equatable {
     /// R1 ... R7
     public let rule: String
     public let subtype: CalcinosisSubtype
-    public let reason: String
+    /// Written when read, from the values the rule matched on.
+    public var reason: String { reasonText.text }
+    let reasonText: DeferredText
     public let sources: [String]
+
+    init(rule: String, subtype: CalcinosisSubtype, reason: DeferredText, sources: [String]) {
+        self.rule = rule; self.subtype = subtype; self.reasonText = reason; self.sources = sources
+    }
 }
 
 public struct CalcinosisType: Sendable, Equatable {
@@ -19,7 +25,12 @@ public struct CalcinosisType: Sendable, Equatable {
     public var missingInputs: [String]
     /// Set when R2 matched: "suspected" (renal failure) or "suspected-nonuremic" (specialist review).
     public var calciphylaxisStatus: String?
-    public var basis: String
+    /// Written when read from the matches (see `DeferredText`).
+    public var basis: String {
+        get { basisText.text }
+        set { basisText = DeferredText(newValue) }
+    }
+    var basisText: DeferredText
     public var sources: [String]
 
     public var matchedRules: [CalcinosisSubtype] { matches.map(\.subtype) }
@@ -48,9 +59,12 @@ public struct CalcinosisType: Sendable, Equatable {
                 guard let site = exposure.site, site == lesion.site, sidesMatch(exposure.laterality, lesion.laterality) else { continue }
                 let days = exposure.date.days(until: onset)
                 if days >= 0 && days <= window {
+                    let lesionId = lesion.id
                     matches.append(RuleMatch(rule: "R1", subtype: .iatrogenic,
-                        reason: "\(exposure.kind.rawValue) at \(site.rawValue) \(exposure.laterality?.rawValue ?? "") on \(exposure.date), \(days) days before lesion \(lesion.id) was first measured (≤ \(window))",
-                        sources: [Sources.seed2, Sources.caseFormat]))
+                        reason: DeferredText {
+                            "\(exposure.kind.rawValue) at \(site.rawValue) \(exposure.laterality?.rawValue ?? "") on \(exposure.date), \(days) days before lesion \(lesionId) was first measured (≤ \(window))"
+                        },
+                        sources: r1Sources))
                     break
                 }
             }
@@ -62,90 +76,136 @@ public struct CalcinosisType: Sendable, Equatable {
         let skinLesion = ctx.lesions.first { $0.findings.retiformPurpura || $0.findings.necrosis || $0.findings.livedo }
         var calciphylaxisStatus: String?
         if let skinLesion {
-            let renal = ctx.renalFailure(egfrBelow: .calciphylaxisEGFR)
-            let signs = [skinLesion.findings.retiformPurpura ? "retiform purpura" : nil, skinLesion.findings.necrosis ? "necrosis" : nil,
-                         skinLesion.findings.livedo ? "livedo" : nil].compactMap { $0 }.joined(separator: ", ")
+            let renal = ctx.renalStatus(egfrBelow: .calciphylaxisEGFR)
+            let findings = skinLesion.findings, lesionId = skinLesion.id
             calciphylaxisStatus = renal.value == true ? "suspected" : "suspected-nonuremic"
             matches.append(RuleMatch(rule: "R2", subtype: .calciphylaxis,
-                reason: "\(signs) at lesion \(skinLesion.id); \(renal.basis)"
-                    + (renal.value == true ? "" : ": skin criteria without renal failure, non-uraemic calciphylaxis suspected, specialist review; biopsy confirms"),
-                sources: [Sources.jimenezGallo2015, Sources.seed2]))
+                reason: DeferredText {
+                    let signs = [findings.retiformPurpura ? "retiform purpura" : nil, findings.necrosis ? "necrosis" : nil,
+                                 findings.livedo ? "livedo" : nil].compactMap { $0 }.joined(separator: ", ")
+                    return "\(signs) at lesion \(lesionId); \(renal.basis)"
+                        + (renal.value == true ? "" : ": skin criteria without renal failure, non-uraemic calciphylaxis suspected, specialist review; biopsy confirms")
+                },
+                sources: r2Sources))
         }
 
         // R3 metastatic: Ca > ULN or P > ULN or Ca×P > threshold (Reiter 2011; Medscape; Seed-2).
         // Compared at 2 decimals of mg/dL so that a value at the SI limit (2.62 mmol/L = 10.50096
         // mg/dL, the pair case-format.md gives) is not tipped over 10.5 by unit conversion.
         func above(_ lab: LabResult, _ limit: ThresholdID) -> Bool { rounded(lab.canonicalValue, places: 2) > t[limit] }
-        var abnormal: [String] = []
-        if let calcium, above(calcium, .calciumULN) { abnormal.append("calcium \(fmt(calcium.canonicalValue)) mg/dL > \(fmt(t[.calciumULN]))") }
-        if let phosphate, above(phosphate, .phosphateULN) { abnormal.append("phosphate \(fmt(phosphate.canonicalValue)) mg/dL > \(fmt(t[.phosphateULN]))") }
-        if product.aboveThreshold == true, let p = product.mg2dl2 { abnormal.append("Ca×P \(fmt(p)) > \(fmt(product.thresholdMg2dl2)) mg²/dL²") }
-        if !abnormal.isEmpty {
-            matches.append(RuleMatch(rule: "R3", subtype: .metastatic, reason: abnormal.joined(separator: "; "),
-                                     sources: [Sources.reiter2011, Sources.medscape, Sources.seed2]))
+        // The values above their limits (nil: within range or not measured).
+        let highCa = calcium.flatMap { above($0, .calciumULN) ? $0.canonicalValue : nil }
+        let highPValue = phosphate.flatMap { above($0, .phosphateULN) ? $0.canonicalValue : nil }
+        let highProduct = product.aboveThreshold == true ? product.mg2dl2 : nil
+        let abnormal = highCa != nil || highPValue != nil || highProduct != nil
+        if abnormal {
+            let caULN = t[.calciumULN], pULN = t[.phosphateULN], productLimit = product.thresholdMg2dl2
+            matches.append(RuleMatch(rule: "R3", subtype: .metastatic, reason: DeferredText {
+                var parts: [String] = []
+                if let highCa { parts.append("calcium \(fmt(highCa)) mg/dL > \(fmt(caULN))") }
+                if let highPValue { parts.append("phosphate \(fmt(highPValue)) mg/dL > \(fmt(pULN))") }
+                if let highProduct { parts.append("Ca×P \(fmt(highProduct)) > \(fmt(productLimit)) mg²/dL²") }
+                return parts.joined(separator: "; ")
+            }, sources: r3Sources))
         }
 
         // R4 tumoral: periarticular mass and (high phosphate or family history).
         let mass = ctx.lesions.first { $0.periarticularMass == true }
         let highP = phosphate.map { above($0, .phosphateULN) } ?? false
         if let mass, highP || c.history.familyHistoryTumoralCalcinosis == true {
+            let massId = mass.id
             matches.append(RuleMatch(rule: "R4", subtype: .tumoral,
-                reason: "periarticular mass at lesion \(mass.id) with \(highP ? "phosphate above the upper limit" : "family history of tumoral calcinosis")",
-                sources: [Sources.seed1, Sources.reiter2011]))
+                reason: DeferredText { "periarticular mass at lesion \(massId) with \(highP ? "phosphate above the upper limit" : "family history of tumoral calcinosis")" },
+                sources: r4Sources))
         }
 
         // R5/R6 need calcium and phosphate within range (not above the upper limit, product not above threshold).
-        let withinRange = calcium != nil && phosphate != nil && abnormal.isEmpty
+        let withinRange = calcium != nil && phosphate != nil && !abnormal
         if withinRange && !ctx.lesions.isEmpty {
-            let actd = connectiveTissueDisease(c)
-            let injury = localTissueInjury(ctx)
+            let actd = ConnectiveTissueDiseaseFound(c)
+            let injury = LocalTissueInjury(ctx)
             if actd != nil || injury != nil {
                 matches.append(RuleMatch(rule: "R5", subtype: .dystrophic,
-                    reason: "calcium and phosphate within range; " + [actd, injury].compactMap { $0 }.joined(separator: "; "),
-                    sources: [Sources.reiter2011, Sources.seed1, Sources.seed2]))
+                    reason: DeferredText { "calcium and phosphate within range; " + [actd?.text, injury?.text].compactMap { $0 }.joined(separator: "; ") },
+                    sources: r5Sources))
             } else if !matches.contains(where: { $0.subtype == .iatrogenic }) && c.history.calciumOrPhosphateExposures.isEmpty {
                 if c.ssc?.subtype == nil || c.ssc?.subtype == .unknown { missing.append("ssc.subtype") }
-                matches.append(RuleMatch(rule: "R6", subtype: .idiopathic,
-                    reason: "calcium and phosphate within range; no connective-tissue disease, tissue injury or calcium/phosphate exposure recorded",
-                    sources: [Sources.reiter2011]))
+                matches.append(RuleMatch(rule: "R6", subtype: .idiopathic, reason: r6Reason, sources: r6Sources))
             }
         }
 
-        let order: [CalcinosisSubtype] = [.iatrogenic, .calciphylaxis, .metastatic, .tumoral, .dystrophic, .idiopathic]
-        let value = order.first { s in matches.contains { $0.subtype == s } } ?? .undetermined
-        var basisParts = matches.map { "\($0.rule) \($0.subtype.rawValue): \($0.reason)" }
-        if value == .undetermined {
-            basisParts.append(missing.contains("calcium") || missing.contains("phosphate")
-                ? "R7: \(missing.filter { $0 == "calcium" || $0 == "phosphate" }.joined(separator: " and ")) missing; order serum Ca, PO4, creatinine/eGFR"
-                : "no rule matched")
+        let value = subtypeOrder.first { s in matches.contains { $0.subtype == s } } ?? .undetermined
+        let basis = DeferredText { [matches, missing, notes] in
+            var basisParts = matches.map { "\($0.rule) \($0.subtype.rawValue): \($0.reason)" }
+            if value == .undetermined {
+                basisParts.append(missing.contains("calcium") || missing.contains("phosphate")
+                    ? "R7: \(missing.filter { $0 == "calcium" || $0 == "phosphate" }.joined(separator: " and ")) missing; order serum Ca, PO4, creatinine/eGFR"
+                    : "no rule matched")
+            }
+            basisParts.append(contentsOf: notes)
+            return basisParts.joined(separator: "; ")
         }
-        basisParts.append(contentsOf: notes)
-        var sources = Array(Set(matches.flatMap(\.sources))).sorted()
-        if sources.isEmpty { sources = [Sources.reiter2011, Sources.seed2] }
+        // The matched rules' sources, sorted and without duplicates (a set would hash every id).
+        var sources: [String] = []
+        for match in matches { for id in match.sources where !sources.contains(id) { sources.append(id) } }
+        sources.sort()
+        if sources.isEmpty { sources = defaultSources }
         return CalcinosisType(value: value, matches: matches, missingInputs: missing, calciphylaxisStatus: calciphylaxisStatus,
-                              basis: basisParts.joined(separator: "; "), sources: sources)
+                              basisText: basis, sources: sources)
     }
+
+    static let subtypeOrder: [CalcinosisSubtype] = [.iatrogenic, .calciphylaxis, .metastatic, .tumoral, .dystrophic, .idiopathic]
+    static let r1Sources = [Sources.seed2, Sources.caseFormat]
+    static let r2Sources = [Sources.jimenezGallo2015, Sources.seed2]
+    static let r3Sources = [Sources.reiter2011, Sources.medscape, Sources.seed2]
+    static let r4Sources = [Sources.seed1, Sources.reiter2011]
+    static let r5Sources = [Sources.reiter2011, Sources.seed1, Sources.seed2]
+    static let r6Sources = [Sources.reiter2011]
+    static let r6Reason = DeferredText("calcium and phosphate within range; no connective-tissue disease, tissue injury or calcium/phosphate exposure recorded")
+    static let defaultSources = [Sources.reiter2011, Sources.seed2]
 
     static func sidesMatch(_ a: Laterality?, _ b: Laterality?) -> Bool {
         guard let a, let b else { return false }
         return a == b || a == .bilateral || b == .bilateral
     }
 
-    /// An autoimmune connective-tissue disease (SSc or another) recorded, as text for the basis.
-    static func connectiveTissueDisease(_ c: Case) -> String? {
-        if let subtype = c.ssc?.subtype, subtype != .none, subtype != .unknown { return "systemic sclerosis (\(subtype.rawValue))" }
-        if !c.otherConnectiveTissueDisease.isEmpty {
-            return "connective-tissue disease: " + c.otherConnectiveTissueDisease.map(\.rawValue).joined(separator: ", ")
+}
+
+/// An autoimmune connective-tissue disease (SSc or another) recorded; `text` is its basis text.
+struct ConnectiveTissueDiseaseFound: Sendable {
+    let ssc: SScSubtype?
+    let other: [ConnectiveTissueDisease]
+
+    init?(_ c: Case) {
+        if let subtype = c.ssc?.subtype, subtype != .none, subtype != .unknown {
+            ssc = subtype; other = []
+        } else if !c.otherConnectiveTissueDisease.isEmpty {
+            ssc = nil; other = c.otherConnectiveTissueDisease
+        } else {
+            return nil
         }
-        return nil
     }
 
-    /// Local tissue injury: trauma or infection at a lesion (clinical-spec 1.3 `localTissueInjuryAtSite`).
-    static func localTissueInjury(_ ctx: CaseContext) -> String? {
-        if ctx.case.history.penetratingTrauma == true { return "penetrating trauma" }
-        if let infected = ctx.lesions.first(where: { $0.findings.purulent || $0.findings.abscess }) {
-            return "infection at lesion \(infected.id)"
-        }
-        return nil
+    var text: String {
+        if let ssc { return "systemic sclerosis (\(ssc.rawValue))" }
+        return "connective-tissue disease: " + other.map(\.rawValue).joined(separator: ", ")
     }
+}
+
+/// Local tissue injury: trauma or infection at a lesion (clinical-spec 1.3 `localTissueInjuryAtSite`).
+struct LocalTissueInjury: Sendable {
+    /// nil: penetrating trauma; else the infected lesion's id.
+    let infectedLesion: String?
+
+    init?(_ ctx: CaseContext) {
+        if ctx.case.history.penetratingTrauma == true {
+            infectedLesion = nil
+        } else if let infected = ctx.lesions.first(where: { $0.findings.purulent || $0.findings.abscess }) {
+            infectedLesion = infected.id
+        } else {
+            return nil
+        }
+    }
+
+    var text: String { infectedLesion.map { "infection at lesion \($0)" } ?? "penetrating trauma" }
 }

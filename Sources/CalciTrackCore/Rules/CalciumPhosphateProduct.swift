@@ -11,38 +11,53 @@ public struct CalciumPhosphateProduct: Sendable, Equatable {
     public var calcium: LabResult?
     public var phosphate: LabResult?
     public var sameDay: Bool?
-    public var basis: String
+    /// Written when read from the values above (see `DeferredText`).
+    public var basis: String {
+        get { basisText.text }
+        set { basisText = DeferredText(newValue) }
+    }
+    var basisText: DeferredText
     public var sources: [String]
+
+    static let sources = [Sources.medscape, Sources.seed2]
 
     public static func evaluate(_ ctx: CaseContext) -> CalciumPhosphateProduct {
         let threshold = ctx.thresholds[.caxpMetastatic]
-        let sources = [Sources.medscape, Sources.seed2]
         let hasTotal = ctx.labs.contains { $0.test == .calcium }
         let calciumTest: LabTest = hasTotal ? .calcium : .calciumCorrected
-        let calciums = ctx.labs.filter { $0.test == calciumTest }
-        let phosphates = ctx.labs.filter { $0.test == .phosphate }
-        guard let latestCa = calciums.last, let latestP = phosphates.last else {
-            var missing: [String] = []
-            if calciums.isEmpty { missing.append("calcium") }
-            if phosphates.isEmpty { missing.append("phosphate") }
-            let ionizedNote = ctx.labs.contains { $0.test == .calciumIonized } ? " (ionised calcium is never used for Ca×P)" : ""
-            return CalciumPhosphateProduct(thresholdMg2dl2: threshold, basis: "not computed: \(missing.joined(separator: " and ")) missing\(ionizedNote)",
-                                           sources: sources)
+        guard let latestCa = ctx.labs.last(where: { $0.test == calciumTest }),
+              let latestP = ctx.labs.last(where: { $0.test == .phosphate }) else {
+            let noCalcium = !ctx.labs.contains { $0.test == calciumTest }, noPhosphate = !ctx.labs.contains { $0.test == .phosphate }
+            let ionized = ctx.labs.contains { $0.test == .calciumIonized }
+            return CalciumPhosphateProduct(thresholdMg2dl2: threshold, basisText: DeferredText {
+                let missing = [noCalcium ? "calcium" : nil, noPhosphate ? "phosphate" : nil].compactMap { $0 }
+                let ionizedNote = ionized ? " (ionised calcium is never used for Ca×P)" : ""
+                return "not computed: \(missing.joined(separator: " and ")) missing\(ionizedNote)"
+            }, sources: sources)
         }
         var calcium = latestCa, phosphate = latestP, sameDay = latestCa.date == latestP.date
-        if !sameDay, let pair = calciums.reversed().lazy.compactMap({ ca in phosphates.last { $0.date == ca.date }.map { (ca, $0) } }).first {
-            (calcium, phosphate) = pair
-            sameDay = true
+        if !sameDay {
+            // The latest calcium with a phosphate of the same day (the latest such phosphate).
+            for ca in ctx.labs.reversed() where ca.test == calciumTest {
+                if let p = ctx.labs.last(where: { $0.test == .phosphate && $0.date == ca.date }) {
+                    (calcium, phosphate) = (ca, p)
+                    sameDay = true
+                    break
+                }
+            }
         }
         let product = calcium.canonicalValue * phosphate.canonicalValue
         // Compared at 4 decimals so that unit conversion noise cannot tip 70.0 over the threshold.
         let above = rounded(product, places: 4) > threshold
         let type = calciumTest == .calcium ? "total" : "correctedForAlbumin"
-        let basis = "Ca \(fmt(calcium.canonicalValue)) mg/dL (\(type), \(calcium.date)) × P \(fmt(phosphate.canonicalValue)) mg/dL (\(phosphate.date))"
-            + " = \(fmt(product)) mg²/dL²; \(above ? ">" : "≤") \(fmt(threshold)) threshold"
-            + (sameDay ? "" : "; not the same day: latest of each used")
+        let ca = calcium.canonicalValue, caDate = calcium.date, p = phosphate.canonicalValue, pDate = phosphate.date, same = sameDay
+        let basis = DeferredText {
+            "Ca \(fmt(ca)) mg/dL (\(type), \(caDate)) × P \(fmt(p)) mg/dL (\(pDate))"
+                + " = \(fmt(product)) mg²/dL²; \(above ? ">" : "≤") \(fmt(threshold)) threshold"
+                + (same ? "" : "; not the same day: latest of each used")
+        }
         return CalciumPhosphateProduct(mg2dl2: rounded(product, places: 2), mmol2l2: rounded(product / Units.caxpMgPerMmol, places: 2),
                                        aboveThreshold: above, thresholdMg2dl2: threshold, calciumType: type,
-                                       calcium: calcium, phosphate: phosphate, sameDay: sameDay, basis: basis, sources: sources)
+                                       calcium: calcium, phosphate: phosphate, sameDay: sameDay, basisText: basis, sources: sources)
     }
 }

@@ -3,50 +3,81 @@
 /// or neurovascular symptoms, MRI for inflammation or infection when radiograph/ultrasound were inconclusive.
 public struct ImagingAdvice: Sendable, Equatable {
     public var modality: ImagingModality
-    public var reason: String
-    public var basis: String
+    /// `reason` and `basis` are written when read (see `DeferredText`).
+    public var reason: String {
+        get { reasonText.text }
+        set { reasonText = DeferredText(newValue) }
+    }
+    public var basis: String {
+        get { basisText.text }
+        set { basisText = DeferredText(newValue) }
+    }
+    var reasonText: DeferredText
+    var basisText: DeferredText
     public var sources: [String]
 }
 
 public enum Imaging {
+    static let radiographReason = DeferredText("first-line imaging to detect and confirm calcinosis (very sensitive; recommended initially in connective-tissue disease)")
+    static let radiographSources = [Sources.shahi2014, Sources.seed2, Sources.seed1]
+    static let ultrasoundSources = [Sources.seed1]
+    static let ctReason = DeferredText("extent, relation to neurovascular bundles and surgical planning (3-D reconstruction)")
+    static let ctSources = [Sources.seed1]
+    static let mriReason = DeferredText("oedema and inflammation: infection versus inflammatory foreign-body reaction (gadolinium enhancement)")
+    static let mriSources = [Sources.seed1, Sources.wasserman2020, Sources.seed2]
+
     public static func evaluate(_ ctx: CaseContext, infection: InfectionTriage) -> [ImagingAdvice] {
         guard !ctx.lesions.isEmpty else { return [] }
         let c = ctx.case
-        let studies = c.imagingStudies.filter { $0.date <= ctx.asOf }
-        func done(_ m: ImagingModality) -> ImagingStudy? { studies.last { $0.modality == m } }
+        let asOf = ctx.asOf
+        func done(_ m: ImagingModality) -> Bool { c.imagingStudies.contains { $0.date <= asOf && $0.modality == m } }
         var advice: [ImagingAdvice] = []
+        let lesions = ctx.lesions
 
-        let sites = ctx.lesions.map { "\($0.laterality.map { $0.rawValue + " " } ?? "")\($0.site?.rawValue ?? "unknown site")" }
-        if done(.radiograph) == nil {
-            advice.append(ImagingAdvice(modality: .radiograph,
-                reason: "first-line imaging to detect and confirm calcinosis (very sensitive; recommended initially in connective-tissue disease)",
-                basis: "lesions at " + sites.joined(separator: ", ") + "; no radiograph recorded",
-                sources: [Sources.shahi2014, Sources.seed2, Sources.seed1]))
+        if !done(.radiograph) {
+            advice.append(ImagingAdvice(modality: .radiograph, reasonText: radiographReason,
+                basisText: DeferredText {
+                    let sites = lesions.map { "\($0.laterality.map { $0.rawValue + " " } ?? "")\($0.site?.rawValue ?? "unknown site")" }
+                    return "lesions at " + sites.joined(separator: ", ") + "; no radiograph recorded"
+                },
+                sources: radiographSources))
         }
-        let joint = ctx.lesions.filter { $0.site?.isPeriarticular == true || $0.periarticularMass == true }
-        if done(.ultrasound) == nil && (!joint.isEmpty || infection.present) {
-            let why = !joint.isEmpty ? "lesion at a joint (\(joint.map(\.id).joined(separator: ", "))): tells joint involvement from soft tissue only"
-                                     : "infection: soft-tissue extent and collections at the bedside"
-            advice.append(ImagingAdvice(modality: .ultrasound, reason: "first-line bedside soft-tissue imaging; " + why,
-                                        basis: why, sources: [Sources.seed1]))
+        let atJoint = lesions.contains { $0.site?.isPeriarticular == true || $0.periarticularMass == true }
+        if !done(.ultrasound) && (atJoint || infection.present) {
+            let why = DeferredText {
+                if atJoint {
+                    let joint = lesions.filter { $0.site?.isPeriarticular == true || $0.periarticularMass == true }
+                    return "lesion at a joint (\(joint.map(\.id).joined(separator: ", "))): tells joint involvement from soft tissue only"
+                }
+                return "infection: soft-tissue extent and collections at the bedside"
+            }
+            advice.append(ImagingAdvice(modality: .ultrasound, reasonText: DeferredText { "first-line bedside soft-tissue imaging; " + why.text },
+                                        basisText: why, sources: ultrasoundSources))
         }
-        var ctReasons: [String] = []
-        if c.workup.plannedSurgery == true { ctReasons.append("planned surgery") }
-        if c.workup.suspectedDeepExtension == true { ctReasons.append("suspected deep extension") }
-        if c.workup.neurovascularSymptoms == true { ctReasons.append("neurovascular symptoms") }
-        if !ctReasons.isEmpty {
-            advice.append(ImagingAdvice(modality: .ct,
-                reason: "extent, relation to neurovascular bundles and surgical planning (3-D reconstruction)",
-                basis: ctReasons.joined(separator: ", "), sources: [Sources.seed1]))
+        let w = c.workup
+        if w.plannedSurgery == true || w.suspectedDeepExtension == true || w.neurovascularSymptoms == true {
+            advice.append(ImagingAdvice(modality: .ct, reasonText: ctReason,
+                basisText: DeferredText {
+                    var ctReasons: [String] = []
+                    if w.plannedSurgery == true { ctReasons.append("planned surgery") }
+                    if w.suspectedDeepExtension == true { ctReasons.append("suspected deep extension") }
+                    if w.neurovascularSymptoms == true { ctReasons.append("neurovascular symptoms") }
+                    return ctReasons.joined(separator: ", ")
+                },
+                sources: ctSources))
         }
-        let inflammation = c.workup.suspectedSoftTissueInflammation == true || infection.present
-        let inconclusive = studies.filter { ($0.modality == .radiograph || $0.modality == .ultrasound) && $0.inconclusive == true }
-        if inflammation && !inconclusive.isEmpty && done(.mri) == nil {
-            advice.append(ImagingAdvice(modality: .mri,
-                reason: "oedema and inflammation: infection versus inflammatory foreign-body reaction (gadolinium enhancement)",
-                basis: (infection.present ? "infection present" : "soft-tissue inflammation suspected")
-                    + "; inconclusive " + inconclusive.map { "\($0.modality.rawValue) of \($0.date)" }.joined(separator: ", "),
-                sources: [Sources.seed1, Sources.wasserman2020, Sources.seed2]))
+        let inflammation = w.suspectedSoftTissueInflammation == true || infection.present
+        @Sendable func inconclusive(_ s: ImagingStudy) -> Bool {
+            s.date <= asOf && (s.modality == .radiograph || s.modality == .ultrasound) && s.inconclusive == true
+        }
+        if inflammation && c.imagingStudies.contains(where: inconclusive) && !done(.mri) {
+            let studies = c.imagingStudies, infected = infection.present
+            advice.append(ImagingAdvice(modality: .mri, reasonText: mriReason,
+                basisText: DeferredText {
+                    (infected ? "infection present" : "soft-tissue inflammation suspected")
+                        + "; inconclusive " + studies.filter(inconclusive).map { "\($0.modality.rawValue) of \($0.date)" }.joined(separator: ", ")
+                },
+                sources: mriSources))
         }
         return advice
     }

@@ -8,18 +8,32 @@ public struct Immunosuppression: Sendable, Equatable {
     public var clinicianSet: Bool
     /// The drugs that made it true (empty when the clinician set it).
     public var drugs: [String]
-    public var basis: String
+    /// Written from `findings` when read.
+    public var basis: String {
+        get { basisOverride ?? derivedBasis }
+        set { basisOverride = newValue }
+    }
+    /// What was found, in order; the basis text is written from it.
+    let findings: [Finding]
+    var basisOverride: String?
+
+    enum Finding: Sendable, Equatable {
+        case active(drug: String, doseMg: Double?, frequency: Frequency?)
+        case rituximab(lookbackDays: Int)
+        case prednisone(mgPerDay: Double, limit: Double)
+        case prednisoneDoseUnknown(limit: Double)
+    }
 
     public static func evaluate(_ ctx: CaseContext) -> Immunosuppression {
         if let stated = ctx.case.infection.immunocompromised {
-            return Immunosuppression(immunocompromised: stated, clinicianSet: true, drugs: [],
-                                     basis: "immunocompromised = \(stated) as entered by the clinician")
+            return Immunosuppression(immunocompromised: stated, clinicianSet: true, drugs: [], findings: [])
         }
         let t = ctx.thresholds
-        var drugs: [String] = [], reasons: [String] = [], uncertain: [String] = []
-        for (medication, drug) in ctx.activeDrugs where drug.is(.immunosuppressant) && !drug.is(.rituximab) {
-            drugs.append(drug.name)
-            reasons.append("\(drug.name)\(medication.doseMg.map { " \(fmt($0)) mg" } ?? "")\(medication.frequency.map { " \($0.rawValue)" } ?? "") active")
+        var drugs: [String] = [], findings: [Finding] = []
+        let medications = ctx.case.medications
+        for a in ctx.active where a.drug.is(.immunosuppressant) && !a.drug.is(.rituximab) {
+            drugs.append(a.drug.name)
+            findings.append(.active(drug: a.drug.name, doseMg: medications[a.index].doseMg, frequency: medications[a.index].frequency))
         }
         // Rituximab depletes B cells for months: any course started or running within the look-back counts.
         let lookback = ctx.asOf.adding(days: -Int(t[.rituximabLookbackDays]))
@@ -29,24 +43,39 @@ public struct Immunosuppression: Sendable, Equatable {
                 && ((start.map { $0 >= lookback } ?? false) || (medication.stop.map { $0 > lookback } ?? true))
             if recent && !drugs.contains("rituximab") {
                 drugs.append("rituximab")
-                reasons.append("rituximab within \(Int(t[.rituximabLookbackDays])) days")
+                findings.append(.rituximab(lookbackDays: Int(t[.rituximabLookbackDays])))
             }
         }
         let limit = t[.prednisoneImmunosuppressiveMgPerDay]
-        for (medication, drug) in ctx.activeDrugs where drug.name == "prednisone" {
-            if let daily = medication.dailyDoseMg {
+        for a in ctx.active where a.drug.name == "prednisone" {
+            if let daily = medications[a.index].dailyDoseMg {
                 if daily >= limit {
                     drugs.append("prednisone")
-                    reasons.append("prednisone \(fmt(daily)) mg/day ≥ \(fmt(limit))")
+                    findings.append(.prednisone(mgPerDay: daily, limit: limit))
                 }
             } else {
+                findings.append(.prednisoneDoseUnknown(limit: limit))
+            }
+        }
+        return Immunosuppression(immunocompromised: !drugs.isEmpty, clinicianSet: false, drugs: drugs, findings: findings)
+    }
+
+    var derivedBasis: String {
+        if clinicianSet { return "immunocompromised = \(immunocompromised) as entered by the clinician" }
+        var reasons: [String] = [], uncertain: [String] = []
+        for finding in findings {
+            switch finding {
+            case .active(let drug, let doseMg, let frequency):
+                reasons.append("\(drug)\(doseMg.map { " \(fmt($0)) mg" } ?? "")\(frequency.map { " \($0.rawValue)" } ?? "") active")
+            case .rituximab(let days): reasons.append("rituximab within \(days) days")
+            case .prednisone(let daily, let limit): reasons.append("prednisone \(fmt(daily)) mg/day ≥ \(fmt(limit))")
+            case .prednisoneDoseUnknown(let limit):
                 uncertain.append("prednisone active but its daily dose is not given (≥ \(fmt(limit)) mg/day counts)")
             }
         }
-        let value = !drugs.isEmpty
-        var basis = value ? "derived: " + reasons.joined(separator: "; ") : "derived: no active immunosuppressant recorded"
+        var basis = immunocompromised ? "derived: " + reasons.joined(separator: "; ") : "derived: no active immunosuppressant recorded"
         if !uncertain.isEmpty { basis += "; " + uncertain.joined(separator: "; ") }
         basis += "; a clinician may override with infection.immunocompromised"
-        return Immunosuppression(immunocompromised: value, clinicianSet: false, drugs: drugs, basis: basis)
+        return basis
     }
 }

@@ -2,33 +2,56 @@
 /// IDSA 2014 systemic signs of infection, SIRS (ACCP/SCCM, Bone 1992) and qSOFA (Sepsis-3).
 /// All read the latest vitals row on or before asOf and the latest lab values.
 
+/// Each keeps the values and thresholds it was judged on and writes its `basis` text from them
+/// when the text is read (JSON, text report), not on every assessment.
+
 /// IDSA 2014 Figure 1 legend: T > 38 °C, HR > 90, RR > 24, WBC > 12 or < 4 x10^9/L.
 public struct IDSASystemicSigns: Sendable, Equatable {
     /// Fixed names: temperature, heartRate, respiratoryRate, wbc.
     public var present: [String]
     public var notAssessed: [String]
-    public var basis: String
-    public let sources = [Sources.idsa2014]
+    public var basis: String {
+        get { basisOverride ?? Self.basis(vitals, wbc: wbc, thresholds) }
+        set { basisOverride = newValue }
+    }
+    public var sources: [String] { Self.sourceList }
+    static let sourceList = [Sources.idsa2014]
+    let vitals: VitalSigns?
+    let wbc: Double?
+    let thresholds: Thresholds
+    var basisOverride: String?
 
     public static func evaluate(_ ctx: CaseContext) -> IDSASystemicSigns {
-        let t = ctx.thresholds
-        let v = ctx.latestVitals
-        var present: [String] = [], notAssessed: [String] = [], parts: [String] = []
-        func check(_ name: String, _ value: Double?, _ text: String, _ hit: (Double) -> Bool) {
-            guard let value else { notAssessed.append(name); return }
-            if hit(value) { present.append(name) }
-            parts.append("\(text) \(fmt(value))\(hit(value) ? " (sign)" : "")")
+        let v = ctx.latestVitals, wbc = ctx.latest(.wbc)?.canonicalValue
+        var present: [String] = [], notAssessed: [String] = []
+        for sign in signs(v, wbc: wbc, ctx.thresholds) {
+            if sign.value == nil { notAssessed.append(sign.name) } else if sign.hit { present.append(sign.name) }
         }
-        check("temperature", v?.temperatureC, "T", { $0 > t[.idsaTemp] })
-        check("heartRate", v?.heartRate, "HR", { $0 > t[.idsaHeartRate] })
-        check("respiratoryRate", v?.respiratoryRate, "RR", { $0 > t[.idsaRespiratoryRate] })
-        check("wbc", ctx.latest(.wbc)?.canonicalValue, "WBC x10^9/L", { $0 > t[.idsaWBCHigh] || $0 < t[.idsaWBCLow] })
+        return IDSASystemicSigns(present: present, notAssessed: notAssessed, vitals: v, wbc: wbc, thresholds: ctx.thresholds)
+    }
+
+    static func signs(_ v: VitalSigns?, wbc: Double?, _ t: Thresholds) -> [(name: String, text: String, value: Double?, hit: Bool)] {
+        func sign(_ name: String, _ text: String, _ value: Double?, _ hit: (Double) -> Bool) -> (name: String, text: String, value: Double?, hit: Bool) {
+            (name, text, value, value.map(hit) ?? false)
+        }
+        return [sign("temperature", "T", v?.temperatureC, { $0 > t[.idsaTemp] }),
+                sign("heartRate", "HR", v?.heartRate, { $0 > t[.idsaHeartRate] }),
+                sign("respiratoryRate", "RR", v?.respiratoryRate, { $0 > t[.idsaRespiratoryRate] }),
+                sign("wbc", "WBC x10^9/L", wbc, { $0 > t[.idsaWBCHigh] || $0 < t[.idsaWBCLow] })]
+    }
+
+    static func basis(_ v: VitalSigns?, wbc: Double?, _ t: Thresholds) -> String {
+        var parts: [String] = [], notAssessed: [String] = []
+        for sign in signs(v, wbc: wbc, t) {
+            guard let value = sign.value else { notAssessed.append(sign.name); continue }
+            parts.append("\(sign.text) \(fmt(value))\(sign.hit ? " (sign)" : "")")
+        }
         var basis = "IDSA 2014 (T > \(fmt(t[.idsaTemp])), HR > \(fmt(t[.idsaHeartRate])), RR > \(fmt(t[.idsaRespiratoryRate])), WBC > \(fmt(t[.idsaWBCHigh])) or < \(fmt(t[.idsaWBCLow]))): "
             + (parts.isEmpty ? "no vitals or WBC" : parts.joined(separator: ", "))
         if let date = v?.date { basis += "; vitals of \(date)" }
         if !notAssessed.isEmpty { basis += "; not assessed: " + notAssessed.joined(separator: ", ") }
         basis += "; the published WBC wording '<12 000 or <400' is read as > 12 000 or < 4 000 /uL (V2-interpretation)"
-        return IDSASystemicSigns(present: present, notAssessed: notAssessed, basis: basis)
+        return basis
     }
 }
 
@@ -39,40 +62,61 @@ public struct SIRS: Sendable, Equatable {
     /// Fixed names: temperature, heartRate, respiration, wbc.
     public var criteria: [String]
     public var notAssessed: [String]
-    public var basis: String
-    public let sources = [Sources.bone1992]
+    public var basis: String {
+        get { basisOverride ?? Self.basis(inputs, met: criteria, notAssessed: notAssessed) }
+        set { basisOverride = newValue }
+    }
+    public var sources: [String] { Self.sourceList }
+    static let sourceList = [Sources.bone1992]
+    let inputs: Inputs
+    var basisOverride: String?
+
+    struct Inputs: Sendable, Equatable {
+        var temperature, heartRate, respiratoryRate, paco2, wbc, bands: Double?
+        var thresholds: Thresholds
+    }
 
     public static func evaluate(_ ctx: CaseContext) -> SIRS {
-        let t = ctx.thresholds
         let v = ctx.latestVitals
-        var met: [String] = [], notAssessed: [String] = [], parts: [String] = []
-        if let temp = v?.temperatureC {
-            let hit = temp > t[.sirsTempHigh] || temp < t[.sirsTempLow]
-            if hit { met.append("temperature") }
-            parts.append("T \(fmt(temp))\(hit ? " (met)" : "")")
-        } else { notAssessed.append("temperature") }
-        if let hr = v?.heartRate {
-            let hit = hr > t[.sirsHeartRate]
-            if hit { met.append("heartRate") }
-            parts.append("HR \(fmt(hr))\(hit ? " (met)" : "")")
-        } else { notAssessed.append("heartRate") }
-        let rr = v?.respiratoryRate, paco2 = ctx.latest(.paco2)?.canonicalValue
-        if rr != nil || paco2 != nil {
-            let hit = (rr.map { $0 > t[.sirsRespiratoryRate] } ?? false) || (paco2.map { $0 < t[.sirsPaCO2] } ?? false)
-            if hit { met.append("respiration") }
-            parts.append([rr.map { "RR \(fmt($0))" }, paco2.map { "PaCO2 \(fmt($0)) mm Hg" }].compactMap { $0 }.joined(separator: ", ") + (hit ? " (met)" : ""))
-        } else { notAssessed.append("respiration") }
-        let wbc = ctx.latest(.wbc)?.canonicalValue, bands = ctx.latest(.bands)?.canonicalValue
-        if wbc != nil || bands != nil {
-            let hit = (wbc.map { $0 > t[.sirsWBCHigh] || $0 < t[.sirsWBCLow] } ?? false) || (bands.map { $0 > t[.sirsBands] } ?? false)
-            if hit { met.append("wbc") }
-            parts.append([wbc.map { "WBC \(fmt($0)) x10^9/L" }, bands.map { "bands \(fmt($0)) %" }].compactMap { $0 }.joined(separator: ", ") + (hit ? " (met)" : ""))
-        } else { notAssessed.append("wbc") }
-        let positive = Double(met.count) >= t[.sirsCriteria]
+        let inputs = Inputs(temperature: v?.temperatureC, heartRate: v?.heartRate, respiratoryRate: v?.respiratoryRate,
+                            paco2: ctx.latest(.paco2)?.canonicalValue, wbc: ctx.latest(.wbc)?.canonicalValue,
+                            bands: ctx.latest(.bands)?.canonicalValue, thresholds: ctx.thresholds)
+        var met: [String] = [], notAssessed: [String] = []
+        for criterion in criteria(inputs) {
+            if !criterion.assessed { notAssessed.append(criterion.name) } else if criterion.hit { met.append(criterion.name) }
+        }
+        let positive = Double(met.count) >= ctx.thresholds[.sirsCriteria]
+        return SIRS(criteriaMet: met.count, positive: positive, criteria: met, notAssessed: notAssessed, inputs: inputs)
+    }
+
+    static func criteria(_ i: Inputs) -> [(name: String, assessed: Bool, hit: Bool)] {
+        let t = i.thresholds
+        return [
+            ("temperature", i.temperature != nil, i.temperature.map { $0 > t[.sirsTempHigh] || $0 < t[.sirsTempLow] } ?? false),
+            ("heartRate", i.heartRate != nil, i.heartRate.map { $0 > t[.sirsHeartRate] } ?? false),
+            ("respiration", i.respiratoryRate != nil || i.paco2 != nil,
+             (i.respiratoryRate.map { $0 > t[.sirsRespiratoryRate] } ?? false) || (i.paco2.map { $0 < t[.sirsPaCO2] } ?? false)),
+            ("wbc", i.wbc != nil || i.bands != nil,
+             (i.wbc.map { $0 > t[.sirsWBCHigh] || $0 < t[.sirsWBCLow] } ?? false) || (i.bands.map { $0 > t[.sirsBands] } ?? false)),
+        ]
+    }
+
+    static func basis(_ i: Inputs, met: [String], notAssessed: [String]) -> String {
+        var parts: [String] = []
+        for criterion in criteria(i) where criterion.assessed {
+            let values: [String?]
+            switch criterion.name {
+            case "temperature": values = [i.temperature.map { "T \(fmt($0))" }]
+            case "heartRate": values = [i.heartRate.map { "HR \(fmt($0))" }]
+            case "respiration": values = [i.respiratoryRate.map { "RR \(fmt($0))" }, i.paco2.map { "PaCO2 \(fmt($0)) mm Hg" }]
+            default: values = [i.wbc.map { "WBC \(fmt($0)) x10^9/L" }, i.bands.map { "bands \(fmt($0)) %" }]
+            }
+            parts.append(values.compactMap { $0 }.joined(separator: ", ") + (criterion.hit ? " (met)" : ""))
+        }
         var basis = "SIRS (Bone 1992) \(met.count)/4 criteria: " + (parts.isEmpty ? "no inputs" : parts.joined(separator: "; "))
         if !notAssessed.isEmpty { basis += "; not assessed: " + notAssessed.joined(separator: ", ") }
         basis += "; criteria must be an acute change without another known cause"
-        return SIRS(criteriaMet: met.count, positive: positive, criteria: met, notAssessed: notAssessed, basis: basis)
+        return basis
     }
 }
 
@@ -82,30 +126,38 @@ public struct QSOFA: Sendable, Equatable {
     public var score: Int
     public var positive: Bool
     public var notAssessed: [String]
-    public var basis: String
-    public let sources = [Sources.seymour2016]
+    public var basis: String {
+        get { basisOverride ?? Self.basis(vitals, score: score, notAssessed: notAssessed, thresholds) }
+        set { basisOverride = newValue }
+    }
+    public var sources: [String] { Self.sourceList }
+    static let sourceList = [Sources.seymour2016]
+    let vitals: VitalSigns
+    let thresholds: Thresholds
+    var basisOverride: String?
 
     public static func evaluate(_ ctx: CaseContext) -> QSOFA? {
         let t = ctx.thresholds
         guard let v = ctx.latestVitals, v.respiratoryRate != nil || v.systolicBP != nil || v.alteredMentation != nil else { return nil }
-        var score = 0, parts: [String] = [], notAssessed: [String] = []
-        if let rr = v.respiratoryRate {
-            let hit = rr >= t[.qsofaRespiratoryRate]
-            if hit { score += 1 }
-            parts.append("RR \(fmt(rr)) \(hit ? "≥" : "<") \(fmt(t[.qsofaRespiratoryRate]))")
-        } else { notAssessed.append("respiratoryRate") }
-        if let mentation = v.alteredMentation {
-            if mentation { score += 1 }
-            parts.append(mentation ? "altered mentation" : "mentation normal")
-        } else { notAssessed.append("alteredMentation") }
-        if let sbp = v.systolicBP {
-            let hit = sbp <= t[.qsofaSystolicBP]
-            if hit { score += 1 }
-            parts.append("SBP \(fmt(sbp)) \(hit ? "≤" : ">") \(fmt(t[.qsofaSystolicBP]))")
-        } else { notAssessed.append("systolicBP") }
+        var score = 0, notAssessed: [String] = []
+        if let rr = v.respiratoryRate { if rr >= t[.qsofaRespiratoryRate] { score += 1 } } else { notAssessed.append("respiratoryRate") }
+        if let mentation = v.alteredMentation { if mentation { score += 1 } } else { notAssessed.append("alteredMentation") }
+        if let sbp = v.systolicBP { if sbp <= t[.qsofaSystolicBP] { score += 1 } } else { notAssessed.append("systolicBP") }
         let positive = Double(score) >= t[.qsofaPositive]
+        return QSOFA(score: score, positive: positive, notAssessed: notAssessed, vitals: v, thresholds: t)
+    }
+
+    static func basis(_ v: VitalSigns, score: Int, notAssessed: [String], _ t: Thresholds) -> String {
+        var parts: [String] = []
+        if let rr = v.respiratoryRate {
+            parts.append("RR \(fmt(rr)) \(rr >= t[.qsofaRespiratoryRate] ? "≥" : "<") \(fmt(t[.qsofaRespiratoryRate]))")
+        }
+        if let mentation = v.alteredMentation { parts.append(mentation ? "altered mentation" : "mentation normal") }
+        if let sbp = v.systolicBP {
+            parts.append("SBP \(fmt(sbp)) \(sbp <= t[.qsofaSystolicBP] ? "≤" : ">") \(fmt(t[.qsofaSystolicBP]))")
+        }
         var basis = "qSOFA \(score)/3 (vitals of \(v.date)): " + parts.joined(separator: ", ")
         if !notAssessed.isEmpty { basis += "; not assessed: " + notAssessed.joined(separator: ", ") + " (the score may be higher)" }
-        return QSOFA(score: score, positive: positive, notAssessed: notAssessed, basis: basis)
+        return basis
     }
 }

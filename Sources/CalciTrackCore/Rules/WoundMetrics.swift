@@ -45,36 +45,36 @@ public struct LesionMetrics: Sendable, Equatable {
     public var response: String
     public var healed: Bool?
     public var everRecurred: Bool
-    public var basis: String
+    /// Written from the areas and results above when read: see `derivedBasis`.
+    public var basis: String {
+        get { basisOverride ?? derivedBasis }
+        set { basisOverride = newValue }
+    }
     public var sources: [String]
+    /// The thresholds the trend and response were judged on, for the basis text.
+    let thresholds: Thresholds
+    var basisOverride: String?
 
     public static func evaluate(_ lesion: Lesion, thresholds t: Thresholds) -> LesionMetrics {
         let areas = lesion.measurements.map(LesionArea.init)
         var metrics = LesionMetrics(id: lesion.id, site: lesion.site, laterality: lesion.laterality, morphology: lesion.morphology,
                                     areas: areas, trend: "no-measurements", response: "not-assessable", everRecurred: false,
-                                    basis: "no measurement on or before asOf", sources: [Sources.caseFormat])
+                                    sources: [Sources.caseFormat], thresholds: t)
         guard let baseline = areas.first, let latest = areas.last else { return metrics }
-        var basis: [String] = []
         metrics.latestAreaCm2 = rounded(latest.areaCm2, places: 2)
         metrics.areaMethod = latest.method.rawValue
         metrics.baselineAreaCm2 = rounded(baseline.areaCm2, places: 2)
         metrics.healed = latest.healed
-        basis.append("\(areas.count) measurement\(areas.count == 1 ? "" : "s"); latest \(latest.date): \(fmt(latest.areaCm2)) cm² (\(latest.method.rawValue))")
 
         // Recurrence: an open measurement after a healed one, anywhere in the history.
         metrics.everRecurred = zip(areas, areas.dropFirst()).contains { $0.healed && !$1.healed }
 
         // PAR at 4 weeks (Sheehan 2003): the measurement closest to day 28 within days 21-35.
-        let target = Int(t[.par4wTargetDay]), low = Int(t[.par4wWindowLowDay]), high = Int(t[.par4wWindowHighDay])
-        let window = areas.dropFirst().filter { (low...high).contains(baseline.date.days(until: $0.date)) }
-        if let at4w = window.min(by: { abs(baseline.date.days(until: $0.date) - target) < abs(baseline.date.days(until: $1.date) - target) }) {
+        if let at4w = par4wMeasurement(areas, t) {
             let day = baseline.date.days(until: at4w.date)
             if baseline.areaCm2 > 0 && baseline.comparable(with: at4w) {
                 metrics.par4w = rounded((baseline.areaCm2 - at4w.areaCm2) / baseline.areaCm2 * 100, places: 1)
                 metrics.par4wDay = day
-                basis.append("PAR day \(day): \(fmt(metrics.par4w!)) % (number only: no validated threshold for calcinosis ulcers)")
-            } else {
-                basis.append("PAR not computed: baseline area 0 or different area methods")
             }
         }
 
@@ -88,39 +88,69 @@ public struct LesionMetrics: Sendable, Equatable {
                 if days > 0 { metrics.gilmanCmPerDay = rounded(d / Double(days), places: 4) }
             }
             metrics.trend = trend(previous: previous, latest: latest, stable: t[.trendStableFraction])
-            basis.append("trend vs \(previous.date) (\(fmt(previous.areaCm2)) cm²): \(metrics.trend) (±\(fmt(t[.trendStableFraction] * 100)) % is stable)")
         } else {
             metrics.trend = "new"
         }
 
         // Response (Róbert 2020 via Seed-2): complete, partial (regression below 90 % of baseline,
         // or healed then recurred), none (persistence or progression).
-        let noneFraction = t[.responseNoneFraction]
         if areas.count < 2 {
             metrics.response = "not-assessable"
-            basis.append("response not assessable: one measurement")
         } else if latest.healed && !metrics.everRecurred {
             metrics.response = "complete"
-            basis.append("response complete: healed at the latest measurement, never recurred")
         } else if metrics.everRecurred {
             metrics.response = "partial"
-            basis.append("response partial: healed, then recurred")
-        } else if baseline.areaCm2 == 0 {
+        } else if baseline.areaCm2 == 0 || !baseline.comparable(with: latest) {
             metrics.response = "not-assessable"
-            basis.append("response not assessable: baseline recorded as healed")
-        } else if !baseline.comparable(with: latest) {
-            metrics.response = "not-assessable"
-            basis.append("response not assessable: baseline (\(baseline.method.rawValue)) and latest (\(latest.method.rawValue)) areas use different methods")
         } else {
-            let ratio = latest.areaCm2 / baseline.areaCm2
             // Compared at 6 decimals so that binary rounding (0.09 / 0.1 = 0.8999…) cannot move exactly 90 % to partial.
-            metrics.response = rounded(ratio, places: 6) < noneFraction ? "partial" : "none"
-            basis.append("response \(metrics.response): latest area \(fmt(ratio * 100)) % of baseline \(fmt(baseline.areaCm2)) cm² (< \(fmt(noneFraction * 100)) % is regression)")
+            metrics.response = rounded(latest.areaCm2 / baseline.areaCm2, places: 6) < t[.responseNoneFraction] ? "partial" : "none"
         }
-        metrics.basis = basis.joined(separator: "; ")
         metrics.sources = [Sources.caseFormat, Sources.robert2020, Sources.seed2, Sources.sheehan2003, Sources.rogers2010]
             + (metrics.gilmanCm != nil ? [Sources.gilman1990] : [])
         return metrics
+    }
+
+    /// The measurement closest to the PAR day (28) within the window (days 21-35 after baseline).
+    static func par4wMeasurement(_ areas: [LesionArea], _ t: Thresholds) -> LesionArea? {
+        guard let baseline = areas.first else { return nil }
+        let target = Int(t[.par4wTargetDay]), low = Int(t[.par4wWindowLowDay]), high = Int(t[.par4wWindowHighDay])
+        let window = areas.dropFirst().filter { (low...high).contains(baseline.date.days(until: $0.date)) }
+        return window.min(by: { abs(baseline.date.days(until: $0.date) - target) < abs(baseline.date.days(until: $1.date) - target) })
+    }
+
+    /// The basis text: measurements, PAR, trend and response with the values they came from.
+    var derivedBasis: String {
+        guard let baseline = areas.first, let latest = areas.last else { return "no measurement on or before asOf" }
+        let t = thresholds
+        var basis: [String] = []
+        basis.append("\(areas.count) measurement\(areas.count == 1 ? "" : "s"); latest \(latest.date): \(fmt(latest.areaCm2)) cm² (\(latest.method.rawValue))")
+        if LesionMetrics.par4wMeasurement(areas, t) != nil {
+            if let par4w, let par4wDay {
+                basis.append("PAR day \(par4wDay): \(fmt(par4w)) % (number only: no validated threshold for calcinosis ulcers)")
+            } else {
+                basis.append("PAR not computed: baseline area 0 or different area methods")
+            }
+        }
+        if areas.count >= 2 {
+            let previous = areas[areas.count - 2]
+            basis.append("trend vs \(previous.date) (\(fmt(previous.areaCm2)) cm²): \(trend) (±\(fmt(t[.trendStableFraction] * 100)) % is stable)")
+        }
+        let noneFraction = t[.responseNoneFraction]
+        if areas.count < 2 {
+            basis.append("response not assessable: one measurement")
+        } else if latest.healed && !everRecurred {
+            basis.append("response complete: healed at the latest measurement, never recurred")
+        } else if everRecurred {
+            basis.append("response partial: healed, then recurred")
+        } else if baseline.areaCm2 == 0 {
+            basis.append("response not assessable: baseline recorded as healed")
+        } else if !baseline.comparable(with: latest) {
+            basis.append("response not assessable: baseline (\(baseline.method.rawValue)) and latest (\(latest.method.rawValue)) areas use different methods")
+        } else {
+            basis.append("response \(response): latest area \(fmt(latest.areaCm2 / baseline.areaCm2 * 100)) % of baseline \(fmt(baseline.areaCm2)) cm² (< \(fmt(noneFraction * 100)) % is regression)")
+        }
+        return basis.joined(separator: "; ")
     }
 
     static func trend(previous: LesionArea, latest: LesionArea, stable: Double) -> String {
