@@ -100,4 +100,24 @@ import VaporTesting
             #expect(before == (try await LesionRecord.query(on: r.app.db).count(), try await r.auditCount()))
         }
     }
+
+    @Test("Dates outside 1900-2199 and an asOf before birth are 422, never a server error (found by schemathesis)")
+    func dateBounds() async throws {
+        try await TestRegistry.run { r in
+            let patient = try await r.createPatient()
+            let ancient = try await r.send(.POST, "/api/v1/patients/\(patient)/medications", as: "clinA", json: #"{"drug": "aspirin", "start": "0001-01-01"}"#)
+            #expect(ancient.status == .unprocessableEntity && ancient.errorFields == ["start"])
+            let history = try await r.send(.PUT, "/api/v1/patients/\(patient)", as: "clinA", json: """
+                {"siteId": "\(r.siteA.uuidString)", "mrn": "MRN-1", "familyName": "Doe", "givenName": "Jane", "sex": "female",
+                 "ssc": {"diagnosisDate": "0003"}}
+                """, headers: ["If-Match": "1"])
+            #expect(history.status == .unprocessableEntity && history.errorFields == ["ssc.diagnosisDate"])
+            let beforeBirth = try await r.send(.GET, "/api/v1/patients/\(patient)/assessment?asOf=1900-01-01", as: "clinA")
+            #expect(beforeBirth.status == .unprocessableEntity && beforeBirth.errorFields == ["asOf"])
+            let farFuture = try await r.send(.GET, "/api/v1/patients/\(patient)/assessment?asOf=9999-12-31", as: "research")
+            #expect(farFuture.status == .unprocessableEntity && farFuture.errorFields == ["asOf"])
+            let badLimit = try await r.send(.GET, "/api/v1/audit?limit=abc", as: "admin")
+            #expect(badLimit.status == .unprocessableEntity && badLimit.errorFields == ["limit"])
+        }
+    }
 }

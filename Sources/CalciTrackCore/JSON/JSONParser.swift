@@ -254,13 +254,14 @@ public struct JSONParser {
             case UInt8(ascii: "-"): negative = true
             case UInt8(ascii: "."): inFraction = true
             case UInt8(ascii: "0")...UInt8(ascii: "9"):
-                mantissa = mantissa * 10 + Int64(byte - UInt8(ascii: "0"))
+                // Stop before the mantissa could overflow: 16+ digits take the slow path.
                 digits += 1
+                if digits > 15 { return nil }
+                mantissa = mantissa * 10 + Int64(byte - UInt8(ascii: "0"))
                 if inFraction { fractionDigits += 1 }
             default: return nil  // exponent
             }
         }
-        guard digits <= 15 else { return nil }
         let value = Double(mantissa) / JSONParser.powersOfTen[fractionDigits]
         return negative ? -value : value
     }

@@ -52,7 +52,13 @@ struct AdminController: Sendable {
 
     @Sendable func listAudit(req: Request) async throws -> Response {
         _ = try await req.require(.admin)
-        let limit = min(max(req.query[Int.self, at: "limit"] ?? 100, 1), 1000)
+        var limit = 100
+        if let text = req.query[String.self, at: "limit"] {
+            guard let n = Int(text), (1...1000).contains(n) else {
+                throw APIError.invalid("limit", .string(text), "limit must be an integer from 1 to 1000")
+            }
+            limit = n
+        }
         var query = AuditEntry.query(on: req.db)
         if let patient = req.query[String.self, at: "patientId"] { query = query.filter(\.$patientID == patient.lowercased()) }
         if let actor = req.query[String.self, at: "actor"] { query = query.filter(\.$actor == actor) }

@@ -23,6 +23,7 @@ struct AssessmentController: Sendable {
     private func asOf(_ req: Request) throws -> LocalDate {
         guard let text = req.query[String.self, at: "asOf"] else { return req.today }
         guard let date = LocalDate(iso: text) else { throw APIError.invalid("asOf", .string(text), "asOf must be a calendar date written YYYY-MM-DD") }
+        guard RegistryDates.range.contains(date) else { throw APIError.invalid("asOf", .string(text), RegistryDates.message("asOf")) }
         return date
     }
 
@@ -31,9 +32,12 @@ struct AssessmentController: Sendable {
         let principal = try await req.principal()
         let id = try req.uuidParameter("id", "patient")
         let (patient, shift) = try await PatientAccess.load(id, principal, .read, on: req.db)
-        var asOf = try asOf(req)
+        let requested = try asOf(req)
         // A researcher's asOf is in shifted time; the stored records are not.
-        asOf = asOf.adding(days: -shift.days)
+        let asOf = requested.adding(days: -shift.days)
+        if let birth = patient.birthDate.flatMap(LocalDate.init(iso:)), asOf < birth {
+            throw APIError.invalid("asOf", .string(requested.description), "asOf must not be before the patient's birthDate")
+        }
         let records = try await RegistryCase.records(of: id, on: req.db)
         let json = RegistryCase.json(patient: patient, records: records, asOf: asOf)
         guard case .object(let shifted) = RegistryCase.shiftDates(.object(json), by: shift) else { return (json, id) }

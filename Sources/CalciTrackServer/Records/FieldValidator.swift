@@ -50,6 +50,7 @@ struct FieldValidator {
         guard case .string(let s) = value, let date = LocalDate(iso: s) else {
             fail(key, value, "\(key) must be a calendar date written YYYY-MM-DD"); return nil
         }
+        if !RegistryDates.range.contains(date) { fail(key, value, RegistryDates.message(key)); return nil }
         if date > today.adding(days: 1) { fail(key, value, "\(key) must not be after \(today.adding(days: 1)) (today + 1 day)"); return nil }
         return date
     }
@@ -80,11 +81,30 @@ struct FieldValidator {
     mutating func caseFragment(_ keys: [String], at path: [String], adding extra: [(String, JSONValue)] = []) -> Case? {
         accept(keys)
         let subset = JSONObject(extra + body.entries.filter { keys.contains($0.key) }.map { ($0.key, $0.value) })
+        checkDateRange(.object(subset), path: "")
         do {
             return try CaseFragment.decode(subset, at: path, today: today)
         } catch {
             issues += error.fieldIssues
             return nil
+        }
+    }
+
+    /// Every full date (and year-only diagnosisDate) inside `value` must lie in the registry's
+    /// date range; the case format itself accepts any year.
+    mutating func checkDateRange(_ value: JSONValue, path: String) {
+        switch value {
+        case .string(let s):
+            if let date = LocalDate(iso: s), !RegistryDates.range.contains(date) {
+                fail(path, value, RegistryDates.message(path))
+            } else if s.count == 4, let year = Int(s), !(RegistryDates.range.lowerBound.year...RegistryDates.range.upperBound.year).contains(year) {
+                fail(path, value, RegistryDates.message(path))
+            }
+        case .array(let items):
+            for (i, item) in items.enumerated() { checkDateRange(item, path: "\(path)[\(i)]") }
+        case .object(let object):
+            for entry in object.entries { checkDateRange(entry.value, path: path.isEmpty ? entry.key : "\(path).\(entry.key)") }
+        default: break
         }
     }
 
@@ -107,4 +127,15 @@ struct FieldValidator {
 /// from the URL and the `If-Match` header, never from the body.
 enum RecordFields {
     static let common: Set<String> = ["id", "patientId", "version", "createdAt", "updatedAt", "createdBy", "updatedBy"]
+}
+
+/// The dates a registry record may carry (a project decision): no clinical record predates 1900,
+/// and planned dates (next visit, planned stop) stay within two centuries. Keeps de-identified
+/// date shifting inside four-digit years.
+enum RegistryDates {
+    static let range = LocalDate(iso: "1900-01-01")!...LocalDate(iso: "2199-12-31")!
+
+    static func message(_ field: String) -> String {
+        "\(field) must be a date from \(range.lowerBound) to \(range.upperBound)"
+    }
 }

@@ -27,6 +27,7 @@ struct PatientInput: Sendable {
         var root = JSONObject([("formatVersion", 1), ("asOf", .string(today.description))])
         root["patient"] = .object(JSONObject(body.entries.filter { patientKeys.contains($0.key) }.map { ($0.key, $0.value) }))
         for key in sectionKeys { if let value = body[key] { root[key] = value } }
+        v.checkDateRange(.object(JSONObject(body.entries.filter { (patientKeys + sectionKeys).contains($0.key) }.map { ($0.key, $0.value) })), path: "")
         do {
             _ = try CaseFragment.decode(root, stripping: "patient.", today: today)
         } catch {

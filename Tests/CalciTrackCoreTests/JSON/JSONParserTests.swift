@@ -321,4 +321,10 @@ struct JSONParserTests {
         #expect(JSONValue.object(object)["c"] == .number(4))
         #expect(JSONValue.array([])["a"] == nil)
     }
+
+    @Test("Long integers parse without overflow (a 20-digit number once crashed the server)",
+          arguments: ["12345678901234567890", "-99999999999999999999", "1234567890123456", "123456789012345.6789", "0.00000000000000001"])
+    func longNumbers(_ text: String) throws {
+        #expect(try JSONParser.parse("[\(text)]") == .array([.number(Double(text)!)]))
+    }
 }
