@@ -57,7 +57,8 @@ public func configure(_ app: Application, _ settings: ServerSettings) async thro
 func useDatabase(_ app: Application, _ location: DatabaseLocation, schema: String? = nil) throws {
     switch location {
     case .sqliteFile(let path):
-        app.databases.use(.sqlite(.file(path)), as: .sqlite)
+        // Several connections: readers proceed in parallel under WAL; writers queue on the audit head.
+        app.databases.use(.sqlite(.file(path), maxConnectionsPerEventLoop: 4), as: .sqlite)
     case .sqliteMemory:
         app.databases.use(.sqlite(.memory), as: .sqlite)
     case .postgres(let url):
@@ -73,6 +74,7 @@ func addMigrations(_ app: Application) {
     app.migrations.add(CreateClinicalRecords())
     app.migrations.add(CreateAuditLog())
     app.migrations.add(CreateSessions())
+    app.migrations.add(AddWorklistIndexes())
 }
 
 /// For tools that open the registry without serving it (user, token, audit, backup).

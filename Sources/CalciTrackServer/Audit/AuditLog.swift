@@ -39,12 +39,13 @@ enum AuditLog {
         }
     }
 
-    /// Records reads (and other events without their own data change) in their own transaction.
-    static func record(_ events: [AuditEvent], actor: AuditActor, on db: any Database) async throws {
-        guard !events.isEmpty else { return }
+    /// Records reads (and other events without their own data change) in one transaction;
+    /// `AuditBatcher` groups the entries of concurrent requests here.
+    static func record(_ groups: [([AuditEvent], AuditActor)], on db: any Database) async throws {
+        guard groups.contains(where: { !$0.0.isEmpty }) else { return }
         try await db.transaction { tx in
             try await lockHead(tx)
-            try await append(events, actor: actor, on: tx)
+            for (events, actor) in groups { try await append(events, actor: actor, on: tx) }
         }
     }
 
@@ -119,14 +120,6 @@ enum AuditLog {
             return Verification(entries: count, firstBroken: (count + 1, "the log ends at entry \(count) but the head records entry \(head.seq) (entries were removed)"))
         }
         return Verification(entries: count, firstBroken: nil)
-    }
-}
-
-extension ISOTimestamp {
-    static func isoMillis(_ date: Date) -> String {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return f.string(from: date)
     }
 }
 

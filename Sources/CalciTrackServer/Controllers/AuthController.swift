@@ -29,22 +29,22 @@ struct AuthController: Sendable {
         let hash = user?.passwordHash ?? "$2b$12$C6UzMDM.H6dfI/f/IKxGhuB0b5Ue3O1Bqv1bqvVy2/8vx8VgTxqXW"
         let ok = (try? Bcrypt.verify(password, created: hash)) ?? false
         guard let user, ok, user.active else {
-            try await AuditLog.record([AuditEvent(action: "login-failed", resourceType: "users", detail: "username \(username)")],
-                                      actor: AuditActor(username: username, role: "anonymous", ip: ip), on: req.db)
+            try await req.recordAudit([AuditEvent(action: "login-failed", resourceType: "users", detail: "username \(username)")],
+                                      actor: AuditActor(username: username, role: "anonymous", ip: ip))
             throw APIError(.unauthorized, "wrong username or password")
         }
         req.auth.login(user)
         req.session.authenticate(user)
         let csrf = CSRFMiddleware.issue(for: req)
-        try await AuditLog.record([AuditEvent(action: "login", resourceType: "users", resourceID: user.id?.uuidString.lowercased())],
-                                  actor: AuditActor(username: user.username, role: user.role, ip: ip), on: req.db)
+        try await req.recordAudit([AuditEvent(action: "login", resourceType: "users", resourceID: user.id?.uuidString.lowercased())],
+                                  actor: AuditActor(username: user.username, role: user.role, ip: ip))
         return Response.json(.object(JSONObject([("username", .string(user.username)), ("role", .string(user.role)), ("csrfToken", .string(csrf))])))
     }
 
     @Sendable func logout(req: Request) async throws -> Response {
         if let user = req.auth.get(User.self) {
-            try await AuditLog.record([AuditEvent(action: "logout", resourceType: "users", resourceID: user.id?.uuidString.lowercased())],
-                                      actor: try await req.auditActor, on: req.db)
+            try await req.recordAudit([AuditEvent(action: "logout", resourceType: "users", resourceID: user.id?.uuidString.lowercased())],
+                                      actor: try await req.auditActor)
         }
         req.auth.logout(User.self)
         req.session.unauthenticate(User.self)

@@ -84,9 +84,9 @@ struct PatientController: Sendable {
         let items: [JSONValue] = patients.map { p in
             p.apiJSON(principal.role == .researcher ? DateShift(days: p.dateShiftDays) : .none, today: today, siteCode: siteCodes[p.$site.id])
         }
-        try await AuditLog.record([AuditEvent(action: "search", resourceType: "patients",
+        try await req.recordAudit([AuditEvent(action: "search", resourceType: "patients",
                                               detail: "query \(req.url.query ?? ""); \(total) match(es); returned " + patients.compactMap { $0.id?.uuidString.lowercased() }.joined(separator: " "))],
-                                  actor: try await req.auditActor, on: req.db)
+                                  actor: try await req.auditActor)
         return Response.json(.object(JSONObject([("total", .number(Double(total))), ("limit", .number(Double(limit))),
                                                  ("offset", .number(Double(offset))), ("items", .array(items))])))
     }
@@ -150,8 +150,8 @@ struct PatientController: Sendable {
         let principal = try await req.principal()
         let id = try req.uuidParameter("id", "patient")
         let (patient, shift) = try await PatientAccess.load(id, principal, .read, on: req.db)
-        try await AuditLog.record([AuditEvent(action: "read", resourceType: "patients", resourceID: id.uuidString.lowercased(), patientID: id.uuidString.lowercased())],
-                                  actor: try await req.auditActor, on: req.db)
+        try await req.recordAudit([AuditEvent(action: "read", resourceType: "patients", resourceID: id.uuidString.lowercased(), patientID: id.uuidString.lowercased())],
+                                  actor: try await req.auditActor)
         return try await respond(patient, req: req, shift: shift)
     }
 

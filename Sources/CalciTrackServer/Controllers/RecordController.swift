@@ -46,9 +46,9 @@ struct RecordController<R: PatientRecord>: Sendable {
         let parentID = try req.uuidParameter("id", "parent record")
         let (patient, shift) = try await PatientAccess.load(try await patientID(forParent: parentID, on: req.db), principal, .read, on: req.db)
         let records = try await R.query(on: req.db).filter(R.info.parent.key, .equal, parentID).sort(R.info.dateKey).all()
-        try await AuditLog.record([AuditEvent(action: "read", resourceType: R.info.path, patientID: patient.id?.uuidString.lowercased(),
+        try await req.recordAudit([AuditEvent(action: "read", resourceType: R.info.path, patientID: patient.id?.uuidString.lowercased(),
                                               detail: "listed \(records.count) \(R.info.name) record(s)")],
-                                  actor: try await req.auditActor, on: req.db)
+                                  actor: try await req.auditActor)
         return Response.json(.object(JSONObject([("items", .array(records.map { $0.apiJSON(shift, includeAuthors: shift.days == 0) }))])))
     }
 
@@ -82,9 +82,9 @@ struct RecordController<R: PatientRecord>: Sendable {
         let id = try req.uuidParameter("id", R.info.name)
         guard let record = try await R.find(id, on: req.db) else { throw APIError.notFound(R.info.name) }
         let (_, shift) = try await PatientAccess.load(record.patientID, principal, .read, on: req.db)
-        try await AuditLog.record([AuditEvent(action: "read", resourceType: R.info.path, resourceID: id.uuidString.lowercased(),
+        try await req.recordAudit([AuditEvent(action: "read", resourceType: R.info.path, resourceID: id.uuidString.lowercased(),
                                               patientID: record.patientID.uuidString.lowercased())],
-                                  actor: try await req.auditActor, on: req.db)
+                                  actor: try await req.auditActor)
         return respond(record, shift: shift)
     }
 

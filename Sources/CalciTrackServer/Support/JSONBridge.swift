@@ -55,11 +55,24 @@ extension JSONValue {
     var stringValue: String? { if case .string(let s) = self { s } else { nil } }
 }
 
-/// ISO 8601 timestamps (UTC, seconds) for created/updated times and audit entries.
+/// ISO 8601 timestamps (UTC) for created/updated times and audit entries, written from digits:
+/// an `ISO8601DateFormatter` per call was a fifth of a worklist request's CPU (BENCHMARKS.md).
 enum ISOTimestamp {
-    static func iso(_ date: Date) -> String {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime]
-        return f.string(from: date)
+    /// `2026-11-24T16:07:54Z`
+    static func iso(_ date: Date) -> String { format(date, millis: false) }
+
+    /// `2026-11-24T16:07:54.123Z`
+    static func isoMillis(_ date: Date) -> String { format(date, millis: true) }
+
+    private static func format(_ date: Date, millis: Bool) -> String {
+        let totalMillis = Int((date.timeIntervalSince1970 * 1000).rounded(.down))
+        let ms = ((totalMillis % 1000) + 1000) % 1000
+        let seconds = (totalMillis - ms) / 1000
+        let secondOfDay = ((seconds % 86_400) + 86_400) % 86_400
+        let day = LocalDate(daysSinceEpoch: (seconds - secondOfDay) / 86_400)
+        func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
+        var text = "\(day)T\(two(secondOfDay / 3600)):\(two(secondOfDay / 60 % 60)):\(two(secondOfDay % 60))"
+        if millis { text += "." + String(String(ms + 1000).dropFirst()) }
+        return text + "Z"
     }
 }
