@@ -7,11 +7,12 @@ import SQLKit
 struct AddWorklistIndexes: AsyncMigration {
     var name: String { "006_AddWorklistIndexes" }
 
+    /// Each ends with deleted_at, which every query tests (soft delete), so counts need no table row.
     static let indexes = [
-        ("patients_site_next_due", "site_id, next_due, last_contact, has_unhealed_lesion"),
-        ("patients_site_last_contact", "site_id, last_contact, has_unhealed_lesion"),
-        ("patients_site_infection", "site_id, active_infection"),
-        ("patients_site_worsening", "site_id, worsening_lesion"),
+        ("patients_site_next_due", "site_id, next_due, last_contact, has_unhealed_lesion, deleted_at"),
+        ("patients_site_last_contact", "site_id, last_contact, has_unhealed_lesion, deleted_at"),
+        ("patients_site_infection", "site_id, active_infection, deleted_at"),
+        ("patients_site_worsening", "site_id, worsening_lesion, deleted_at"),
     ]
 
     func prepare(on database: any Database) async throws {
