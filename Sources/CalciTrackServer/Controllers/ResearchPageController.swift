@@ -1,0 +1,5 @@
+import Vapor
+
+struct ResearchPageController: Sendable {
+    func register(_ pages: any RoutesBuilder) {}
+}

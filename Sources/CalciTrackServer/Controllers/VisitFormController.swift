@@ -1,0 +1,5 @@
+import Vapor
+
+struct VisitFormController: Sendable {
+    func register(_ pages: any RoutesBuilder) {}
+}
