@@ -67,12 +67,31 @@ struct WorklistPageController: Sendable {
             .sort(\.$familyName).sort(\.$givenName).sort(\.$id)
             .range(offset..<(offset + Self.pageSize)).all()
         let codes = Dictionary(uniqueKeysWithValues: sites.map { ($0.id!, $0.code) })
-        let rows = patients.map { WorklistRow($0, today: today, deidentified: ctx.isResearcher, siteCode: codes[$0.$site.id] ?? "") }
+        let onset = try await Self.severityAtOnset(patients, on: req.db, today: today)
+        let rows = patients.map { WorklistRow($0, today: today, deidentified: ctx.isResearcher, siteCode: codes[$0.$site.id] ?? "", onset: onset[$0.id!]) }
         try await req.recordAudit([AuditEvent(action: "search", resourceType: "patients",
                                               detail: "web worklist \(req.url.query ?? ""); \(total) match(es); shown " + patients.compactMap { $0.id?.uuidString.lowercased() }.joined(separator: " "))],
                                   actor: try await req.auditActor)
         return .html(WorklistPage(ctx: ctx, filter: filter, sites: sites.map { ($0.id!.uuidString.lowercased(), "\($0.code) · \($0.name)") },
                                   rows: rows, total: total, pageSize: Self.pageSize).render())
+    }
+
+    /// An open infection episode whose vital signs are no longer current has no severity today
+    /// (the engine triages on recent findings). The worklist then shows how the engine triaged
+    /// it at onset, so a severe episode never reads as "unclassified". Only the rows shown are
+    /// assessed, and only those.
+    static func severityAtOnset(_ patients: [Patient], on db: any Database, today: LocalDate) async throws -> [UUID: WorklistRow.Onset] {
+        var result: [UUID: WorklistRow.Onset] = [:]
+        for patient in patients where patient.activeInfection && patient.infectionSeverity == nil {
+            let id = patient.id!
+            let records = try await RegistryCase.records(of: id, on: db)
+            guard let episode = records.infections.last(where: \.isActive), let onset = LocalDate(iso: episode.onset) else { continue }
+            // The day's records count (labs and vitals of the admission day).
+            let decoded = try RegistryCase.decode(RegistryCase.json(patient: patient, records: records, asOf: onset), today: today)
+            let severity = Assessor().assess(decoded).infection.severity.rawValue
+            result[id] = WorklistRow.Onset(date: episode.onset, severity: severity == "none" ? nil : severity)
+        }
+        return result
     }
 
     /// Most urgent first: severe, moderate, other active infection; worsening or recurred
@@ -122,7 +141,10 @@ struct WorklistRow: Sendable {
 
     var level: String? { reasons.first.map(\.level) }
 
-    init(_ p: Patient, today: LocalDate, deidentified: Bool, siteCode: String) {
+    /// How an open infection episode was triaged at its onset (see `severityAtOnset`).
+    struct Onset: Sendable { let date: String; let severity: String? }
+
+    init(_ p: Patient, today: LocalDate, deidentified: Bool, siteCode: String, onset: Onset? = nil) {
         let shift = deidentified ? DateShift(days: p.dateShiftDays) : .none
         id = p.id!.uuidString.lowercased()
         name = deidentified ? Self.pseudonym(p.id!) : "\(p.familyName), \(p.givenName)"
@@ -134,8 +156,14 @@ struct WorklistRow: Sendable {
         nextDue = shift(p.nextDue)?.stringValue
         var reasons: [Reason] = []
         if p.activeInfection {
-            let severity = p.infectionSeverity ?? "unclassified"
-            reasons.append(Reason(level: severity == "severe" ? "urgent" : "warn", text: "Active infection: \(severity)"))
+            if let severity = p.infectionSeverity {
+                reasons.append(Reason(level: severity == "severe" ? "urgent" : "warn", text: "Active infection: \(severity)"))
+            } else if let onset, let severity = onset.severity {
+                let date = shift(onset.date)?.stringValue ?? onset.date
+                reasons.append(Reason(level: severity == "severe" ? "urgent" : "warn", text: "Open infection episode: \(severity) at onset \(date), not re-triaged since"))
+            } else {
+                reasons.append(Reason(level: "warn", text: "Open infection episode (severity not assessable)"))
+            }
         }
         if p.worseningLesion { reasons.append(Reason(level: "warn", text: "Lesion worsening or recurred")) }
         let status = PatientSummary.followUpStatus(lastContact: p.lastContact, nextDue: p.nextDue, unhealed: p.hasUnhealedLesion, today: today)
