@@ -10,8 +10,8 @@ func routes(_ app: Application, metrics: PrometheusCollectorRegistry) throws {
     // Web pages (issue 4): session sign-in, CSRF on every form post, HTML errors.
     app.get("static", "app.css", use: Stylesheet.serve)
     let web = app.grouped(User.sessionAuthenticator())
-    WebAuthController().register(web.grouped(WebPageMiddleware(requireSignIn: false)).grouped(CSRFMiddleware()))
-    let pages = web.grouped(WebPageMiddleware()).grouped(CSRFMiddleware())
+    WebAuthController().register(web.grouped(WebPageMiddleware(requireSignIn: false)).grouped(CollectFormBodyMiddleware()).grouped(CSRFMiddleware()))
+    let pages = web.grouped(WebPageMiddleware()).grouped(CollectFormBodyMiddleware()).grouped(CSRFMiddleware())
     WorklistPageController().register(pages)
     PatientPageController().register(pages)
     VisitFormController().register(pages)

@@ -88,8 +88,11 @@ struct WorklistPageController: Sendable {
             guard let episode = records.infections.last(where: \.isActive), let onset = LocalDate(iso: episode.onset) else { continue }
             // The day's records count (labs and vitals of the admission day).
             let decoded = try RegistryCase.decode(RegistryCase.json(patient: patient, records: records, asOf: onset), today: today)
-            let severity = Assessor().assess(decoded).infection.severity.rawValue
-            result[id] = WorklistRow.Onset(date: episode.onset, severity: severity == "none" ? nil : severity)
+            let triage = Assessor().assess(decoded).infection
+            var sepsis: String?
+            if triage.sirs.positive { sepsis = "SIRS \(triage.sirs.criteriaMet)/4" }
+            if let q = triage.qsofa, q.positive { sepsis = [sepsis, "qSOFA \(q.score)/3"].compactMap { $0 }.joined(separator: ", ") }
+            result[id] = WorklistRow.Onset(date: episode.onset, severity: triage.severity == .none ? nil : triage.severity.rawValue, sepsisScreen: sepsis)
         }
         return result
     }
@@ -142,7 +145,7 @@ struct WorklistRow: Sendable {
     var level: String? { reasons.first.map(\.level) }
 
     /// How an open infection episode was triaged at its onset (see `severityAtOnset`).
-    struct Onset: Sendable { let date: String; let severity: String? }
+    struct Onset: Sendable { let date: String; let severity: String?; let sepsisScreen: String? }
 
     init(_ p: Patient, today: LocalDate, deidentified: Bool, siteCode: String, onset: Onset? = nil) {
         let shift = deidentified ? DateShift(days: p.dateShiftDays) : .none
@@ -158,9 +161,16 @@ struct WorklistRow: Sendable {
         if p.activeInfection {
             if let severity = p.infectionSeverity {
                 reasons.append(Reason(level: severity == "severe" ? "urgent" : "warn", text: "Active infection: \(severity)"))
-            } else if let onset, let severity = onset.severity {
+            } else if let onset {
                 let date = shift(onset.date)?.stringValue ?? onset.date
-                reasons.append(Reason(level: severity == "severe" ? "urgent" : "warn", text: "Open infection episode: \(severity) at onset \(date), not re-triaged since"))
+                if let severity = onset.severity {
+                    reasons.append(Reason(level: severity == "severe" ? "urgent" : "warn", text: "Open infection since \(date): \(severity) at onset, not re-triaged since"))
+                } else {
+                    reasons.append(Reason(level: onset.sepsisScreen == nil ? "warn" : "urgent", text: "Open infection since \(date)"))
+                }
+                if let sepsis = onset.sepsisScreen {
+                    reasons.append(Reason(level: "urgent", text: "Sepsis screen positive at onset (\(sepsis))"))
+                }
             } else {
                 reasons.append(Reason(level: "warn", text: "Open infection episode (severity not assessable)"))
             }

@@ -69,7 +69,7 @@ enum BodyMap {
         let description = lesions.isEmpty ? "No lesions recorded."
             : lesions.map { "\($0.label): \($0.place), \(statusText[$0.status] ?? $0.status)" }.joined(separator: "; ")
         var s = """
-        <svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 450 470" role="img" aria-labelledby="bodymap-title bodymap-desc" class="bodymap-svg">
+        <svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 450 470" role="group" aria-labelledby="bodymap-title" aria-describedby="bodymap-desc" class="bodymap-svg">
         <title id="bodymap-title">Body map: lesion sites, front and back</title>
         <desc id="bodymap-desc">\(escapeXML(description))</desc>
         <text x="110" y="14" text-anchor="middle" font-size="13" fill="#1a1a1a">Front</text>

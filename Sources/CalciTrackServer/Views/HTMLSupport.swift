@@ -24,15 +24,17 @@ extension Response {
 
 enum H {
     static func option<C>(_ value: String, _ text: String, selected: Bool) -> Node<C> {
-        var nodes: [Node<C>] = [.attribute(named: "value", value: value)]
+        // The empty value must be written: without it the browser submits the option's text.
+        var nodes: [Node<C>] = [.attribute(Attribute(name: "value", value: value, ignoreIfValueIsEmpty: false))]
         if selected { nodes.append(.attribute(named: "selected")) }
         nodes.append(.text(text))
         return .element(named: "option", nodes: nodes)
     }
 
     /// A `<select>` with its options; `choices` are (value, text).
-    static func select(id: String, name: String, _ choices: [(String, String)], selected: String?, describedBy: String? = nil) -> Node<HTML.BodyContext> {
+    static func select(id: String, name: String, _ choices: [(String, String)], selected: String?, describedBy: String? = nil, ariaLabel: String? = nil) -> Node<HTML.BodyContext> {
         var nodes: [Node<HTML.BodyContext>] = [.attribute(named: "id", value: id), .attribute(named: "name", value: name)]
+        if let ariaLabel { nodes.append(.attribute(named: "aria-label", value: ariaLabel)) }
         if let describedBy { nodes.append(.attribute(named: "aria-describedby", value: describedBy)) }
         nodes += choices.map { option($0.0, $0.1, selected: $0.0 == selected) }
         return .element(named: "select", nodes: nodes)

@@ -56,6 +56,8 @@ enum Stylesheet {
     .login { max-width: 24rem; margin: 4rem auto; padding: 1.5rem; border: 1px solid var(--line); border-radius: 8px; }
     .filters { display: flex; gap: 1rem; align-items: flex-end; flex-wrap: wrap; background: var(--bg); padding: .75rem 1rem; border-radius: 6px; margin-bottom: 1rem; }
     .filters .field { margin: 0; }
+    .filters form { display: flex; gap: 1rem; align-items: flex-end; flex-wrap: wrap; }
+    .filters form.search { margin-right: 1.5rem; }
     table { border-collapse: collapse; width: 100%; }
     th, td { text-align: left; padding: .45rem .5rem; border-bottom: 1px solid var(--line); vertical-align: top; }
     th { background: var(--bg); font-size: .9rem; }

@@ -31,9 +31,29 @@ struct VisitFormPage {
         return .div(.class("notice error"), .id("error-summary"), .attribute(named: "role", value: "alert"), .attribute(named: "tabindex", value: "-1"),
             .h2(.text("Nothing was saved: please correct \(form.errors.count + form.general.count == 1 ? "this entry" : "these entries")")),
             .ul(
-                .forEach(form.errors.sorted { $0.key < $1.key }) { name, message in .li(.a(.href("#\(name)"), .text(message))) },
+                .forEach(form.errors.sorted { $0.key < $1.key }) { name, message in .li(.a(.href("#\(name)"), .text("\(label(for: name)): \(message)"))) },
                 .forEach(form.general) { .li(.text($0)) }
             ))
+    }
+
+    /// The label of a field, for the error summary.
+    func label(for name: String) -> String {
+        let fixed = ["visit_date": "Date", "visit_kind": "Kind of visit", "visit_next_due": "Next visit due", "visit_pain": "Pain", "visit_note": "Note",
+                     "vit_temp": "Temperature", "vit_hr": "Heart rate", "vit_rr": "Respiratory rate", "vit_sbp": "Systolic BP", "vit_altered": "Altered mentation",
+                     "new_site": "New lesion site", "new_side": "New lesion side", "new_morphology": "New lesion morphology", "new_label": "New lesion label",
+                     "new_length": "New lesion length", "new_width": "New lesion width", "med_drug": "Drug", "med_dose": "Dose", "med_frequency": "Frequency",
+                     "med_route": "Route", "proc_kind": "Procedure", "proc_lesion": "Procedure lesion", "proc_note": "Procedure note"]
+        if let text = fixed[name] { return text }
+        for test in VisitForm.labTests where name.hasPrefix("lab_\(test.rawValue)_") {
+            return Self.testName(test) + (name.hasSuffix("_unit") ? " unit" : "")
+        }
+        for lesion in context.lesions where name.hasPrefix("les_\(lesion.id!.uuidString.lowercased())_") {
+            return "Lesion \(lesion.label) " + (name.split(separator: "_").last.map(String.init) ?? "")
+        }
+        for med in context.medications where name.contains(med.id!.uuidString.lowercased()) {
+            return (name.hasPrefix("stop") ? "Stop " : name.hasSuffix("reason") ? "Reason for holding " : "Hold ") + med.drug
+        }
+        return name
     }
 
     // MARK: fields
@@ -51,7 +71,7 @@ struct VisitFormPage {
     /// Numbers are typed as text with a decimal keypad, so a wrong entry reaches the server and
     /// is answered beside the field (a number input would drop it silently).
     private func number(_ label: String, _ name: String, hint: String? = nil) -> Node<HTML.BodyContext> {
-        text(label, name, hint: hint, [("inputmode", "decimal"), ("autocomplete", "off")])
+        text(label, name, hint: hint, [("inputmode", "decimal")])
     }
 
     private func select(_ label: String, _ name: String, _ choices: [(String, String)]) -> Node<HTML.BodyContext> {
@@ -122,11 +142,11 @@ struct VisitFormPage {
                         .td(H.label(Self.testName(test), for: "\(name)_value")),
                         .td(.class(valueError == nil ? "" : "has-error"),
                             H.input(id: "\(name)_value", name: "\(name)_value", value: form["\(name)_value"],
-                                    [("inputmode", "decimal"), ("autocomplete", "off")] + (valueError == nil ? [] : [("aria-invalid", "true"), ("aria-describedby", "\(name)_value-error")])),
+                                    [("inputmode", "decimal")] + (valueError == nil ? [] : [("aria-invalid", "true"), ("aria-describedby", "\(name)_value-error")])),
                             .unwrap(valueError) { .span(.class("error"), .id("\(name)_value-error"), .text($0)) }),
                         .td(.class(unitError == nil ? "" : "has-error"),
-                            H.label("Unit of \(Self.testName(test))", for: "\(name)_unit", .empty).visuallyHidden,
-                            H.select(id: "\(name)_unit", name: "\(name)_unit", Units.accepted(for: test).map { ($0, Self.unitText($0)) }, selected: form["\(name)_unit"]),
+                            H.select(id: "\(name)_unit", name: "\(name)_unit", Units.accepted(for: test).map { ($0, Self.unitText($0)) }, selected: form["\(name)_unit"],
+                                     ariaLabel: "Unit of \(Self.testName(test))"),
                             .unwrap(unitError) { .span(.class("error"), .text($0)) })
                     )
                 })))
@@ -195,9 +215,4 @@ struct VisitFormPage {
                 select("On lesion", "proc_lesion", [("", "—")] + context.lesions.map { ($0.id!.uuidString.lowercased(), $0.label) }),
                 text("Procedure note", "proc_note")))
     }
-}
-
-private extension Node where Context == HTML.BodyContext {
-    /// Keeps a label for screen readers where the column header already says it.
-    var visuallyHidden: Node<HTML.BodyContext> { .span(.class("visually-hidden"), self) }
 }

@@ -23,13 +23,16 @@ struct WorklistPage {
     }
 
     private var filters: Node<HTML.BodyContext> {
-        H.form(action: "/", method: "get", [("class", "filters"), ("role", "search")],
-            .if(!ctx.isResearcher, .group(
-                H.field("Search name or MRN", id: "q", error: nil, control: H.input(id: "q", name: "q", type: "search", value: filter.q, [("autocomplete", "off")]))
-            )),
-            H.field("Status", id: "status", error: nil, control: H.select(id: "status", name: "status", WorklistPageController.statuses, selected: filter.status)),
-            H.field("Site", id: "site", error: nil, control: H.select(id: "site", name: "site", [("", "All my sites")] + sites, selected: filter.site?.uuidString.lowercased() ?? "")),
-            .button(.type(.submit), .text("Show"))
+        // A search looks through every patient; the filters narrow the list (and keep the search).
+        .div(.class("filters"),
+            .if(!ctx.isResearcher, H.form(action: "/", method: "get", [("role", "search"), ("class", "search")],
+                H.field("Search name or MRN", id: "q", error: nil, control: H.input(id: "q", name: "q", type: "search", value: filter.q)),
+                .button(.type(.submit), .text("Search")))),
+            H.form(action: "/", method: "get", [("class", "filter-form"), ("aria-label", "Filters")],
+                .if(!filter.q.isEmpty, H.hidden("q", filter.q)),
+                H.field("Status", id: "status", error: nil, control: H.select(id: "status", name: "status", WorklistPageController.statuses, selected: filter.status)),
+                H.field("Site", id: "site", error: nil, control: H.select(id: "site", name: "site", [("", ctx.isResearcher ? "All sites" : "All my sites")] + sites, selected: filter.site?.uuidString.lowercased() ?? "")),
+                .button(.type(.submit), .text("Show")))
         )
     }
 

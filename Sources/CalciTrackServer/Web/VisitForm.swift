@@ -74,14 +74,16 @@ struct VisitForm: Sendable {
         } catch {
             for issue in error.fieldIssues.isEmpty ? [FieldIssue(field: "", value: nil, message: error.reason)] : error.fieldIssues {
                 let key = issue.field.split(separator: ".").first.map(String.init) ?? issue.field
-                fail(map[key] ?? fallback, Self.readable(issue.message))
+                fail(map[key] ?? fallback, Self.readable(issue.message, field: issue.field))
             }
             return false
         }
     }
 
     /// Engine messages name JSON keys; on a form the label already says what the field is.
-    static func readable(_ message: String) -> String {
+    static func readable(_ message: String, field: String) -> String {
+        var message = message
+        if !field.isEmpty, message.hasPrefix(field + " ") { message = String(message.dropFirst(field.count + 1)) }
         guard let first = message.first else { return message }
         return first.uppercased() + message.dropFirst()
     }

@@ -49,3 +49,15 @@ func safeNextPath(_ next: String?) -> String {
     guard let next, next.hasPrefix("/"), !next.hasPrefix("//"), !next.hasPrefix("/\\"), !next.hasPrefix("/login") else { return "/" }
     return next
 }
+
+/// Collects a posted form before `CSRFMiddleware` reads `_csrf` from it: route middleware runs
+/// before Vapor collects a streamed body, and a form larger than one network read (the visit
+/// form) would otherwise look as if it had no token.
+struct CollectFormBodyMiddleware: AsyncMiddleware {
+    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        if request.method == .POST, request.body.data == nil {
+            _ = try await request.body.collect(max: 1 << 20).get()
+        }
+        return try await next.respond(to: request)
+    }
+}
