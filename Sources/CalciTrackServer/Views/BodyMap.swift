@@ -80,11 +80,14 @@ enum BodyMap {
         """
         for marker in markers(lesions) {
             let l = marker.lesion
+            // Labels point away from the body's midline, so two legs' labels do not cross.
+            let centre = marker.x > 225 ? 340.0 : 110.0
+            let outward = marker.x < centre ? -1 : 1
             s += """
             <a href="#lesion-\(escapeXML(l.recordID))" class="marker status-\(l.status)" data-lesion="\(escapeXML(l.label))" data-status="\(l.status)" aria-label="Lesion \(escapeXML(l.label)), \(escapeXML(l.place)), \(statusText[l.status] ?? l.status)">\
             <title>Lesion \(escapeXML(l.label)): \(escapeXML(l.place)), \(statusText[l.status] ?? l.status)</title>\
             <circle cx="\(formatNumber(marker.x))" cy="\(formatNumber(marker.y))" r="8" fill="\(colours[l.status] ?? "#7a8691")" stroke="#111" stroke-width="1.5"/>\
-            <text x="\(formatNumber(marker.x + 11))" y="\(formatNumber(marker.y + 4))" font-size="11" fill="#111">\(escapeXML(l.label))</text></a>
+            <text x="\(formatNumber(marker.x + (outward < 0 ? -11 : 11)))" y="\(formatNumber(marker.y + 4))" text-anchor="\(outward < 0 ? "end" : "start")" font-size="11" fill="#111">\(escapeXML(l.label))</text></a>
             """
         }
         return s + "</svg>"

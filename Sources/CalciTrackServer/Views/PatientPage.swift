@@ -41,8 +41,8 @@ struct PatientHeader {
                 .p(.class("muted"),
                    .text([model.mrn.map { "MRN \($0)" }, "site \(model.siteCode)", model.deidentified ? "de-identified; dates shifted" : nil].compactMap { $0 }.joined(separator: " · ")))
             ),
-            .element(named: "dl", nodes: model.facts.flatMap { fact -> [Node<HTML.BodyContext>] in
-                [.element(named: "dt", text: fact.0), .element(named: "dd", text: fact.1)]
+            .element(named: "dl", nodes: model.facts.map { fact -> Node<HTML.BodyContext> in
+                .div(.class(fact.0 == "Active medications" ? "fact wide" : "fact"), .element(named: "dt", text: fact.0), .element(named: "dd", text: fact.1))
             })
         )
     }

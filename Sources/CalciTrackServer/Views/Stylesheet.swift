@@ -69,10 +69,14 @@ enum Stylesheet {
     .reason.info { background: var(--info-bg); color: var(--info); }
     .reason.ok { background: var(--ok-bg); color: var(--ok); }
     .pager { display: flex; gap: 1rem; align-items: center; margin-top: 1rem; }
-    .patient-head { display: flex; flex-wrap: wrap; gap: .25rem 1.5rem; background: var(--bg); padding: .75rem 1rem; border-radius: 6px; }
-    .patient-head dl { display: grid; grid-template-columns: max-content auto; gap: .1rem .75rem; margin: 0; }
-    .patient-head dt { font-weight: 600; color: var(--muted); }
-    .patient-head dd { margin: 0; }
+    .patient-head { background: var(--bg); padding: .5rem 1rem .75rem; border-radius: 6px; }
+    .patient-head h1 { margin: .25rem 0 0; }
+    .patient-head p { margin: 0 0 .5rem; }
+    .patient-head dl { display: flex; flex-wrap: wrap; gap: .5rem 2rem; margin: 0; }
+    .patient-head .fact.wide { flex-basis: 100%; }
+    .patient-head dt { font-size: .8rem; font-weight: 600; color: var(--muted); text-transform: uppercase; letter-spacing: .03em; }
+    .patient-head dd { margin: 0; font-weight: 600; }
+    td.nowrap { white-space: nowrap; }
     .actions { display: flex; gap: .75rem; margin: 1rem 0; flex-wrap: wrap; }
     .grid { display: grid; grid-template-columns: minmax(0, 3fr) minmax(0, 2fr); gap: 1.5rem; }
     @media (max-width: 1000px) { .grid { grid-template-columns: 1fr; } }

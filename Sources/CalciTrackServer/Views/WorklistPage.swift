@@ -49,12 +49,12 @@ struct WorklistPage {
                 .tr(.class(row.level == "urgent" ? "attention-urgent" : row.level == "warn" ? "attention-warn" : ""),
                     .attribute(named: "data-patient", value: row.id),
                     .td(.a(.href("/patients/\(row.id)"), .text(row.name))),
-                    .unwrap(row.mrn) { .td(.text($0)) },
+                    .unwrap(row.mrn) { .td(.class("nowrap"), .text($0)) },
                     .td(.text("\(row.age.map(String.init) ?? "?") / \(row.sex)")),
                     .td(.text(row.site)),
                     .td(.forEach(row.reasons) { .span(.class("reason \($0.level)"), .text($0.text)) }),
-                    .td(.text(row.lastContact ?? "–")),
-                    .td(.text(row.nextDue ?? "–"))
+                    .td(.class("nowrap"), .text(row.lastContact ?? "–")),
+                    .td(.class("nowrap"), .text(row.nextDue ?? "–"))
                 )
             })
         )

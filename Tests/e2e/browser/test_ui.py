@@ -156,6 +156,7 @@ def test_seed2_body_map_and_tibia_chart(d):
     for event in ("debridement", "Visit (wound-care)", "Started nifedipine", "Imaging: radiograph"):
         assert event in timeline, event
     check_axe(d, "patient page")
+    d.execute_script("window.scrollTo(0, 0)")
     d.save_screenshot(f"{SHOTS}/03-seed2-patient.png")
     d.find_element(By.LINK_TEXT, "Printable summary").click()
     wait(d, EC.presence_of_element_located((By.ID, "assessment")))
@@ -199,6 +200,7 @@ def test_record_visit_invalid_then_valid(d):
     info = d.find_element(By.ID, "group-info").text
     assert re.search(r"Lesion right-tibia: 1\.18 cm²", info), info  # π/4 × 1.5 × 1.0, recomputed
     assert "Follow-up LOST" not in d.find_element(By.ID, "group-warnings").text  # today's visit closes the lapse
+    d.execute_script("document.getElementById('charts').scrollIntoView()")
     d.save_screenshot(f"{SHOTS}/06-visit-saved.png")
 
 
