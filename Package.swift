@@ -52,7 +52,9 @@ let package = Package(
             dependencies: [
                 "CalciTrackServer",
                 .product(name: "VaporTesting", package: "vapor"),
-            ]
+            ],
+            // HTML snapshots of the web pages, read by path (WebUITests).
+            exclude: ["Snapshots"]
         ),
     ]
 )

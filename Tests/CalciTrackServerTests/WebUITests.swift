@@ -74,7 +74,7 @@ import VaporTesting
             var b = b
             let page = try await b.get("/?status=all")
             #expect(page.status == .seeOther)
-            #expect(page.location == "/login?next=/?status=all")
+            #expect(page.location == "/login?next=/%3Fstatus%3Dall")
             let css = try await b.get("/static/app.css")
             #expect(css.status == .ok && css.headers.first(name: .cacheControl) == "public, max-age=3600" && css.html.contains("@media print"))
             let signedIn = try await b.signIn("demoClin")
