@@ -226,6 +226,50 @@ import VaporTesting
         }
     }
 
+    /// Splits RFC 4180 CSV text into rows of fields.
+    static func parseCSV(_ text: String) -> [[String]] {
+        var rows: [[String]] = [], row: [String] = [], field = "", quoted = false
+        var chars = Array(text).makeIterator()
+        var pending: Character? = nil
+        while let c = pending ?? chars.next() {
+            pending = nil
+            if quoted {
+                if c == "\"" {
+                    if let n = chars.next() { if n == "\"" { field.append("\"") } else { quoted = false; pending = n } } else { quoted = false }
+                } else { field.append(c) }
+            } else if c == "\"" { quoted = true }
+            else if c == "," { row.append(field); field = "" }
+            else if c == "\r\n" || c == "\n" { row.append(field); rows.append(row); row = []; field = "" }
+            else { field.append(c) }
+        }
+        if !field.isEmpty || !row.isEmpty { row.append(field); rows.append(row) }
+        return rows
+    }
+
+    @Test("Research: overview and de-identified CSV for researchers only; the REDCap dictionary has 18 columns and names every CSV column")
+    func research() async throws {
+        try await Self.run { r, b in
+            var b = b
+            _ = try await b.signIn("research")
+            let page = try await b.get("/research")
+            #expect(page.status == .ok && page.html.contains("Lesion sites beside the published frequencies") && page.html.contains("70 % (65–83 %)"))
+            let export = try await b.get("/research/export.csv")
+            #expect(export.status == .ok && export.headers.first(name: .contentDisposition)?.contains("attachment") == true)
+            let rows = Self.parseCSV(export.html)
+            #expect(rows.count == 3)
+            for secret in ["Seed", "SEED-1", "SEED-2", "2023-09-01", "2018-04-16", "biopsy"] { #expect(!export.html.contains(secret), "\(secret)") }
+            #expect(try await AuditEntry.query(on: r.app.db).filter(\.$action == "export").count() == 1)
+            let dictionary = Self.parseCSV(try await b.get("/research/dictionary.csv").html)
+            #expect(dictionary.allSatisfy { $0.count == 18 })
+            #expect(dictionary.first?.first == "Variable / Field Name")
+            #expect(dictionary.dropFirst().map { $0[0] } == rows.first)
+            var clinician = Browser(app: r.app)
+            _ = try await clinician.signIn("demoClin")
+            #expect(try await clinician.get("/research").status == .forbidden)
+            #expect(try await clinician.get("/research/export.csv").status == .forbidden)
+        }
+    }
+
     // MARK: snapshots
 
     static let snapshotDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Snapshots")

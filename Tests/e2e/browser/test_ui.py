@@ -227,6 +227,11 @@ def test_researcher_sees_no_names(d):
     d.save_screenshot(f"{SHOTS}/08-researcher-patient.png")
     d.get(links[0] + "/visits/new")
     assert "403" in d.title, d.title
+    d.find_element(By.LINK_TEXT, "Registry overview").click()
+    wait(d, EC.presence_of_element_located((By.ID, "sites")))
+    assert "Seed" not in d.find_element(By.TAG_NAME, "main").text.replace("Seed-1 (S)", "").replace("Seed-2 (S)", "").replace("Seed-1 citing", "")
+    check_axe(d, "registry overview")
+    d.save_screenshot(f"{SHOTS}/10-research-overview.png")
 
 
 def test_keyboard_and_tablet(d):
