@@ -41,8 +41,10 @@ struct PatientHeader {
                 .p(.class("muted"),
                    .text([model.mrn.map { "MRN \($0)" }, "site \(model.siteCode)", model.deidentified ? "de-identified; dates shifted" : nil].compactMap { $0 }.joined(separator: " · ")))
             ),
-            .element(named: "dl", nodes: model.facts.map { fact -> Node<HTML.BodyContext> in
-                .div(.class(fact.0 == "Active medications" ? "fact wide" : "fact"), .element(named: "dt", text: fact.0), .element(named: "dd", text: fact.1))
+            // One <dl> per fact: axe-core does not accept <div> groups inside a <dl>.
+            .div(.class("facts"), .forEach(model.facts) { fact in
+                .element(named: "dl", nodes: [.class(fact.0 == "Active medications" ? "fact wide" : "fact"),
+                                              .element(named: "dt", text: fact.0), .element(named: "dd", text: fact.1)])
             })
         )
     }

@@ -72,7 +72,8 @@ enum Stylesheet {
     .patient-head { background: var(--bg); padding: .5rem 1rem .75rem; border-radius: 6px; }
     .patient-head h1 { margin: .25rem 0 0; }
     .patient-head p { margin: 0 0 .5rem; }
-    .patient-head dl { display: flex; flex-wrap: wrap; gap: .5rem 2rem; margin: 0; }
+    .patient-head .facts { display: flex; flex-wrap: wrap; gap: .5rem 2rem; }
+    .patient-head dl { margin: 0; }
     .patient-head .fact.wide { flex-basis: 100%; }
     .patient-head dt { font-size: .8rem; font-weight: 600; color: var(--muted); text-transform: uppercase; letter-spacing: .03em; }
     .patient-head dd { margin: 0; font-weight: 600; }

@@ -128,7 +128,7 @@ def test_worklist_flags_seed1_infection_first(d):
 def test_seed2_body_map_and_tibia_chart(d):
     sign_in(d, CLIN, CLIN_PW)
     open_patient(d, "Seed, Two (case report 2)")
-    head = d.find_element(By.CSS_SELECTOR, ".patient-head").text
+    head = d.find_element(By.CSS_SELECTOR, ".patient-head").get_attribute("textContent")
     for fact in ("Age", "SSc subtype", "limited", "Disease duration", "Active medications", "nifedipine"):
         assert fact in head, (fact, head)
     markers = d.find_elements(By.CSS_SELECTOR, "#bodymap a.marker")
