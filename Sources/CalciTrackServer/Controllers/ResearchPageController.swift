@@ -1,5 +1,6 @@
 import CalciTrackCore
 import Fluent
+import SQLKit
 import Vapor
 
 /// The registry overview for researchers (counts, lesion sites beside the published
@@ -20,28 +21,32 @@ struct ResearchPageController: Sendable {
         let ctx = try await req.webContext()
         _ = try await req.require(.researcher)
         let today = req.today
-        async let patientsLoad = Patient.query(on: req.db).sort(\.$id).all()
-        async let lesionsLoad = LesionRecord.query(on: req.db).all()
-        let (patients, lesions) = try await (patientsLoad, lesionsLoad)
-        var model = ResearchOverview(patients: patients, lesions: lesions, today: today)
-        for p in patients.prefix(Self.responseSample) {
+        var model = try await ResearchOverview.load(on: req.db, today: today)
+        // Response rates need the engine; a sample of patients with lesions, in id order.
+        let sample = try await Patient.query(on: req.db).filter(\.$bodySites != nil).sort(\.$id).limit(Self.responseSample).all()
+        for p in sample {
             let records = try await RegistryCase.records(of: p.id!, on: req.db)
-            guard !records.lesions.isEmpty else { continue }
             let decoded = try RegistryCase.decode(RegistryCase.json(patient: p, records: records, asOf: today), today: today)
             for lesion in Assessor().assess(decoded).lesions { model.responses[lesion.response, default: 0] += 1 }
         }
-        model.responsePatients = min(patients.count, Self.responseSample)
-        try await req.recordAudit([AuditEvent(action: "read", resourceType: "registry-overview", detail: "web overview of \(patients.count) patient(s), de-identified aggregates")],
+        model.responsePatients = sample.count
+        try await req.recordAudit([AuditEvent(action: "read", resourceType: "registry-overview", detail: "web overview of \(model.patients) patient(s), de-identified aggregates")],
                                   actor: try await req.auditActor)
         return .html(ResearchPage(ctx: ctx, model: model).render())
     }
 
+    /// Streamed in batches, so a registry of any size is exported in bounded memory.
     @Sendable func export(req: Request) async throws -> Response {
         _ = try await req.require(.researcher)
-        let (csv, count) = try await RegistryExport.rows(on: req.db, today: req.today)
+        let count = try await Patient.query(on: req.db).count()
         try await req.recordAudit([AuditEvent(action: "export", resourceType: "patients", detail: "de-identified CSV (web), \(count) patient(s)")],
                                   actor: try await req.auditActor)
-        return Self.download(csv, filename: "calcitrack-deidentified-\(req.today).csv")
+        let db = req.db, today = req.today
+        let response = Self.download("", filename: "calcitrack-deidentified-\(today).csv")
+        response.body = .init(managedAsyncStream: { writer in
+            try await RegistryExport.write(on: db, today: today) { chunk in try await writer.writeBuffer(ByteBuffer(string: chunk)) }
+        })
+        return response
     }
 
     @Sendable func dictionary(req: Request) async throws -> Response {
@@ -83,6 +88,7 @@ struct ResearchOverview: Sendable {
 
     var patients = 0
     var withLesions = 0
+    var responsePatientsTotal = 0
     var lesions = 0
     var openLesions = 0
     var activeInfection = 0
@@ -94,19 +100,34 @@ struct ResearchOverview: Sendable {
     var responsePatients = 0
     var sites: [(String, Int)] = []
 
-    init(patients: [Patient], lesions: [LesionRecord], today: LocalDate) {
-        self.patients = patients.count
-        self.lesions = lesions.count
-        openLesions = lesions.filter { $0.status == "active" }.count
-        let byPatient = Dictionary(grouping: lesions, by: \.patientID)
-        withLesions = byPatient.count
-        activeInfection = patients.filter(\.activeInfection).count
-        worsening = patients.filter(\.worseningLesion).count
-        for p in patients {
-            followUp[PatientSummary.followUpStatus(lastContact: p.lastContact, nextDue: p.nextDue, unhealed: p.hasUnhealedLesion, today: today), default: 0] += 1
+    /// Counts by SQL aggregates: nothing per patient is loaded, so the page costs the same at
+    /// any registry size.
+    static func load(on db: any Database, today: LocalDate) async throws -> ResearchOverview {
+        var m = ResearchOverview()
+        let sql = db as! any SQLDatabase
+        let live = "FROM lesions l JOIN patients p ON p.id = l.patient_id AND p.deleted_at IS NULL WHERE l.deleted_at IS NULL"
+        func int(_ query: String) async throws -> Int {
+            try await sql.raw(SQLQueryString(query)).first()?.decode(column: "n", as: Int.self) ?? 0
         }
-        siteCounts = Self.siteGroups.map { group in (group, byPatient.values.filter { $0.contains { group.sites.contains($0.site ?? "other") } }.count) }
-        let morph = Dictionary(grouping: lesions, by: { $0.morphology ?? "not recorded" }).mapValues(\.count)
-        morphology = morph.sorted { $0.value > $1.value || ($0.value == $1.value && $0.key < $1.key) }.map { ($0.key, $0.value) }
+        m.patients = try await Patient.query(on: db).count()
+        m.withLesions = try await int("SELECT COUNT(DISTINCT l.patient_id) AS n \(live)")
+        m.responsePatientsTotal = m.withLesions
+        m.lesions = try await int("SELECT COUNT(*) AS n \(live)")
+        m.openLesions = try await int("SELECT COUNT(*) AS n \(live) AND l.status = 'active'")
+        m.activeInfection = try await Patient.query(on: db).filter(\.$activeInfection == true).count()
+        m.worsening = try await Patient.query(on: db).filter(\.$worseningLesion == true).count()
+        for status in ["lost", "overdue", "due", "ok", "no-visits"] {
+            m.followUp[status] = try await PatientController.filter(Patient.query(on: db), followUp: status, today: today).count()
+        }
+        for group in siteGroups {
+            // Site names come from the fixed vocabulary above, never from input.
+            let list = group.sites.sorted().map { "'\($0)'" }.joined(separator: ", ")
+            let other = group.sites.contains("other") ? " OR l.site IS NULL" : ""
+            m.siteCounts.append((group, try await int("SELECT COUNT(DISTINCT l.patient_id) AS n \(live) AND (l.site IN (\(list))\(other))")))
+        }
+        let rows = try await sql.raw(SQLQueryString("SELECT COALESCE(l.morphology, 'not recorded') AS m, COUNT(*) AS n \(live) GROUP BY COALESCE(l.morphology, 'not recorded')")).all()
+        m.morphology = try rows.map { (try $0.decode(column: "m", as: String.self), try $0.decode(column: "n", as: Int.self)) }
+            .sorted { $0.1 > $1.1 || ($0.1 == $1.1 && $0.0 < $1.0) }
+        return m
     }
 }

@@ -4,8 +4,9 @@ import Vapor
 
 /// The de-identified research export: one row per patient, pseudonymous record id, no name,
 /// MRN or free text, dates shifted by the patient's offset (REDCap-style), ages and durations
-/// true. Built from the patient rows, their worklist summary and their lesions (three queries,
-/// no per-patient engine run), so it scales with the registry. `dictionary` is the matching
+/// true. Built from the patient rows, their worklist summary and their lesions, a batch of
+/// patients at a time (two queries per batch, no per-patient engine run), so it streams at any
+/// registry size. `dictionary` is the matching
 /// REDCap data dictionary (its 18-column import format), so the CSV imports into a REDCap
 /// project as is.
 enum RegistryExport {
@@ -64,41 +65,48 @@ enum RegistryExport {
         return lines.joined(separator: "\r\n") + "\r\n"
     }
 
-    static func rows(on db: any Database, today: LocalDate) async throws -> (csv: String, count: Int) {
-        async let patientsLoad = Patient.query(on: db).sort(\.$id).all()
-        async let lesionsLoad = LesionRecord.query(on: db).sort(\.$createdAt).all()
-        async let sitesLoad = PatientController.siteCodes(on: db)
-        let (patients, lesions, sites) = try await (patientsLoad, lesionsLoad, sitesLoad)
-        let byPatient = Dictionary(grouping: lesions, by: \.patientID)
-        var lines = [csvLine(fields.map(\.name))]
-        for p in patients {
-            let shift = DateShift(days: p.dateShiftDays)
-            let ssc = p.ssc.flatMap { try? JSONParser.parse($0) }
-            let birth = p.birthDate.flatMap(LocalDate.init(iso:))
-            let diagnosed = ssc?["diagnosisDate"]?.stringValue.flatMap { PartialDate(text: $0, allowYearOnly: true) }
-            let own = byPatient[p.id!] ?? []
-            let status = PatientSummary.followUpStatus(lastContact: p.lastContact, nextDue: p.nextDue, unhealed: p.hasUnhealedLesion, today: today)
-            let row: [String] = [
-                WorklistRow.pseudonym(p.id!), sites[p.$site.id] ?? "", code(p.sex),
-                birth.map { String(today.age(from: $0)) } ?? "",
-                (ssc?["subtype"]?.stringValue).map(code) ?? "",
-                diagnosed.map { String($0.earliest.wholeYears(until: today)) } ?? "",
-                (ssc?["antibodies"]?["scl70"]?.stringValue).map(code) ?? "",
-                (ssc?["antibodies"]?["centromere"]?.stringValue).map(code) ?? "",
-                String(own.count),
-                own.map { [$0.laterality, $0.site].compactMap { $0 }.joined(separator: " ") }.joined(separator: "; "),
-                own.map { $0.morphology ?? "" }.joined(separator: "; "),
-                String(own.filter { $0.status == "active" }.count),
-                p.activeInfection ? "1" : "0",
-                p.infectionSeverity.map(code) ?? "",
-                p.worseningLesion ? "1" : "0",
-                code(status),
-                shift(p.lastContact)?.stringValue ?? "",
-                shift(p.nextDue)?.stringValue ?? "",
-            ]
-            lines.append(csvLine(row))
+    /// Writes the header and then one chunk per batch of patients (keyset paging by id).
+    static func write(on db: any Database, today: LocalDate, batch: Int = 2000, _ emit: @Sendable (String) async throws -> Void) async throws {
+        let sites = try await PatientController.siteCodes(on: db)
+        try await emit(csvLine(fields.map(\.name)) + "\r\n")
+        var last: UUID?
+        while true {
+            var query = Patient.query(on: db).sort(\.$id).limit(batch)
+            if let last { query = query.filter(\.$id > last) }
+            let patients = try await query.all()
+            guard let tail = patients.last else { return }
+            last = tail.id
+            let lesions = try await LesionRecord.query(on: db).filter(\.$patientID ~~ patients.compactMap(\.id)).sort(\.$createdAt).all()
+            let byPatient = Dictionary(grouping: lesions, by: \.patientID)
+            try await emit(patients.map { row($0, lesions: byPatient[$0.id!] ?? [], site: sites[$0.$site.id] ?? "", today: today) + "\r\n" }.joined())
+            if patients.count < batch { return }
         }
-        return (lines.joined(separator: "\r\n") + "\r\n", patients.count)
+    }
+
+    static func row(_ p: Patient, lesions own: [LesionRecord], site: String, today: LocalDate) -> String {
+        let shift = DateShift(days: p.dateShiftDays)
+        let ssc = p.ssc.flatMap { try? JSONParser.parse($0) }
+        let birth = p.birthDate.flatMap(LocalDate.init(iso:))
+        let diagnosed = ssc?["diagnosisDate"]?.stringValue.flatMap { PartialDate(text: $0, allowYearOnly: true) }
+        let status = PatientSummary.followUpStatus(lastContact: p.lastContact, nextDue: p.nextDue, unhealed: p.hasUnhealedLesion, today: today)
+        return csvLine([
+            WorklistRow.pseudonym(p.id!), site, code(p.sex),
+            birth.map { String(today.age(from: $0)) } ?? "",
+            (ssc?["subtype"]?.stringValue).map(code) ?? "",
+            diagnosed.map { String($0.earliest.wholeYears(until: today)) } ?? "",
+            (ssc?["antibodies"]?["scl70"]?.stringValue).map(code) ?? "",
+            (ssc?["antibodies"]?["centromere"]?.stringValue).map(code) ?? "",
+            String(own.count),
+            own.map { [$0.laterality, $0.site].compactMap { $0 }.joined(separator: " ") }.joined(separator: "; "),
+            own.map { $0.morphology ?? "" }.joined(separator: "; "),
+            String(own.filter { $0.status == "active" }.count),
+            p.activeInfection ? "1" : "0",
+            p.infectionSeverity.map(code) ?? "",
+            p.worseningLesion ? "1" : "0",
+            code(status),
+            shift(p.lastContact)?.stringValue ?? "",
+            shift(p.nextDue)?.stringValue ?? "",
+        ])
     }
 
     /// RFC 4180: quote a field holding a comma, quote or line break; double inner quotes.

@@ -40,9 +40,9 @@ struct ResearchPage {
                 .tbody(.forEach(model.responses.sorted { $0.key < $1.key }) { key, n in
                     .tr(.td(.text(key)), .td(.text("\(n)")), .td(.text(percent(n, of: model.responses.values.reduce(0, +)))))
                 })),
-            .p(.class("muted"), .text(model.responsePatients < model.patients
-                ? "Assessed over the first \(model.responsePatients) of \(model.patients) patients."
-                : "Assessed over all \(model.patients) patients as of today.")),
+            .p(.class("muted"), .text(model.responsePatients < model.responsePatientsTotal
+                ? "Assessed as of today over the first \(model.responsePatients) of \(model.responsePatientsTotal) patients with lesions (a sample, to keep the page fast)."
+                : "Assessed as of today over all \(model.responsePatients) patients with lesions.")),
             .h2(.text("Follow-up")),
             .table(.id("followup"),
                 .thead(.tr(.th(.text("Status")), .th(.text("Patients")), .th(.text("Share")))),
