@@ -270,6 +270,51 @@ import VaporTesting
         }
     }
 
+    // MARK: access matrix
+
+    /// Every web route × every role, signed in through the login form (pages take no bearer
+    /// tokens; anonymous requests go to the login page, 303). Called by `RoleRouteMatrixTests`,
+    /// whose table must cover every route; returns the routes it checked.
+    static func roleMatrix(_ r: TestRegistry, patient: String) async throws -> Set<String> {
+        typealias Row = (anonymous: Int, clinA: Int, clinB: Int, research: Int, admin: Int)
+        let roles: [String?] = [nil, "clinA", "clinB", "research", "admin"]
+        var browsers: [String: Browser] = [:]
+        var covered = Set<String>()
+        for role in roles {
+            var b = Browser(app: r.app)
+            if let role { _ = try await b.signIn(role) }
+            browsers[role ?? "anonymous"] = b
+        }
+        func check(_ method: HTTPMethod, _ template: String, _ path: String, _ expect: Row, form: [(String, String)]? = nil) async throws {
+            covered.insert("\(method.rawValue) \(template)")
+            for role in roles {
+                let key = role ?? "anonymous"
+                var b = browsers[key]!
+                // The form token a browser of this role has: the login form's, or the pages' one.
+                let csrf = try await b.get(role == nil ? "/login" : "/").csrf ?? ""
+                let page = method == .GET ? try await b.get(path) : try await b.post(path, [("_csrf", csrf)] + (form ?? []))
+                browsers[key] = b
+                let want = [expect.anonymous, expect.clinA, expect.clinB, expect.research, expect.admin][roles.firstIndex(of: role)!]
+                #expect(Int(page.status.code) == want, "\(method) \(path) as \(key): \(page.status.code)")
+            }
+        }
+        try await check(.GET, "/static/app.css", "/static/app.css", (200, 200, 200, 200, 200))
+        try await check(.GET, "/login", "/login", (200, 303, 303, 303, 303))
+        try await check(.GET, "/", "/", (303, 200, 200, 200, 200))
+        try await check(.GET, "/patients/:id", "/patients/\(patient)", (303, 200, 403, 200, 403))
+        try await check(.GET, "/patients/:id/summary", "/patients/\(patient)/summary", (303, 200, 403, 200, 403))
+        try await check(.GET, "/patients/:id/visits/new", "/patients/\(patient)/visits/new", (303, 200, 403, 403, 403))
+        try await check(.POST, "/patients/:id/visits", "/patients/\(patient)/visits", (303, 303, 403, 403, 403),
+                        form: [("visit_date", "2026-11-01"), ("visit_kind", "clinic")])
+        try await check(.GET, "/research", "/research", (303, 403, 403, 200, 403))
+        try await check(.GET, "/research/export.csv", "/research/export.csv", (303, 403, 403, 200, 403))
+        try await check(.GET, "/research/dictionary.csv", "/research/dictionary.csv", (303, 403, 403, 200, 403))
+        // A wrong password answers 401 on the page; anonymous with the login form's token.
+        try await check(.POST, "/login", "/login", (401, 403, 403, 403, 403), form: [("username", "nobody"), ("password", "wrong password")])
+        try await check(.POST, "/logout", "/logout", (303, 303, 303, 303, 303))
+        return covered
+    }
+
     // MARK: snapshots
 
     static let snapshotDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Snapshots")
