@@ -172,6 +172,8 @@ import VaporTesting
                 ("_csrf", form.csrf ?? ""), ("visit_date", "2026-11-24"), ("visit_kind", "wound-care"), ("visit_next_due", "2026-12-08"),
                 ("vit_temp", "47"), ("vit_hr", "88"), ("lab_calcium_value", "2.4"), ("lab_calcium_unit", "mmol/L"),
                 ("les_\(tibia)_length", "1.5"), ("les_\(tibia)_width", "1.0"),
+                ("les_\(tibia)_f_ulcerated", "on"), ("les_\(tibia)_f_pain", "on"), ("les_\(tibia)_f_extrusion", "on"),
+                ("les_\(tibia)_f_purulent", "on"), ("les_\(tibia)_f_erythema", "on"),
                 ("new_site", "elbow"), ("new_side", "left"), ("new_morphology", "stone"), ("new_length", "1"), ("new_width", "1"),
                 ("med_drug", "diltiazem"), ("med_dose", "60"), ("med_frequency", "tid"), ("med_route", "oral"),
                 ("hold_\(colchicine)", "on"), ("hold_\(colchicine)_reason", "diarrhoea"),
@@ -191,6 +193,7 @@ import VaporTesting
             #expect(invalid.html.contains("Must be between 25 and 45"))
             #expect(invalid.html.contains("aria-invalid=\"true\""))
             #expect(invalid.html.contains("value=\"88\"") && invalid.html.contains("<option value=\"mmol/L\" selected>"))
+            #expect(invalid.html.contains("id=\"les_\(tibia)_f_purulent\" name=\"les_\(tibia)_f_purulent\" value=\"on\" checked"))
             #expect(try await counts() == before)
             fields[4] = ("vit_temp", "37.1")
             let saved = try await b.post("/patients/\(id)/visits", fields)
@@ -206,6 +209,10 @@ import VaporTesting
             #expect(page.html.contains("data-lesion=\"left-elbow\""))
             #expect(page.html.contains("Held colchicine — diarrhoea"))
             #expect(page.html.contains("Started diltiazem 60 mg tid oral"))
+            // The new findings reach the engine: a purulent infection is triaged.
+            let lesion = try await LesionRecord.query(on: r.app.db).filter(\.$label == "right-tibia").first()!
+            #expect(lesion.version == 2 && VisitForm.currentFindings(lesion) == ["ulcerated", "pain", "extrusion", "purulent", "erythema"])
+            #expect(page.html.contains("purulent infection") && !page.html.contains("Infection: none detected"))
             // The worklist summary was refreshed in the same transaction: no longer lost to follow-up.
             let patient = try await Patient.find(UUID(uuidString: id), on: r.app.db)!
             #expect(patient.lastContact == "2026-11-24" && patient.nextDue == "2026-12-08")

@@ -28,7 +28,7 @@ struct VisitFormController: Sendable {
         let pid = patient.id!.uuidString.lowercased()
         try await req.recordAudit([AuditEvent(action: "read", resourceType: "patients", resourceID: pid, patientID: pid, detail: "web visit form")],
                                   actor: try await req.auditActor)
-        return .html(VisitFormPage(ctx: ctx, patient: patient, context: context, form: .blank(today: req.today)).render())
+        return .html(VisitFormPage(ctx: ctx, patient: patient, context: context, form: .blank(today: req.today, context)).render())
     }
 
     @Sendable func save(req: Request) async throws -> Response {
@@ -60,6 +60,15 @@ struct VisitFormController: Sendable {
             if let vitals = plan.vitals { try await create(vitals) }
             for lab in plan.labs { try await create(lab) }
             for m in plan.measurements { try await create(m, parent: m.lesionID) }
+            for (id, body) in plan.findingUpdates {
+                guard let lesion = try await LesionRecord.find(id, on: tx), lesion.patientID == pid else { throw APIError.notFound("lesion") }
+                try lesion.apply(body, today: today)
+                lesion.version += 1
+                lesion.updatedBy = principal.username
+                try await lesion.update(on: tx)
+                events.append(AuditEvent(action: "update", resourceType: "lesions", resourceID: id.uuidString.lowercased(),
+                                         patientID: pid.uuidString.lowercased(), detail: "version \(lesion.version); changed: findings (web visit form)"))
+            }
             if let lesion = plan.newLesion {
                 try await create(lesion)
                 if let m = plan.newLesionMeasurement { try await create(m, parent: lesion.id) }

@@ -106,6 +106,10 @@ enum Stylesheet {
     .kind { font-size: .8rem; text-transform: uppercase; letter-spacing: .03em; color: var(--muted); margin-right: .4rem; }
     fieldset { border: 1px solid var(--line); border-radius: 8px; margin: 0 0 1rem; padding: .5rem 1rem 1rem; }
     legend { font-weight: 700; padding: 0 .4rem; }
+    fieldset.findings { display: flex; flex-wrap: wrap; gap: .1rem 1.25rem; padding: .25rem .75rem .5rem; }
+    fieldset.findings legend { font-weight: 600; font-size: .95rem; }
+    fieldset.findings .field { margin: 0; }
+    .field.check label { font-weight: 400; }
     .row { display: grid; grid-template-columns: repeat(auto-fill, minmax(11rem, 1fr)); gap: 0 1rem; }
     .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
     .stats { display: flex; gap: 1rem; flex-wrap: wrap; }

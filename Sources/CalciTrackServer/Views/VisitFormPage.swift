@@ -87,6 +87,12 @@ struct VisitFormPage {
             .unwrap(form.errors[name]) { .span(.class("error"), .id("\(name)-error"), .text($0)) })
     }
 
+    /// The lesion's findings as a group of checkboxes, ticked as last recorded.
+    private func findings(_ legend: String, prefix: String) -> Node<HTML.BodyContext> {
+        .element(named: "fieldset", nodes: [.class("findings"), .element(named: "legend", text: legend)]
+                 + VisitForm.findings.map { key, label in checkbox(label, prefix + key) })
+    }
+
     private func fieldset(_ legend: String, _ nodes: Node<HTML.BodyContext>...) -> Node<HTML.BodyContext> {
         .element(named: "fieldset", nodes: [.element(named: "legend", text: legend)] + nodes)
     }
@@ -176,7 +182,8 @@ struct VisitFormPage {
                         number("Length of \(lesion.label)", "\(name)_length"),
                         number("Width of \(lesion.label)", "\(name)_width"),
                         number("Depth of \(lesion.label)", "\(name)_depth"),
-                        checkbox("\(lesion.label) healed", "\(name)_healed")))
+                        checkbox("\(lesion.label) healed", "\(name)_healed")),
+                    findings("Findings of \(lesion.label) today", prefix: "\(name)_f_"))
             },
             .h3(.text("New lesion")),
             .div(.class("row"),
@@ -185,7 +192,8 @@ struct VisitFormPage {
                 select("Morphology", "new_morphology", Self.choices(Morphology.self)),
                 text("Label", "new_label", hint: "optional; default side-site"),
                 number("Length", "new_length"),
-                number("Width", "new_width")))
+                number("Width", "new_width")),
+            findings("Findings of the new lesion", prefix: "new_f_"))
     }
 
     private var medicationSection: Node<HTML.BodyContext> {

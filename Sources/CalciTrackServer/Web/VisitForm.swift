@@ -14,6 +14,19 @@ struct VisitForm: Sendable {
 
     static let labTests: [LabTest] = [.calcium, .phosphate, .creatinine, .egfr, .albumin, .crp, .wbc, .inr]
 
+    /// Lesion findings (case-format keys) with their labels. A lesion keeps one current state of
+    /// findings, so the form starts from it and the clinician changes what changed.
+    static let findings: [(String, String)] = [
+        ("ulcerated", "Ulcerated"), ("purulent", "Purulent"), ("abscess", "Abscess"), ("erythema", "Erythema"), ("warmth", "Warmth"),
+        ("edema", "Oedema"), ("pain", "Pain"), ("extrusion", "Extruding calcium"), ("bullae", "Bullae"), ("skinSloughing", "Skin sloughing"),
+        ("necrosis", "Necrosis"), ("retiformPurpura", "Retiform purpura"), ("livedo", "Livedo"),
+    ]
+
+    static func currentFindings(_ lesion: LesionRecord) -> Set<String> {
+        guard case .object(let f)? = lesion.findingsJSON else { return [] }
+        return Set(f.entries.filter { $0.value == .bool(true) }.map(\.key))
+    }
+
     subscript(name: String) -> String { values[name] ?? "" }
     func checked(_ name: String) -> Bool { !(values[name] ?? "").isEmpty }
     var isValid: Bool { errors.isEmpty && general.isEmpty }
@@ -22,8 +35,11 @@ struct VisitForm: Sendable {
         if errors[name] == nil { errors[name] = message }
     }
 
-    static func blank(today: LocalDate) -> VisitForm {
+    static func blank(today: LocalDate, _ ctx: Context) -> VisitForm {
         var form = VisitForm()
+        for lesion in ctx.lesions {
+            for key in currentFindings(lesion) { form.values["les_\(lesion.id!.uuidString.lowercased())_f_\(key)"] = "on" }
+        }
         form.values["visit_date"] = today.description
         form.values["visit_kind"] = "clinic"
         for test in labTests { form.values["lab_\(test.rawValue)_unit"] = Units.canonicalUnit(for: test) }
@@ -41,6 +57,8 @@ struct VisitForm: Sendable {
         var vitals: VitalsRecord?
         var labs: [LabRecord] = []
         var measurements: [MeasurementRecord] = []
+        /// Lesions whose findings changed: the lesion and its whole new body (validated).
+        var findingUpdates: [(UUID, JSONObject)] = []
         var newLesion: LesionRecord?
         var newLesionMeasurement: MeasurementRecord?
         var newMedication: MedicationRecord?
@@ -115,12 +133,20 @@ struct VisitForm: Sendable {
             if run(record, [("test", .string(test.rawValue)), ("value", value), ("unit", text("\(name)_unit")), ("date", date)], today: today,
                    map: ["value": "\(name)_value", "unit": "\(name)_unit"], fallback: "\(name)_value") { plan.labs.append(record) }
         }
-        // Measurements of existing lesions.
+        // Measurements and findings of existing lesions.
         for lesion in ctx.lesions {
             let name = "les_\(lesion.id!.uuidString.lowercased())"
             if let m = measurement(name, date: date, today: today, enabled: dateIsValid) {
                 m.lesionID = lesion.id!
                 plan.measurements.append(m)
+            }
+            let ticked = Set(Self.findings.map(\.0).filter { checked("\(name)_f_\($0)") })
+            if ticked != Self.currentFindings(lesion) {
+                let body = JSONObject(compacting: lesion.apiFields(.none).filter { $0.0 != "findings" }
+                    + [("findings", .object(JSONObject(Self.findings.map(\.0).filter(ticked.contains).map { ($0, JSONValue.bool(true)) })))])
+                if run(LesionRecord(), body.entries.map { ($0.key, $0.value) }, today: today, map: [:], fallback: "\(name)_f_ulcerated") {
+                    plan.findingUpdates.append((lesion.id!, body))
+                }
             }
         }
         // A new lesion, by site, with its first measurement.
@@ -129,7 +155,8 @@ struct VisitForm: Sendable {
             let label = text("new_label") ?? .string([self["new_side"], self["new_site"]].filter { !$0.isEmpty }.joined(separator: "-"))
             if case .string(let l) = label, ctx.lesions.contains(where: { $0.label == l }) {
                 fail("new_label", "A lesion named \(l) already exists; choose another label.")
-            } else if run(lesion, [("label", label), ("site", text("new_site")), ("laterality", text("new_side")), ("morphology", text("new_morphology"))],
+            } else if run(lesion, [("label", label), ("site", text("new_site")), ("laterality", text("new_side")), ("morphology", text("new_morphology")),
+                                   ("findings", .object(JSONObject(Self.findings.map(\.0).filter { checked("new_f_\($0)") }.map { ($0, JSONValue.bool(true)) })))],
                           today: today, map: ["label": "new_label", "site": "new_site", "laterality": "new_side", "morphology": "new_morphology"], fallback: "new_site") {
                 plan.newLesion = lesion
             }
