@@ -72,7 +72,7 @@ enum H {
     /// A `<form>` whose children are ordinary body content (Plot types form children apart).
     static func form(action: String, method: String = "post", _ attributes: [(String, String)] = [], _ nodes: Node<HTML.BodyContext>...) -> Node<HTML.BodyContext> {
         .element(named: "form", nodes: [.attribute(named: "action", value: action), .attribute(named: "method", value: method)]
-                 + attributes.map { .attribute(named: $0.0, value: $0.1) } + nodes)
+                 + attributes.map { .attribute(Attribute(name: $0.0, value: $0.1, ignoreIfValueIsEmpty: false)) } + nodes)
     }
 
     static func element(_ name: String, _ nodes: Node<HTML.BodyContext>...) -> Node<HTML.BodyContext> {

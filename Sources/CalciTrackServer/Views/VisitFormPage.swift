@@ -16,7 +16,8 @@ struct VisitFormPage {
             .h1(.text("Record a visit — \(patient.familyName), \(patient.givenName)")),
             .p(.class("muted"), .text("MRN \(patient.mrn). Leave empty what was not measured. Nothing is saved until every entry is valid.")),
             errorSummary,
-            H.form(action: "/patients/\(pid)/visits", [("novalidate", ""), ("id", "visit-form")],
+            // The fragment brings a re-shown form (422) straight to its error summary, without script.
+            H.form(action: "/patients/\(pid)/visits#error-summary", [("novalidate", ""), ("id", "visit-form")],
                 H.hidden("_csrf", ctx.csrf),
                 visitSection, vitalsSection, labsSection, lesionsSection, medicationSection, procedureSection,
                 .div(.class("actions"),
