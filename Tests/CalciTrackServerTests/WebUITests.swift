@@ -277,6 +277,32 @@ import VaporTesting
         }
     }
 
+    @Test("Data in attributes is escaped: a hostile lesion label, search text and next path stay text")
+    func escaping() async throws {
+        try await Self.run { r, b in
+            var b = b
+            let hostile = #"x" onmouseover="alert(1)"><script>alert(2)</script>"#
+            let login = try await b.get("/login?next=/%22%3E%3Cscript%3Ealert(3)%3C/script%3E")
+            #expect(!login.html.contains("<script>") && login.html.contains("&quot;&gt;&lt;script&gt;"))
+            _ = try await b.signIn("demoClin")
+            let search = try await b.get("/?q=" + hostile.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)
+            // Inside an attribute the quote is written &quot;, so nothing breaks out of it.
+            #expect(!search.html.contains("<script>") && !search.html.contains(#"="x" onmouseover"#) && search.html.contains("x&quot; onmouseover"))
+            let id = try await Self.patientID(r, mrn: "SEED-2")
+            let lesion = LesionRecord()
+            try lesion.apply(JSONObject([("label", .string(hostile)), ("site", "knee"), ("laterality", "left")]), today: TestRegistry.today)
+            lesion.patientID = UUID(uuidString: id)!
+            lesion.version = 1; lesion.createdBy = "test"; lesion.updatedBy = "test"
+            try await lesion.create(on: r.app.db)
+            for path in ["/patients/\(id)", "/patients/\(id)/summary", "/patients/\(id)/visits/new"] {
+                let page = try await b.get(path)
+                #expect(page.status == .ok)
+                #expect(!page.html.contains("<script>alert"), "\(path)")
+                #expect(!page.html.contains(#"="x" onmouseover"#), "\(path)")
+            }
+        }
+    }
+
     // MARK: access matrix
 
     /// Every web route × every role, signed in through the login form (pages take no bearer

@@ -22,10 +22,14 @@ extension Response {
     }
 }
 
+/// Plot escapes text but writes attribute values as given: every value that can hold data
+/// (form values, labels, the `next` path) goes through `H.attr` (tested in WebUITests).
 enum H {
+    static func attr(_ value: String) -> String { escapeXML(value) }
+
     static func option<C>(_ value: String, _ text: String, selected: Bool) -> Node<C> {
         // The empty value must be written: without it the browser submits the option's text.
-        var nodes: [Node<C>] = [.attribute(Attribute(name: "value", value: value, ignoreIfValueIsEmpty: false))]
+        var nodes: [Node<C>] = [.attribute(Attribute(name: "value", value: attr(value), ignoreIfValueIsEmpty: false))]
         if selected { nodes.append(.attribute(named: "selected")) }
         nodes.append(.text(text))
         return .element(named: "option", nodes: nodes)
@@ -33,9 +37,9 @@ enum H {
 
     /// A `<select>` with its options; `choices` are (value, text).
     static func select(id: String, name: String, _ choices: [(String, String)], selected: String?, describedBy: String? = nil, ariaLabel: String? = nil) -> Node<HTML.BodyContext> {
-        var nodes: [Node<HTML.BodyContext>] = [.attribute(named: "id", value: id), .attribute(named: "name", value: name)]
-        if let ariaLabel { nodes.append(.attribute(named: "aria-label", value: ariaLabel)) }
-        if let describedBy { nodes.append(.attribute(named: "aria-describedby", value: describedBy)) }
+        var nodes: [Node<HTML.BodyContext>] = [.attribute(named: "id", value: attr(id)), .attribute(named: "name", value: attr(name))]
+        if let ariaLabel { nodes.append(.attribute(named: "aria-label", value: attr(ariaLabel))) }
+        if let describedBy { nodes.append(.attribute(named: "aria-describedby", value: attr(describedBy))) }
         nodes += choices.map { option($0.0, $0.1, selected: $0.0 == selected) }
         return .element(named: "select", nodes: nodes)
     }
@@ -43,21 +47,21 @@ enum H {
     /// An `<input>` with free attributes (Plot's typed inputs lack step/min/max/inputmode).
     static func input(id: String, name: String, type: String = "text", value: String? = nil, _ extra: [(String, String)] = []) -> Node<HTML.BodyContext> {
         var attributes: [Attribute<HTML.BodyContext>] = [
-            Attribute(name: "type", value: type), Attribute(name: "id", value: id), Attribute(name: "name", value: name),
+            Attribute(name: "type", value: type), Attribute(name: "id", value: attr(id)), Attribute(name: "name", value: attr(name)),
         ]
-        if let value { attributes.append(Attribute(name: "value", value: value, ignoreIfValueIsEmpty: false)) }
-        attributes += extra.map { Attribute(name: $0.0, value: $0.1, ignoreIfValueIsEmpty: false) }
+        if let value { attributes.append(Attribute(name: "value", value: attr(value), ignoreIfValueIsEmpty: false)) }
+        attributes += extra.map { Attribute(name: $0.0, value: attr($0.1), ignoreIfValueIsEmpty: false) }
         return .selfClosedElement(named: "input", attributes: attributes)
     }
 
     static func hidden(_ name: String, _ value: String) -> Node<HTML.BodyContext> {
         .selfClosedElement(named: "input", attributes: [
-            Attribute<HTML.BodyContext>(name: "type", value: "hidden"), Attribute(name: "name", value: name), Attribute(name: "value", value: value, ignoreIfValueIsEmpty: false),
+            Attribute<HTML.BodyContext>(name: "type", value: "hidden"), Attribute(name: "name", value: attr(name)), Attribute(name: "value", value: attr(value), ignoreIfValueIsEmpty: false),
         ])
     }
 
     static func label(_ text: String, for id: String, _ extra: Node<HTML.BodyContext> = .empty) -> Node<HTML.BodyContext> {
-        .element(named: "label", nodes: [.attribute(named: "for", value: id), .text(text), extra])
+        .element(named: "label", nodes: [.attribute(named: "for", value: attr(id)), .text(text), extra])
     }
 
     /// Label, control and (when there is one) the error beside it, tied by aria-describedby.
@@ -71,8 +75,8 @@ enum H {
 
     /// A `<form>` whose children are ordinary body content (Plot types form children apart).
     static func form(action: String, method: String = "post", _ attributes: [(String, String)] = [], _ nodes: Node<HTML.BodyContext>...) -> Node<HTML.BodyContext> {
-        .element(named: "form", nodes: [.attribute(named: "action", value: action), .attribute(named: "method", value: method)]
-                 + attributes.map { .attribute(Attribute(name: $0.0, value: $0.1, ignoreIfValueIsEmpty: false)) } + nodes)
+        .element(named: "form", nodes: [.attribute(named: "action", value: attr(action)), .attribute(named: "method", value: method)]
+                 + attributes.map { .attribute(Attribute(name: $0.0, value: attr($0.1), ignoreIfValueIsEmpty: false)) } + nodes)
     }
 
     static func element(_ name: String, _ nodes: Node<HTML.BodyContext>...) -> Node<HTML.BodyContext> {

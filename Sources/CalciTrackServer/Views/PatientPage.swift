@@ -67,7 +67,7 @@ enum LesionSections {
             .h2(.id("charts-heading"), .text("Healing over time")),
             .if(model.lesions.isEmpty, .p(.class("muted"), .text("No lesions recorded."))),
             .forEach(model.lesions) { lesion in
-                .div(.class("chart"), .id("lesion-\(lesion.recordID)"), .attribute(named: "data-lesion", value: lesion.label),
+                .div(.class("chart"), .id("lesion-\(lesion.recordID)"), .attribute(named: "data-lesion", value: H.attr(lesion.label)),
                     .h3(.text("Lesion \(lesion.label) — \(lesion.place)")),
                     .p(.class("muted"), .text("Trend \(lesion.metrics.trend); response \(lesion.metrics.response)"
                         + (lesion.metrics.everRecurred ? "; healed, then recurred" : "")

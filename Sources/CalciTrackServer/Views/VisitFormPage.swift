@@ -177,7 +177,7 @@ struct VisitFormPage {
             .forEach(context.lesions) { lesion in
                 let name = "les_\(lesion.id!.uuidString.lowercased())"
                 let place = [lesion.laterality, lesion.site].compactMap { $0 }.joined(separator: " ")
-                return .div(.class("lesion-row"), .attribute(named: "data-lesion", value: lesion.label),
+                return .div(.class("lesion-row"), .attribute(named: "data-lesion", value: H.attr(lesion.label)),
                     .h3(.text("Lesion \(lesion.label)\(place.isEmpty ? "" : " — \(place)") (\(lesion.status))")),
                     .div(.class("row"),
                         number("Length of \(lesion.label)", "\(name)_length"),
