@@ -62,10 +62,7 @@ struct WorklistPageController: Sendable {
         }
         let total = try await query.count()
         let offset = (filter.page - 1) * Self.pageSize
-        let patients = try await query
-            .sort(.sql(raw: Self.priorityOrder(today: today)))
-            .sort(\.$familyName).sort(\.$givenName).sort(\.$id)
-            .range(offset..<(offset + Self.pageSize)).all()
+        let patients = try await Self.page(query, total: total, offset: offset, limit: Self.pageSize, today: today)
         let codes = Dictionary(uniqueKeysWithValues: sites.map { ($0.id!, $0.code) })
         let onset = try await Self.severityAtOnset(patients, on: req.db, today: today)
         let rows = patients.map { WorklistRow($0, today: today, deidentified: ctx.isResearcher, siteCode: codes[$0.$site.id] ?? "", onset: onset[$0.id!]) }
@@ -81,35 +78,76 @@ struct WorklistPageController: Sendable {
     /// it at onset, so a severe episode never reads as "unclassified". Only the rows shown are
     /// assessed, and only those.
     static func severityAtOnset(_ patients: [Patient], on db: any Database, today: LocalDate) async throws -> [UUID: WorklistRow.Onset] {
-        var result: [UUID: WorklistRow.Onset] = [:]
-        for patient in patients where patient.activeInfection && patient.infectionSeverity == nil {
-            let id = patient.id!
-            let records = try await RegistryCase.records(of: id, on: db)
-            guard let episode = records.infections.last(where: \.isActive), let onset = LocalDate(iso: episode.onset) else { continue }
-            // The day's records count (labs and vitals of the admission day).
-            let decoded = try RegistryCase.decode(RegistryCase.json(patient: patient, records: records, asOf: onset), today: today)
-            let triage = Assessor().assess(decoded).infection
-            var sepsis: String?
-            if triage.sirs.positive { sepsis = "SIRS \(triage.sirs.criteriaMet)/4" }
-            if let q = triage.qsofa, q.positive { sepsis = [sepsis, "qSOFA \(q.score)/3"].compactMap { $0 }.joined(separator: ", ") }
-            result[id] = WorklistRow.Onset(date: episode.onset, severity: triage.severity == .none ? nil : triage.severity.rawValue, sepsisScreen: sepsis)
+        // The rows are independent: load and assess them concurrently.
+        try await withThrowingTaskGroup(of: (UUID, WorklistRow.Onset)?.self) { group in
+            for patient in patients where patient.activeInfection && patient.infectionSeverity == nil {
+                group.addTask { try await onsetTriage(patient, on: db, today: today).map { (patient.id!, $0) } }
+            }
+            var result: [UUID: WorklistRow.Onset] = [:]
+            for try await case let (id, onset)? in group { result[id] = onset }
+            return result
         }
-        return result
+    }
+
+    static func onsetTriage(_ patient: Patient, on db: any Database, today: LocalDate) async throws -> WorklistRow.Onset? {
+        let records = try await RegistryCase.records(of: patient.id!, on: db)
+        guard let episode = records.infections.last(where: \.isActive), let onset = LocalDate(iso: episode.onset) else { return nil }
+        // The day's records count (labs and vitals of the admission day).
+        let decoded = try RegistryCase.decode(RegistryCase.json(patient: patient, records: records, asOf: onset), today: today)
+        let triage = Assessor().assess(decoded).infection
+        var sepsis: String?
+        if triage.sirs.positive { sepsis = "SIRS \(triage.sirs.criteriaMet)/4" }
+        if let q = triage.qsofa, q.positive { sepsis = [sepsis, "qSOFA \(q.score)/3"].compactMap { $0 }.joined(separator: ", ") }
+        return WorklistRow.Onset(date: episode.onset, severity: triage.severity == .none ? nil : triage.severity.rawValue, sepsisScreen: sepsis)
     }
 
     /// Most urgent first: severe, moderate, other active infection; worsening or recurred
-    /// lesion; lost to follow-up; overdue; due; then the rest. Dates are ISO text, compared as
-    /// text (built from digits, never from user input).
-    static func priorityOrder(today: LocalDate, thresholds: Thresholds = Thresholds()) -> String {
-        let lost = today.adding(days: -Int(thresholds[.followUpLostDays])).description
-        let overdue = today.adding(days: -Int(thresholds[.followUpOverdueDays])).description
-        return """
-        CASE WHEN active_infection AND infection_severity = 'severe' THEN 0 \
-        WHEN active_infection AND infection_severity = 'moderate' THEN 1 \
-        WHEN active_infection THEN 2 WHEN worsening_lesion THEN 3 \
-        WHEN last_contact < '\(lost)' AND has_unhealed_lesion THEN 4 \
-        WHEN next_due < '\(overdue)' THEN 5 WHEN next_due < '\(today)' THEN 6 ELSE 9 END
-        """
+    /// lesion; lost to follow-up; overdue; due; then the rest; by name within each tier. The
+    /// tiers are disjoint filters fetched in turn (each with an index on its flag), so the first
+    /// page never sorts the whole registry; only the tiers before a later page are counted.
+    /// Dates are ISO text built from digits, never from input.
+    static func tiers(today: LocalDate, thresholds: Thresholds = Thresholds()) -> [String] {
+        let never = "'9999-12-31'"
+        let lost = "(COALESCE(last_contact, \(never)) < '\(today.adding(days: -Int(thresholds[.followUpLostDays])))' AND has_unhealed_lesion)"
+        let overdue = "COALESCE(next_due, \(never)) < '\(today.adding(days: -Int(thresholds[.followUpOverdueDays])))'"
+        let due = "COALESCE(next_due, \(never)) < '\(today)'"
+        let quiet = "NOT active_infection AND NOT worsening_lesion"
+        return [
+            "active_infection AND infection_severity = 'severe'",
+            "active_infection AND infection_severity = 'moderate'",
+            "active_infection AND COALESCE(infection_severity, '') NOT IN ('severe', 'moderate')",
+            "NOT active_infection AND worsening_lesion",
+            "\(quiet) AND \(lost)",
+            "\(quiet) AND NOT \(lost) AND \(overdue)",
+            "\(quiet) AND NOT \(lost) AND NOT \(overdue) AND \(due)",
+            "\(quiet) AND NOT \(lost) AND NOT \(due)",
+        ]
+    }
+
+    /// Up to this many matches (a search, a narrow filter) are sorted in one query: one scan
+    /// is cheaper than a scan per tier when the filter itself cannot use an index (name search).
+    static let sortInOneQuery = 5000
+
+    static func page(_ query: QueryBuilder<Patient>, total: Int, offset: Int, limit: Int, today: LocalDate) async throws -> [Patient] {
+        let tiers = tiers(today: today)
+        if total <= sortInOneQuery {
+            let order = "CASE " + tiers.enumerated().map { "WHEN \($0.element) THEN \($0.offset)" }.joined(separator: " ") + " END"
+            return try await query.sort(.sql(raw: order)).sort(\.$familyName).sort(\.$givenName).sort(\.$id).range(offset..<(offset + limit)).all()
+        }
+        var skip = offset, need = limit
+        var rows: [Patient] = []
+        for tier in tiers where need > 0 {
+            let q = query.copy().filter(.sql(raw: tier))
+            if skip > 0 {
+                let n = try await q.copy().count()
+                if n <= skip { skip -= n; continue }
+            }
+            let got = try await q.sort(\.$familyName).sort(\.$givenName).sort(\.$id).range(skip..<(skip + need)).all()
+            rows += got
+            need -= got.count
+            skip = 0
+        }
+        return rows
     }
 }
 
