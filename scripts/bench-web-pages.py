@@ -1,0 +1,41 @@
+#!/usr/bin/env python3
+"""Server time of the web pages (issue 4): sequential GETs over one keep-alive connection with a
+signed-in session; prints a Markdown table of p50/p95/max per page.
+
+    calcitrack generate --patients 100000 --database /tmp/g.sqlite
+    echo "bench pass 1" | calcitrack user add benchclin --role clinician --site SYNTH --password-stdin --database /tmp/g.sqlite
+    calcitrack serve --no-demo --port 8771 --database /tmp/g.sqlite &
+    scripts/bench-web-pages.py 8771 /tmp/g.sqlite benchclin "bench pass 1" 100
+
+Patient ids are drawn at random from the SQLite file (second argument).
+"""
+import http.client, random, re, sqlite3, statistics, sys, time, urllib.parse
+port, db, user, pw, n = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5])
+conn = http.client.HTTPConnection("127.0.0.1", port)
+cookie = ""
+def req(method, path, body=None):
+    global cookie
+    headers = {"Cookie": cookie} if cookie else {}
+    if body is not None: headers["Content-Type"] = "application/x-www-form-urlencoded"
+    t = time.perf_counter(); conn.request(method, path, body=body, headers=headers); r = conn.getresponse(); data = r.read(); dt = time.perf_counter() - t
+    sc = r.getheader("Set-Cookie")
+    if sc: cookie = sc.split(";")[0]
+    return r.status, data.decode(), dt
+_, page, _ = req("GET", "/login")
+csrf = re.search(r'name="_csrf" value="([^"]*)"', page).group(1)
+status, _, _ = req("POST", "/login", urllib.parse.urlencode({"_csrf": csrf, "username": user, "password": pw, "next": "/"}))
+assert status == 303, status
+ids = [r[0] for r in sqlite3.connect(db).execute("SELECT id FROM patients ORDER BY random() LIMIT ?", (n,))]
+def run(name, paths):
+    times = []
+    for p in paths:
+        s, body, dt = req("GET", p); assert s == 200, (p, s, body[:300]); times.append(dt * 1000)
+    times.sort()
+    print(f"| {name} | {len(times)} | {statistics.median(times):.1f} | {times[int(len(times) * 0.95) - 1]:.1f} | {times[-1]:.1f} |")
+print("| page | requests | p50 ms | p95 ms | max ms |\n|---|---|---|---|---|")
+for _ in range(5): req("GET", "/")  # warm-up
+run("worklist `/` (needs attention)", ["/"] * n)
+run("worklist `/?status=all&page=K` (random page)", [f"/?status=all&page={random.randint(1, 4000)}" for _ in range(n)])
+run("worklist search `/?q=PREFIX`", [f"/?q={random.choice('abcdefghijklmnoprstw')}{random.choice('aeiou')}" for _ in range(n)])
+run("patient page `/patients/{id}`", [f"/patients/{i}" for i in ids])
+run("visit form `/patients/{id}/visits/new`", [f"/patients/{i}/visits/new" for i in ids[: n // 2]])
