@@ -56,6 +56,8 @@ struct PatientPageModel: Sendable {
         let place: String
         let status: String           // worsening, active, healed, unknown (the marker colour)
         let recordStatus: String
+        /// Current findings as recorded (labels), e.g. "Ulcerated", "Purulent".
+        let findings: [String]
         let metrics: LesionMetrics
     }
 
@@ -100,7 +102,8 @@ struct PatientPageModel: Sendable {
             else if m.areas.isEmpty { status = "unknown" }
             else { status = "active" }
             views.append(LesionView(recordID: record.id!.uuidString.lowercased(), label: record.label, place: place.isEmpty ? "site not given" : place,
-                                    status: status, recordStatus: record.status, metrics: m))
+                                    status: status, recordStatus: record.status,
+                                    findings: VisitForm.findings.filter { VisitForm.currentFindings(record).contains($0.0) }.map(\.1), metrics: m))
         }
         lesions = views
         events = Self.events(records, procedures: procedures, holds: holds, lesions: lesionsByRecord, shift: shift)

@@ -72,6 +72,7 @@ enum LesionSections {
                     .p(.class("muted"), .text("Trend \(lesion.metrics.trend); response \(lesion.metrics.response)"
                         + (lesion.metrics.everRecurred ? "; healed, then recurred" : "")
                         + (lesion.metrics.par4w.map { "; PAR at 4 weeks \(formatNumber($0, decimals: 0)) %" } ?? ""))),
+                    .p(.class("findings-line"), .text("Findings: " + (lesion.findings.isEmpty ? "none recorded" : lesion.findings.joined(separator: ", ")))),
                     .raw(LesionChart.svg(lesion)),
                     .details(.summary(.text("Measurements of \(lesion.label) as a table")),
                         .table(
