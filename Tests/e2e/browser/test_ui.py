@@ -231,7 +231,7 @@ def test_researcher_sees_no_names(d):
     wait(d, EC.presence_of_element_located((By.ID, "sites")))
     assert "Seed" not in d.find_element(By.TAG_NAME, "main").text.replace("Seed-1 (S)", "").replace("Seed-2 (S)", "").replace("Seed-1 citing", "")
     check_axe(d, "registry overview")
-    d.save_screenshot(f"{SHOTS}/10-research-overview.png")
+    d.save_screenshot(f"{SHOTS}/11-research-overview.png")
 
 
 def test_keyboard_and_tablet(d):
@@ -249,6 +249,13 @@ def test_keyboard_and_tablet(d):
     width = d.execute_script("return document.documentElement.scrollWidth")
     assert width <= 768 + 2, width
     d.save_screenshot(f"{SHOTS}/09-tablet-worklist.png")
+    open_patient(d, "Seed, One (case report 1)")
+    widths = {"patient page": d.execute_script("return document.documentElement.scrollWidth")}
+    d.find_element(By.ID, "record-visit").click()
+    wait(d, EC.presence_of_element_located((By.ID, "visit-form")))
+    widths["visit form"] = d.execute_script("return document.documentElement.scrollWidth")
+    assert all(w <= 770 for w in widths.values()), widths
+    d.save_screenshot(f"{SHOTS}/10-tablet-visit-form.png")
     sign_out(d)
     assert "signed out" in d.find_element(By.CSS_SELECTOR, ".notice.ok").text
 
