@@ -32,7 +32,7 @@ enum AuditLog {
         _ work: @escaping @Sendable (any Database) async throws -> (T, [AuditEvent])
     ) async throws -> T {
         try await db.transaction { tx in
-            try await lockHead(tx)
+            try await lockHead(tx, dataChange: true)
             let (result, events) = try await work(tx)
             try await append(events, actor: actor, on: tx)
             return result
@@ -44,13 +44,28 @@ enum AuditLog {
     static func record(_ groups: [([AuditEvent], AuditActor)], on db: any Database) async throws {
         guard groups.contains(where: { !$0.0.isEmpty }) else { return }
         try await db.transaction { tx in
-            try await lockHead(tx)
+            try await lockHead(tx, dataChange: false)
             for (events, actor) in groups { try await append(events, actor: actor, on: tx) }
         }
     }
 
-    private static func lockHead(_ tx: any Database) async throws {
-        try await (tx as! any SQLDatabase).raw("UPDATE audit_head SET seq = seq WHERE id = 1").run()
+    /// Locks the head row; a write transaction also counts itself in `data_version` (008), which
+    /// tells caches of derived answers that the data changed.
+    private static func lockHead(_ tx: any Database, dataChange: Bool) async throws {
+        let sql = tx as! any SQLDatabase
+        if dataChange {
+            try await sql.raw("UPDATE audit_head SET data_version = data_version + 1 WHERE id = 1").run()
+        } else {
+            try await sql.raw("UPDATE audit_head SET seq = seq WHERE id = 1").run()
+        }
+    }
+
+    /// The number of committed write transactions so far (see `lockHead`).
+    static func dataVersion(on db: any Database) async throws -> Int {
+        guard let row = try await (db as! any SQLDatabase).raw("SELECT data_version FROM audit_head WHERE id = 1").first() else {
+            throw APIError(.internalServerError, "audit head missing")
+        }
+        return try row.decode(column: "data_version", as: Int.self)
     }
 
     private static func append(_ events: [AuditEvent], actor: AuditActor, on tx: any Database) async throws {

@@ -38,8 +38,7 @@ struct AssessmentController: Sendable {
         if let birth = patient.birthDate.flatMap(LocalDate.init(iso:)), asOf < birth {
             throw APIError.invalid("asOf", .string(requested.description), "asOf must not be before the patient's birthDate")
         }
-        let records = try await RegistryCase.records(of: id, on: req.db)
-        let json = RegistryCase.json(patient: patient, records: records, asOf: asOf)
+        let json = try await RegistryCase.json(patient: patient, asOf: asOf, on: req.db)
         guard case .object(let shifted) = RegistryCase.shiftDates(.object(json), by: shift) else { return (json, id) }
         return (shifted, id)
     }
