@@ -20,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/vapor/fluent-sqlite-driver", exact: "4.9.0"),
         .package(url: "https://github.com/vapor/fluent-postgres-driver", exact: "2.14.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", exact: "2.4.1"),
+        .package(url: "https://github.com/JohnSundell/Plot", exact: "0.14.0"),
     ],
     targets: [
         // Foundation is allowed but not needed; libm is linked for rounding on Linux.
@@ -33,6 +34,7 @@ let package = Package(
                 .product(name: "FluentSQLiteDriver", package: "fluent-sqlite-driver"),
                 .product(name: "FluentPostgresDriver", package: "fluent-postgres-driver"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Plot", package: "Plot"),
             ]
         ),
         .executableTarget(
@@ -50,7 +52,9 @@ let package = Package(
             dependencies: [
                 "CalciTrackServer",
                 .product(name: "VaporTesting", package: "vapor"),
-            ]
+            ],
+            // HTML snapshots of the web pages, read by path (WebUITests).
+            exclude: ["Snapshots"]
         ),
     ]
 )

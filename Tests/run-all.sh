@@ -4,7 +4,8 @@
 #   2. the registry API suite again on PostgreSQL when CALCITRACK_TEST_POSTGRES_URL is set
 #      (.ci/run sets it up with scripts/postgres-setup.sh);
 #   3. end-to-end checks of the built binary: CLI, registry (kill -9, backup/restore, audit tamper),
-#      and schemathesis against /openapi.json when the `st` command is installed.
+#      schemathesis against /openapi.json when the `st` command is installed, and the web UI in
+#      headless Chromium (selenium + axe-core) when chromium, chromedriver and selenium are installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -d ../shared/cases ] || { echo "../shared (seed cases and checker) must sit beside this checkout"; exit 1; }
@@ -21,3 +22,5 @@ if command -v st >/dev/null 2>&1 && [ -x Tests/e2e/schemathesis.sh ]; then
 else
   echo "schemathesis not installed (pip install schemathesis): API fuzzing skipped; .ci/run installs it"
 fi
+# Web UI in headless Chromium (selenium + axe-core); skipped with a message when not installed.
+Tests/e2e/ui.sh

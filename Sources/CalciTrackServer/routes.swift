@@ -7,6 +7,16 @@ func routes(_ app: Application, metrics: PrometheusCollectorRegistry) throws {
     HealthController(registry: metrics).register(app)
     app.get("openapi.json") { _ in Response.json(OpenAPIDocument.json) }
 
+    // Web pages (issue 4): session sign-in, CSRF on every form post, HTML errors.
+    app.get("static", "app.css", use: Stylesheet.serve)
+    let web = app.grouped(User.sessionAuthenticator())
+    WebAuthController().register(web.grouped(WebPageMiddleware(requireSignIn: false)).grouped(CollectFormBodyMiddleware()).grouped(CSRFMiddleware()))
+    let pages = web.grouped(WebPageMiddleware()).grouped(CollectFormBodyMiddleware()).grouped(CSRFMiddleware())
+    WorklistPageController().register(pages)
+    PatientPageController().register(pages)
+    VisitFormController().register(pages)
+    ResearchPageController().register(pages)
+
     let api = app.grouped("api", "v1")
         .grouped(TokenAuthenticator(), User.sessionAuthenticator())
         .grouped(CSRFMiddleware())

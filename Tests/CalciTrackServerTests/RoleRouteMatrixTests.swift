@@ -120,6 +120,9 @@ import VaporTesting
             try await check(.DELETE, "/api/v1/patients/:id", Self.patientDelete,
                             path: { "/api/v1/patients/" + (try await r.createPatient(mrn: "DEL-\(UUID().uuidString.prefix(8))")) }, ifMatch: true)
 
+            // Web pages (issue 4): session sign-in per role, in WebUITests.
+            covered.formUnion(try await WebUITests.roleMatrix(r, patient: patient))
+
             let registered = Set(r.app.routes.all.map { route in
                 "\(route.method.rawValue) /" + route.path.map { "\($0)" }.joined(separator: "/")
             })

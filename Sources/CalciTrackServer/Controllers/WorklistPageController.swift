@@ -1,0 +1,195 @@
+import CalciTrackCore
+import Fluent
+import SQLKit
+import Vapor
+
+/// The home page: the worklist, patients needing attention first, each with its reasons.
+/// Uses the same summary columns and follow-up rule as `GET /api/v1/patients`, so the page
+/// and the API never disagree; audited as a search like the API.
+struct WorklistPageController: Sendable {
+    static let pageSize = 25
+    static let statuses: [(String, String)] = [
+        ("attention", "Needs attention"), ("all", "All patients"), ("infection", "Active infection"),
+        ("worsening", "Worsening or recurred lesion"), ("lost", "Lost to follow-up"), ("overdue", "Follow-up overdue"),
+        ("due", "Follow-up due"), ("no-visits", "No visits yet"),
+    ]
+
+    func register(_ pages: any RoutesBuilder) {
+        pages.get(use: worklist)
+    }
+
+    @Sendable func worklist(req: Request) async throws -> Response {
+        let ctx = try await req.webContext()
+        if ctx.principal.role == .admin {
+            return .html(PageLayout(title: "Worklist", ctx: ctx, section: .worklist).render(
+                .h1(.text("Worklist")),
+                .p(.class("notice info"), .text("Admins manage sites and users and see no patient data. Use the calcitrack command (user, site, audit) or the admin API."))))
+        }
+        let today = req.today
+        var filter = WorklistFilter(
+            q: ctx.isResearcher ? "" : (req.query[String.self, at: "q"] ?? "").trimmingCharacters(in: .whitespaces),
+            status: req.query[String.self, at: "status"] ?? "attention",
+            site: req.query[String.self, at: "site"].flatMap(UUID.init(uuidString:)),
+            page: max(1, req.query[Int.self, at: "page"] ?? 1))
+        if !Self.statuses.contains(where: { $0.0 == filter.status }) { filter.status = "attention" }
+        // A search looks through every patient, not only those needing attention.
+        if !filter.q.isEmpty && req.query[String.self, at: "status"] == nil { filter.status = "all" }
+
+        let sites = try await Site.query(on: req.db).sort(\.$code).all()
+            .filter { ctx.isResearcher || ctx.principal.siteIDs.contains($0.id!) }
+        var query = Patient.query(on: req.db)
+        if ctx.isClinician { query = query.filter(\.$site.$id ~~ Array(ctx.principal.siteIDs)) }
+        if let site = filter.site { query = query.filter(\.$site.$id == site) }
+        if !filter.q.isEmpty {
+            let pattern = filter.q.lowercased()
+            let q = filter.q
+            query = query.group(.or) {
+                $0.filter(.sql(raw: "lower(family_name)"), .custom("LIKE"), .bind(pattern + "%"))
+                  .filter(.sql(raw: "lower(given_name)"), .custom("LIKE"), .bind(pattern + "%"))
+                  .filter(\.$mrn == q)
+            }
+        }
+        switch filter.status {
+        case "attention":
+            query = query.group(.or) { g in
+                g.filter(\.$activeInfection == true).filter(\.$worseningLesion == true)
+                _ = PatientController.filter(g, followUp: "needs-attention", today: today)
+            }
+        case "infection": query = query.filter(\.$activeInfection == true)
+        case "worsening": query = query.filter(\.$worseningLesion == true)
+        case "all": break
+        default: query = PatientController.filter(query, followUp: filter.status, today: today)
+        }
+        let total = try await query.count()
+        let offset = (filter.page - 1) * Self.pageSize
+        let patients = try await query
+            .sort(.sql(raw: Self.priorityOrder(today: today)))
+            .sort(\.$familyName).sort(\.$givenName).sort(\.$id)
+            .range(offset..<(offset + Self.pageSize)).all()
+        let codes = Dictionary(uniqueKeysWithValues: sites.map { ($0.id!, $0.code) })
+        let onset = try await Self.severityAtOnset(patients, on: req.db, today: today)
+        let rows = patients.map { WorklistRow($0, today: today, deidentified: ctx.isResearcher, siteCode: codes[$0.$site.id] ?? "", onset: onset[$0.id!]) }
+        try await req.recordAudit([AuditEvent(action: "search", resourceType: "patients",
+                                              detail: "web worklist \(req.url.query ?? ""); \(total) match(es); shown " + patients.compactMap { $0.id?.uuidString.lowercased() }.joined(separator: " "))],
+                                  actor: try await req.auditActor)
+        return .html(WorklistPage(ctx: ctx, filter: filter, sites: sites.map { ($0.id!.uuidString.lowercased(), "\($0.code) · \($0.name)") },
+                                  rows: rows, total: total, pageSize: Self.pageSize).render())
+    }
+
+    /// An open infection episode whose vital signs are no longer current has no severity today
+    /// (the engine triages on recent findings). The worklist then shows how the engine triaged
+    /// it at onset, so a severe episode never reads as "unclassified". Only the rows shown are
+    /// assessed, and only those.
+    static func severityAtOnset(_ patients: [Patient], on db: any Database, today: LocalDate) async throws -> [UUID: WorklistRow.Onset] {
+        var result: [UUID: WorklistRow.Onset] = [:]
+        for patient in patients where patient.activeInfection && patient.infectionSeverity == nil {
+            let id = patient.id!
+            let records = try await RegistryCase.records(of: id, on: db)
+            guard let episode = records.infections.last(where: \.isActive), let onset = LocalDate(iso: episode.onset) else { continue }
+            // The day's records count (labs and vitals of the admission day).
+            let decoded = try RegistryCase.decode(RegistryCase.json(patient: patient, records: records, asOf: onset), today: today)
+            let triage = Assessor().assess(decoded).infection
+            var sepsis: String?
+            if triage.sirs.positive { sepsis = "SIRS \(triage.sirs.criteriaMet)/4" }
+            if let q = triage.qsofa, q.positive { sepsis = [sepsis, "qSOFA \(q.score)/3"].compactMap { $0 }.joined(separator: ", ") }
+            result[id] = WorklistRow.Onset(date: episode.onset, severity: triage.severity == .none ? nil : triage.severity.rawValue, sepsisScreen: sepsis)
+        }
+        return result
+    }
+
+    /// Most urgent first: severe, moderate, other active infection; worsening or recurred
+    /// lesion; lost to follow-up; overdue; due; then the rest. Dates are ISO text, compared as
+    /// text (built from digits, never from user input).
+    static func priorityOrder(today: LocalDate, thresholds: Thresholds = Thresholds()) -> String {
+        let lost = today.adding(days: -Int(thresholds[.followUpLostDays])).description
+        let overdue = today.adding(days: -Int(thresholds[.followUpOverdueDays])).description
+        return """
+        CASE WHEN active_infection AND infection_severity = 'severe' THEN 0 \
+        WHEN active_infection AND infection_severity = 'moderate' THEN 1 \
+        WHEN active_infection THEN 2 WHEN worsening_lesion THEN 3 \
+        WHEN last_contact < '\(lost)' AND has_unhealed_lesion THEN 4 \
+        WHEN next_due < '\(overdue)' THEN 5 WHEN next_due < '\(today)' THEN 6 ELSE 9 END
+        """
+    }
+}
+
+struct WorklistFilter: Sendable {
+    var q: String
+    var status: String
+    var site: UUID?
+    var page: Int
+
+    func query(page: Int) -> String {
+        var parts = ["status=\(status)"]
+        if !q.isEmpty { parts.append("q=" + (q.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")) }
+        if let site { parts.append("site=\(site.uuidString.lowercased())") }
+        if page > 1 { parts.append("page=\(page)") }
+        return "?" + parts.joined(separator: "&")
+    }
+}
+
+/// One worklist line: who (or, de-identified, a pseudonym), and why they need attention.
+struct WorklistRow: Sendable {
+    struct Reason: Sendable { let level: String; let text: String }
+
+    let id: String
+    let name: String
+    let mrn: String?
+    let age: Int?
+    let sex: String
+    let site: String
+    let lastContact: String?
+    let nextDue: String?
+    let reasons: [Reason]
+
+    var level: String? { reasons.first.map(\.level) }
+
+    /// How an open infection episode was triaged at its onset (see `severityAtOnset`).
+    struct Onset: Sendable { let date: String; let severity: String?; let sepsisScreen: String? }
+
+    init(_ p: Patient, today: LocalDate, deidentified: Bool, siteCode: String, onset: Onset? = nil) {
+        let shift = deidentified ? DateShift(days: p.dateShiftDays) : .none
+        id = p.id!.uuidString.lowercased()
+        name = deidentified ? Self.pseudonym(p.id!) : "\(p.familyName), \(p.givenName)"
+        mrn = deidentified ? nil : p.mrn
+        age = p.birthDate.flatMap(LocalDate.init(iso:)).map { today.age(from: $0) }
+        sex = p.sex
+        site = siteCode
+        lastContact = shift(p.lastContact)?.stringValue
+        nextDue = shift(p.nextDue)?.stringValue
+        var reasons: [Reason] = []
+        if p.activeInfection {
+            if let severity = p.infectionSeverity {
+                reasons.append(Reason(level: severity == "severe" ? "urgent" : "warn", text: "Active infection: \(severity)"))
+            } else if let onset {
+                let date = shift(onset.date)?.stringValue ?? onset.date
+                if let severity = onset.severity {
+                    reasons.append(Reason(level: severity == "severe" ? "urgent" : "warn", text: "Open infection since \(date): \(severity) at onset, not re-triaged since"))
+                } else {
+                    reasons.append(Reason(level: onset.sepsisScreen == nil ? "warn" : "urgent", text: "Open infection since \(date)"))
+                }
+                if let sepsis = onset.sepsisScreen {
+                    reasons.append(Reason(level: "urgent", text: "Sepsis screen positive at onset (\(sepsis))"))
+                }
+            } else {
+                reasons.append(Reason(level: "warn", text: "Open infection episode (severity not assessable)"))
+            }
+        }
+        if p.worseningLesion { reasons.append(Reason(level: "warn", text: "Lesion worsening or recurred")) }
+        let status = PatientSummary.followUpStatus(lastContact: p.lastContact, nextDue: p.nextDue, unhealed: p.hasUnhealedLesion, today: today)
+        switch status {
+        case "lost": reasons.append(Reason(level: "warn", text: "Lost to follow-up (last contact \(lastContact ?? "–"))"))
+        case "overdue": reasons.append(Reason(level: "warn", text: "Follow-up overdue (due \(nextDue ?? "–"))"))
+        case "due": reasons.append(Reason(level: "info", text: "Follow-up due (\(nextDue ?? "–"))"))
+        case "no-visits": reasons.append(Reason(level: "info", text: "No visits recorded"))
+        default: break
+        }
+        if reasons.isEmpty { reasons.append(Reason(level: "ok", text: p.hasUnhealedLesion ? "Follow-up on schedule" : "No open lesion")) }
+        self.reasons = reasons
+    }
+
+    /// A stable, non-identifying label for de-identified views (from the record's random UUID).
+    static func pseudonym(_ id: UUID) -> String {
+        "P-" + id.uuidString.lowercased().prefix(8)
+    }
+}
