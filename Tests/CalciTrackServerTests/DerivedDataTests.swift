@@ -35,12 +35,16 @@ import VaporTesting
 
             // The same case from the stored sections and from the records (rows without sections).
             let asOf = LocalDate(iso: "2026-07-01")!
-            let viaStored = try await RegistryCase.json(patient: patient, asOf: asOf, on: r.app.db)
+            let (loaded, sections) = try #require(try await RegistryCase.patientWithSections(uuid, on: r.app.db))
+            #expect(sections == stored)
+            let viaStored = try await RegistryCase.json(patient: loaded, sections: sections, asOf: asOf, on: r.app.db)
             let viaRecords = RegistryCase.json(patient: patient, records: try await RegistryCase.records(of: uuid, on: r.app.db), asOf: asOf)
             #expect(viaStored == viaRecords)
             // Without a stored row (a patient stored before 008 and not yet filled) the records are read.
             try await (r.app.db as! any SQLDatabase).raw("DELETE FROM patient_case_records WHERE patient_id = \(bind: uuid)").run()
-            #expect(try await RegistryCase.json(patient: patient, asOf: asOf, on: r.app.db) == viaRecords)
+            let (same, none) = try #require(try await RegistryCase.patientWithSections(uuid, on: r.app.db))
+            #expect(none == nil)
+            #expect(try await RegistryCase.json(patient: same, sections: none, asOf: asOf, on: r.app.db) == viaRecords)
             // Case format: no measurement after asOf (the 2026-09-01 one is cut).
             #expect(viaStored["lesions"].items.first?["measurements"].items.count == 1)
 

@@ -1,5 +1,6 @@
 import CalciTrackCore
 import Fluent
+import FluentSQL
 import SQLKit
 import Vapor
 
@@ -32,16 +33,24 @@ enum RegistryCase {
                                  medications: medications, imaging: imaging, infections: infections)
     }
 
-    /// The case-format JSON of a patient as of `asOf`, from the record sections stored for the
-    /// patient (`patient_case_records`, kept current by `PatientSummary` in every write
-    /// transaction), or from the records themselves when there are none. One row read instead of
-    /// eight queries: the assessment's main cost at 100,000 patients (BENCHMARKS.md).
-    static func json(patient: Patient, asOf: LocalDate, on db: any Database) async throws -> JSONObject {
-        guard let id = patient.id else { throw APIError(.internalServerError, "patient without id") }
-        if let stored = try await storedSections(of: id, on: db), case .object(let sections)? = try? JSONParser.parse(stored) {
+    /// A patient that exists (not deleted) with the record sections stored for them
+    /// (`patient_case_records`, kept current by `PatientSummary` in every write transaction), in
+    /// one query: the assessment's reads were its main cost at 100,000 patients (BENCHMARKS.md).
+    static func patientWithSections(_ id: UUID, on db: any Database) async throws -> (Patient, sections: String?)? {
+        guard let row = try await (db as! any SQLDatabase).raw("""
+            SELECT p.*, c.records AS case_records FROM patients p LEFT JOIN patient_case_records c ON c.patient_id = p.id
+            WHERE p.id = \(bind: id) AND p.deleted_at IS NULL
+            """).first() else { return nil }
+        return (try row.decode(fluentModel: Patient.self), try row.decode(column: "case_records", as: String?.self))
+    }
+
+    /// The case-format JSON of a patient as of `asOf`, from their stored record sections, or
+    /// from the records themselves when there are none (a patient stored before 008).
+    static func json(patient: Patient, sections stored: String?, asOf: LocalDate, on db: any Database) async throws -> JSONObject {
+        if let stored, case .object(let sections)? = try? JSONParser.parse(stored) {
             return json(patient: patient, sections: sections, asOf: asOf)
         }
-        return json(patient: patient, records: try await records(of: id, on: db), asOf: asOf)
+        return json(patient: patient, records: try await records(of: try patient.requireID(), on: db), asOf: asOf)
     }
 
     /// The stored record sections (compact JSON) of a patient, if any (migration 008).
