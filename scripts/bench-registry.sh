@@ -13,6 +13,7 @@
 #   health      GET /health                                   (bare route: SELECT 1, no auth, no audit)
 #   overdue     GET /api/v1/patients?followUp=overdue&limit=50
 #   infection   GET /api/v1/patients?activeInfection=true&limit=50
+#   uncached    GET /api/v1/patients?followUp=overdue&limit=1..50&offset=0..450 (mostly pages not in WorklistCache)
 #   assessment  GET /api/v1/patients/{id}/assessment         (random id of IDS_COUNT patients per request)
 # Prints and writes $OUT/results-<db>.md: req/s, p50/p90/p95/p99, errors, server RSS (VmHWM,
 # VmRSS), generation time and peak RSS, database size, and `audit verify`.
@@ -115,6 +116,17 @@ request = function()
 end
 LUA
 cat "$OUT/report.lua" >> "$OUT/assessment.lua"
+cat > "$OUT/worklist-uncached.lua" <<LUA
+-- The overdue worklist with a page size of 1-50 and one of its first ten pages, so that most
+-- pages are built afresh (WorklistCache keeps up to 256 pages; there are 500 of these).
+local counter = 0
+setup = function(thread) counter = counter + 1; thread:set("seed", counter) end
+init = function(args) math.randomseed(os.time() + (seed or 0) * 7919) end
+request = function()
+  return wrk.format("GET", "/api/v1/patients?followUp=overdue&limit=" .. math.random(1, 50) .. "&offset=" .. 50 * math.random(0, 9))
+end
+LUA
+cat "$OUT/report.lua" >> "$OUT/worklist-uncached.lua"
 
 # --- server ------------------------------------------------------------------------------------
 log "serve --no-demo on port $PORT"
@@ -149,6 +161,7 @@ field() { echo "${RES[$1]}" | tr ' ' '\n' | awk -F= -v k="$2" '$1 == k {print $2
 run health "/health" "$OUT/plain.lua"
 run overdue "/api/v1/patients?followUp=overdue&limit=50" "$OUT/plain.lua" auth
 run infection "/api/v1/patients?activeInfection=true&limit=50" "$OUT/plain.lua" auth
+run uncached "/" "$OUT/worklist-uncached.lua" auth
 run assessment "/" "$OUT/assessment.lua" auth
 RSS_HWM=$(awk '/VmHWM/ {print $2}' /proc/$SERVER/status)
 RSS_NOW=$(awk '/VmRSS/ {print $2}' /proc/$SERVER/status)
@@ -166,11 +179,12 @@ mb() { awk -v k="$1" 'BEGIN { printf "%.0f", k / 1024 }'; }
   echo "| endpoint | req/s | p50 | p90 | p95 | p99 | max | non-2xx | socket errors/timeouts | p95 / health p95 |"
   echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
   hp95=$(field health p95)
-  for name in health overdue infection assessment; do
+  for name in health overdue infection uncached assessment; do
     case $name in
       health) label="GET /health (SELECT 1)";;
       overdue) label="worklist followUp=overdue&limit=50 ($OVERDUE_TOTAL match)";;
       infection) label="worklist activeInfection=true&limit=50 ($INFECTION_TOTAL match)";;
+      uncached) label="worklist followUp=overdue, limit 1-50, offset 0-450 at random (most pages built afresh)";;
       assessment) label="GET /patients/{id}/assessment ($(wc -l < "$OUT/ids.txt") ids)";;
     esac
     ratio=$(awk -v a="$(field $name p95)" -v b="$hp95" 'BEGIN { if (b > 0) printf "%.1f x", a / b; else print "-" }')

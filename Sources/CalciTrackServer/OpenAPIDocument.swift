@@ -789,7 +789,8 @@ private enum Routes {
             Param.query("worsening", S.enumeration(["true", "false"]), "with (or without) a worsening lesion"),
             Param.query("followUp", S.enumeration(PatientController.followUpFilters), "follow-up status"),
             Param.query("bodySite", S.vocabulary(BodySite.self), "with a lesion at this body site"),
-            Param.query("sort", S.enumeration(PatientController.sortOrders), "default name"),
+            Param.query("sort", S.enumeration(PatientController.sortOrders),
+                        "default: with followUp=lost, lastContact (longest lost first); with another followUp filter except no-visits, nextDue (most overdue first); otherwise name"),
             Param.query("limit", S.integer(minimum: 1, maximum: 200), "page size (default 50)"),
             Param.query("offset", S.integer(minimum: 0, maximum: 10_000_000), "default 0"),
         ], responses: [

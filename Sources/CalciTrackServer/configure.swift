@@ -38,6 +38,7 @@ public func configure(_ app: Application, _ settings: ServerSettings) async thro
     addMigrations(app)
 
     app.routes.defaultMaxBodySize = "1mb"
+    app.worklistCache = WorklistCache()
     app.sessions.use(.fluent)
     app.sessions.configuration.cookieName = "calcitrack_session"
     app.middleware = Middlewares()
@@ -75,6 +76,8 @@ func addMigrations(_ app: Application) {
     app.migrations.add(CreateAuditLog())
     app.migrations.add(CreateSessions())
     app.migrations.add(AddWorklistIndexes())
+    app.migrations.add(WorklistCoveringIndexes())
+    app.migrations.add(CaseRecordsAndDataVersion())
 }
 
 /// For tools that open the registry without serving it (user, token, audit, backup).

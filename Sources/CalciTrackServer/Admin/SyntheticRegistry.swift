@@ -171,10 +171,11 @@ struct TableWriter {
             ("infection_episodes", common + ["lesion_id", "onset", "organism", "mrsa", "culture_source", "culture_result", "antibiotic",
                                              "antibiotic_route", "antibiotic_start", "antibiotic_stop", "outcome", "resolved_date", "note"]),
             ("imaging_studies", common + ["date", "modality", "inconclusive", "findings", "scores"]),
+            ("patient_case_records", ["patient_id", "records"]),
         ]
     }()
 
-    enum Index: Int { case patients, lesions, measurements, visits, labs, vitals, medications, holds, procedures, infections, imaging }
+    enum Index: Int { case patients, lesions, measurements, visits, labs, vitals, medications, holds, procedures, infections, imaging, caseRecords }
 
     static func all(maxBinds: Int) -> [TableWriter] {
         tables.map { TableWriter(table: $0.0, columns: $0.1, rowsPerStatement: max(1, maxBinds / $0.1.count)) }
@@ -621,7 +622,9 @@ extension SyntheticRegistry {
             // The worklist summary, from the real engine on the records as the server loads them.
             let records = RegistryCase.Records(lesions: lesions, measurements: measurements, visits: visits, labs: labs, vitals: vitals,
                                                medications: medications, imaging: imaging, infections: infections)
-            try PatientSummary.compute(patient: patient, records: records, today: today).store(in: patient)
+            let summary = try PatientSummary.compute(patient: patient, records: records, today: today)
+            summary.store(in: patient)
+            batch.rows[TableWriter.Index.caseRecords.rawValue].append([SQLBind(pid), SQLBind(summary.caseRecords)])
             patient.createdAt = Self.timestamp(first); patient.updatedAt = Self.timestamp(last, second: second + 1)
 
             // Rows, in the column order of `TableWriter.tables`.

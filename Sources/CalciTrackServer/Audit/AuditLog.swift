@@ -32,9 +32,9 @@ enum AuditLog {
         _ work: @escaping @Sendable (any Database) async throws -> (T, [AuditEvent])
     ) async throws -> T {
         try await db.transaction { tx in
-            try await lockHead(tx)
+            let head = try await lockHead(tx, dataChange: true)
             let (result, events) = try await work(tx)
-            try await append(events, actor: actor, on: tx)
+            try await append(events, actor: actor, after: head, on: tx)
             return result
         }
     }
@@ -44,19 +44,43 @@ enum AuditLog {
     static func record(_ groups: [([AuditEvent], AuditActor)], on db: any Database) async throws {
         guard groups.contains(where: { !$0.0.isEmpty }) else { return }
         try await db.transaction { tx in
-            try await lockHead(tx)
-            for (events, actor) in groups { try await append(events, actor: actor, on: tx) }
+            var head = try await lockHead(tx, dataChange: false)
+            for (events, actor) in groups { head = try await append(events, actor: actor, after: head, on: tx) }
         }
     }
 
-    private static func lockHead(_ tx: any Database) async throws {
-        try await (tx as! any SQLDatabase).raw("UPDATE audit_head SET seq = seq WHERE id = 1").run()
+    typealias Head = (seq: Int, hash: String)
+
+    /// Locks the head row and reads it in one statement; a write transaction also counts itself
+    /// in `data_version` (008), which tells caches of derived answers that the data changed. The
+    /// lock is held to the end of the transaction (SQLite: the write lock; PostgreSQL: the row
+    /// lock), so the head read here is still the head when the entries are appended.
+    private static func lockHead(_ tx: any Database, dataChange: Bool) async throws -> Head {
+        let sql = tx as! any SQLDatabase
+        let row = dataChange
+            ? try await sql.raw("UPDATE audit_head SET data_version = data_version + 1 WHERE id = 1 RETURNING seq, hash").first()
+            : try await sql.raw("UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING seq, hash").first()
+        guard let row else { throw APIError(.internalServerError, "audit head missing") }
+        return (try row.decode(column: "seq", as: Int.self), try row.decode(column: "hash", as: String.self))
     }
 
-    private static func append(_ events: [AuditEvent], actor: AuditActor, on tx: any Database) async throws {
-        guard let head = try await AuditHead.find(1, on: tx) else { throw APIError(.internalServerError, "audit head missing") }
+    /// The number of committed write transactions so far (see `lockHead`).
+    static func dataVersion(on db: any Database) async throws -> Int {
+        guard let row = try await (db as! any SQLDatabase).raw("SELECT data_version FROM audit_head WHERE id = 1").first() else {
+            throw APIError(.internalServerError, "audit head missing")
+        }
+        return try row.decode(column: "data_version", as: Int.self)
+    }
+
+    static let entryColumns = ["seq", "at", "actor", "role", "action", "resource_type", "resource_id", "patient_id", "ip", "detail", "prev_hash", "hash"]
+
+    /// Chains the events after `head`, inserts them in one statement and moves the head on.
+    @discardableResult
+    private static func append(_ events: [AuditEvent], actor: AuditActor, after head: Head, on tx: any Database) async throws -> Head {
+        guard !events.isEmpty else { return head }
         var seq = head.seq, hash = head.hash
         let at = ISOTimestamp.isoMillis(Date())
+        var rows: [[any SQLExpression]] = []
         for event in events {
             let entry = AuditEntry()
             seq += 1
@@ -73,11 +97,18 @@ enum AuditLog {
             entry.prevHash = hash
             entry.hash = digest(entry.hashedText)
             hash = entry.hash
-            try await entry.create(on: tx)
+            func text(_ value: String?) -> any SQLExpression { value.map { SQLBind($0) } ?? SQLLiteral.null }
+            rows.append([SQLBind(seq), SQLBind(entry.at), SQLBind(entry.actor), SQLBind(entry.role), SQLBind(entry.action),
+                         SQLBind(entry.resourceType), text(entry.resourceID), text(entry.patientID), text(entry.ip),
+                         SQLBind(entry.detail), SQLBind(entry.prevHash), SQLBind(entry.hash)])
         }
-        head.seq = seq
-        head.hash = hash
-        try await head.update(on: tx)
+        let sql = tx as! any SQLDatabase
+        // 1,000 rows of 12 binds stay under SQLite's and PostgreSQL's limits on binds per statement.
+        for start in stride(from: 0, to: rows.count, by: 1000) {
+            try await sql.insert(into: AuditEntry.schema).columns(entryColumns).rows(rows[start..<min(start + 1000, rows.count)]).run()
+        }
+        try await sql.raw("UPDATE audit_head SET seq = \(bind: seq), hash = \(bind: hash) WHERE id = 1").run()
+        return (seq, hash)
     }
 
     static func digest(_ text: String) -> String {

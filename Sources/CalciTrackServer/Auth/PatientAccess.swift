@@ -24,6 +24,13 @@ enum PatientAccess {
         }
     }
 
+    /// Checks access to a patient the caller loaded (nil: not found; admins are refused first).
+    static func check(_ patient: Patient?, _ principal: Principal, _ mode: Mode) throws -> DateShift {
+        if principal.role == .admin { throw adminRefused }
+        guard let patient else { throw APIError.notFound("patient") }
+        return try check(patient, principal, mode)
+    }
+
     /// Loads a patient that exists (not deleted) and checks access.
     static func load(_ id: UUID, _ principal: Principal, _ mode: Mode, on db: any Database) async throws -> (Patient, DateShift) {
         if principal.role == .admin { throw adminRefused }

@@ -16,6 +16,9 @@ private struct PrincipalKey: StorageKey { typealias Value = Principal }
 struct AuthenticatedByTokenKey: StorageKey { typealias Value = Bool }
 
 extension Request {
+    /// For an authenticator that loaded the principal itself (TokenAuthenticator).
+    func setPrincipal(_ principal: Principal) { storage[PrincipalKey.self] = principal }
+
     /// The principal, or 401. Loads the user's sites on first use.
     func principal() async throws -> Principal {
         if let cached = storage[PrincipalKey.self] { return cached }

@@ -31,15 +31,16 @@ struct AssessmentController: Sendable {
     private func loadCase(_ req: Request) async throws -> (JSONObject, patientID: UUID) {
         let principal = try await req.principal()
         let id = try req.uuidParameter("id", "patient")
-        let (patient, shift) = try await PatientAccess.load(id, principal, .read, on: req.db)
+        let loaded = try await RegistryCase.patientWithSections(id, on: req.db)
+        let shift = try PatientAccess.check(loaded?.0, principal, .read)
+        guard let (patient, sections) = loaded else { throw APIError.notFound("patient") }
         let requested = try asOf(req)
         // A researcher's asOf is in shifted time; the stored records are not.
         let asOf = requested.adding(days: -shift.days)
         if let birth = patient.birthDate.flatMap(LocalDate.init(iso:)), asOf < birth {
             throw APIError.invalid("asOf", .string(requested.description), "asOf must not be before the patient's birthDate")
         }
-        let records = try await RegistryCase.records(of: id, on: req.db)
-        let json = RegistryCase.json(patient: patient, records: records, asOf: asOf)
+        let json = try await RegistryCase.json(patient: patient, sections: sections, asOf: asOf, on: req.db)
         guard case .object(let shifted) = RegistryCase.shiftDates(.object(json), by: shift) else { return (json, id) }
         return (shifted, id)
     }

@@ -50,7 +50,7 @@ struct PatientController: Sendable {
         if let bodySite, BodySite(rawValue: bodySite) == nil {
             issues.append(FieldIssue(field: "bodySite", value: .string(bodySite), message: "bodySite must be one of: \(BodySite.allCases.map(\.rawValue).joined(separator: ", "))"))
         }
-        let sort = req.query[String.self, at: "sort"] ?? "name"
+        let sort = req.query[String.self, at: "sort"] ?? Self.defaultSort(followUp: followUp)
         if !Self.sortOrders.contains(sort) {
             issues.append(FieldIssue(field: "sort", value: .string(sort), message: "sort must be one of: \(Self.sortOrders.joined(separator: ", "))"))
         }
@@ -58,37 +58,71 @@ struct PatientController: Sendable {
         let offset = int("offset", 0...10_000_000, 0)
         if !issues.isEmpty { throw APIError(validation: issues) }
 
-        var query = Patient.query(on: req.db)
-        if principal.role == .clinician { query = query.filter(\.$site.$id ~~ Array(principal.siteIDs)) }
-        if let site { query = query.filter(\.$site.$id == site) }
-        if let q, !q.isEmpty {
-            let pattern = q.lowercased()
-            query = query.group(.or) {
-                $0.filter(.sql(raw: "lower(family_name)"), .custom("LIKE"), .bind(pattern + "%"))
-                  .filter(.sql(raw: "lower(given_name)"), .custom("LIKE"), .bind(pattern + "%"))
-                  .filter(\.$mrn == q)
+        // Same role, sites, filters, page and day: the same answer until the next write (WorklistCache).
+        let cache = req.application.worklistCache
+        let version = try await AuditLog.dataVersion(on: req.db)
+        let countKey = Self.cacheKey(principal: principal, today: today,
+                                     [q, siteText, activeInfection.map(String.init), worsening.map(String.init), followUp, bodySite])
+        let pageKey = countKey + "\u{1F}" + [sort, String(limit), String(offset)].joined(separator: "\u{1F}")
+        let page: WorklistCache.Page
+        if let cached = cache.page(pageKey, version: version) {
+            page = cached
+        } else {
+            var query = Patient.query(on: req.db)
+            if principal.role == .clinician { query = query.filter(\.$site.$id ~~ Array(principal.siteIDs)) }
+            if let site { query = query.filter(\.$site.$id == site) }
+            if let q, !q.isEmpty {
+                let pattern = q.lowercased()
+                query = query.group(.or) {
+                    $0.filter(.sql(unsafeRaw: "lower(family_name)"), .custom("LIKE"), .bind(pattern + "%"))
+                      .filter(.sql(unsafeRaw: "lower(given_name)"), .custom("LIKE"), .bind(pattern + "%"))
+                      .filter(\.$mrn == q)
+                }
             }
-        }
-        if let activeInfection { query = query.filter(\.$activeInfection == activeInfection) }
-        if let worsening { query = query.filter(\.$worseningLesion == worsening) }
-        if let bodySite { query = query.filter(\.$bodySites, .contains(inverse: false, .anywhere), ",\(bodySite),") }
-        if let followUp { query = Self.filter(query, followUp: followUp, today: today) }
-        let total = try await query.count()
-        switch sort {
-        case "nextDue": query = query.sort(\.$nextDue).sort(\.$familyName)
-        case "lastContact": query = query.sort(\.$lastContact).sort(\.$familyName)
-        default: query = query.sort(\.$familyName).sort(\.$givenName)
-        }
-        let patients = try await query.sort(\.$id).range(offset..<(offset + limit)).all()
-        let siteCodes = try await Self.siteCodes(on: req.db)
-        let items: [JSONValue] = patients.map { p in
-            p.apiJSON(principal.role == .researcher ? DateShift(days: p.dateShiftDays) : .none, today: today, siteCode: siteCodes[p.$site.id])
+            if let activeInfection { query = query.filter(\.$activeInfection == activeInfection) }
+            if let worsening { query = query.filter(\.$worseningLesion == worsening) }
+            if let bodySite { query = query.filter(\.$bodySites, .contains(inverse: false, .anywhere), ",\(bodySite),") }
+            if let followUp { query = Self.filter(query, followUp: followUp, today: today) }
+            let total: Int
+            if let cached = cache.count(countKey, version: version) {
+                total = cached
+            } else {
+                // COUNT(site_id), not Fluent's COUNT(id): site_id is NOT NULL, so the number is the
+                // same, and it is in every worklist index, so the count reads the index alone (007).
+                total = try await query.count(\.$site.$id)
+                cache.store(count: total, for: countKey, version: version)
+            }
+            switch sort {
+            case "nextDue": query = query.sort(\.$nextDue).sort(\.$familyName)
+            case "lastContact": query = query.sort(\.$lastContact).sort(\.$familyName)
+            default: query = query.sort(\.$familyName).sort(\.$givenName)
+            }
+            let patients = try await query.sort(\.$id).range(offset..<(offset + limit)).all()
+            let siteCodes = try await Self.siteCodes(on: req.db, version: version, cache: cache)
+            let items: [JSONValue] = patients.map { p in
+                p.apiJSON(principal.role == .researcher ? DateShift(days: p.dateShiftDays) : .none, today: today, siteCode: siteCodes[p.$site.id])
+            }
+            let body = JSONValue.object(JSONObject([("total", .number(Double(total))), ("limit", .number(Double(limit))),
+                                                    ("offset", .number(Double(offset))), ("items", .array(items))]))
+            page = WorklistCache.Page(body: JSONWriter.write(body, pretty: false),
+                                      ids: patients.compactMap { $0.id?.uuidString.lowercased() }, total: total)
+            cache.store(page: page, for: pageKey, version: version)
         }
         try await req.recordAudit([AuditEvent(action: "search", resourceType: "patients",
-                                              detail: "query \(req.url.query ?? ""); \(total) match(es); returned " + patients.compactMap { $0.id?.uuidString.lowercased() }.joined(separator: " "))],
+                                              detail: "query \(req.url.query ?? ""); \(page.total) match(es); returned " + page.ids.joined(separator: " "))],
                                   actor: try await req.auditActor)
-        return Response.json(.object(JSONObject([("total", .number(Double(total))), ("limit", .number(Double(limit))),
-                                                 ("offset", .number(Double(offset))), ("items", .array(items))])))
+        var headers = HTTPHeaders()
+        headers.contentType = .json
+        return Response(status: .ok, headers: headers, body: .init(string: page.body))
+    }
+
+    /// A worklist is read most urgent first: the longest lost, or the most overdue; a search by name.
+    static func defaultSort(followUp: String?) -> String {
+        switch followUp {
+        case "lost": "lastContact"
+        case nil, "no-visits": "name"
+        default: "nextDue"
+        }
     }
 
     /// Follow-up status as SQL over the summary columns; the same rule as `PatientSummary.followUpStatus`.
@@ -114,8 +148,23 @@ struct PatientController: Sendable {
         }
     }
 
+    /// What a worklist answer depends on besides the data: who asks (the role decides
+    /// de-identification; a clinician sees their sites), the day (follow-up status moves with
+    /// it), and the filters.
+    static func cacheKey(principal: Principal, today: LocalDate, _ filters: [String?]) -> String {
+        let sites = principal.role == .clinician ? principal.siteIDs.map(\.uuidString).sorted().joined(separator: ",") : "*"
+        return ([today.description, principal.role.rawValue, sites] + filters.map { $0 ?? "-" }).joined(separator: "\u{1F}")
+    }
+
     static func siteCodes(on db: any Database) async throws -> [UUID: String] {
         Dictionary(uniqueKeysWithValues: try await Site.query(on: db).all().compactMap { s in s.id.map { ($0, s.code) } })
+    }
+
+    static func siteCodes(on db: any Database, version: Int, cache: WorklistCache) async throws -> [UUID: String] {
+        if let cached = cache.siteCodes(version: version) { return cached }
+        let codes = try await siteCodes(on: db)
+        cache.store(siteCodes: codes, version: version)
+        return codes
     }
 
     @Sendable func create(req: Request) async throws -> Response {
@@ -135,8 +184,10 @@ struct PatientController: Sendable {
             patient.version = 1
             patient.createdBy = principal.username
             patient.updatedBy = principal.username
-            try PatientSummary.compute(patient: patient, records: .empty, today: today).store(in: patient)
+            let summary = try PatientSummary.compute(patient: patient, records: .empty, today: today)
+            summary.store(in: patient)
             try await patient.create(on: tx)
+            try await RegistryCase.storeSections(summary.caseRecords, of: patient.requireID(), on: tx)
             return (patient, [AuditEvent(action: "create", resourceType: "patients", resourceID: patient.id?.uuidString.lowercased(),
                                          patientID: patient.id?.uuidString.lowercased(), detail: "version 1")])
         }

@@ -21,6 +21,11 @@ final class AuditEntry: Model, @unchecked Sendable {
 
     init() {}
 
+    /// Listed instead of found by reflection (see `Patient.properties`): every request appends entries.
+    var properties: [any AnyProperty] {
+        [$id, $at, $actor, $role, $action, $resourceType, $resourceID, $patientID, $ip, $detail, $prevHash, $hash]
+    }
+
     /// The text the hash covers, fields separated by a unit separator that no field may hold.
     var hashedText: String {
         [String(id ?? 0), at, actor, role, action, resourceType, resourceID ?? "", patientID ?? "", ip ?? "", detail, prevHash]
@@ -36,4 +41,7 @@ final class AuditHead: Model, @unchecked Sendable {
     @Field(key: "seq") var seq: Int
     @Field(key: "hash") var hash: String
     init() {}
+
+    /// Listed instead of found by reflection (see `Patient.properties`): read by every audit batch.
+    var properties: [any AnyProperty] { [$id, $seq, $hash] }
 }

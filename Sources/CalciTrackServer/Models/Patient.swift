@@ -40,4 +40,13 @@ final class Patient: Model, @unchecked Sendable {
     @OptionalField(key: "body_sites") var bodySites: String?
 
     init() {}
+
+    /// Fluent finds a model's properties by reflection for every row it reads or writes: 40 % of
+    /// a worklist request's CPU at 100,000 patients. Listed here instead, in declaration order;
+    /// `ModelPropertyListTests` fails if a property is added above and not here.
+    var properties: [any AnyProperty] {
+        [$id, $site, $mrn, $familyName, $givenName, $sex, $birthDate, $weightKg, $pregnant, $ssc, $otherCTD, $history,
+         $infectionInputs, $workup, $dateShiftDays, $version, $createdAt, $updatedAt, $deletedAt, $createdBy, $updatedBy,
+         $lastContact, $nextDue, $hasUnhealedLesion, $activeInfection, $infectionSeverity, $worseningLesion, $bodySites]
+    }
 }

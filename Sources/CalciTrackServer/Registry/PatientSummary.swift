@@ -2,10 +2,12 @@ import CalciTrackCore
 import Fluent
 import Vapor
 
-/// The worklist columns of a patient, taken from the engine's assessment of the stored record
-/// (follow-up dates, unhealed lesions, worsening or recurred lesions, infection) and from open
-/// infection episodes. Refreshed inside every write transaction that touches the patient, so
-/// the worklist never disagrees with the patient page.
+/// The derived columns of a patient: the worklist columns, taken from the engine's assessment of
+/// the stored record (follow-up dates, unhealed lesions, worsening or recurred lesions,
+/// infection) and from open infection episodes, and the case sections built from the records
+/// (read by the assessment instead of the records). Refreshed inside every write transaction
+/// that touches the patient, so the worklist and the assessment never disagree with the records:
+/// a new write path must call `refresh` too.
 struct PatientSummary: Sendable, Equatable {
     var lastContact: String?
     /// The latest nextDue that no later visit or measurement has met.
@@ -15,9 +17,12 @@ struct PatientSummary: Sendable, Equatable {
     var infectionSeverity: String?
     var worseningLesion: Bool
     var bodySites: String?
+    /// `RegistryCase.recordSections` as compact JSON.
+    var caseRecords: String
 
     static func compute(patient: Patient, records: RegistryCase.Records, today: LocalDate) throws -> PatientSummary {
-        let decoded = try RegistryCase.decode(RegistryCase.json(patient: patient, records: records, asOf: today), today: today)
+        let sections = RegistryCase.recordSections(records)
+        let decoded = try RegistryCase.decode(RegistryCase.json(patient: patient, sections: sections, asOf: today), today: today)
         let assessment = Assessor().assess(decoded)
         let followUp = assessment.followUp
         var nextDue: LocalDate?
@@ -31,7 +36,8 @@ struct PatientSummary: Sendable, Equatable {
             activeInfection: records.infections.contains(where: \.isActive) || assessment.infection.present,
             infectionSeverity: severity == "none" ? nil : severity,
             worseningLesion: assessment.lesions.contains { $0.trend == "worsening" || $0.trend == "recurred" },
-            bodySites: sites.isEmpty ? nil : "," + sites.joined(separator: ",") + ",")
+            bodySites: sites.isEmpty ? nil : "," + sites.joined(separator: ",") + ",",
+            caseRecords: JSONWriter.write(.object(sections), pretty: false))
     }
 
     func store(in patient: Patient) {
@@ -54,6 +60,7 @@ struct PatientSummary: Sendable, Equatable {
             .set(\.$infectionSeverity, to: summary.infectionSeverity).set(\.$worseningLesion, to: summary.worseningLesion)
             .set(\.$bodySites, to: summary.bodySites)
             .update()
+        try await RegistryCase.storeSections(summary.caseRecords, of: patientID, on: db)
     }
 
     /// Follow-up status from the stored columns on `today`, with the engine's thresholds

@@ -1,5 +1,7 @@
 import CalciTrackCore
 import Fluent
+import FluentSQL
+import SQLKit
 import Vapor
 
 /// The one path from stored records to a case (architecture.md "Data flow"): the API's
@@ -31,31 +33,60 @@ enum RegistryCase {
                                  medications: medications, imaging: imaging, infections: infections)
     }
 
-    /// The case-format JSON of a patient as of `asOf`. Measurements after `asOf` are left out
-    /// (the case format rejects them); the engine itself ignores other records after `asOf`.
-    static func json(patient: Patient, records r: Records, asOf: LocalDate) -> JSONObject {
-        var root = JSONObject([("formatVersion", 1), ("id", .string(patient.id?.uuidString.lowercased() ?? "")), ("asOf", .string(asOf.description))])
-        root["patient"] = .object(JSONObject(compacting: [
-            ("sex", .string(patient.sex)), ("birthDate", .optional(patient.birthDate)),
-            ("weightKg", .optional(patient.weightKg)), ("pregnant", .optional(patient.pregnant)),
-        ]))
-        func section(_ text: String?) -> JSONValue? { text.flatMap { try? JSONParser.parse($0) } }
-        root["ssc"] = section(patient.ssc)
-        root["otherConnectiveTissueDisease"] = section(patient.otherCTD)
-        root["history"] = section(patient.history)
-        root["labs"] = .array(r.labs.map { .object(JSONObject([("test", .string($0.test)), ("value", .number($0.value)), ("unit", .string($0.unit)), ("date", .string($0.date))])) })
-        root["vitals"] = .array(r.vitals.map {
+    /// A patient that exists (not deleted) with the record sections stored for them
+    /// (`patient_case_records`, kept current by `PatientSummary` in every write transaction), in
+    /// one query: the assessment's reads were its main cost at 100,000 patients (BENCHMARKS.md).
+    static func patientWithSections(_ id: UUID, on db: any Database) async throws -> (Patient, sections: String?)? {
+        guard let row = try await (db as! any SQLDatabase).raw("""
+            SELECT p.*, c.records AS case_records FROM patients p LEFT JOIN patient_case_records c ON c.patient_id = p.id
+            WHERE p.id = \(bind: id) AND p.deleted_at IS NULL
+            """).first() else { return nil }
+        return (try row.decode(fluentModel: Patient.self), try row.decode(column: "case_records", as: String?.self))
+    }
+
+    /// The case-format JSON of a patient as of `asOf`, from their stored record sections, or
+    /// from the records themselves when there are none (a patient stored before 008).
+    static func json(patient: Patient, sections stored: String?, asOf: LocalDate, on db: any Database) async throws -> JSONObject {
+        if let stored, case .object(let sections)? = try? JSONParser.parse(stored) {
+            return json(patient: patient, sections: sections, asOf: asOf)
+        }
+        return json(patient: patient, records: try await records(of: try patient.requireID(), on: db), asOf: asOf)
+    }
+
+    /// The stored record sections (compact JSON) of a patient, if any (migration 008).
+    static func storedSections(of patientID: UUID, on db: any Database) async throws -> String? {
+        try await (db as! any SQLDatabase).raw("SELECT records FROM patient_case_records WHERE patient_id = \(bind: patientID)")
+            .first()?.decode(column: "records", as: String.self)
+    }
+
+    /// Stores a patient's record sections; called by `PatientSummary`, inside the write transaction.
+    static func storeSections(_ json: String, of patientID: UUID, on db: any Database) async throws {
+        try await (db as! any SQLDatabase).raw("""
+            INSERT INTO patient_case_records (patient_id, records) VALUES (\(bind: patientID), \(bind: json))
+            ON CONFLICT (patient_id) DO UPDATE SET records = excluded.records
+            """).run()
+    }
+
+    static func json(patient: Patient, records: Records, asOf: LocalDate) -> JSONObject {
+        json(patient: patient, sections: recordSections(records), asOf: asOf)
+    }
+
+    /// The sections of a case that come from the patient's records, every measurement included:
+    /// labs, vitals, medications, lesions (with measurements), visits, imagingStudies.
+    static func recordSections(_ r: Records) -> JSONObject {
+        var sections = JSONObject()
+        sections["labs"] = .array(r.labs.map { .object(JSONObject([("test", .string($0.test)), ("value", .number($0.value)), ("unit", .string($0.unit)), ("date", .string($0.date))])) })
+        sections["vitals"] = .array(r.vitals.map {
             .object(JSONObject(compacting: [("date", .string($0.date)), ("temperatureC", .optional($0.temperatureC)), ("heartRate", .optional($0.heartRate)),
                                             ("respiratoryRate", .optional($0.respiratoryRate)), ("systolicBP", .optional($0.systolicBP)),
                                             ("alteredMentation", .optional($0.alteredMentation))]))
         })
-        root["medications"] = .array(r.medications.map {
+        sections["medications"] = .array(r.medications.map {
             .object(JSONObject(compacting: [("drug", .string($0.drug)), ("doseMg", .optional($0.doseMg)), ("frequency", .optional($0.frequency)),
                                             ("route", .optional($0.route)), ("start", .optional($0.start)), ("stop", .optional($0.stop) ?? .null)]))
         })
-        let limit = asOf.description
-        root["lesions"] = .array(r.lesions.map { lesion in
-            let measurements = r.measurements.filter { $0.lesionID == lesion.id && $0.date <= limit }
+        sections["lesions"] = .array(r.lesions.map { lesion in
+            let measurements = r.measurements.filter { $0.lesionID == lesion.id }
             return .object(JSONObject(compacting: [
                 ("id", .string(lesion.label)), ("site", .optional(lesion.site)), ("laterality", .optional(lesion.laterality)),
                 ("morphology", .optional(lesion.morphology)), ("periarticularMass", .optional(lesion.periarticularMass)),
@@ -67,13 +98,44 @@ enum RegistryCase {
                 })),
             ]))
         })
-        root["infection"] = section(patient.infectionInputs)
-        root["visits"] = .array(r.visits.map {
+        sections["visits"] = .array(r.visits.map {
             .object(JSONObject(compacting: [("date", .string($0.date)), ("kind", .optional($0.kind)), ("nextDue", .optional($0.nextDue))]))
         })
-        root["imagingStudies"] = .array(r.imaging.map {
+        sections["imagingStudies"] = .array(r.imaging.map {
             .object(JSONObject(compacting: [("date", .string($0.date)), ("modality", .string($0.modality)), ("inconclusive", .optional($0.inconclusive))]))
         })
+        return sections
+    }
+
+    /// The case from the patient row and its record sections. Measurements after `asOf` are left
+    /// out (the case format rejects them); the engine itself ignores other records after `asOf`.
+    static func json(patient: Patient, sections: JSONObject, asOf: LocalDate) -> JSONObject {
+        var root = JSONObject([("formatVersion", 1), ("id", .string(patient.id?.uuidString.lowercased() ?? "")), ("asOf", .string(asOf.description))])
+        root["patient"] = .object(JSONObject(compacting: [
+            ("sex", .string(patient.sex)), ("birthDate", .optional(patient.birthDate)),
+            ("weightKg", .optional(patient.weightKg)), ("pregnant", .optional(patient.pregnant)),
+        ]))
+        func section(_ text: String?) -> JSONValue? { text.flatMap { try? JSONParser.parse($0) } }
+        root["ssc"] = section(patient.ssc)
+        root["otherConnectiveTissueDisease"] = section(patient.otherCTD)
+        root["history"] = section(patient.history)
+        root["labs"] = sections["labs"]
+        root["vitals"] = sections["vitals"]
+        root["medications"] = sections["medications"]
+        let limit = asOf.description
+        if case .array(let lesions)? = sections["lesions"] {
+            root["lesions"] = .array(lesions.map { lesion in
+                guard case .object(var object) = lesion, case .array(let measurements)? = object["measurements"] else { return lesion }
+                object["measurements"] = .array(measurements.filter {
+                    guard case .object(let m) = $0, case .string(let date)? = m["date"] else { return true }
+                    return date <= limit
+                })
+                return .object(object)
+            })
+        }
+        root["infection"] = section(patient.infectionInputs)
+        root["visits"] = sections["visits"]
+        root["imagingStudies"] = sections["imagingStudies"]
         root["workup"] = section(patient.workup)
         return JSONObject(root.entries.filter { $0.value != .null }.map { ($0.key, $0.value) })
     }

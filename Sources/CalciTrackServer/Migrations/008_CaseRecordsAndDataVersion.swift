@@ -1,0 +1,47 @@
+import CalciTrackCore
+import Fluent
+import Foundation
+import SQLKit
+
+/// 008: two derived values that spare the hot reads work.
+/// - `patient_case_records`: each patient's case sections built from their records, kept current
+///   by `PatientSummary` in every write transaction, so an assessment reads one row instead of
+///   eight record queries. A table of its own, so that patient lists do not carry it. Existing
+///   patients are filled here.
+/// - `audit_head.data_version`: counts committed write transactions (`AuditLog.write`; reads
+///   do not change it), so caches of derived answers (worklist counts) know when they are stale,
+///   across server processes sharing one database.
+struct CaseRecordsAndDataVersion: AsyncMigration {
+    var name: String { "008_CaseRecordsAndDataVersion" }
+
+    /// One transaction: an interrupted backfill leaves the schema as it was, and the next start
+    /// runs the migration again.
+    func prepare(on database: any Database) async throws {
+        try await database.transaction { tx in
+            try await tx.schema("patient_case_records")
+                .field("patient_id", .uuid, .identifier(auto: false), .references("patients", "id"))
+                .field("records", .string, .required)
+                .create()
+            let sql = tx as! any SQLDatabase
+            try await sql.raw("ALTER TABLE audit_head ADD COLUMN data_version BIGINT NOT NULL DEFAULT 0").run()
+            let batch = 500
+            var after: UUID?
+            while true {
+                let page = after.map { SQLQueryString("SELECT id FROM patients WHERE id > \(bind: $0) ORDER BY id LIMIT \(literal: batch)") }
+                    ?? SQLQueryString("SELECT id FROM patients ORDER BY id LIMIT \(literal: batch)")
+                let ids = try await sql.raw(page).all().map { try $0.decode(column: "id", as: UUID.self) }
+                for id in ids {
+                    let sections = RegistryCase.recordSections(try await RegistryCase.records(of: id, on: tx))
+                    try await RegistryCase.storeSections(JSONWriter.write(.object(sections), pretty: false), of: id, on: tx)
+                }
+                guard ids.count == batch else { break }
+                after = ids.last
+            }
+        }
+    }
+
+    func revert(on database: any Database) async throws {
+        try await (database as! any SQLDatabase).raw("ALTER TABLE audit_head DROP COLUMN data_version").run()
+        try await database.schema("patient_case_records").delete()
+    }
+}
