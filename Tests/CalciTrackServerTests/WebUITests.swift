@@ -186,6 +186,7 @@ import VaporTesting
                  try await ProcedureRecord.query(on: r.app.db).count(), try await VitalsRecord.query(on: r.app.db).count()]
             }
             let before = try await counts()
+            #expect(try await b.get("/").html.contains("Lost to follow-up (last contact 2018-04-16)"))
             let audit = try await r.auditCount()
             let invalid = try await b.post("/patients/\(id)/visits", fields)
             #expect(invalid.status == .unprocessableEntity)
@@ -216,6 +217,8 @@ import VaporTesting
             // The worklist summary was refreshed in the same transaction: no longer lost to follow-up.
             let patient = try await Patient.find(UUID(uuidString: id), on: r.app.db)!
             #expect(patient.lastContact == "2026-11-24" && patient.nextDue == "2026-12-08")
+            // The cached worklist moved on with the write.
+            #expect(!(try await b.get("/").html.contains("Lost to follow-up (last contact 2018-04-16)")))
         }
     }
 

@@ -37,6 +37,31 @@ struct WorklistPageController: Sendable {
 
         let sites = try await Site.query(on: req.db).sort(\.$code).all()
             .filter { ctx.isResearcher || ctx.principal.siteIDs.contains($0.id!) }
+        // The same role, sites, filters, page and day give the same results until the next write
+        // (the API's WorklistCache, keyed apart from the API's JSON pages); the audit entry is
+        // written on every request.
+        let cache = req.application.worklistCache
+        let version = try await AuditLog.dataVersion(on: req.db)
+        let key = "web\u{1F}" + PatientController.cacheKey(principal: ctx.principal, today: today,
+                                                           [filter.q, filter.site?.uuidString, filter.status, String(filter.page)])
+        let results: WorklistCache.Page
+        if let cached = cache.page(key, version: version) {
+            results = cached
+        } else {
+            let (rows, total) = try await Self.rows(req, ctx: ctx, filter: filter, sites: sites, today: today)
+            results = WorklistCache.Page(body: WorklistPage.results(ctx: ctx, filter: filter, rows: rows, total: total, pageSize: Self.pageSize).render(),
+                                         ids: rows.map(\.id), total: total)
+            cache.store(page: results, for: key, version: version)
+        }
+        try await req.recordAudit([AuditEvent(action: "search", resourceType: "patients",
+                                              detail: "web worklist \(req.url.query ?? ""); \(results.total) match(es); shown " + results.ids.joined(separator: " "))],
+                                  actor: try await req.auditActor)
+        return .html(WorklistPage(ctx: ctx, filter: filter, sites: sites.map { ($0.id!.uuidString.lowercased(), "\($0.code) · \($0.name)") },
+                                  results: results.body).render())
+    }
+
+    /// The page's rows, most urgent first, and the number of matches.
+    static func rows(_ req: Request, ctx: WebContext, filter: WorklistFilter, sites: [Site], today: LocalDate) async throws -> ([WorklistRow], Int) {
         var query = Patient.query(on: req.db)
         if ctx.isClinician { query = query.filter(\.$site.$id ~~ Array(ctx.principal.siteIDs)) }
         if let site = filter.site { query = query.filter(\.$site.$id == site) }
@@ -60,17 +85,13 @@ struct WorklistPageController: Sendable {
         case "all": break
         default: query = PatientController.filter(query, followUp: filter.status, today: today)
         }
-        let total = try await query.count()
-        let offset = (filter.page - 1) * Self.pageSize
-        let patients = try await Self.page(query, total: total, offset: offset, limit: Self.pageSize, today: today)
+        // COUNT(site_id): in every worklist index, so the count can read the index alone (007).
+        let total = try await query.count(\.$site.$id)
+        let offset = (filter.page - 1) * pageSize
+        let patients = try await page(query, total: total, offset: offset, limit: pageSize, today: today)
         let codes = Dictionary(uniqueKeysWithValues: sites.map { ($0.id!, $0.code) })
-        let onset = try await Self.severityAtOnset(patients, on: req.db, today: today)
-        let rows = patients.map { WorklistRow($0, today: today, deidentified: ctx.isResearcher, siteCode: codes[$0.$site.id] ?? "", onset: onset[$0.id!]) }
-        try await req.recordAudit([AuditEvent(action: "search", resourceType: "patients",
-                                              detail: "web worklist \(req.url.query ?? ""); \(total) match(es); shown " + patients.compactMap { $0.id?.uuidString.lowercased() }.joined(separator: " "))],
-                                  actor: try await req.auditActor)
-        return .html(WorklistPage(ctx: ctx, filter: filter, sites: sites.map { ($0.id!.uuidString.lowercased(), "\($0.code) · \($0.name)") },
-                                  rows: rows, total: total, pageSize: Self.pageSize).render())
+        let onset = try await severityAtOnset(patients, on: req.db, today: today)
+        return (patients.map { WorklistRow($0, today: today, deidentified: ctx.isResearcher, siteCode: codes[$0.$site.id] ?? "", onset: onset[$0.id!]) }, total)
     }
 
     /// An open infection episode whose vital signs are no longer current has no severity today

@@ -6,19 +6,27 @@ struct WorklistPage {
     let ctx: WebContext
     let filter: WorklistFilter
     let sites: [(String, String)]
-    let rows: [WorklistRow]
-    let total: Int
-    let pageSize: Int
+    /// The rendered results (`results(...)`), cached per data version by the controller.
+    let results: String
 
     func render() -> HTML {
         PageLayout(title: "Worklist", ctx: ctx, section: .worklist).render(
             .h1(.text(ctx.isResearcher ? "Registry patients (de-identified)" : "Worklist")),
             .if(ctx.isResearcher, .p(.class("notice info"), .text("De-identified view: no names or MRN; every date is shifted by a per-patient offset, so intervals and ages stay true."))),
             filters,
+            .raw(results)
+        )
+    }
+
+    /// The count, the rows and the pager: what depends on the data (and on who asks: pseudonyms
+    /// for researchers), not on the session.
+    static func results(ctx: WebContext, filter: WorklistFilter, rows: [WorklistRow], total: Int, pageSize: Int) -> Node<HTML.BodyContext> {
+        let view = WorklistResults(ctx: ctx, filter: filter, rows: rows, total: total, pageSize: pageSize)
+        return .group(
             .p(.id("result-count"), .attribute(named: "role", value: "status"),
                .text("\(total) patient\(total == 1 ? "" : "s") — \(WorklistPageController.statuses.first { $0.0 == filter.status }?.1 ?? filter.status)")),
-            rows.isEmpty ? .p(.class("muted"), .text("No patients match.")) : table,
-            pager
+            rows.isEmpty ? .p(.class("muted"), .text("No patients match.")) : view.table,
+            view.pager
         )
     }
 
@@ -35,8 +43,16 @@ struct WorklistPage {
                 .button(.type(.submit), .text("Show")))
         )
     }
+}
 
-    private var table: Node<HTML.BodyContext> {
+struct WorklistResults {
+    let ctx: WebContext
+    let filter: WorklistFilter
+    let rows: [WorklistRow]
+    let total: Int
+    let pageSize: Int
+
+    var table: Node<HTML.BodyContext> {
         .table(.id("worklist"),
             .caption(.class("visually-hidden"), .text("Patients, most urgent first")),
             .thead(.tr(
@@ -60,7 +76,7 @@ struct WorklistPage {
         )
     }
 
-    private var pager: Node<HTML.BodyContext> {
+    var pager: Node<HTML.BodyContext> {
         let pages = max(1, (total + pageSize - 1) / pageSize)
         guard pages > 1 else { return .empty }
         return .nav(.class("pager"), .ariaLabel("Pages"),
