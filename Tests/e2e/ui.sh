@@ -26,6 +26,7 @@ curl -sf "http://127.0.0.1:$PORT/health" >/dev/null || { echo "ui: the server di
 echo "clinician pass 1" | "$BIN" user add uiclin --role clinician --site DEMO --password-stdin --database "$DB" >/dev/null
 echo "researcher pass 1" | "$BIN" user add uiresearch --role researcher --password-stdin --database "$DB" >/dev/null
 mkdir -p artifacts/screenshots
+rm -f artifacts/screenshots/*.png  # only this run's pictures
 SE_AVOID_STATS=true CALCITRACK_URL="http://127.0.0.1:$PORT" \
   UI_CLINICIAN=uiclin UI_CLINICIAN_PASSWORD="clinician pass 1" UI_RESEARCHER=uiresearch UI_RESEARCHER_PASSWORD="researcher pass 1" \
   SCREENSHOTS=artifacts/screenshots python3 Tests/e2e/browser/test_ui.py
