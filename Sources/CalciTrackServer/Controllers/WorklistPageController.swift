@@ -69,8 +69,8 @@ struct WorklistPageController: Sendable {
             let pattern = filter.q.lowercased()
             let q = filter.q
             query = query.group(.or) {
-                $0.filter(.sql(raw: "lower(family_name)"), .custom("LIKE"), .bind(pattern + "%"))
-                  .filter(.sql(raw: "lower(given_name)"), .custom("LIKE"), .bind(pattern + "%"))
+                $0.filter(.sql(unsafeRaw: "lower(family_name)"), .custom("LIKE"), .bind(pattern + "%"))
+                  .filter(.sql(unsafeRaw: "lower(given_name)"), .custom("LIKE"), .bind(pattern + "%"))
                   .filter(\.$mrn == q)
             }
         }
@@ -153,12 +153,12 @@ struct WorklistPageController: Sendable {
         let tiers = tiers(today: today)
         if total <= sortInOneQuery {
             let order = "CASE " + tiers.enumerated().map { "WHEN \($0.element) THEN \($0.offset)" }.joined(separator: " ") + " END"
-            return try await query.sort(.sql(raw: order)).sort(\.$familyName).sort(\.$givenName).sort(\.$id).range(offset..<(offset + limit)).all()
+            return try await query.sort(.sql(unsafeRaw: order)).sort(\.$familyName).sort(\.$givenName).sort(\.$id).range(offset..<(offset + limit)).all()
         }
         var skip = offset, need = limit
         var rows: [Patient] = []
         for tier in tiers where need > 0 {
-            let q = query.copy().filter(.sql(raw: tier))
+            let q = query.copy().filter(.sql(unsafeRaw: tier))
             if skip > 0 {
                 let n = try await q.copy().count()
                 if n <= skip { skip -= n; continue }
