@@ -619,9 +619,16 @@ extension SyntheticRegistry {
                 imaging.append(study)
             }
 
-            // The worklist summary, from the real engine on the records as the server loads them.
-            let records = RegistryCase.Records(lesions: lesions, measurements: measurements, visits: visits, labs: labs, vitals: vitals,
-                                               medications: medications, imaging: imaging, infections: infections)
+            // The worklist summary and case sections, from the real engine on the records in the
+            // order the server reads them (RegistryCase.records: by date, then id), so they are
+            // the same as a later write would store.
+            func ordered<R: PatientRecord, K: Comparable>(_ rows: [R], _ key: (R) -> K) -> [R] {
+                rows.sorted { (key($0), $0.id?.uuidString ?? "") < (key($1), $1.id?.uuidString ?? "") }
+            }
+            let records = RegistryCase.Records(
+                lesions: ordered(lesions) { $0.createdAt ?? .distantPast }, measurements: ordered(measurements, \.date),
+                visits: ordered(visits, \.date), labs: ordered(labs, \.date), vitals: ordered(vitals, \.date),
+                medications: ordered(medications) { $0.start ?? "" }, imaging: ordered(imaging, \.date), infections: ordered(infections, \.onset))
             let summary = try PatientSummary.compute(patient: patient, records: records, today: today)
             summary.store(in: patient)
             batch.rows[TableWriter.Index.caseRecords.rawValue].append([SQLBind(pid), SQLBind(summary.caseRecords)])

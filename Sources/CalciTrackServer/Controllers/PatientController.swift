@@ -256,7 +256,3 @@ struct PatientController: Sendable {
         return Response.json(patient.apiJSON(shift, today: req.today, siteCode: code), status: status, headers: headers)
     }
 }
-
-extension RegistryCase.Records {
-    static let empty = RegistryCase.Records(lesions: [], measurements: [], visits: [], labs: [], vitals: [], medications: [], imaging: [], infections: [])
-}

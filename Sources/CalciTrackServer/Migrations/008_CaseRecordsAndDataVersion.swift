@@ -30,8 +30,9 @@ struct CaseRecordsAndDataVersion: AsyncMigration {
                 let page = after.map { SQLQueryString("SELECT id FROM patients WHERE id > \(bind: $0) ORDER BY id LIMIT \(literal: batch)") }
                     ?? SQLQueryString("SELECT id FROM patients ORDER BY id LIMIT \(literal: batch)")
                 let ids = try await sql.raw(page).all().map { try $0.decode(column: "id", as: UUID.self) }
+                let records = try await RegistryCase.records(ofPatients: ids, on: tx)
                 for id in ids {
-                    let sections = RegistryCase.recordSections(try await RegistryCase.records(of: id, on: tx))
+                    let sections = RegistryCase.recordSections(records[id] ?? .empty)
                     try await RegistryCase.storeSections(JSONWriter.write(.object(sections), pretty: false), of: id, on: tx)
                 }
                 guard ids.count == batch else { break }

@@ -18,19 +18,33 @@ enum RegistryCase {
         var medications: [MedicationRecord]
         var imaging: [ImagingRecord]
         var infections: [InfectionEpisodeRecord]
+
+        static let empty = Records(lesions: [], measurements: [], visits: [], labs: [], vitals: [], medications: [], imaging: [], infections: [])
     }
 
     static func records(of patientID: UUID, on db: any Database) async throws -> Records {
-        async let lesions = LesionRecord.query(on: db).filter(\.$patientID == patientID).sort(\.$createdAt).all()
-        async let measurements = MeasurementRecord.query(on: db).filter(\.$patientID == patientID).sort(\.$date).all()
-        async let visits = VisitRecord.query(on: db).filter(\.$patientID == patientID).sort(\.$date).all()
-        async let labs = LabRecord.query(on: db).filter(\.$patientID == patientID).sort(\.$date).all()
-        async let vitals = VitalsRecord.query(on: db).filter(\.$patientID == patientID).sort(\.$date).all()
-        async let medications = MedicationRecord.query(on: db).filter(\.$patientID == patientID).sort(\.$start).all()
-        async let imaging = ImagingRecord.query(on: db).filter(\.$patientID == patientID).sort(\.$date).all()
-        async let infections = InfectionEpisodeRecord.query(on: db).filter(\.$patientID == patientID).sort(\.$onset).all()
-        return try await Records(lesions: lesions, measurements: measurements, visits: visits, labs: labs, vitals: vitals,
-                                 medications: medications, imaging: imaging, infections: infections)
+        try await records(ofPatients: [patientID], on: db)[patientID] ?? .empty
+    }
+
+    /// The records of several patients, eight queries in all (migration 008 fills 500 at a time).
+    static func records(ofPatients ids: [UUID], on db: any Database) async throws -> [UUID: Records] {
+        async let lesions = LesionRecord.query(on: db).filter(\.$patientID ~~ ids).sort(\.$createdAt).sort(\.$id).all()
+        async let measurements = MeasurementRecord.query(on: db).filter(\.$patientID ~~ ids).sort(\.$date).sort(\.$id).all()
+        async let visits = VisitRecord.query(on: db).filter(\.$patientID ~~ ids).sort(\.$date).sort(\.$id).all()
+        async let labs = LabRecord.query(on: db).filter(\.$patientID ~~ ids).sort(\.$date).sort(\.$id).all()
+        async let vitals = VitalsRecord.query(on: db).filter(\.$patientID ~~ ids).sort(\.$date).sort(\.$id).all()
+        async let medications = MedicationRecord.query(on: db).filter(\.$patientID ~~ ids).sort(\.$start).sort(\.$id).all()
+        async let imaging = ImagingRecord.query(on: db).filter(\.$patientID ~~ ids).sort(\.$date).sort(\.$id).all()
+        async let infections = InfectionEpisodeRecord.query(on: db).filter(\.$patientID ~~ ids).sort(\.$onset).sort(\.$id).all()
+        // Ties are broken by id, so the order (and the stored case sections) is the same on every
+        // read; `calcitrack generate` orders its records the same way. Grouping keeps that order.
+        func byPatient<R: PatientRecord>(_ rows: [R]) -> [UUID: [R]] { Dictionary(grouping: rows, by: \.patientID) }
+        let (l, m, v, lab, vit, med, img, inf) = try await (byPatient(lesions), byPatient(measurements), byPatient(visits), byPatient(labs),
+                                                            byPatient(vitals), byPatient(medications), byPatient(imaging), byPatient(infections))
+        return Dictionary(uniqueKeysWithValues: ids.map { id in
+            (id, Records(lesions: l[id] ?? [], measurements: m[id] ?? [], visits: v[id] ?? [], labs: lab[id] ?? [], vitals: vit[id] ?? [],
+                         medications: med[id] ?? [], imaging: img[id] ?? [], infections: inf[id] ?? []))
+        })
     }
 
     /// A patient that exists (not deleted) with the record sections stored for them
