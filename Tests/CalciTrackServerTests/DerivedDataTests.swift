@@ -54,6 +54,20 @@ import VaporTesting
         }
     }
 
+    @Test("calcitrack generate stores the same case sections the server builds from the records it wrote")
+    func generatedSectionsMatchRecords() async throws {
+        try await TestRegistry.run { r in
+            _ = try await SyntheticRegistry.generate(on: r.app.db, options: .init(patients: 40, seed: 3, today: TestRegistry.today, batchSize: 16))
+            let ids = try await Patient.query(on: r.app.db).all().compactMap(\.id)
+            #expect(ids.count == 40)
+            let records = try await RegistryCase.records(ofPatients: ids, on: r.app.db)
+            for id in ids {
+                let built = JSONWriter.write(.object(RegistryCase.recordSections(records[id] ?? .empty)), pretty: false)
+                #expect(try await RegistryCase.storedSections(of: id, on: r.app.db) == built, "\(id)")
+            }
+        }
+    }
+
     @Test("Migration 008 fills the case sections of patients stored before it")
     func migrationBackfills() async throws {
         try await TestRegistry.run { r in

@@ -620,10 +620,12 @@ extension SyntheticRegistry {
             }
 
             // The worklist summary and case sections, from the real engine on the records in the
-            // order the server reads them (RegistryCase.records: by date, then id), so they are
-            // the same as a later write would store.
+            // order the server reads them (RegistryCase.records: by date, then entry time, then
+            // id), so they are the same as a later write would store.
             func ordered<R: PatientRecord, K: Comparable>(_ rows: [R], _ key: (R) -> K) -> [R] {
-                rows.sorted { (key($0), $0.id?.uuidString ?? "") < (key($1), $1.id?.uuidString ?? "") }
+                rows.sorted {
+                    (key($0), $0.createdAt ?? .distantPast, $0.id?.uuidString ?? "") < (key($1), $1.createdAt ?? .distantPast, $1.id?.uuidString ?? "")
+                }
             }
             let records = RegistryCase.Records(
                 lesions: ordered(lesions) { $0.createdAt ?? .distantPast }, measurements: ordered(measurements, \.date),

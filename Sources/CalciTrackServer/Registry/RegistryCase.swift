@@ -29,15 +29,16 @@ enum RegistryCase {
     /// The records of several patients, eight queries in all (migration 008 fills 500 at a time).
     static func records(ofPatients ids: [UUID], on db: any Database) async throws -> [UUID: Records] {
         async let lesions = LesionRecord.query(on: db).filter(\.$patientID ~~ ids).sort(\.$createdAt).sort(\.$id).all()
-        async let measurements = MeasurementRecord.query(on: db).filter(\.$patientID ~~ ids).sort(\.$date).sort(\.$id).all()
-        async let visits = VisitRecord.query(on: db).filter(\.$patientID ~~ ids).sort(\.$date).sort(\.$id).all()
-        async let labs = LabRecord.query(on: db).filter(\.$patientID ~~ ids).sort(\.$date).sort(\.$id).all()
-        async let vitals = VitalsRecord.query(on: db).filter(\.$patientID ~~ ids).sort(\.$date).sort(\.$id).all()
-        async let medications = MedicationRecord.query(on: db).filter(\.$patientID ~~ ids).sort(\.$start).sort(\.$id).all()
-        async let imaging = ImagingRecord.query(on: db).filter(\.$patientID ~~ ids).sort(\.$date).sort(\.$id).all()
-        async let infections = InfectionEpisodeRecord.query(on: db).filter(\.$patientID ~~ ids).sort(\.$onset).sort(\.$id).all()
-        // Ties are broken by id, so the order (and the stored case sections) is the same on every
-        // read; `calcitrack generate` orders its records the same way. Grouping keeps that order.
+        async let measurements = MeasurementRecord.query(on: db).filter(\.$patientID ~~ ids).sort(\.$date).sort(\.$createdAt).sort(\.$id).all()
+        async let visits = VisitRecord.query(on: db).filter(\.$patientID ~~ ids).sort(\.$date).sort(\.$createdAt).sort(\.$id).all()
+        async let labs = LabRecord.query(on: db).filter(\.$patientID ~~ ids).sort(\.$date).sort(\.$createdAt).sort(\.$id).all()
+        async let vitals = VitalsRecord.query(on: db).filter(\.$patientID ~~ ids).sort(\.$date).sort(\.$createdAt).sort(\.$id).all()
+        async let medications = MedicationRecord.query(on: db).filter(\.$patientID ~~ ids).sort(\.$start).sort(\.$createdAt).sort(\.$id).all()
+        async let imaging = ImagingRecord.query(on: db).filter(\.$patientID ~~ ids).sort(\.$date).sort(\.$createdAt).sort(\.$id).all()
+        async let infections = InfectionEpisodeRecord.query(on: db).filter(\.$patientID ~~ ids).sort(\.$onset).sort(\.$createdAt).sort(\.$id).all()
+        // Records of the same day come in the order they were entered, then by id, so the order
+        // (and the stored case sections) is the same on every read; `calcitrack generate` orders
+        // its records the same way. Grouping keeps that order.
         func byPatient<R: PatientRecord>(_ rows: [R]) -> [UUID: [R]] { Dictionary(grouping: rows, by: \.patientID) }
         let (l, m, v, lab, vit, med, img, inf) = try await (byPatient(lesions), byPatient(measurements), byPatient(visits), byPatient(labs),
                                                             byPatient(vitals), byPatient(medications), byPatient(imaging), byPatient(infections))
