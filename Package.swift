@@ -3,6 +3,7 @@ import PackageDescription
 
 // Layers, inside out (see ../shared/architecture.md):
 //   CalciTrackCore   clinical core (no dependency, no I/O)
+//   CalciTrackFHIR   FHIR R4 resources, FHIR <-> registry/case mapping, CDS Hooks types (Core only)
 //   CalciTrackServer registry: Vapor + Fluent (SQLite or PostgreSQL), JSON API, users, audit
 //   calcitrack       the executable: one file per command, thin
 let package = Package(
@@ -21,14 +22,19 @@ let package = Package(
         .package(url: "https://github.com/vapor/fluent-postgres-driver", exact: "2.14.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", exact: "2.4.1"),
         .package(url: "https://github.com/JohnSundell/Plot", exact: "0.14.0"),
+        // CDS Hooks caller authentication: ES384/RS384 JWTs checked against trusted issuers' JWKS.
+        .package(url: "https://github.com/vapor/jwt-kit", exact: "5.8.0"),
     ],
     targets: [
         // Foundation is allowed but not needed; libm is linked for rounding on Linux.
         .target(name: "CalciTrackCore", linkerSettings: [.linkedLibrary("m", .when(platforms: [.linux]))]),
+        .target(name: "CalciTrackFHIR", dependencies: ["CalciTrackCore"]),
         .target(
             name: "CalciTrackServer",
             dependencies: [
                 "CalciTrackCore",
+                "CalciTrackFHIR",
+                .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Vapor", package: "vapor"),
                 .product(name: "Fluent", package: "fluent"),
                 .product(name: "FluentSQLiteDriver", package: "fluent-sqlite-driver"),
@@ -41,12 +47,14 @@ let package = Package(
             name: "calcitrack",
             dependencies: [
                 "CalciTrackCore",
+                "CalciTrackFHIR",
                 "CalciTrackServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(name: "calcitrack-bench", dependencies: ["CalciTrackCore"]),
         .testTarget(name: "CalciTrackCoreTests", dependencies: ["CalciTrackCore"]),
+        .testTarget(name: "CalciTrackFHIRTests", dependencies: ["CalciTrackFHIR", "CalciTrackCore"]),
         .testTarget(
             name: "CalciTrackServerTests",
             dependencies: [
