@@ -34,4 +34,10 @@ func routes(_ app: Application, metrics: PrometheusCollectorRegistry) throws {
     RecordController<ProcedureRecord>().register(api)
     RecordController<InfectionEpisodeRecord>().register(api)
     RecordController<ImagingRecord>().register(api)
+
+    // FHIR R4 (issue 5; docs/fhir.md): the same sign-in as the JSON API.
+    let fhir = app.grouped("fhir")
+        .grouped(TokenAuthenticator(), User.sessionAuthenticator())
+        .grouped(CSRFMiddleware())
+    FHIRWriteController().register(fhir)
 }
