@@ -43,7 +43,7 @@ struct FHIRWriteController: Sendable {
             let entry = WriteEntry(method: .post, resourceType: type, resource: resource, ifNoneExist: ifNoneExist, index: 0)
             return try await single(entry, req: req)
         } catch {
-            return FHIRWriteResponse.outcome(for: error, resourceType: type)
+            return FHIRWriteResponse.outcome(for: error, resourceType: type, logger: req.logger)
         }
     }
 
@@ -71,7 +71,7 @@ struct FHIRWriteController: Sendable {
             let entry = WriteEntry(method: .put, resourceType: type, resource: resource, id: id, ifMatch: ifMatch, index: 0)
             return try await single(entry, req: req)
         } catch {
-            return FHIRWriteResponse.outcome(for: error, resourceType: type)
+            return FHIRWriteResponse.outcome(for: error, resourceType: type, logger: req.logger)
         }
     }
 
@@ -89,15 +89,12 @@ struct FHIRWriteController: Sendable {
             let result = try await single(entry, req: req, render: false)
             return result
         } catch {
-            return FHIRWriteResponse.outcome(for: error, resourceType: type)
+            return FHIRWriteResponse.outcome(for: error, resourceType: type, logger: req.logger)
         }
     }
 
     /// One create, update or delete in its own transaction.
     private func single(_ entry: WriteEntry, req: Request, render: Bool = true) async throws -> Response {
-        guard !FHIRRecordLocator.kinds(of: entry.resourceType).isEmpty else {
-            throw EntryFailure(.notFound, .notSupported, "CalciTrack does not store \(entry.resourceType) resources", at: entry.resourceType)
-        }
         let (authority, actor) = try await Self.authority(req)
         let writer = FHIRWriter(authority: authority, today: req.today, mode: .transaction)
         let prepared = FHIRWriter.prepare(entry)
@@ -109,7 +106,7 @@ struct FHIRWriteController: Sendable {
         if entry.method == .delete {
             return FHIRWriteResponse.outcome(.ok, result.issues.isEmpty ? [.init(.information, .informational, "\(entry.resourceType)/\(entry.id ?? "") deleted")] : result.issues)
         }
-        let resource = render ? try await FHIRWriteRendering.resource(for: result, on: req.db) : nil
+        let resource = render ? try await FHIRWriteRendering.resource(for: result, on: req.db, today: req.today) : nil
         return FHIRWriteResponse.written(result, resource: resource, prefer: FHIRWriteResponse.preferred(req))
     }
 
@@ -134,7 +131,7 @@ struct FHIRWriteController: Sendable {
                 let results = try await AuditLog.write(on: req.db, actor: actor) { tx in try await writer.write(all, on: tx) }
                 var rendered: [EntryResult] = []
                 for var result in results {
-                    if includeResources { result.resource = try await FHIRWriteRendering.resource(for: result, on: req.db) }
+                    if includeResources { result.resource = try await FHIRWriteRendering.resource(for: result, on: req.db, today: req.today) }
                     rendered.append(result)
                 }
                 return FHIRWriteResponse.json(BundleRequest.responseBundle(.transaction, rendered, includeResources: includeResources), status: .ok)
@@ -153,7 +150,7 @@ struct FHIRWriteController: Sendable {
                                 if r[0].failed { throw EntryFailure(r[0].status, r[0].issues) }
                                 return (r[0], events)
                             }
-                            if includeResources { result.resource = try await FHIRWriteRendering.resource(for: result, on: req.db) }
+                            if includeResources { result.resource = try await FHIRWriteRendering.resource(for: result, on: req.db, today: req.today) }
                             results.append(result)
                         } catch let failure as EntryFailure {
                             results.append(EntryResult(action: .rejected, status: failure.status, resourceType: entry.resourceType, issues: failure.issues))
@@ -163,7 +160,7 @@ struct FHIRWriteController: Sendable {
                 return FHIRWriteResponse.json(BundleRequest.responseBundle(.batch, results, includeResources: includeResources), status: .ok)
             }
         } catch {
-            return FHIRWriteResponse.outcome(for: error, resourceType: "Bundle")
+            return FHIRWriteResponse.outcome(for: error, resourceType: "Bundle", logger: req.logger)
         }
     }
 
@@ -190,11 +187,14 @@ struct FHIRWriteController: Sendable {
     }
 }
 
-/// How a written record is shown back to the client.
+/// How a written record is shown back to the client: as the read side serves it (Outbound
+/// mapping of the stored record), so the client sees what CalciTrack kept.
 enum FHIRWriteRendering {
-    /// The resource as stored (until the Outbound mapping renders it: the request's resource
-    /// with the registry's id and version).
-    static func resource(for result: EntryResult, on db: any Database) async throws -> JSONObject? {
-        result.resource
+    static func resource(for result: EntryResult, on db: any Database, today: LocalDate) async throws -> JSONObject? {
+        guard let id = result.fhirID, let type = FHIRResourceType(rawValue: result.resourceType),
+              let found = try await FHIRResolver.row(type, id, on: db, today: today), !found.row.deleted,
+              case .object(let resource)? = try await FHIRResolver.map(type, id, kind: found.kind, record: found.row.json, on: db, today: today)
+        else { return nil }
+        return resource
     }
 }

@@ -27,7 +27,7 @@ enum FHIRWriteResponse {
     }
 
     /// An error thrown by the registry layers (auth, CSRF, validation) as an OperationOutcome.
-    static func outcome(for error: any Error, resourceType: String) -> Response {
+    static func outcome(for error: any Error, resourceType: String, logger: Logger? = nil) -> Response {
         switch error {
         case let failure as EntryFailure: return outcome(failure.status, failure.issues)
         case let failure as TransactionFailure: return outcome(failure.status, failure.issues)
@@ -42,6 +42,7 @@ enum FHIRWriteResponse {
             for (name, value) in abort.headers { response.headers.add(name: name, value: value) }
             return response
         default:
+            logger?.report(error: error)
             return outcome(.internalServerError, [.init(.fatal, .exception, "internal error; see the server log")])
         }
     }

@@ -79,6 +79,10 @@ struct FHIRWriter {
         var touched: Set<UUID> = []
         var ledgerRows: [(key: String, resourceType: String, entry: ImportLedger.Entry)] = []
         var events: [AuditEvent] = []
+        /// Vitals rows created in this call, by patient and date, with the body applied so far.
+        var pendingVitals: [String: [(model: VitalsRecord, body: JSONObject)]] = [:]
+        /// Stored vitals rows of patients this call wrote vitals for.
+        var storedVitals: [UUID: [VitalsRecord]] = [:]
     }
 
     /// Writes the entries; returns one result per entry (in entry order) and the audit events.
@@ -198,7 +202,13 @@ struct FHIRWriter {
         }
         var results: [(ImportLedger.Entry, Int, Date?)] = []
         var action: EntryResult.Action = .created
-        for (n, record) in p.mapped.records.enumerated() {
+        for (n, mappedRecord) in p.mapped.records.enumerated() {
+            var record = mappedRecord
+            if let parent = record.parentIndex, parent < results.count {
+                // The parent is a record of this same resource (a hold's medication).
+                record.parent = "\(RegistryRecordKind.medication.rawValue)#\(results[parent].0.recordID.uuidString)"
+                state.written[record.parent!] = results[parent].0
+            }
             let known: ImportLedger.Entry? = n == 0 ? existing : p.sourceKeys.first.flatMap { state.ledger["\($0)#\(n)"] ?? state.written["\($0)#\(n)"] }
             if let known, known.kind == record.kind.rawValue, try await exists(record.kind, known.recordID, state, on: tx) {
                 if known.contentHash == p.contentHash, entry.ifMatch == nil {
@@ -208,6 +218,7 @@ struct FHIRWriter {
                     continue
                 }
                 let (version, at) = try await update(record, id: known.recordID, entry: entry, state, on: tx)
+                if record.kind == .patientSection, n == 0 { action = .updated }
                 results.append((ImportLedger.Entry(kind: record.kind.rawValue, recordID: known.recordID, patientID: known.patientID ?? (record.kind == .patient ? known.recordID : nil), contentHash: p.contentHash), version, at))
                 if n == 0 { action = .updated }
             } else {
@@ -216,7 +227,8 @@ struct FHIRWriter {
                 }
                 let id = n == 0 ? preferredID(entry, kind: record.kind) : nil
                 let created = try await create(record, id: id, entry: entry, state, on: tx)
-                results.append((ImportLedger.Entry(kind: record.kind.rawValue, recordID: created.0, patientID: created.1, contentHash: p.contentHash), 1, Date()))
+                results.append((ImportLedger.Entry(kind: record.kind.rawValue, recordID: created.0, patientID: created.1, contentHash: p.contentHash), created.2, Date()))
+                if record.kind == .patientSection, n == 0 { action = .updated }
             }
         }
         for (n, (ledgerEntry, _, _)) in results.enumerated() {
@@ -227,12 +239,13 @@ struct FHIRWriter {
             }
         }
         let first = results[0]
-        let fhirID = Self.fhirID(kind: RegistryRecordKind(rawValue: first.0.kind)!, recordID: first.0.recordID, record: p.mapped.records[0])
+        let fhirID = Self.fhirID(kind: RegistryRecordKind(rawValue: first.0.kind)!, recordID: first.0.recordID, record: p.mapped.records[0], resourceType: entry.resourceType)
         var resource = entry.resource ?? JSONObject()
         resource["id"] = .string(fhirID)
         resource["meta"] = .object(JSONObject([("versionId", .string(String(first.1))), ("lastUpdated", .string(ISOTimestamp.isoMillis(first.2 ?? Date())))]))
-        return EntryResult(action: action, status: action == .created ? .created : .ok, resourceType: entry.resourceType,
-                           kind: RegistryRecordKind(rawValue: first.0.kind), recordID: first.0.recordID, fhirID: fhirID,
+        let firstKind = RegistryRecordKind(rawValue: first.0.kind)!
+        return EntryResult(action: action, status: action == .created ? .created : .ok, resourceType: firstKind.servedType(requested: entry.resourceType),
+                           kind: firstKind, recordID: first.0.recordID, fhirID: fhirID,
                            version: first.1, lastModified: first.2, issues: warnings, resource: resource)
     }
 
@@ -319,8 +332,8 @@ struct FHIRWriter {
 
     // MARK: create, update, delete
 
-    /// Creates the record (queued for the multi-row insert); returns its id and patient id.
-    private func create(_ record: MappedRecord, id: UUID?, entry: WriteEntry, _ state: State, on tx: any Database) async throws -> (UUID, UUID?) {
+    /// Creates the record (queued for the multi-row insert); returns its id, patient id and version.
+    private func create(_ record: MappedRecord, id: UUID?, entry: WriteEntry, _ state: State, on tx: any Database) async throws -> (UUID, UUID?, Int) {
         if record.kind == .patient {
             let patient = Patient()
             try await fillPatient(patient, body: record.body, existing: nil, entry: entry, state, on: tx)
@@ -329,21 +342,29 @@ struct FHIRWriter {
             patient.version = 1
             patient.createdBy = authority.username
             patient.updatedBy = authority.username
+            // The worklist columns of a patient without records; the refresh at the end of the
+            // call recomputes them with whatever records the same call adds.
+            try PatientSummary.compute(patient: patient, records: .empty, today: today).store(in: patient)
             state.patients[patient.id!] = patient
             state.newPatients.append(patient)
             state.touched.insert(patient.id!)
             state.events.append(AuditEvent(action: "create", resourceType: "patients", resourceID: patient.id!.uuidString.lowercased(),
                                            patientID: patient.id!.uuidString.lowercased(), detail: "version 1 (FHIR \(entry.resourceType))"))
-            return (patient.id!, patient.id!)
+            return (patient.id!, patient.id!, 1)
         }
         let patient = try await patient(for: record, entry, state, on: tx)
         let pid = patient.id!
         if record.kind == .patientSection {
             let version = try await updateSections(patient, record.body, entry: entry, state, on: tx)
-            _ = version
-            return (pid, pid)
+            return (pid, pid, version)
+        }
+        if record.kind == .vitals, let merged = try await mergeVitals(record, patientID: pid, entry: entry, state, on: tx) {
+            return (merged.0, pid, merged.1)
         }
         let model = try await buildRecord(record, existing: nil, patientID: pid, entry: entry, state, on: tx)
+        if let vitals = model as? VitalsRecord {
+            state.pendingVitals["\(pid)|\(vitals.date)", default: []].append((vitals, record.body))
+        }
         model.id = id ?? UUID()
         model.version = 1
         model.createdBy = authority.username
@@ -353,7 +374,53 @@ struct FHIRWriter {
         state.touched.insert(pid)
         state.events.append(AuditEvent(action: "create", resourceType: record.kind.rawValue, resourceID: model.id!.uuidString.lowercased(),
                                        patientID: pid.uuidString.lowercased(), detail: "version 1 (FHIR \(entry.resourceType))"))
-        return (model.id!, pid)
+        return (model.id!, pid, 1)
+    }
+
+    /// Vital-sign Observations of one patient and day are one vitals row (the engine reads a
+    /// day's row, InboundMapping.mergeVitals): a vital joins a row of that day that does not
+    /// hold a different value for it, in this call or stored. Returns the row and its version,
+    /// or nil when the vital starts a new row.
+    private func mergeVitals(_ record: MappedRecord, patientID pid: UUID, entry: WriteEntry, _ state: State, on tx: any Database) async throws -> (UUID, Int)? {
+        guard let date = record.body["date"]?.stringValue else { return nil }
+        func fits(_ row: JSONObject) -> Bool {
+            record.body.entries.allSatisfy { $0.key == "date" || row[$0.key] == nil || row[$0.key] == $0.value }
+        }
+        func union(_ row: JSONObject) -> JSONObject {
+            var out = row
+            for (k, v) in record.body.entries where out[k] == nil { out[k] = v }
+            return out
+        }
+        let key = "\(pid)|\(date)"
+        if let rows = state.pendingVitals[key], let i = rows.firstIndex(where: { fits($0.body) }) {
+            let merged = union(rows[i].body)
+            var invalid: APIError?
+            do { try rows[i].model.apply(merged, today: today) } catch { invalid = error }
+            if let invalid { throw EntryFailure(invalid, resourceType: entry.resourceType) }
+            state.pendingVitals[key]![i].body = merged
+            return (rows[i].model.id!, 1)
+        }
+        if state.storedVitals[pid] == nil {
+            state.storedVitals[pid] = try await VitalsRecord.query(on: tx).filter(\.$patientID == pid).all()
+        }
+        for stored in state.storedVitals[pid]! where stored.date == date {
+            let body = JSONObject(compacting: stored.apiFields(.none))
+            guard fits(body) else { continue }
+            let merged = union(body)
+            if merged == body { return (stored.id!, stored.version) } // already there
+            var invalid: APIError?
+            do { try stored.apply(merged, today: today) } catch { invalid = error }
+            if let invalid { throw EntryFailure(invalid, resourceType: entry.resourceType) }
+            stored.version += 1
+            stored.updatedBy = authority.username
+            try await stored.update(on: tx)
+            state.touched.insert(pid)
+            state.events.append(AuditEvent(action: "update", resourceType: RegistryRecordKind.vitals.rawValue, resourceID: stored.id!.uuidString.lowercased(),
+                                           patientID: pid.uuidString.lowercased(),
+                                           detail: "version \(stored.version) (FHIR \(entry.resourceType)); changed: \(record.body.keys.filter { $0 != "date" }.joined(separator: ", "))"))
+            return (stored.id!, stored.version)
+        }
+        return nil
     }
 
     /// Applies the body to a new or loaded model, with its references resolved.
@@ -495,11 +562,15 @@ struct FHIRWriter {
 
     /// Merges sections (the SSc Condition → `ssc`) into the patient; a new patient version.
     private func updateSections(_ patient: Patient, _ sections: JSONObject, entry: WriteEntry, _ state: State, on tx: any Database) async throws -> Int {
-        var body = JSONObject(compacting: [("siteId", .string(patient.$site.id.uuidString)), ("mrn", .string(patient.mrn)),
-                                           ("familyName", .string(patient.familyName)), ("givenName", .string(patient.givenName)),
-                                           ("sex", .string(patient.sex)), ("birthDate", .optional(patient.birthDate)),
-                                           ("weightKg", .optional(patient.weightKg)), ("pregnant", .optional(patient.pregnant))])
-        for (key, value) in sections.entries { body[key] = value }
+        func section(_ text: String?) -> JSONValue? { text.flatMap { try? JSONParser.parse($0) } }
+        let stored = JSONObject(compacting: [("siteId", .string(patient.$site.id.uuidString)), ("mrn", .string(patient.mrn)),
+                                             ("familyName", .string(patient.familyName)), ("givenName", .string(patient.givenName)),
+                                             ("sex", .string(patient.sex)), ("birthDate", .optional(patient.birthDate)),
+                                             ("weightKg", .optional(patient.weightKg)), ("pregnant", .optional(patient.pregnant)),
+                                             ("ssc", section(patient.ssc)), ("otherConnectiveTissueDisease", section(patient.otherCTD)),
+                                             ("history", section(patient.history)), ("infection", section(patient.infectionInputs)),
+                                             ("workup", section(patient.workup))])
+        let body = InboundMapping.mergePatientUpdate(sections, into: stored)
         try await fillPatient(patient, body: body, existing: patient, entry: entry, state, on: tx)
         patient.version += 1
         patient.updatedBy = authority.username
@@ -591,21 +662,22 @@ struct FHIRWriter {
     /// A conditional create that found its match: answered with the stored resource.
     private func existingResult(_ match: FHIRRecordLocator.Match, entry: WriteEntry, action: EntryResult.Action, _ state: State, on tx: any Database) async throws -> EntryResult {
         let (version, at) = try await currentVersion(match.kind, match.recordID, on: tx)
-        let fhirID = Self.fhirID(kind: match.kind, recordID: match.recordID, record: nil)
+        let fhirID = Self.fhirID(kind: match.kind, recordID: match.recordID, record: nil, resourceType: entry.resourceType)
         if let fullUrl = entry.fullUrl {
             state.written[fullUrl] = ImportLedger.Entry(kind: match.kind.rawValue, recordID: match.recordID, patientID: match.patientID, contentHash: "")
         }
-        return EntryResult(action: action, status: .ok, resourceType: entry.resourceType, kind: match.kind, recordID: match.recordID,
+        return EntryResult(action: action, status: .ok, resourceType: match.kind.servedType(requested: entry.resourceType), kind: match.kind, recordID: match.recordID,
                            fhirID: fhirID, version: version, lastModified: at,
                            issues: [.init(.information, .duplicate, "If-None-Exist matched \(entry.resourceType)/\(fhirID); nothing created", at: [entry.resourceType])],
                            resource: nil)
     }
 
     /// The FHIR id of a written record (docs/fhir.md "Identity").
-    static func fhirID(kind: RegistryRecordKind, recordID: UUID, record: MappedRecord?) -> String {
+    static func fhirID(kind: RegistryRecordKind, recordID: UUID, record: MappedRecord?, resourceType: String) -> String {
         let id = recordID.uuidString.lowercased()
         switch kind {
-        case .patientSection: return ResourceID.sscCondition(patientID: id)
+        case .patientSection:
+            return resourceType == "Observation" ? ObservationOutbound.weightID(patientID: id) : ResourceID.sscCondition(patientID: id)
         case .vitals:
             let keys = record?.body.keys ?? []
             let vital: ResourceID.Vital? = keys.contains("temperatureC") ? .temperature : keys.contains("heartRate") ? .heartRate
@@ -620,11 +692,7 @@ struct FHIRWriter {
     private func flush(_ state: State, on tx: any Database) async throws {
         let sql = tx as! any SQLDatabase
         let maxBinds = sql.dialect.name == "sqlite" ? 32_766 : 65_535
-        for chunk in state.newPatients.chunked(max(1, maxBinds / 30)) {
-            let now = Date()
-            for p in chunk { p.createdAt = now; p.updatedAt = now }
-            try await chunk.create(on: tx)
-        }
+        for chunk in state.newPatients.chunked(max(1, maxBinds / 30)) { try await chunk.create(on: tx) }
         for kind in RegistryRecordKind.allCases.sorted(by: { $0.writeOrder < $1.writeOrder }) {
             guard let models = state.creates[kind], !models.isEmpty else { continue }
             try await kind.insert(models, maxBinds: maxBinds, on: tx)

@@ -54,8 +54,8 @@ enum ImportLedger {
             try await sql.insert(into: idsTable)
                 .columns("source_key", "resource_type", "record_kind", "record_id", "patient_id", "content_hash", "imported_at")
                 .rows(Array(rows[start..<min(start + 1000, rows.count)]))
-                .onConflict(with: ["source_key"]) { try $0.set(excludedContentOf: "record_kind").set(excludedContentOf: "record_id")
-                    .set(excludedContentOf: "patient_id").set(excludedContentOf: "content_hash").set(excludedContentOf: "imported_at") }
+                .onConflict(with: ["source_key"]) { $0.set(excludedValueOf: "record_kind").set(excludedValueOf: "record_id")
+                    .set(excludedValueOf: "patient_id").set(excludedValueOf: "content_hash").set(excludedValueOf: "imported_at") }
                 .run()
         }
     }
@@ -87,8 +87,8 @@ enum ImportLedger {
             .columns("file_key", "path", "chunks_done", "resources_done", "completed", "updated_at")
             .values(SQLBind(fileKey), SQLBind(path), SQLBind(progress.chunksDone), SQLBind(progress.resourcesDone),
                     SQLBind(progress.completed), SQLBind(ISOTimestamp.iso(Date())))
-            .onConflict(with: ["file_key"]) { try $0.set(excludedContentOf: "chunks_done").set(excludedContentOf: "resources_done")
-                .set(excludedContentOf: "completed").set(excludedContentOf: "updated_at").set(excludedContentOf: "path") }
+            .onConflict(with: ["file_key"]) { $0.set(excludedValueOf: "chunks_done").set(excludedValueOf: "resources_done")
+                .set(excludedValueOf: "completed").set(excludedValueOf: "updated_at").set(excludedValueOf: "path") }
             .run()
     }
 }

@@ -5,8 +5,8 @@ import CalciTrackFHIR
 /// value is the JSON API's path segment, which is also the audit resource type.
 enum RegistryRecordKind: String, Sendable, CaseIterable {
     case patient = "patients"
-    /// A section of the patient row (the SSc Condition is the patient's `ssc` section): an
-    /// update of the patient, never a record of its own.
+    /// A partial update of the patient row (the SSc Condition → `ssc`, a body weight → `weightKg`),
+    /// merged with `InboundMapping.mergePatientUpdate`; never a record of its own.
     case patientSection = "patient-sections"
     case lesion = "lesions"
     case measurement = "measurements"
@@ -27,6 +27,22 @@ enum RegistryRecordKind: String, Sendable, CaseIterable {
         case .patientSection: 1
         case .lesion, .medication: 2
         default: 3
+        }
+    }
+
+    /// The resource type a record of this kind is read back as (a MedicationRequest is stored
+    /// as a medication and served as a MedicationStatement, an imaging DiagnosticReport as an ImagingStudy).
+    func servedType(requested: String) -> String {
+        switch self {
+        case .patient: "Patient"
+        case .patientSection: requested == "Observation" ? "Observation" : "Condition"
+        case .lesion: "BodyStructure"
+        case .measurement, .lab, .vitals: "Observation"
+        case .medication, .hold: "MedicationStatement"
+        case .procedure: "Procedure"
+        case .visit: "Encounter"
+        case .infection: "Condition"
+        case .imaging: "ImagingStudy"
         }
     }
 
@@ -54,6 +70,8 @@ struct MappedRecord: Sendable {
     var parent: String?
     /// Reference to a BodyStructure a procedure or infection episode names (becomes `lesionId`).
     var lesion: String?
+    /// The record of the same resource this one hangs under (a hold under its medication).
+    var parentIndex: Int?
 }
 
 /// What a resource maps to, and what could not be mapped.
