@@ -194,4 +194,67 @@ import VaporTesting
             #expect(try await patientCount(r) == 25)
         }
     }
+
+    static func calcium(subject: String, value: Double = 9.5, unit: String = "mg/dL", date: String = "2026-11-01") -> String {
+        """
+        {"resourceType": "Observation", "status": "final",
+         "category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/observation-category", "code": "laboratory"}]}],
+         "code": {"coding": [{"system": "http://loinc.org", "code": "17861-6"}]}, "subject": {"reference": "\(subject)"},
+         "effectiveDateTime": "\(date)", "valueQuantity": {"value": \(value), "unit": "\(unit)", "system": "http://unitsofmeasure.org", "code": "\(unit)"}}
+        """
+    }
+
+    @Test func transactionResolvesUrnUuidReferencesBetweenEntries() async throws {
+        try await TestRegistry.run { r in
+            let patientURL = "urn:uuid:0b7e6f0e-5d1c-4a43-9a55-7a3f2a0c1e01"
+            let reply = try await fhir(r, .POST, "/fhir", as: "clinA", body: Self.transaction("transaction", [
+                Self.postEntry(Self.calcium(subject: patientURL), type: "Observation"),  // before its patient: order must not matter
+                Self.postEntry(Self.patient("X-1"), fullUrl: patientURL),
+            ]))
+            #expect(reply.status == .ok, "\(reply.text)")
+            let patient = try await Patient.query(on: r.app.db).filter(\.$mrn == "X-1").first()
+            let labs = try await LabRecord.query(on: r.app.db).all()
+            #expect(labs.count == 1)
+            #expect(labs.first?.patientID == patient?.id)
+            #expect(labs.first?.loinc == "17861-6")
+            guard case .array(let entries)? = reply["entry"] else { Issue.record("no entries"); return }
+            #expect(entries[0]["response"]?["location"]?.stringValue?.hasPrefix("Observation/\(labs.first?.id?.uuidString.lowercased() ?? "-")") == true)
+            #expect(entries[1]["resource"]?["resourceType"] == "Patient")
+            // The patient's summary was refreshed in the same transaction (its case sections hold the lab).
+            let sections = try await RegistryCase.storedSections(of: patient!.id!, on: r.app.db) ?? ""
+            #expect(sections.contains("calcium"))
+        }
+    }
+
+    @Test func transactionWithAnUnresolvableOrInvalidEntryWritesNothing() async throws {
+        try await TestRegistry.run { r in
+            let patientURL = "urn:uuid:0b7e6f0e-5d1c-4a43-9a55-7a3f2a0c1e02"
+            let audit = try await r.auditCount()
+            let dangling = try await fhir(r, .POST, "/fhir", as: "clinA", body: Self.transaction("transaction", [
+                Self.postEntry(Self.patient("Y-1"), fullUrl: patientURL),
+                Self.postEntry(Self.calcium(subject: "urn:uuid:00000000-0000-4000-8000-000000000000"), type: "Observation"),
+            ]))
+            #expect(dangling.status.code >= 400, "\(dangling.text)")
+            #expect(dangling.text.contains("subject"))
+            let implausible = try await fhir(r, .POST, "/fhir", as: "clinA", body: Self.transaction("transaction", [
+                Self.postEntry(Self.patient("Y-1"), fullUrl: patientURL),
+                Self.postEntry(Self.calcium(subject: patientURL, value: -4), type: "Observation"),
+            ]))
+            #expect(implausible.status.code >= 400, "\(implausible.text)")
+            #expect(try await patientCount(r) == 0)
+            #expect(try await LabRecord.query(on: r.app.db).count() == 0)
+            #expect(try await r.auditCount() == audit)
+        }
+    }
+
+    @Test func capabilityStatementListsTheWriteInteractions() async throws {
+        try await TestRegistry.run { r in
+            let reply = try await fhir(r, .GET, "/fhir/metadata", as: "clinA")
+            #expect(reply.status == .ok)
+            #expect(reply.text.contains("\"transaction\""))
+            #expect(reply.text.contains("\"batch\""))
+            #expect(reply.text.contains("\"conditionalCreate\":true"))
+            #expect(reply.text.contains("\"code\":\"update\""))
+        }
+    }
 }
