@@ -85,6 +85,11 @@ import VaporTesting
             #expect(service?["hook"] == "patient-view")
             #expect(service?["prefetch"]?["patient"] == "Patient/{{context.patientId}}")
             #expect(service?["prefetch"]?["observations"]?.stringValue?.hasPrefix("Observation?patient={{context.patientId}}&code=") == true)
+            // CORS preflight (CDS Hooks 2.0: browser-based clients such as the CDS Hooks sandbox).
+            let preflight = try await r.send(.OPTIONS, Self.servicePath, as: nil,
+                                             headers: ["Origin": "https://sandbox.cds-hooks.org", "Access-Control-Request-Method": "POST"])
+            #expect(preflight.headers.first(name: "Access-Control-Allow-Origin") != nil, "\(preflight.status) \(preflight.headers)")
+            #expect(preflight.headers.first(name: "Access-Control-Allow-Headers")?.lowercased().contains("authorization") == true)
         }
     }
 
