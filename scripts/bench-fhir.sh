@@ -13,7 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 N="${N:-100000}"; REPEAT="${REPEAT:-20}"; PORT="${PORT:-8097}"; OUT="${OUT:-artifacts/bench-fhir}"
 mkdir -p "$OUT"; OUT="$(cd "$OUT" && pwd)"
-BIN=.build/release/calcitrack
+BIN="${BIN:-.build/release/calcitrack}"
 [ "${SKIP_BUILD:-0}" = 1 ] || swift build -c release --product calcitrack
 DB="$OUT/fhir.sqlite"
 if [ "${SKIP_GENERATE:-0}" != 1 ]; then
