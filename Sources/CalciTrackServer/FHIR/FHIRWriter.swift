@@ -101,7 +101,8 @@ struct FHIRWriter {
                 results[i] = try await writeOne(p, state, on: tx)
             } catch let failure as EntryFailure {
                 if mode == .transaction {
-                    throw TransactionFailure(status: failure.status, issues: failure.issues.map { issue in
+                    // In a Bundle, say which entry failed (a single create or update has one).
+                    throw TransactionFailure(status: failure.status, issues: prepared.count == 1 ? failure.issues : failure.issues.map { issue in
                         var issue = issue
                         issue.diagnostics = "\(p.entry.location) (\(p.entry.resourceType)): " + issue.diagnostics
                         return issue
@@ -161,7 +162,7 @@ struct FHIRWriter {
         if entry.method == .delete { return try await delete(entry, state, on: tx) }
         if p.mapped.notStorable {
             // Not a failure of a transaction: CalciTrack has no home for it, and says so.
-            return EntryResult(action: .notStored, status: .unprocessableEntity, resourceType: entry.resourceType, issues: p.mapped.issues)
+            return EntryResult(action: .notStored, status: p.mapped.derived ? .ok : .unprocessableEntity, resourceType: entry.resourceType, issues: p.mapped.issues)
         }
         if p.mapped.rejected {
             throw EntryFailure(.unprocessableEntity, p.mapped.issues.isEmpty
@@ -692,11 +693,22 @@ struct FHIRWriter {
     private func flush(_ state: State, on tx: any Database) async throws {
         let sql = tx as! any SQLDatabase
         let maxBinds = sql.dialect.name == "sqlite" ? 32_766 : 65_535
-        for chunk in state.newPatients.chunked(max(1, maxBinds / 30)) { try await chunk.create(on: tx) }
+        let now = Date()
+        var history: [(kind: String, id: UUID, patientID: UUID, body: JSONValue)] = []
+        if !state.newPatients.isEmpty {
+            for p in state.newPatients { p.createdAt = now; p.updatedAt = now }
+            try await BulkRecordInsert.insert(state.newPatients, now: now, maxBinds: maxBinds, on: tx)
+            let codes = Dictionary(state.sitesByCode.map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
+            history += state.newPatients.map { p in
+                ("patients", p.id!, p.id!, p.apiJSON(.none, today: today, siteCode: codes[p.$site.id]))
+            }
+        }
         for kind in RegistryRecordKind.allCases.sorted(by: { $0.writeOrder < $1.writeOrder }) {
             guard let models = state.creates[kind], !models.isEmpty else { continue }
-            try await kind.insert(models, maxBinds: maxBinds, on: tx)
+            try await kind.insert(models, now: now, maxBinds: maxBinds, on: tx)
+            history += models.map { m in (kind.rawValue, m.id!, m.patientID, m.apiJSON(.none, includeAuthors: true)) }
         }
+        try await BulkRecordInsert.history(history, now: now, maxBinds: maxBinds, on: tx)
         try await ImportLedger.store(state.ledgerRows, on: tx)
         try await PatientSummary.refresh(Array(state.touched), on: tx, today: today)
     }
