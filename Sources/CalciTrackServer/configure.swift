@@ -78,6 +78,7 @@ func addMigrations(_ app: Application) {
     app.migrations.add(AddWorklistIndexes())
     app.migrations.add(WorklistCoveringIndexes())
     app.migrations.add(CaseRecordsAndDataVersion())
+    app.migrations.add(FindingsHistoryAndWorklistFlags())
 }
 
 /// For tools that open the registry without serving it (user, token, audit, backup).
