@@ -54,7 +54,8 @@ let package = Package(
         ),
         .executableTarget(name: "calcitrack-bench", dependencies: ["CalciTrackCore"]),
         .testTarget(name: "CalciTrackCoreTests", dependencies: ["CalciTrackCore"]),
-        .testTarget(name: "CalciTrackFHIRTests", dependencies: ["CalciTrackFHIR", "CalciTrackCore"]),
+        // Fixtures: FHIR test data (seed-1 by hand; carebundle and clinosim output), read by path.
+        .testTarget(name: "CalciTrackFHIRTests", dependencies: ["CalciTrackFHIR", "CalciTrackCore"], exclude: ["Fixtures"]),
         .testTarget(
             name: "CalciTrackServerTests",
             dependencies: [

@@ -4,6 +4,7 @@
 #   2. the registry API suite again on PostgreSQL when CALCITRACK_TEST_POSTGRES_URL is set
 #      (.ci/run sets it up with scripts/postgres-setup.sh);
 #   3. end-to-end checks of the built binary: CLI, registry (kill -9, backup/restore, audit tamper),
+#      FHIR (API reads and export validated with fhirclient R4 and fhir.resources R4B),
 #      schemathesis against /openapi.json when the `st` command is installed, and the web UI in
 #      headless Chromium (selenium + axe-core) when chromium, chromedriver and selenium are installed.
 set -euo pipefail
@@ -17,6 +18,8 @@ if [ -n "${CALCITRACK_TEST_POSTGRES_URL:-}" ]; then
 fi
 Tests/e2e/cli.sh
 Tests/e2e/registry.sh
+# FHIR read API and export, every resource validated with fhirclient (R4) and fhir.resources (R4B).
+Tests/e2e/fhir.sh
 if command -v st >/dev/null 2>&1 && [ -x Tests/e2e/schemathesis.sh ]; then
   Tests/e2e/schemathesis.sh .build/debug/calcitrack
 else

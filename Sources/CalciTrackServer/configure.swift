@@ -35,6 +35,8 @@ let metricsRegistry: PrometheusCollectorRegistry = {
 /// call this, so what is tested is what runs.
 public func configure(_ app: Application, _ settings: ServerSettings) async throws {
     try useDatabase(app, settings.database, schema: settings.postgresSchema)
+    // After the database: model middleware is stored in its configuration.
+    ResourceHistory.register(app)
     addMigrations(app)
 
     app.routes.defaultMaxBodySize = "1mb"
@@ -78,12 +80,14 @@ func addMigrations(_ app: Application) {
     app.migrations.add(AddWorklistIndexes())
     app.migrations.add(WorklistCoveringIndexes())
     app.migrations.add(CaseRecordsAndDataVersion())
+    app.migrations.add(CreateResourceVersions())
     app.migrations.add(FindingsHistoryAndWorklistFlags())
 }
 
 /// For tools that open the registry without serving it (user, token, audit, backup).
 public func configureForTools(_ app: Application, _ location: DatabaseLocation) async throws {
     try useDatabase(app, location)
+    ResourceHistory.register(app)
     addMigrations(app)
     try await app.autoMigrate()
     try await enableWriteAheadLog(app, location)

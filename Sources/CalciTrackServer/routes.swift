@@ -34,4 +34,11 @@ func routes(_ app: Application, metrics: PrometheusCollectorRegistry) throws {
     RecordController<ProcedureRecord>().register(api)
     RecordController<InfectionEpisodeRecord>().register(api)
     RecordController<ImagingRecord>().register(api)
+
+    // FHIR R4 (issue 5, docs/fhir.md): same authentication as the JSON API, OperationOutcome errors.
+    let fhir = app.grouped("fhir")
+        .grouped(FHIRErrorMiddleware())
+        .grouped(TokenAuthenticator(), User.sessionAuthenticator())
+        .grouped(CSRFMiddleware())
+    FHIRReadController().register(fhir)
 }

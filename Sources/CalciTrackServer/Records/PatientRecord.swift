@@ -13,6 +13,8 @@ protocol PatientRecord: Model, Sendable where IDValue == UUID {
     var version: Int { get set }
     var createdAt: Date? { get }
     var updatedAt: Date? { get }
+    /// Set when the record was (soft) deleted; FHIR reads answer 410 Gone for it.
+    var deletedAt: Date? { get }
     var createdBy: String { get set }
     var updatedBy: String { get set }
     init()

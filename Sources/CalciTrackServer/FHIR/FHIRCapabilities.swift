@@ -1,0 +1,100 @@
+import CalciTrackCore
+import CalciTrackFHIR
+
+/// What the FHIR API supports, in one table: `GET /fhir/metadata` is built from it, so the
+/// CapabilityStatement lists exactly what the controllers answer. Whoever adds an interaction,
+/// a search parameter or an operation adds it here.
+enum FHIRCapabilities {
+    struct SearchParam: Sendable {
+        let name: String
+        let type: String   // FHIR search param type: token, reference, date, string
+        let documentation: String
+    }
+
+    struct ResourceSupport: Sendable {
+        var interactions: [String]
+        var searchParams: [SearchParam]
+        var includes: [String]
+        var operations: [(name: String, definition: String)] = []
+        var versioning = "versioned"
+    }
+
+    static let patientParams = [SearchParam(name: "patient", type: "reference", documentation: "Patient/<id> or <id>; comma-separated: any of"),
+                                SearchParam(name: "subject", type: "reference", documentation: "same as patient")]
+    static let readInteractions = ["read", "vread", "history-instance", "search-type"]
+
+    /// Search parameters every type has (Bundle control).
+    static let common = ["_id", "_count", "_sort", "_include", "_format"]
+    static let sortValues = ["date", "-date", "_lastUpdated", "-_lastUpdated"]
+
+    static var resources: [(FHIRResourceType, ResourceSupport)] {[
+        (.Patient, ResourceSupport(interactions: readInteractions, searchParams: [
+            SearchParam(name: "identifier", type: "token", documentation: "MRN: https://calcitrack.org/fhir/sid/mrn/<site code>|<MRN>"),
+            SearchParam(name: "birthdate", type: "date", documentation: "eq ne lt gt le ge sa eb"),
+            SearchParam(name: "gender", type: "token", documentation: "female | male | other | unknown"),
+            SearchParam(name: "family", type: "string", documentation: "starts with, case-insensitive"),
+        ], includes: [], operations: [("everything", "http://hl7.org/fhir/OperationDefinition/Patient-everything")])),
+        (.Condition, ResourceSupport(interactions: readInteractions, searchParams: patientParams + [
+            SearchParam(name: "code", type: "token", documentation: "system|code, code or system|"),
+            SearchParam(name: "onset-date", type: "date", documentation: "eq ne lt gt le ge sa eb"),
+        ], includes: ["Condition:patient", "Condition:subject"])),
+        (.Observation, ResourceSupport(interactions: readInteractions, searchParams: patientParams + [
+            SearchParam(name: "code", type: "token", documentation: "system|code, code or system|"),
+            SearchParam(name: "category", type: "token", documentation: "laboratory | vital-signs | exam"),
+            SearchParam(name: "date", type: "date", documentation: "eq ne lt gt le ge sa eb"),
+        ], includes: ["Observation:patient", "Observation:subject", "Observation:focus"])),
+        (.BodyStructure, ResourceSupport(interactions: readInteractions, searchParams: [
+            SearchParam(name: "patient", type: "reference", documentation: "Patient/<id> or <id>"),
+        ], includes: ["BodyStructure:patient"])),
+        (.MedicationStatement, ResourceSupport(interactions: readInteractions, searchParams: patientParams + [
+            SearchParam(name: "code", type: "token", documentation: "RxNorm: http://www.nlm.nih.gov/research/umls/rxnorm|<rxcui>"),
+            SearchParam(name: "effective", type: "date", documentation: "the effective period; eq ne lt gt le ge sa eb"),
+        ], includes: ["MedicationStatement:patient", "MedicationStatement:subject"])),
+        (.Procedure, ResourceSupport(interactions: readInteractions, searchParams: patientParams + [
+            SearchParam(name: "code", type: "token", documentation: "local procedure codes"),
+            SearchParam(name: "date", type: "date", documentation: "eq ne lt gt le ge sa eb"),
+        ], includes: ["Procedure:patient", "Procedure:subject"])),
+        (.Encounter, ResourceSupport(interactions: readInteractions, searchParams: patientParams + [
+            SearchParam(name: "type", type: "token", documentation: "local visit kind codes"),
+            SearchParam(name: "date", type: "date", documentation: "eq ne lt gt le ge sa eb"),
+        ], includes: ["Encounter:patient", "Encounter:subject"])),
+        (.ImagingStudy, ResourceSupport(interactions: readInteractions, searchParams: patientParams + [
+            SearchParam(name: "modality", type: "token", documentation: "DICOM DCM: CR US CT MR"),
+            SearchParam(name: "started", type: "date", documentation: "eq ne lt gt le ge sa eb"),
+        ], includes: ["ImagingStudy:patient", "ImagingStudy:subject"])),
+        (.Flag, ResourceSupport(interactions: ["read", "search-type"], searchParams: patientParams, includes: ["Flag:patient", "Flag:subject"],
+                                versioning: "no-version")),
+    ]}
+
+    static func support(_ type: FHIRResourceType) -> ResourceSupport? { resources.first { $0.0 == type }?.1 }
+
+    static func statement(baseURL: String, now: String) -> JSONValue {
+        func obj(_ pairs: [(String, JSONValue?)]) -> JSONValue { .object(JSONObject(pairs.compactMap { k, v in v.map { (k, $0) } })) }
+        let resources: [JSONValue] = Self.resources.map { type, support in
+            obj([
+                ("type", .string(type.rawValue)),
+                ("interaction", .array(support.interactions.map { obj([("code", .string($0))]) })),
+                ("versioning", .string(support.versioning)),
+                ("readHistory", .bool(support.versioning == "versioned")),
+                ("searchInclude", support.includes.isEmpty ? nil : .array((support.includes + ["*"]).map { .string($0) })),
+                ("searchParam", .array((support.searchParams + [SearchParam(name: "_id", type: "token", documentation: "logical id")]).map {
+                    obj([("name", .string($0.name)), ("type", .string($0.type)), ("documentation", .string($0.documentation))])
+                })),
+                ("operation", support.operations.isEmpty ? nil : .array(support.operations.map {
+                    obj([("name", .string($0.name)), ("definition", .string($0.definition))])
+                })),
+            ])
+        }
+        return obj([
+            ("resourceType", "CapabilityStatement"), ("status", "active"), ("date", .string(now)), ("kind", "instance"),
+            ("software", obj([("name", "CalciTrack")])),
+            ("implementation", obj([("description", "CalciTrack calcinosis registry FHIR API"), ("url", .string(baseURL))])),
+            ("fhirVersion", .string(FHIRVersion.number)), ("format", ["json"]),
+            ("rest", .array([obj([
+                ("mode", "server"),
+                ("security", obj([("description", "Bearer token (calcitrack token issue) or a signed-in session; clinicians see their sites' patients; researchers are refused (FHIR carries identified data)")])),
+                ("resource", .array(resources)),
+            ])])),
+        ])
+    }
+}

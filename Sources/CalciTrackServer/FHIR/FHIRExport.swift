@@ -1,0 +1,73 @@
+import CalciTrackCore
+import CalciTrackFHIR
+import Fluent
+import SQLKit
+import Vapor
+
+/// Streams the registry (or one patient) as FHIR resources, a batch of patients at a time, so
+/// memory stays bounded by the batch whatever the registry's size (`calcitrack export`). Each
+/// batch is the same SQL the search API runs, filtered to the batch's patients. Flags (computed
+/// alerts) are not exported: they are not registry data and a re-import could not store them.
+public enum FHIRExport {
+    public static let types: [FHIRResourceType] = FHIRResourceType.allCases.filter { $0 != .Flag }
+
+    public struct Summary: Sendable {
+        public var patients = 0
+        public var resources: [String: Int] = [:]
+    }
+
+    /// Calls `emit` with each batch's resources by type, in `types` order (statuses judged on
+    /// `today`, default today UTC). A patient id that does not exist is an error.
+    public static func run(on db: any Database, patient: UUID?, batchSize: Int = 200, today: LocalDate? = nil,
+                           emit: ([(FHIRResourceType, [JSONValue])]) throws -> Void) async throws -> Summary {
+        var summary = Summary()
+        let today = today ?? LocalDate.utc(Date())
+        let sql = db as! any SQLDatabase
+        var after: UUID?
+        if let patient {
+            guard try await Patient.find(patient, on: db) != nil else { throw APIError.notFound("patient \(patient.uuidString.lowercased())") }
+        }
+        while true {
+            let ids: [UUID]
+            if let patient {
+                if summary.patients > 0 { break }
+                ids = [patient]
+            } else {
+                let page = after.map { SQLQueryString("SELECT id FROM patients WHERE deleted_at IS NULL AND id > \(bind: $0) ORDER BY id LIMIT \(literal: batchSize)") }
+                    ?? SQLQueryString("SELECT id FROM patients WHERE deleted_at IS NULL ORDER BY id LIMIT \(literal: batchSize)")
+                ids = try await sql.raw(page).all().map { try $0.decode(column: "id", as: UUID.self) }
+            }
+            if ids.isEmpty { break }
+            var q = FHIRSearch.Query()
+            q.patients = [ids]
+            var batch: [(FHIRResourceType, [JSONValue])] = []
+            for type in types {
+                let (_, rows) = try await FHIRSearch.rows(type, q, siteIDs: nil, on: db, page: false)
+                let resources = try await FHIRSearch.resources(type, rows, on: db, today: today)
+                summary.resources[type.rawValue, default: 0] += resources.count
+                batch.append((type, resources))
+            }
+            try emit(batch)
+            summary.patients += ids.count
+            after = ids.last
+            if ids.count < batchSize && patient == nil { break }
+        }
+        return summary
+    }
+
+    /// A transaction Bundle whose entries PUT each resource at its id, so importing it twice
+    /// leaves the registry as importing it once.
+    public static func transactionBundle(_ resources: [JSONValue]) -> JSONValue {
+        .object(JSONObject([
+            ("resourceType", "Bundle"), ("type", "transaction"),
+            ("entry", .array(resources.map { r in
+                let type = r["resourceType"].flatMap { if case .string(let s) = $0 { s } else { nil } } ?? ""
+                let id = r["id"].flatMap { if case .string(let s) = $0 { s } else { nil } } ?? ""
+                return .object(JSONObject([
+                    ("fullUrl", .string("\(type)/\(id)")), ("resource", r),
+                    ("request", .object(JSONObject([("method", "PUT"), ("url", .string("\(type)/\(id)"))]))),
+                ]))
+            })),
+        ]))
+    }
+}

@@ -1,0 +1,213 @@
+import CalciTrackCore
+import CalciTrackFHIR
+import Fluent
+import Vapor
+
+/// The read side of the FHIR R4 API under /fhir (issue 5): metadata, read, vread, instance
+/// history, search (`FHIRSearch`) and Patient/$everything. Same authentication as the JSON API;
+/// researchers are refused (FHIR resources carry identified data); clinicians see their sites'
+/// patients; every read is audited.
+struct FHIRReadController: Sendable {
+    func register(_ fhir: any RoutesBuilder) {
+        fhir.get("metadata", use: metadata)
+        // `:type` also here: Vapor's router does not backtrack from a constant "Patient" segment to `:type`.
+        fhir.get(":type", ":id", "$everything", use: everything)
+        fhir.get(":type", use: search)
+        fhir.get(":type", ":id", use: read)
+        fhir.get(":type", ":id", "_history", use: history)
+        fhir.get(":type", ":id", "_history", ":vid", use: vread)
+    }
+
+    static func baseURL(_ req: Request) -> String {
+        let host = req.headers.first(name: .host) ?? "localhost"
+        return "http://\(host)/fhir"
+    }
+
+    /// The caller, who must be a clinician (researchers: identified data; admins: no patient data).
+    static func reader(_ req: Request) async throws -> Principal {
+        let principal = try await req.principal()
+        switch principal.role {
+        case .clinician: return principal
+        case .researcher:
+            throw FHIRError(.forbidden, .forbidden, "researchers cannot use the FHIR API: FHIR resources carry identified data; use the de-identified JSON API")
+        case .admin:
+            throw FHIRError(.forbidden, .forbidden, "admins manage users and sites; patient data needs the clinician role")
+        }
+    }
+
+    static func resourceType(_ req: Request) throws -> FHIRResourceType {
+        let text = req.parameters.get("type") ?? ""
+        guard let type = FHIRResourceType(rawValue: text) else {
+            throw FHIRError(.notFound, .notSupported, "resource type \(text) is not supported; supported: \(FHIRResourceType.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        return type
+    }
+
+    @Sendable func metadata(req: Request) async throws -> Response {
+        FHIRResponse.json(FHIRCapabilities.statement(baseURL: Self.baseURL(req), now: ISOTimestamp.iso(Date())))
+    }
+
+    /// Loads the patient behind a resource and checks the clinician's sites (deleted: 410).
+    static func checkAccess(patientID: UUID, _ principal: Principal, type: FHIRResourceType, id: String, on db: any Database) async throws {
+        guard let patient = try await Patient.query(on: db).withDeleted().filter(\.$id == patientID).first() else { throw FHIRError.notFound(type.rawValue, id) }
+        guard principal.siteIDs.contains(patient.$site.id) else {
+            throw FHIRError(.forbidden, .forbidden, "\(type.rawValue)/\(id) belongs to a patient of a site you are not a member of")
+        }
+        if patient.deletedAt != nil { throw FHIRError.gone(type.rawValue, id) }
+    }
+
+    @Sendable func read(req: Request) async throws -> Response {
+        let principal = try await Self.reader(req)
+        let type = try Self.resourceType(req)
+        let id = req.parameters.get("id") ?? ""
+        let today = req.today
+        guard let found = try await FHIRResolver.row(type, id, on: req.db, today: today) else { throw FHIRError.notFound(type.rawValue, id) }
+        try await Self.checkAccess(patientID: found.patientID, principal, type: type, id: id, on: req.db)
+        if found.row.deleted { throw FHIRError.gone(type.rawValue, id) }
+        let resource: JSONValue?
+        if type == .Flag {
+            resource = try await FHIRAlerts.flags(patientID: found.patientID, on: req.db, today: today).first { $0["id"]?.stringValue == id }
+        } else {
+            resource = try await FHIRResolver.map(type, id, kind: found.kind, record: found.row.json, on: req.db, today: today)
+        }
+        guard let resource else { throw FHIRError.notFound(type.rawValue, id) }
+        try await req.recordAudit([AuditEvent(action: "read", resourceType: "fhir/\(type.rawValue)", resourceID: id,
+                                              patientID: found.patientID.uuidString.lowercased())], actor: try await req.auditActor)
+        return FHIRResponse.resource(resource)
+    }
+
+    /// Stored versions of the row behind a resource, newest first; a row written before history
+    /// was kept (or by the bulk generator) has its current version only.
+    static func versions(_ found: FHIRResolver.Found, on db: any Database) async throws -> [(version: Int, deleted: Bool, recordedAt: Date?, body: JSONValue)] {
+        var list = try await ResourceHistory.versions(kind: found.kind.rawValue, id: found.rowID, on: db)
+            .map { (version: $0.version, deleted: $0.deleted, recordedAt: Optional($0.recordedAt), body: $0.body) }
+        var current = 0
+        if case .number(let n)? = found.row.json["version"] { current = Int(n) }
+        if !found.row.deleted, !list.contains(where: { $0.version == current }) {
+            list.insert((current, false, nil, found.row.json), at: 0)
+        }
+        return list.sorted { $0.version > $1.version }
+    }
+
+    static func historyCapable(_ type: FHIRResourceType, _ id: String) -> Bool {
+        type != .Flag && !(type == .Condition && id.hasPrefix("calcinosis-"))
+    }
+
+    @Sendable func vread(req: Request) async throws -> Response {
+        let principal = try await Self.reader(req)
+        let type = try Self.resourceType(req)
+        let id = req.parameters.get("id") ?? ""
+        let vid = req.parameters.get("vid") ?? ""
+        let today = req.today
+        guard let found = try await FHIRResolver.row(type, id, on: req.db, today: today) else { throw FHIRError.notFound(type.rawValue, id) }
+        try await Self.checkAccess(patientID: found.patientID, principal, type: type, id: id, on: req.db)
+        guard Self.historyCapable(type, id) else {
+            throw FHIRError(.notFound, .notSupported, "\(type.rawValue)/\(id) is derived from several records and has no version history")
+        }
+        guard let version = Int(vid), version >= 1 else { throw FHIRError(.badRequest, .value, "version id must be a positive integer, got \(vid)", at: "vid") }
+        guard let stored = try await Self.versions(found, on: req.db).first(where: { $0.version == version }) else {
+            throw FHIRError(.notFound, .notFound, "\(type.rawValue)/\(id) has no version \(vid)")
+        }
+        if stored.deleted { throw FHIRError(.gone, .deleted, "\(type.rawValue)/\(id) version \(vid) is its deletion") }
+        guard let resource = try await FHIRResolver.map(type, id, kind: found.kind, record: stored.body, on: req.db, today: today) else {
+            throw FHIRError(.notFound, .notFound, "\(type.rawValue)/\(id) did not exist in version \(vid)")
+        }
+        try await req.recordAudit([AuditEvent(action: "read", resourceType: "fhir/\(type.rawValue)", resourceID: "\(id)/_history/\(vid)",
+                                              patientID: found.patientID.uuidString.lowercased())], actor: try await req.auditActor)
+        return FHIRResponse.resource(resource)
+    }
+
+    @Sendable func history(req: Request) async throws -> Response {
+        let principal = try await Self.reader(req)
+        let type = try Self.resourceType(req)
+        let id = req.parameters.get("id") ?? ""
+        let today = req.today
+        for key in (try? req.query.decode([String: String].self))?.keys.sorted() ?? [] where key != "_format" {
+            throw FHIRError(.badRequest, .notSupported, "parameter \(key) is not supported on _history", at: key)
+        }
+        guard let found = try await FHIRResolver.row(type, id, on: req.db, today: today) else { throw FHIRError.notFound(type.rawValue, id) }
+        // A deleted resource's history is still readable (FHIR history lists the deletion).
+        guard let patient = try await Patient.query(on: req.db).withDeleted().filter(\.$id == found.patientID).first(),
+              principal.siteIDs.contains(patient.$site.id) else {
+            throw FHIRError(.forbidden, .forbidden, "\(type.rawValue)/\(id) belongs to a patient of a site you are not a member of")
+        }
+        guard Self.historyCapable(type, id) else {
+            throw FHIRError(.notFound, .notSupported, "\(type.rawValue)/\(id) is derived from several records and has no version history")
+        }
+        let base = Self.baseURL(req)
+        var entries: [JSONValue] = []
+        for stored in try await Self.versions(found, on: req.db) {
+            let url = "\(type.rawValue)/\(id)/_history/\(stored.version)"
+            if stored.deleted {
+                entries.append(FHIRBundle.object([
+                    ("fullUrl", .string("\(base)/\(type.rawValue)/\(id)")),
+                    ("request", FHIRBundle.object([("method", "DELETE"), ("url", .string("\(type.rawValue)/\(id)"))])),
+                    ("response", FHIRBundle.object([("status", "410 Gone"), ("etag", .string("W/\"\(stored.version)\"")),
+                                                    ("lastModified", stored.recordedAt.map { .string(ISOTimestamp.iso($0)) })])),
+                ]))
+                continue
+            }
+            guard let resource = try await FHIRResolver.map(type, id, kind: found.kind, record: stored.body, on: req.db, today: today) else { continue }
+            entries.append(FHIRBundle.object([
+                ("fullUrl", .string("\(base)/\(type.rawValue)/\(id)")), ("resource", resource),
+                ("request", FHIRBundle.object([("method", stored.version == 1 ? "POST" : "PUT"),
+                                               ("url", .string(stored.version == 1 ? type.rawValue : "\(type.rawValue)/\(id)"))])),
+                ("response", FHIRBundle.object([("status", stored.version == 1 ? "201 Created" : "200 OK"), ("etag", .string("W/\"\(stored.version)\"")),
+                                                ("lastModified", resource["meta"]?["lastUpdated"])])),
+            ]))
+            _ = url
+        }
+        try await req.recordAudit([AuditEvent(action: "read", resourceType: "fhir/\(type.rawValue)", resourceID: "\(id)/_history",
+                                              patientID: found.patientID.uuidString.lowercased(), detail: "\(entries.count) version(s)")],
+                                  actor: try await req.auditActor)
+        return FHIRResponse.json(FHIRBundle.object([
+            ("resourceType", "Bundle"), ("type", "history"), ("total", .number(Double(entries.count))),
+            ("link", .array([FHIRBundle.object([("relation", "self"), ("url", .string("\(base)/\(type.rawValue)/\(id)/_history"))])])),
+            ("entry", .array(entries)),
+        ]))
+    }
+
+    @Sendable func search(req: Request) async throws -> Response {
+        let principal = try await Self.reader(req)
+        let type = try Self.resourceType(req)
+        return try await FHIRSearch.run(type: type, req: req, principal: principal)
+    }
+
+    @Sendable func everything(req: Request) async throws -> Response {
+        let principal = try await Self.reader(req)
+        guard try Self.resourceType(req) == .Patient else {
+            throw FHIRError(.notFound, .notSupported, "$everything is supported on Patient only")
+        }
+        let id = req.parameters.get("id") ?? ""
+        guard let pid = UUID(uuidString: id), id.count == 36 else { throw FHIRError.notFound("Patient", id) }
+        try await Self.checkAccess(patientID: pid, principal, type: .Patient, id: id, on: req.db)
+        for key in (try? req.query.decode([String: String].self))?.keys.sorted() ?? [] where key != "_format" {
+            throw FHIRError(.badRequest, .notSupported, "parameter \(key) is not supported on Patient/$everything", at: key)
+        }
+        let resources = try await FHIRSearch.everything(patientID: pid, on: req.db, today: req.today)
+        try await req.recordAudit([AuditEvent(action: "read", resourceType: "fhir/Patient", resourceID: "\(id)/$everything",
+                                              patientID: id, detail: "\(resources.count) resource(s)")], actor: try await req.auditActor)
+        let base = Self.baseURL(req)
+        return FHIRResponse.json(FHIRBundle.searchset(resources.map { ($0, "match") }, total: resources.count, base: base,
+                                                      selfURL: "\(base)/Patient/\(id)/$everything", nextURL: nil))
+    }
+}
+
+enum FHIRBundle {
+    static func object(_ pairs: [(String, JSONValue?)]) -> JSONValue {
+        .object(JSONObject(pairs.compactMap { k, v in v.map { (k, $0) } }))
+    }
+
+    static func searchset(_ entries: [(JSONValue, String)], total: Int?, base: String, selfURL: String, nextURL: String?) -> JSONValue {
+        var links = [object([("relation", "self"), ("url", .string(selfURL))])]
+        if let nextURL { links.append(object([("relation", "next"), ("url", .string(nextURL))])) }
+        return object([
+            ("resourceType", "Bundle"), ("type", "searchset"), ("total", total.map { .number(Double($0)) }),
+            ("link", .array(links)),
+            ("entry", entries.isEmpty ? nil : .array(entries.map { resource, mode in
+                object([("fullUrl", .string("\(base)/\(resource["resourceType"]?.stringValue ?? "")/\(resource["id"]?.stringValue ?? "")")),
+                        ("resource", resource), ("search", object([("mode", .string(mode))]))])
+            })),
+        ])
+    }
+}

@@ -1,0 +1,409 @@
+import CalciTrackCore
+import CalciTrackFHIR
+import Fluent
+import SQLKit
+import Vapor
+
+/// FHIR search (R4 3.1.1): parameters are parsed and checked first (an unknown or malformed
+/// one is an OperationOutcome naming it, never ignored), then answered by one SQL UNION over
+/// the type's sources (`FHIRSource`) for the count and one for the page.
+enum FHIRSearch {
+    static let defaultCount = 50
+    static let maxCount = 500
+
+    /// The query string as name/value pairs, in order, repeated names kept (`date=ge..&date=le..`).
+    static func pairs(_ req: Request) -> [(String, String)] {
+        guard let query = req.url.query, !query.isEmpty else { return [] }
+        return query.split(separator: "&").map { part in
+            let kv = part.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            func decode(_ s: Substring) -> String { String(s).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(s) }
+            return (decode(kv[0]), kv.count > 1 ? decode(kv[1]) : "")
+        }
+    }
+
+    enum Prefix: String, CaseIterable { case eq, ne, lt, gt, le, ge, sa, eb }
+
+    /// A date search value: prefix and the half-open day range [low, high) its precision covers.
+    struct DateValue {
+        let prefix: Prefix
+        let low: LocalDate
+        let high: LocalDate
+    }
+
+    static func parseDate(_ text: String, param: String) throws -> DateValue {
+        var prefix = Prefix.eq
+        var rest = Substring(text)
+        if let p = Prefix.allCases.first(where: { text.hasPrefix($0.rawValue) }) { prefix = p; rest = rest.dropFirst(2) }
+        // A dateTime is taken at its day: registry dates are days.
+        let day = rest.count > 10 && rest.dropFirst(10).first == "T" ? rest.prefix(10) : rest
+        let parts = day.split(separator: "-", omittingEmptySubsequences: false).map(String.init)
+        let bad = FHIRError(.badRequest, .value, "\(param)=\(text): a date must be [prefix]YYYY, YYYY-MM or YYYY-MM-DD (optionally with a time); prefixes: \(Prefix.allCases.map(\.rawValue).joined(separator: " "))", at: param)
+        guard (1...3).contains(parts.count), parts[0].count == 4, let year = Int(parts[0]) else { throw bad }
+        switch parts.count {
+        case 1:
+            guard let low = LocalDate(year: year, month: 1, day: 1), let high = LocalDate(year: year + 1, month: 1, day: 1) else { throw bad }
+            return DateValue(prefix: prefix, low: low, high: high)
+        case 2:
+            guard parts[1].count == 2, let month = Int(parts[1]), let low = LocalDate(year: year, month: month, day: 1),
+                  let high = month == 12 ? LocalDate(year: year + 1, month: 1, day: 1) : LocalDate(year: year, month: month + 1, day: 1) else { throw bad }
+            return DateValue(prefix: prefix, low: low, high: high)
+        default:
+            guard parts[1].count == 2, parts[2].count == 2, let low = LocalDate(iso: String(day)) else { throw bad }
+            return DateValue(prefix: prefix, low: low, high: low.adding(days: 1))
+        }
+    }
+
+    /// SQL for a date value against a source's [start, end] (R4 search 3.1.1.4.2: for a target
+    /// range, lt/eb: starts before the value's range; gt/sa: ends after it; le/ge: overlaps
+    /// below/above; eq: within; ne: not within).
+    static func dateSQL(_ value: DateValue, _ columns: FHIRSource.DateColumns) -> SQLQueryString {
+        let s = SQLQueryString(columns.start), e = SQLQueryString(columns.end)
+        func bind(_ d: LocalDate) -> SQLQueryString {
+            columns.timestamp ? "\(bind: Date(timeIntervalSince1970: Double(d.daysSinceEpoch) * 86_400))" : "\(bind: d.description)"
+        }
+        let L = bind(value.low), H = bind(value.high)
+        switch value.prefix {
+        case .eq: return "(" + s + " >= " + L + " AND " + e + " < " + H + ")"
+        case .ne: return "(" + s + " IS NOT NULL AND NOT (" + s + " >= " + L + " AND " + e + " < " + H + "))"
+        case .lt, .eb: return "(" + (value.prefix == .lt ? s : e) + " < " + L + ")"
+        case .gt, .sa: return "(" + (value.prefix == .gt ? e : s) + " >= " + H + ")"
+        case .le: return "(" + s + " < " + H + ")"
+        case .ge: return "(" + e + " >= " + L + ")"
+        }
+    }
+
+    static func token(_ text: String) -> FHIRSource.Token {
+        guard let bar = text.firstIndex(of: "|") else { return FHIRSource.Token(system: nil, code: text) }
+        let system = String(text[..<bar]), code = String(text[text.index(after: bar)...])
+        return FHIRSource.Token(system: system, code: code.isEmpty ? nil : code)
+    }
+
+    /// The date parameter of each type (R4 names).
+    static func dateParam(_ type: FHIRResourceType) -> String? {
+        switch type {
+        case .Observation, .Procedure, .Encounter: "date"
+        case .Condition: "onset-date"
+        case .MedicationStatement: "effective"
+        case .ImagingStudy: "started"
+        case .Patient: "birthdate"
+        case .BodyStructure, .Flag: nil
+        }
+    }
+
+    static func codeParam(_ type: FHIRResourceType) -> String? {
+        switch type {
+        case .Observation, .Condition, .MedicationStatement, .Procedure: "code"
+        case .Encounter: "type"
+        case .ImagingStudy: "modality"
+        case .Patient, .BodyStructure, .Flag: nil
+        }
+    }
+
+    static func patientParams(_ type: FHIRResourceType) -> [String] {
+        switch type {
+        case .Patient: []
+        case .BodyStructure: ["patient"]
+        default: ["patient", "subject"]
+        }
+    }
+
+    /// The parsed, checked search.
+    struct Query {
+        var patients: [[UUID]] = []          // AND of ORs
+        var codes: [[FHIRSource.Token]] = []
+        var categories: [[String]] = []
+        var dates: [[DateValue]] = []
+        var ids: [[String]] = []
+        var identifiers: [[FHIRSource.Token]] = []
+        var genders: [[String]] = []
+        var families: [String] = []
+        var count = defaultCount
+        var offset = 0
+        var sort: [(key: String, descending: Bool)] = []
+        var includes: [(source: String, param: String)] = []
+        var passthrough: [(String, String)] = []   // for self/next links
+    }
+
+    static func parse(_ type: FHIRResourceType, _ pairs: [(String, String)]) throws -> Query {
+        var q = Query()
+        var issues: [OperationOutcome.Issue] = []
+        func fail(_ name: String, _ message: String, _ code: OperationOutcome.IssueType = .value) {
+            issues.append(OperationOutcome.Issue(.error, code, message, at: [name]))
+        }
+        let includable = FHIRCapabilities.support(type)?.includes ?? []
+        for (name, value) in pairs {
+            let values = value.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            if name != "_offset" && name != "_count" { q.passthrough.append((name, value)) }
+            if value.isEmpty && name != "_format" { fail(name, "\(name) has no value"); continue }
+            switch name {
+            case "_format":
+                if !["json", "application/fhir+json", "application/json"].contains(value) { fail(name, "_format must be json (only JSON is served), got \(value)") }
+            case "_count":
+                guard let n = Int(value), n >= 0, n <= maxCount else { fail(name, "_count must be an integer from 0 to \(maxCount), got \(value)"); continue }
+                q.count = n
+            case "_offset":
+                guard let n = Int(value), n >= 0 else { fail(name, "_offset must be a non-negative integer, got \(value)"); continue }
+                q.offset = n
+            case "_sort":
+                for v in values {
+                    let descending = v.hasPrefix("-")
+                    let key = descending ? String(v.dropFirst()) : v
+                    guard key == "_lastUpdated" || (key == "date" && dateParam(type) != nil) else {
+                        fail(name, "_sort must be one of date, -date, _lastUpdated, -_lastUpdated\(dateParam(type) == nil ? " (\(type.rawValue) has no date: _lastUpdated only)" : ""), got \(v)"); continue
+                    }
+                    q.sort.append((key, descending))
+                }
+            case "_include":
+                if value == "*" { q.includes.append((type.rawValue, "*")); continue }
+                guard includable.contains(value) || value == "\(type.rawValue):*" else {
+                    fail(name, "_include=\(value) is not supported for \(type.rawValue); supported: \((includable + ["*"]).joined(separator: ", "))", .notSupported); continue
+                }
+                let parts = value.split(separator: ":").map(String.init)
+                q.includes.append((parts[0], parts[1]))
+            case "_id":
+                q.ids.append(values)
+            case let p where patientParams(type).contains(p):
+                var ids: [UUID] = []
+                for v in values {
+                    let text = v.hasPrefix("Patient/") ? String(v.dropFirst(8)) : v
+                    guard UUIDText.isValid(text), let id = UUID(uuidString: text) else {
+                        fail(name, "\(name) must be Patient/<id> or <id> (a patient id), got \(v)"); continue
+                    }
+                    ids.append(id)
+                }
+                q.patients.append(ids)
+            case let p where p == codeParam(type):
+                q.codes.append(values.map(token))
+            case "category" where type == .Observation:
+                q.categories.append(values.map { v in
+                    let t = token(v)
+                    if let s = t.system, s != CodeSystem.observationCategory { return "-" }
+                    return t.code ?? "*"
+                })
+            case let p where p == dateParam(type):
+                do { q.dates.append(try values.map { try parseDate($0, param: name) }) } catch let e as FHIRError { issues += e.outcome.issues }
+            case "identifier" where type == .Patient:
+                q.identifiers.append(values.map(token))
+            case "gender" where type == .Patient:
+                for v in values where !["female", "male", "other", "unknown"].contains(v) { fail(name, "gender must be female, male, other or unknown, got \(v)") }
+                q.genders.append(values)
+            case "family" where type == .Patient:
+                q.families.append(value.lowercased())
+            default:
+                let known = (FHIRCapabilities.support(type)?.searchParams.map(\.name) ?? []) + FHIRCapabilities.common + ["_offset"]
+                fail(name, "search parameter \(name) is not supported for \(type.rawValue); supported: \(known.joined(separator: ", "))", .notSupported)
+            }
+        }
+        if !issues.isEmpty { throw FHIRError(.badRequest, OperationOutcome(issues)) }
+        return q
+    }
+
+    /// The SELECT of one source with the query's filters, or nil when the source cannot match.
+    static func select(_ source: FHIRSource, _ q: Query, siteIDs: [UUID]?) throws -> SQLQueryString? {
+        var conditions: [SQLQueryString] = ["t.deleted_at IS NULL", "p.deleted_at IS NULL"]
+        if let siteIDs {
+            guard !siteIDs.isEmpty else { return nil }
+            conditions.append("p.site_id IN (\(binds: siteIDs))")
+        }
+        if let c = source.condition { conditions.append(SQLQueryString(c)) }
+        for group in q.patients {
+            guard !group.isEmpty else { return nil }
+            conditions.append(SQLQueryString(source.patientColumn) + " IN (\(binds: group))")
+        }
+        for group in q.ids {
+            let rows = group.compactMap { source.rowID(forResourceID: $0) }
+            guard !rows.isEmpty else { return nil }
+            conditions.append("t.id IN (\(binds: rows.compactMap(UUID.init(uuidString:))))")
+        }
+        for group in q.codes {
+            var ors: [SQLQueryString] = []
+            var all = false
+            for token in group {
+                switch source.codeMatch(token) {
+                case .all: all = true
+                case .none: break
+                case .sql(let s): ors.append(s)
+                case .unsupported(let message): throw FHIRError(.badRequest, .notSupported, message, at: codeParam(source.type))
+                }
+            }
+            if all { continue }
+            guard !ors.isEmpty else { return nil }
+            conditions.append("(" + ors.joined(separator: " OR ") + ")")
+        }
+        for group in q.categories {
+            guard let category = source.category, group.contains(where: { $0 == category || $0 == "*" }) else { return nil }
+        }
+        for group in q.dates {
+            guard let columns = source.date else { return nil }
+            conditions.append("(" + group.map { dateSQL($0, columns) }.joined(separator: " OR ") + ")")
+        }
+        for group in q.identifiers {
+            var ors: [SQLQueryString] = []
+            for token in group {
+                let prefix = "https://calcitrack.org/fhir/sid/mrn/"
+                if let system = token.system {
+                    guard system.hasPrefix(prefix) else { continue }
+                    let site = String(system.dropFirst(prefix.count))
+                    let siteMatch: SQLQueryString = "p.site_id IN (SELECT id FROM sites WHERE code = \(bind: site))"
+                    ors.append(token.code.map { "(t.mrn = \(bind: $0) AND " + siteMatch + ")" } ?? siteMatch)
+                } else if let code = token.code {
+                    ors.append("t.mrn = \(bind: code)")
+                }
+            }
+            guard !ors.isEmpty else { return nil }
+            conditions.append("(" + ors.joined(separator: " OR ") + ")")
+        }
+        for group in q.genders { conditions.append("t.sex IN (\(binds: group))") }
+        for family in q.families { conditions.append("lower(t.family_name) LIKE \(bind: family + "%")") }
+        let sql: SQLQueryString = "SELECT \(literal: source.name) AS src, t.id AS rid, " + SQLQueryString(source.patientColumn) + " AS pid, "
+            + SQLQueryString(source.sortDate) + " AS sdate, t.updated_at AS upd FROM \(ident: source.table) t JOIN patients p ON p.id = "
+            + SQLQueryString(source.patientColumn) + " WHERE " + conditions.joined(separator: " AND ")
+        return sql
+    }
+
+    struct Row { let source: String; let rowID: UUID; let patientID: UUID }
+
+    /// Runs the union: the total and the page's rows.
+    static func rows(_ type: FHIRResourceType, _ q: Query, siteIDs: [UUID]?, on db: any Database, page: Bool) async throws -> (total: Int, rows: [Row]) {
+        let sql = db as! any SQLDatabase
+        let sources = FHIRSource.sources(type, dialect: sql.dialect.name)
+        let selects = try sources.compactMap { try select($0, q, siteIDs: siteIDs) }
+        guard !selects.isEmpty else { return (0, []) }
+        let union = selects.joined(separator: " UNION ALL ")
+        var total = 0
+        if page {
+            let countRow = try await sql.raw("SELECT COUNT(*) AS n FROM (" + union + ") u").first()
+            total = try countRow?.decode(column: "n", as: Int.self) ?? 0
+            if q.count == 0 { return (total, []) }
+        }
+        var order: [String] = []
+        for (key, descending) in q.sort.isEmpty ? [(key: "date", descending: false)] : q.sort {
+            let column = key == "date" ? "sdate" : "upd"
+            order.append("(\(column) IS NULL)")
+            order.append(column + (descending ? " DESC" : ""))
+        }
+        order += ["src", "rid"]
+        var query: SQLQueryString = "SELECT src, rid, pid FROM (" + union + ") u ORDER BY " + SQLQueryString(order.joined(separator: ", "))
+        if page { query += " LIMIT \(literal: q.count) OFFSET \(literal: q.offset)" }
+        let rows = try await sql.raw(query).all().map { row in
+            Row(source: try row.decode(column: "src", as: String.self), rowID: try row.decode(column: "rid", as: UUID.self),
+                patientID: try row.decode(column: "pid", as: UUID.self))
+        }
+        return (page ? total : rows.count, rows)
+    }
+
+    /// Maps rows of sources to resources, in row order.
+    static func resources(_ type: FHIRResourceType, _ rows: [Row], on db: any Database, today: LocalDate) async throws -> [JSONValue] {
+        let sources = Dictionary(uniqueKeysWithValues: FHIRSource.sources(type, dialect: (db as! any SQLDatabase).dialect.name).map { ($0.name, $0) })
+        var byKind: [RecordKind: Set<UUID>] = [:]
+        for row in rows { if let s = sources[row.source] { byKind[s.kind, default: []].insert(row.rowID) } }
+        var loaded: [RecordKind: [UUID: FHIRRecords.Loaded]] = [:]
+        for (kind, ids) in byKind { loaded[kind] = try await FHIRRecords.load(kind, Array(ids), on: db, today: today) }
+        let records = loaded.flatMap { kind, rows in rows.values.map { (kind, $0.json) } }
+        let context = try await FHIRRecords.context(for: records, on: db, today: today)
+        let calcinosisPatients = rows.filter { sources[$0.source].map { if case .calcinosis = $0.derived { true } else { false } } ?? false }.map(\.rowID)
+        let lesions = try await FHIRRecords.lesions(ofPatients: calcinosisPatients, on: db)
+        return rows.compactMap { row -> JSONValue? in
+            guard let source = sources[row.source], let json = loaded[source.kind]?[row.rowID]?.json else { return nil }
+            switch source.derived {
+            case .record:
+                return OutboundMapper.resources(kind: source.kind, record: json, context: context).first { $0["resourceType"]?.stringValue == type.rawValue }
+            case .vital(let v): return ObservationOutbound.vital(json, v)
+            case .ssc: return ConditionOutbound.ssc(patient: json)
+            case .weight: return ObservationOutbound.weight(patient: json)
+            case .calcinosis: return ConditionOutbound.calcinosis(patient: json, lesions: lesions[row.rowID] ?? [])
+            }
+        }
+    }
+
+    /// References a resource makes that `_include` follows: subject/patient and focus.
+    static func references(_ resource: JSONValue, params: Set<String>) -> [String] {
+        var refs: [String] = []
+        let all = params.contains("*")
+        if all || params.contains("patient") || params.contains("subject") {
+            for key in ["subject", "patient"] { if let r = resource[key]?["reference"]?.stringValue { refs.append(r) } }
+        }
+        if all || params.contains("focus") {
+            if case .array(let focus)? = resource["focus"] { for f in focus { if let r = f["reference"]?.stringValue { refs.append(r) } } }
+        }
+        return refs
+    }
+
+    static func run(type: FHIRResourceType, req: Request, principal: Principal) async throws -> Response {
+        let pairs = pairs(req)
+        let q = try parse(type, pairs)
+        let today = req.today
+        let siteIDs = Array(principal.siteIDs)
+        let base = FHIRReadController.baseURL(req)
+        var matches: [JSONValue]
+        var total: Int
+        if type == .Flag {
+            // Flags are computed per patient by the engine: a search names the patient(s).
+            guard let group = q.patients.first, !group.isEmpty else {
+                throw FHIRError(.badRequest, .tooCostly, "Flag search needs patient (alerts are computed per patient on read)", at: "patient")
+            }
+            var flags: [JSONValue] = []
+            for pid in group {
+                guard let patient = try await Patient.find(pid, on: req.db), principal.siteIDs.contains(patient.$site.id) else { continue }
+                flags += try await FHIRAlerts.flags(patientID: pid, on: req.db, today: today)
+            }
+            if let ids = q.ids.first { flags = flags.filter { ids.contains($0["id"]?.stringValue ?? "") } }
+            total = flags.count
+            matches = Array(flags.dropFirst(q.offset).prefix(q.count))
+        } else {
+            let (t, rows) = try await Self.rows(type, q, siteIDs: siteIDs, on: req.db, page: true)
+            total = t
+            matches = try await resources(type, rows, on: req.db, today: today)
+        }
+        var entries = matches.map { ($0, "match") }
+        if !q.includes.isEmpty {
+            var seen = Set(matches.compactMap { r in r["id"]?.stringValue.map { "\(r["resourceType"]?.stringValue ?? "")/\($0)" } })
+            let params = Set(q.includes.map(\.param))
+            for resource in matches {
+                for ref in references(resource, params: params) where !seen.contains(ref) {
+                    seen.insert(ref)
+                    let parts = ref.split(separator: "/").map(String.init)
+                    guard parts.count == 2, let refType = FHIRResourceType(rawValue: parts[0]),
+                          let found = try await FHIRResolver.row(refType, parts[1], on: req.db, today: today), !found.row.deleted,
+                          let included = try await FHIRResolver.map(refType, parts[1], kind: found.kind, record: found.row.json, on: req.db, today: today)
+                    else { continue }
+                    entries.append((included, "include"))
+                }
+            }
+        }
+        func link(offset: Int) -> String {
+            var items = q.passthrough.map { "\(encode($0.0))=\(encode($0.1))" }
+            items.append("_count=\(q.count)")
+            if offset > 0 { items.append("_offset=\(offset)") }
+            return "\(base)/\(type.rawValue)?" + items.joined(separator: "&")
+        }
+        let next = q.count > 0 && q.offset + q.count < total ? link(offset: q.offset + q.count) : nil
+        try await req.recordAudit([AuditEvent(action: "search", resourceType: "fhir/\(type.rawValue)",
+                                              patientID: q.patients.first?.count == 1 ? q.patients.first?.first?.uuidString.lowercased() : nil,
+                                              detail: "query \(req.url.query ?? ""); \(total) match(es); returned " + entries.compactMap { e in e.0["id"]?.stringValue.map { "\(e.0["resourceType"]?.stringValue ?? "")/\($0)" } }.joined(separator: " "))],
+                                  actor: try await req.auditActor)
+        return FHIRResponse.json(FHIRBundle.searchset(entries, total: total, base: base, selfURL: link(offset: q.offset), nextURL: next))
+    }
+
+    static func encode(_ s: String) -> String {
+        var allowed = CharacterSet.urlQueryAllowed
+        allowed.remove(charactersIn: "&=+|,")
+        return s.addingPercentEncoding(withAllowedCharacters: allowed) ?? s
+    }
+
+    /// Every resource of one patient (Patient/$everything): each type's sources with the patient
+    /// filter, then the computed Flags.
+    static func everything(patientID: UUID, on db: any Database, today: LocalDate) async throws -> [JSONValue] {
+        var q = Query()
+        q.patients = [[patientID]]
+        var result: [JSONValue] = []
+        let patientRows = try await FHIRRecords.loadPatients([patientID], on: db, today: today)
+        if let patient = patientRows[patientID] { result.append(PatientOutbound.resource(patient.json)) }
+        for type in FHIRResourceType.allCases where type != .Patient && type != .Flag {
+            let (_, rows) = try await Self.rows(type, q, siteIDs: nil, on: db, page: false)
+            result += try await resources(type, rows, on: db, today: today)
+        }
+        result += try await FHIRAlerts.flags(patientID: patientID, on: db, today: today)
+        return result
+    }
+}

@@ -1,0 +1,71 @@
+import ArgumentParser
+import CalciTrackCore
+import CalciTrackFHIR
+import CalciTrackServer
+import Foundation
+
+/// `calcitrack export [--patient ID] --format ndjson|bundle DIR`: the registry as FHIR R4.
+struct Export: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Export the registry (or one patient) as FHIR R4 resources.",
+        discussion: """
+            ndjson: one file per resource type (Patient.ndjson, Observation.ndjson, ...), one resource a line \
+            (FHIR Bulk Data format). bundle: transaction Bundles (bundle-00001.json, ...) whose entries PUT each \
+            resource at its id, so importing them again changes nothing. Patients are read \(FHIRExportDefaults.batch) at a \
+            time, so memory does not grow with the registry. Computed alert Flags are not exported.
+            """)
+    enum Format: String, ExpressibleByArgument { case ndjson, bundle }
+
+    @ArgumentParser.Option(help: "Export this patient only (patient id).") var patient: String?
+    @ArgumentParser.Option(help: "ndjson or bundle.") var format: Format
+    @ArgumentParser.Option(help: "Patients per batch (and per Bundle).") var batch: Int = FHIRExportDefaults.batch
+    @ArgumentParser.Argument(help: "Directory to write into (created if missing).") var directory: String
+    @OptionGroup var db: DatabaseOptions
+
+    func run() async throws {
+        var patientID: UUID?
+        if let patient {
+            guard let id = UUID(uuidString: patient) else { throw fail("--patient must be a patient id (UUID), got \(patient)") }
+            patientID = id
+        }
+        guard batch >= 1 else { throw fail("--batch must be at least 1") }
+        let fm = FileManager.default
+        try fm.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        var handles: [String: FileHandle] = [:]
+        var bundles = 0
+        let format = self.format, directory = self.directory
+        let summary = try await RegistryApp.with(db) { app in
+            try await FHIRExport.run(on: app.db, patient: patientID, batchSize: batch) { batch in
+                switch format {
+                case .ndjson:
+                    for (type, resources) in batch where !resources.isEmpty {
+                        let handle: FileHandle
+                        if let h = handles[type.rawValue] { handle = h } else {
+                            let path = "\(directory)/\(type.rawValue).ndjson"
+                            fm.createFile(atPath: path, contents: nil)
+                            guard let h = FileHandle(forWritingAtPath: path) else { throw fail("cannot write \(path)") }
+                            handles[type.rawValue] = h
+                            handle = h
+                        }
+                        var text = ""
+                        for r in resources { text += JSONWriter.write(r, pretty: false) + "\n" }
+                        handle.write(Data(text.utf8))
+                    }
+                case .bundle:
+                    let resources = batch.flatMap(\.1)
+                    guard !resources.isEmpty else { return }
+                    bundles += 1
+                    let path = "\(directory)/bundle-\(String(format: "%05d", bundles)).json"
+                    guard fm.createFile(atPath: path, contents: Data(JSONWriter.write(FHIRExport.transactionBundle(resources), pretty: false).utf8)) else {
+                        throw fail("cannot write \(path)")
+                    }
+                }
+            }
+        }
+        for handle in handles.values { try handle.close() }
+        let counts = summary.resources.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+        print("exported \(summary.patients) patient(s): \(counts)" + (format == .bundle ? " in \(bundles) bundle(s)" : "") + " to \(directory)")
+    }
+}
+
+enum FHIRExportDefaults { static let batch = 200 }

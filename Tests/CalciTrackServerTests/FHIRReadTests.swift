@@ -1,0 +1,188 @@
+@testable import CalciTrackServer
+import CalciTrackCore
+import Fluent
+import Foundation
+import SQLKit
+import Testing
+import VaporTesting
+
+/// The FHIR read API (issue 5): search semantics, paging, _include, history and vread from the
+/// resource_versions middleware, 404/410, researcher refusal and site limits. Runs on SQLite
+/// and, with DATABASE_URL set, on PostgreSQL.
+@Suite struct FHIRReadTests {
+    func lab(_ r: TestRegistry, _ pid: String, date: String, value: Double = 9.1, user: String = "clinA") async throws -> String {
+        let reply = try await r.send(.POST, "/api/v1/patients/\(pid)/labs", as: user,
+                                     json: #"{"test":"calcium","value":\#(value),"unit":"mg/dL","date":"\#(date)"}"#)
+        #expect(reply.status == .created, "\(reply.text)")
+        return reply.id
+    }
+
+    func ids(_ bundle: JSONValue, mode: String = "match") -> [String] {
+        guard case .array(let entries)? = bundle["entry"] else { return [] }
+        return entries.filter { $0["search"]?["mode"]?.stringValue == mode }.compactMap { $0["resource"]?["id"]?.stringValue }
+    }
+
+    @Test("Date search: every prefix on both sides of the boundary, at day and month precision")
+    func datePrefixes() async throws {
+        try await TestRegistry.run { r in
+            let pid = try await r.createPatient()
+            let d14 = try await lab(r, pid, date: "2025-06-14"), d15 = try await lab(r, pid, date: "2025-06-15"), d16 = try await lab(r, pid, date: "2025-06-16")
+            let expected: [(String, Set<String>)] = [
+                ("eq2025-06-15", [d15]), ("2025-06-15", [d15]), ("ne2025-06-15", [d14, d16]),
+                ("lt2025-06-15", [d14]), ("le2025-06-15", [d14, d15]), ("gt2025-06-15", [d16]), ("ge2025-06-15", [d15, d16]),
+                ("sa2025-06-15", [d16]), ("eb2025-06-15", [d14]), ("eq2025-06", [d14, d15, d16]), ("eq2025-07", []),
+                ("gt2025-05", [d14, d15, d16]), ("lt2025", []), ("ge2025-06-15T10:00:00Z", [d15, d16]),
+            ]
+            for (value, want) in expected {
+                let reply = try await r.send(.GET, "/fhir/Observation?patient=\(pid)&date=\(value)", as: "clinA")
+                #expect(reply.status == .ok, "\(value): \(reply.text)")
+                #expect(Set(ids(reply.json)) == want, "date=\(value)")
+                #expect(reply.json["total"] == .number(Double(want.count)), "date=\(value)")
+            }
+            // Two date parameters are ANDed: a range.
+            let range = try await r.send(.GET, "/fhir/Observation?patient=\(pid)&date=ge2025-06-15&date=lt2025-06-16", as: "clinA")
+            #expect(ids(range.json) == [d15])
+            let bad = try await r.send(.GET, "/fhir/Observation?patient=\(pid)&date=xx2025", as: "clinA")
+            #expect(bad.status == .badRequest && bad["resourceType"] == "OperationOutcome")
+            #expect(bad["issue"]?.arrayFirst?["expression"] == .array(["date"]))
+        }
+    }
+
+    @Test("Paging with total and next links, _sort, _include with search mode include, code tokens")
+    func pagingAndInclude() async throws {
+        try await TestRegistry.run { r in
+            let pid = try await r.createPatient()
+            let labs = [try await lab(r, pid, date: "2025-01-01"), try await lab(r, pid, date: "2025-02-01"), try await lab(r, pid, date: "2025-03-01")]
+            var url: String? = "/fhir/Observation?patient=Patient/\(pid)&_count=2&_include=Observation:patient"
+            var seen: [String] = []
+            var pages = 0
+            while let next = url {
+                let reply = try await r.send(.GET, next, as: "clinA")
+                #expect(reply.status == .ok, "\(reply.text)")
+                #expect(reply.headers.first(name: .contentType)?.hasPrefix("application/fhir+json") == true)
+                #expect(reply.json["total"] == 3)
+                seen += ids(reply.json)
+                #expect(ids(reply.json, mode: "include") == [pid], "the patient is included once per page")
+                pages += 1
+                url = reply.json["link"]?.arrayValue?.first { $0["relation"] == "next" }?["url"]?.stringValue
+                    .map { String($0[$0.range(of: "/fhir")!.lowerBound...]) }
+            }
+            #expect(pages == 2 && seen == labs)
+            let newestFirst = try await r.send(.GET, "/fhir/Observation?patient=\(pid)&_sort=-date", as: "clinA")
+            #expect(ids(newestFirst.json) == labs.reversed())
+            // 12.4: calcium in mg/dL is 17861-6; the SI code matches none of these.
+            #expect(ids(try await r.send(.GET, "/fhir/Observation?patient=\(pid)&code=http://loinc.org|17861-6", as: "clinA").json).count == 3)
+            #expect(ids(try await r.send(.GET, "/fhir/Observation?patient=\(pid)&code=http://loinc.org|2000-8", as: "clinA").json).isEmpty)
+            #expect(ids(try await r.send(.GET, "/fhir/Observation?patient=\(pid)&code=http://snomed.info/sct|17861-6", as: "clinA").json).isEmpty)
+            let unknown = try await r.send(.GET, "/fhir/Observation?patient=\(pid)&colour=blue", as: "clinA")
+            #expect(unknown.status == .badRequest && unknown["issue"]?.arrayFirst?["expression"] == .array(["colour"]))
+            let badInclude = try await r.send(.GET, "/fhir/Observation?_include=Observation:performer", as: "clinA")
+            #expect(badInclude.status == .badRequest && badInclude["issue"]?.arrayFirst?["expression"] == .array(["_include"]))
+        }
+    }
+
+    @Test("History: JSON API writes leave versions; vread, _history, ETag; a deleted resource answers 410")
+    func historyAndDelete() async throws {
+        try await TestRegistry.run { r in
+            let pid = try await r.createPatient()
+            let id = try await lab(r, pid, date: "2025-06-15", value: 9.1)
+            let update = try await r.send(.PUT, "/api/v1/labs/\(id)", as: "clinA", json: #"{"test":"calcium","value":10.4,"unit":"mg/dL","date":"2025-06-15"}"#,
+                                          headers: ["If-Match": "\"1\""])
+            #expect(update.status == .ok, "\(update.text)")
+            let read = try await r.send(.GET, "/fhir/Observation/\(id)", as: "clinA")
+            #expect(read.status == .ok && read.etag == "W/\"2\"" && read.headers.first(name: .lastModified) != nil)
+            #expect(read["valueQuantity"]?["value"] == 10.4)
+            let v1 = try await r.send(.GET, "/fhir/Observation/\(id)/_history/1", as: "clinA")
+            #expect(v1.status == .ok && v1["valueQuantity"]?["value"] == 9.1 && v1["meta"]?["versionId"] == "1")
+            #expect(try await r.send(.GET, "/fhir/Observation/\(id)/_history/9", as: "clinA").status == .notFound)
+            let delete = try await r.send(.DELETE, "/api/v1/labs/\(id)", as: "clinA", headers: ["If-Match": "\"2\""])
+            #expect(delete.status == .noContent)
+            let gone = try await r.send(.GET, "/fhir/Observation/\(id)", as: "clinA")
+            #expect(gone.status == .gone && gone["resourceType"] == "OperationOutcome")
+            let history = try await r.send(.GET, "/fhir/Observation/\(id)/_history", as: "clinA")
+            #expect(history.status == .ok && history["type"] == "history" && history["total"] == 3)
+            let methods = history.json["entry"]?.arrayValue?.compactMap { $0["request"]?["method"]?.stringValue }
+            #expect(methods == ["DELETE", "PUT", "POST"])
+            #expect(try await r.send(.GET, "/fhir/Observation/\(id)/_history/3", as: "clinA").status == .gone)
+            #expect(try await r.send(.GET, "/fhir/Observation/00000000-0000-0000-0000-000000000000", as: "clinA").status == .notFound)
+            #expect(ids(try await r.send(.GET, "/fhir/Observation?patient=\(pid)", as: "clinA").json).isEmpty, "deleted rows are not found by search")
+            // One version row per write, in the write's transaction; the patient has its own.
+            let rows = try await (r.app.db as! any SQLDatabase).raw("SELECT record_kind, version, deleted FROM resource_versions ORDER BY record_kind, version").all()
+            let kinds = try rows.map { "\(try $0.decode(column: "record_kind", as: String.self))/\(try $0.decode(column: "version", as: Int.self))" }
+            #expect(kinds == ["labs/1", "labs/2", "labs/3", "patients/1"])
+        }
+    }
+
+    @Test("The web visit form leaves history too (model middleware, whatever path wrote)")
+    func visitFormHistory() async throws {
+        try await WebUITests.run { r, b in
+            var b = b
+            _ = try await b.signIn("demoClin")
+            let id = try await WebUITests.patientID(r, mrn: "SEED-2")
+            let before = try await (r.app.db as! any SQLDatabase).raw("SELECT COUNT(*) AS n FROM resource_versions WHERE record_kind = 'visits'").first()!.decode(column: "n", as: Int.self)
+            let form = try await b.get("/patients/\(id)/visits/new")
+            let saved = try await b.post("/patients/\(id)/visits", [("_csrf", form.csrf ?? ""), ("visit_date", "2026-11-24"), ("visit_kind", "clinic")])
+            #expect(saved.status == .seeOther, "\(saved.html.prefix(400))")
+            let visit = try await VisitRecord.query(on: r.app.db).filter(\.$date == "2026-11-24").first()!
+            let rows = try await (r.app.db as! any SQLDatabase).raw("SELECT COUNT(*) AS n FROM resource_versions WHERE record_kind = 'visits'").first()!.decode(column: "n", as: Int.self)
+            #expect(rows == before + 1)
+            let token = try await Accounts.issueToken(username: "demoClin", label: "t", actor: "test", on: r.app.db)
+            let response = try await r.app.testing().sendRequest(.GET, "/fhir/Encounter/\(visit.id!.uuidString.lowercased())/_history/1",
+                                                                 headers: ["Authorization": "Bearer \(token)"])
+            #expect(response.status == .ok)
+            #expect(response.body.string.contains("\"resourceType\":\"Encounter\""))
+        }
+    }
+
+    @Test("Researchers are refused, admins too; clinicians see only their sites' patients")
+    func access() async throws {
+        try await TestRegistry.run { r in
+            let a = try await r.createPatient(site: "A", mrn: "A-1")
+            let b = try await r.createPatient(site: "B", mrn: "B-1")
+            _ = try await lab(r, a, date: "2025-06-15")
+            _ = try await lab(r, b, date: "2025-06-15", user: "clinB")
+            for user in ["research", "admin"] {
+                let reply = try await r.send(.GET, "/fhir/Patient/\(a)", as: user)
+                #expect(reply.status == .forbidden && reply["resourceType"] == "OperationOutcome", "\(user)")
+                #expect(try await r.send(.GET, "/fhir/Observation?code=17861-6", as: user).status == .forbidden)
+            }
+            #expect(try await r.send(.GET, "/fhir/Patient/\(a)", as: nil).status == .unauthorized)
+            #expect(try await r.send(.GET, "/fhir/Patient/\(b)", as: "clinA").status == .forbidden)
+            #expect(try await r.send(.GET, "/fhir/Patient/\(b)/$everything", as: "clinA").status == .forbidden)
+            let all = try await r.send(.GET, "/fhir/Observation?code=http://loinc.org|17861-6", as: "clinA")
+            #expect(all["total"] == 1)
+            let patients = try await r.send(.GET, "/fhir/Patient", as: "clinB")
+            #expect(ids(patients.json) == [b])
+            // Every FHIR read is audited.
+            let audited = try await AuditEntry.query(on: r.app.db).filter(\.$resourceType == "fhir/Observation").filter(\.$action == "search").count()
+            #expect(audited >= 1)
+        }
+    }
+
+    @Test("metadata lists the supported types and search parameters; $everything returns the patient's resources")
+    func metadataAndEverything() async throws {
+        try await TestRegistry.run { r in
+            let meta = try await r.send(.GET, "/fhir/metadata", as: "clinA")
+            #expect(meta["resourceType"] == "CapabilityStatement" && meta["fhirVersion"] == "4.0.1")
+            let types = meta.json["rest"]?.arrayFirst?["resource"]?.arrayValue?.compactMap { $0["type"]?.stringValue } ?? []
+            #expect(types.contains("Observation") && types.contains("Patient") && types.contains("Flag"))
+            let pid = try await r.createPatient(extra: #", "weightKg": 61, "ssc": {"subtype": "diffuse", "diagnosisDate": "2010"}"#)
+            _ = try await lab(r, pid, date: "2025-06-15")
+            let everything = try await r.send(.GET, "/fhir/Patient/\(pid)/$everything", as: "clinA")
+            #expect(everything.status == .ok, "\(everything.text)")
+            let got = Set(ids(everything.json))
+            #expect(got.isSuperset(of: [pid, "ssc-\(pid)", "weight-\(pid)"]))
+            let ssc = try await r.send(.GET, "/fhir/Condition?patient=\(pid)&code=http://hl7.org/fhir/sid/icd-10-cm|M34.0", as: "clinA")
+            #expect(ids(ssc.json) == ["ssc-\(pid)"])
+            #expect(ids(try await r.send(.GET, "/fhir/Condition?patient=\(pid)&code=M34.1", as: "clinA").json).isEmpty)
+            let onset = try await r.send(.GET, "/fhir/Condition?patient=\(pid)&onset-date=eq2010", as: "clinA")
+            #expect(ids(onset.json) == ["ssc-\(pid)"], "\(onset.text)")
+            #expect(ids(try await r.send(.GET, "/fhir/Condition?patient=\(pid)&onset-date=gt2010", as: "clinA").json).isEmpty)
+        }
+    }
+}
+
+extension JSONValue {
+    var arrayValue: [JSONValue]? { if case .array(let a) = self { a } else { nil } }
+    var arrayFirst: JSONValue? { arrayValue?.first }
+}

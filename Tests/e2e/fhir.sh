@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# FHIR read API and export end to end (issue 5): starts `calcitrack serve` on a fresh SQLite file
+# (demo patients), adds a generated cohort (`calcitrack generate`), then reads every resource
+# through the API (search with paging, read, vread, _history, Patient/$everything, _include) and
+# through `calcitrack export` (ndjson and bundle), and validates each with PyPI fhirclient
+# (R4 4.0.1, strict) and fhir.resources (R4B). Any failure fails the script.
+set -u
+cd "$(dirname "$0")/../.."
+BIN="${CALCITRACK_BIN:-.build/debug/calcitrack}"
+[ -x "$BIN" ] || { echo "missing $BIN: run swift build first"; exit 1; }
+python3 -c 'import fhirclient, fhir.resources' 2>/dev/null || { echo "fhir: needs python fhirclient and fhir.resources (pip install fhirclient fhir.resources)"; exit 1; }
+COHORT="${FHIR_E2E_PATIENTS:-150}"
+tmp=$(mktemp -d)
+server=""
+cleanup() { [ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$tmp"; }
+trap cleanup EXIT
+DB="$tmp/fhir.sqlite"
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"$BIN" serve --port "$PORT" --database "$DB" > "$tmp/serve.log" 2>&1 &
+server=$!
+for _ in $(seq 1 150); do curl -sf "http://127.0.0.1:$PORT/health" >/dev/null && break; sleep 0.1; done
+curl -sf "http://127.0.0.1:$PORT/health" >/dev/null || { echo "fhir: the server did not start"; cat "$tmp/serve.log"; exit 1; }
+"$BIN" generate --patients "$COHORT" --seed 5 --database "$DB" > "$tmp/generate.log" 2>&1 || { echo "fhir: generate failed"; cat "$tmp/generate.log"; exit 1; }
+echo "clinician pass 1" | "$BIN" user add fhirclin --role clinician --site DEMO --site SYNTH --password-stdin --database "$DB" >/dev/null || exit 1
+echo "researcher pass 1" | "$BIN" user add fhirresearch --role researcher --password-stdin --database "$DB" >/dev/null || exit 1
+CLIN=$("$BIN" token issue fhirclin --database "$DB") || exit 1
+RES=$("$BIN" token issue fhirresearch --database "$DB") || exit 1
+"$BIN" export --format ndjson --database "$DB" "$tmp/ndjson" || { echo "fhir: export ndjson failed"; exit 1; }
+"$BIN" export --format bundle --batch 50 --database "$DB" "$tmp/bundle" || { echo "fhir: export bundle failed"; exit 1; }
+FIRST=$(head -1 "$tmp/ndjson/Patient.ndjson" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+"$BIN" export --patient "$FIRST" --format ndjson --database "$DB" "$tmp/one" || { echo "fhir: export --patient failed"; exit 1; }
+CALCITRACK_URL="http://127.0.0.1:$PORT" CLINICIAN_TOKEN="$CLIN" RESEARCHER_TOKEN="$RES" EXPORT_DIR="$tmp" COHORT="$COHORT" \
+  python3 Tests/e2e/fhir/validate.py

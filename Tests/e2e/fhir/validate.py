@@ -1,0 +1,172 @@
+"""Validates every FHIR resource CalciTrack serves and exports (Tests/e2e/fhir.sh).
+
+Each resource is parsed by fhirclient's R4 (4.0.1) models in strict mode and by
+fhir.resources' R4B models (pydantic); any error is a failure. Also checks the API's
+behaviour: paging links, search modes, _include, ETag/Last-Modified, vread/_history,
+$everything, OperationOutcome errors (unknown parameter, bad date, researcher refused).
+"""
+import importlib
+import json
+import os
+import sys
+import urllib.error
+import urllib.parse
+import urllib.request
+
+from fhir.resources.R4B import get_fhir_model_class
+
+BASE = os.environ["CALCITRACK_URL"] + "/fhir"
+TOKEN = os.environ["CLINICIAN_TOKEN"]
+RESEARCHER = os.environ["RESEARCHER_TOKEN"]
+EXPORT = os.environ["EXPORT_DIR"]
+COHORT = int(os.environ.get("COHORT", "150"))
+
+failures = []
+validated = {"fhirclient": 0, "fhir.resources": 0}
+seen_types = set()
+
+
+def fail(message):
+    failures.append(message)
+    print("FAIL:", message, file=sys.stderr)
+
+
+def validate(resource, where):
+    rtype = resource.get("resourceType")
+    seen_types.add(rtype)
+    try:
+        module = importlib.import_module("fhirclient.models." + rtype.lower())
+        getattr(module, rtype)(resource, strict=True)
+        validated["fhirclient"] += 1
+    except Exception as e:  # noqa: BLE001 - any parse error is a failure
+        fail(f"{where}: fhirclient R4 rejects {rtype}/{resource.get('id')}: {e}")
+    try:
+        get_fhir_model_class(rtype).model_validate(resource)
+        validated["fhir.resources"] += 1
+    except Exception as e:  # noqa: BLE001
+        fail(f"{where}: fhir.resources R4B rejects {rtype}/{resource.get('id')}: {str(e)[:800]}")
+
+
+def get(path, token=TOKEN, expect=200):
+    url = path if path.startswith("http") else BASE + path
+    req = urllib.request.Request(url, headers={"Authorization": "Bearer " + token, "Accept": "application/fhir+json"})
+    try:
+        with urllib.request.urlopen(req) as r:
+            status, headers, body = r.status, r.headers, r.read()
+    except urllib.error.HTTPError as e:
+        status, headers, body = e.code, e.headers, e.read()
+    if status != expect:
+        fail(f"GET {url}: status {status}, expected {expect}: {body[:300]!r}")
+    if not headers.get("Content-Type", "").startswith("application/fhir+json"):
+        fail(f"GET {url}: content type {headers.get('Content-Type')}")
+    doc = json.loads(body) if body else None
+    if doc is not None:
+        validate(doc, "GET " + url)
+    return doc, headers
+
+
+def bundle_resources(bundle):
+    return [e["resource"] for e in bundle.get("entry", []) if "resource" in e]
+
+
+def main():
+    get("/metadata")
+    # Page through every patient (the demo patients and the cohort).
+    patients = []
+    bundle, _ = get("/Patient?_count=100")
+    total = bundle.get("total")
+    pages = 0
+    while bundle:
+        pages += 1
+        patients += bundle_resources(bundle)
+        nxt = [l["url"] for l in bundle.get("link", []) if l["relation"] == "next"]
+        bundle = get(nxt[0])[0] if nxt else None
+    if total != len(patients) or len(patients) < COHORT:
+        fail(f"Patient search: total {total}, paged {len(patients)} over {pages} page(s), cohort {COHORT}")
+    if len({p["id"] for p in patients}) != len(patients):
+        fail("Patient paging returned a patient twice")
+    # Every patient: $everything, then each resource read, vread and history.
+    reads = 0
+    for i, patient in enumerate(patients):
+        pid = patient["id"]
+        everything, _ = get(f"/Patient/{pid}/$everything")
+        resources = bundle_resources(everything)
+        if not any(r["resourceType"] == "Patient" and r["id"] == pid for r in resources):
+            fail(f"$everything of {pid} lacks the Patient")
+        if i % 10 != 0 and i > 5:
+            continue  # full reads on a sample; $everything validated every resource of every patient
+        for r in resources:
+            read, headers = get(f"/{r['resourceType']}/{r['id']}")
+            reads += 1
+            if read != r:
+                fail(f"read {r['resourceType']}/{r['id']} differs from its $everything entry")
+            if r["resourceType"] == "Flag":
+                continue
+            etag = headers.get("ETag")
+            if etag != f'W/"{r["meta"]["versionId"]}"' or not headers.get("Last-Modified"):
+                fail(f"{r['resourceType']}/{r['id']}: ETag {etag}, Last-Modified {headers.get('Last-Modified')}")
+            if r["resourceType"] == "Condition" and r["id"].startswith("calcinosis-"):
+                continue
+            history, _ = get(f"/{r['resourceType']}/{r['id']}/_history")
+            if history.get("type") != "history" or not history.get("entry"):
+                fail(f"history of {r['resourceType']}/{r['id']} is empty")
+            vread, _ = get(f"/{r['resourceType']}/{r['id']}/_history/{r['meta']['versionId']}")
+            if vread != r:
+                fail(f"vread {r['resourceType']}/{r['id']} current version differs from read")
+        # Searches of this patient with _include.
+        for query in ["Observation?patient={}&_include=Observation:patient&_include=Observation:focus",
+                      "Condition?subject=Patient/{}&_include=*", "MedicationStatement?subject={}&_sort=-date",
+                      "Procedure?patient={}", "Encounter?patient={}&date=ge2000-01-01", "BodyStructure?patient={}&_include=BodyStructure:patient",
+                      "ImagingStudy?patient={}", "Flag?patient={}", "Observation?patient={}&code=http://loinc.org|72287-6&_sort=-date"]:
+            found, _ = get("/" + query.format(pid))
+            modes = {e["search"]["mode"] for e in found.get("entry", [])}
+            if "_include" in query and found.get("entry") and "include" not in modes and not query.startswith("Condition"):
+                fail(f"{query.format(pid)}: no included resource")
+    # Type-level searches with every date prefix, validated.
+    for prefix in ["eq", "ne", "lt", "gt", "le", "ge", "sa", "eb"]:
+        get(f"/Observation?date={prefix}2025-06&_count=20")
+    get("/Observation?code=http://loinc.org|8310-5&_count=20")
+    get("/Condition?code=http://snomed.info/sct|89155008&_count=20")
+    # Errors are OperationOutcomes.
+    oo, _ = get("/Observation?colour=blue", expect=400)
+    if not oo or oo["resourceType"] != "OperationOutcome" or oo["issue"][0].get("expression") != ["colour"]:
+        fail(f"unknown parameter: {oo}")
+    get("/Observation?date=2025-13-45", expect=400)
+    get("/Patient", token=RESEARCHER, expect=403)
+    get("/Patient/00000000-0000-0000-0000-000000000000", expect=404)
+    # Export: every line and every bundle.
+    exported = 0
+    for name in sorted(os.listdir(os.path.join(EXPORT, "ndjson"))):
+        with open(os.path.join(EXPORT, "ndjson", name)) as f:
+            for n, line in enumerate(f):
+                resource = json.loads(line)
+                if resource["resourceType"] + ".ndjson" != name:
+                    fail(f"{name} line {n + 1} is a {resource['resourceType']}")
+                validate(resource, f"export {name}:{n + 1}")
+                exported += 1
+    bundled = 0
+    for name in sorted(os.listdir(os.path.join(EXPORT, "bundle"))):
+        with open(os.path.join(EXPORT, "bundle", name)) as f:
+            b = json.load(f)
+        validate(b, "export " + name)
+        for e in b["entry"]:
+            if e["request"] != {"method": "PUT", "url": f"{e['resource']['resourceType']}/{e['resource']['id']}"}:
+                fail(f"{name}: entry request {e['request']}")
+            validate(e["resource"], "export " + name)
+            bundled += 1
+    if bundled != exported:
+        fail(f"ndjson export has {exported} resources, bundle export {bundled}")
+    one = sum(1 for name in os.listdir(os.path.join(EXPORT, "one")) for _ in open(os.path.join(EXPORT, "one", name)))
+    if one == 0:
+        fail("export --patient wrote nothing")
+    print(f"fhir: {len(patients)} patients, {reads} reads, {exported} exported resources; types {sorted(seen_types)}; "
+          f"validated {validated['fhirclient']} (fhirclient R4 strict) and {validated['fhir.resources']} (fhir.resources R4B)")
+    for t in ["Patient", "Condition", "Observation", "BodyStructure", "MedicationStatement", "Procedure", "Encounter", "ImagingStudy", "Bundle", "CapabilityStatement", "OperationOutcome"]:
+        if t not in seen_types:
+            fail(f"no {t} was served or exported")
+    print(f"fhir: {validated['fhirclient']} passed, {len(failures)} failed")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
