@@ -5,6 +5,7 @@
 #      (.ci/run sets it up with scripts/postgres-setup.sh);
 #   3. end-to-end checks of the built binary: CLI, registry (kill -9, backup/restore, audit tamper),
 #      FHIR (API reads and export validated with fhirclient R4 and fhir.resources R4B),
+#      CDS Hooks (JWT from a configured issuer, prefetch → cards, 412, 401),
 #      schemathesis against /openapi.json when the `st` command is installed, and the web UI in
 #      headless Chromium (selenium + axe-core) when chromium, chromedriver and selenium are installed.
 set -euo pipefail
@@ -20,6 +21,8 @@ Tests/e2e/cli.sh
 Tests/e2e/registry.sh
 # FHIR read API and export, every resource validated with fhirclient (R4) and fhir.resources (R4B).
 Tests/e2e/fhir.sh
+# CDS Hooks through the real configuration (issuer JWKS file, public URL, auth off warning).
+Tests/e2e/cds-hooks.sh
 if command -v st >/dev/null 2>&1 && [ -x Tests/e2e/schemathesis.sh ]; then
   Tests/e2e/schemathesis.sh .build/debug/calcitrack
 else

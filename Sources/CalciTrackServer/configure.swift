@@ -54,6 +54,7 @@ public func configure(_ app: Application, _ settings: ServerSettings) async thro
         let empty = try await Patient.query(on: app.db).withDeleted().count() == 0
         if settings.forceDemo || empty { try await DemoData.load(on: app.db, today: LocalDate.utc(app.registryClock.now()), logger: app.logger) }
     }
+    app.cdsHooks = try await CDSHooksSettings.fromEnvironment(logger: app.logger)
     try routes(app, metrics: metricsRegistry)
 }
 

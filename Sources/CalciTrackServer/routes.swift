@@ -6,6 +6,8 @@ import Vapor
 func routes(_ app: Application, metrics: PrometheusCollectorRegistry) throws {
     HealthController(registry: metrics).register(app)
     app.get("openapi.json") { _ in Response.json(OpenAPIDocument.json) }
+    // CDS Hooks 2.0 (issue 5): its own JWT caller authentication, not registry sessions or tokens.
+    CDSHooksController().register(app)
 
     // Web pages (issue 4): session sign-in, CSRF on every form post, HTML errors.
     app.get("static", "app.css", use: Stylesheet.serve)

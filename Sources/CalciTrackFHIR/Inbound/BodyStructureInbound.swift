@@ -18,10 +18,14 @@ enum BodyStructureInbound {
         var body = JSONObject()
         let identifiers = ResourceReader.array(r.take("identifier")).compactMap { ResourceReader.object($0) }
         let description = ResourceReader.string(r.take("description"))
+        var described: (status: String?, fields: JSONObject)?
         if let label = identifiers.compactMap({ ResourceReader.string($0["value"]) }).first {
             body["label"] = .string(label)
             if identifiers.count > 1 { r.warn("only the first identifier is stored, as the lesion's label", at: "identifier") }
-            if let description { body["note"] = .string(description) }
+            if let description {
+                if let parsed = Self.outboundDescription(description, label: label) { described = parsed }
+                else { body["note"] = .string(description) }
+            }
         } else if let description, description.count <= 64 {
             body["label"] = .string(description)
         } else {
@@ -69,14 +73,50 @@ enum BodyStructureInbound {
             body["findings"] = .object(findings)
         }
         let active = r.take("active")
+        if let described {
+            for (k, v) in described.fields.entries where body[k] == nil { body[k] = v }
+        }
         if let ext = r.takeExtension(statusExtension) {
             if let s = ResourceReader.string(ext["valueCode"]), statuses.contains(s) { body["status"] = .string(s) }
             else { r.reject(.value, "the lesion-status extension needs valueCode, one of \(statuses.joined(separator: ", "))", at: "extension('\(statusExtension)')") }
+        } else if let status = described?.status {
+            body["status"] = .string(status)
         } else if active == .bool(false) {
             body["status"] = "resolved"
             r.inform("active false stored as lesion status resolved (healed or excised are not distinguishable without the lesion-status extension)", at: "active")
         }
         return [InboundRecord(kind: .lesions, body: body, references: [.patient: patient])]
+    }
+
+    /// The description Outbound writes ("Calcinosis lesion L1; status healed; periarticular mass;
+    /// findings present: purulent, pain; absent: abscess; note: ...") back into the lesion's
+    /// status, periarticular mass, findings and note. nil for any other description.
+    static func outboundDescription(_ text: String, label: String) -> (status: String?, fields: JSONObject)? {
+        let head = "Calcinosis lesion \(label)"
+        guard text == head || text.hasPrefix(head + "; ") else { return nil }
+        var rest = Substring(text.dropFirst(head.count))
+        var status: String?
+        var fields = JSONObject()
+        var findings = JSONObject()
+        // The note is last and may itself contain "; ".
+        if let n = rest.firstRange(of: "; note: ") {
+            fields["note"] = .string(String(rest[n.upperBound...]))
+            rest = rest[..<n.lowerBound]
+        }
+        for part in rest.split(separator: ";").map({ $0.trimmingPrefix(" ") }) where !part.isEmpty {
+            if part.hasPrefix("status "), statuses.contains(String(part.dropFirst(7))) { status = String(part.dropFirst(7)) }
+            else if part == "periarticular mass" { fields["periarticularMass"] = true }
+            else if part.hasPrefix("findings present: ") || part.hasPrefix("absent: ") {
+                let present = part.hasPrefix("findings present: ")
+                let names = part.dropFirst(present ? 18 : 8).split(separator: ",").map { String($0.trimmingPrefix(" ")) }
+                guard names.allSatisfy(findingNames.contains) else { return nil }
+                for name in names { findings[name] = .bool(present) }
+            } else {
+                return nil
+            }
+        }
+        if !findings.entries.isEmpty { fields["findings"] = .object(findings) }
+        return (status, fields)
     }
 
     /// A CalciTrack local code, or a coding display / text naming a vocabulary value

@@ -44,7 +44,25 @@ enum ImagingInbound {
                 }
             }
             if let date = r.day(r.take("started"), at: "started", what: "the day of the study") { body["date"] = .string(date) }
-            if let description = ResourceReader.string(r.take("description")) { body["findings"] = .string(description) }
+            // Outbound's description ("ultrasound of calcinosis (inconclusive)") repeats modality and
+            // flag; any other description names the study, not its findings, and is not stored.
+            if let description = ResourceReader.string(r.take("description")),
+               !ImagingModality.allCases.contains(where: { description.hasPrefix("\($0.rawValue) of calcinosis") }) {
+                r.warn("description \"\(description)\" is not stored (the registry keeps the report's findings, in note \"findings: ...\")", at: "description")
+            }
+            // Outbound's notes: "findings: ...", "inconclusive", "scores: name value, ...".
+            var other: [String] = []
+            for item in ResourceReader.array(r.take("note")) {
+                guard let text = ResourceReader.string(item["text"]) else { continue }
+                if text.hasPrefix("findings: ") { body["findings"] = .string(String(text.dropFirst(10))) }
+                else if text == "inconclusive" { body["inconclusive"] = true }
+                else if text.hasPrefix("scores: "), let scores = Self.scores(String(text.dropFirst(8))) { body["scores"] = .object(scores) }
+                else { other.append(text) }
+            }
+            if !other.isEmpty {
+                let joined = other.joined(separator: "\n")
+                body["findings"] = .string(ResourceReader.string(body["findings"]).map { $0 + "\n" + joined } ?? joined)
+            }
             if r.peekValue("series") != nil { r.handled("numberOfSeries", "numberOfInstances") }
         }
         if let ext = r.takeExtension(inconclusiveExtension) {
@@ -59,6 +77,17 @@ enum ImagingInbound {
         body["modality"] = .string(modality)
         guard let patient else { return [] }
         return [InboundRecord(kind: .imagingStudies, body: body, references: [.patient: patient], date: ResourceReader.string(body["date"]))]
+    }
+
+    /// "sctcTotal 12, hands 3" → {"sctcTotal": 12, "hands": 3}; nil unless every item is a name and a number.
+    static func scores(_ text: String) -> JSONObject? {
+        var out = JSONObject()
+        for item in text.split(separator: ",") {
+            let parts = item.split(separator: " ")
+            guard parts.count == 2, let value = Double(parts[1]) else { return nil }
+            out[String(parts[0])] = .number(value)
+        }
+        return out
     }
 
     /// The modality a report's code names in words ("XR Hand 2 views", "US soft tissue", "MRI knee").

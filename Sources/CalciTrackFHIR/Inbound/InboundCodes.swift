@@ -138,7 +138,7 @@ enum InboundCodes {
         "89260-4": "areaCm2",   // Area of wound
     ]
     /// Measurement values without a LOINC code (12.4 NF) carried as local codes.
-    static let localWoundComponent: [String: String] = ["perimeter": "perimeterCm", "healed": "healed", "pain-vas": "painVas"]
+    static let localWoundComponent: [String: String] = ["wound-perimeter": "perimeterCm", "wound-healed": "healed", "pain-vas": "painVas"]
 
     /// LOINC → lab test, derived from `LabCodes` (the codes the registry stores, 12.4) over
     /// every unit the engine accepts, so the two tables cannot disagree.

@@ -79,21 +79,45 @@ enum MedicationInbound {
         guard let patient else { return [] }
         var records = [InboundRecord(kind: .medications, body: body, references: [.patient: patient], date: start)]
         let reason = ResourceReader.text(r.take("statusReason").map { ResourceReader.array($0).first ?? $0 })
-        if status == "on-hold" {
+        // Outbound writes every hold as a note "held from <start> to <end>: <reason>" (or "(no end date)").
+        var noteHolds: [JSONObject] = []
+        for (i, item) in ResourceReader.array(r.take("note")).enumerated() {
+            guard let text = ResourceReader.string(item["text"]) else { continue }
+            if let hold = Self.hold(fromNote: text) { noteHolds.append(hold) }
+            else { r.warn("note \"\(text)\" is not stored", at: "note[\(i)]") }
+        }
+        if !noteHolds.isEmpty {
+            records += noteHolds.map { InboundRecord(kind: .holds, body: $0, references: [.patient: patient], parentRecord: 0, date: ResourceReader.string($0["start"])) }
+        } else if status == "on-hold" {
             // A hold needs its start; a statement's dateAsserted is the day the hold was stated.
             if !isRequest, let asserted = r.take("dateAsserted").flatMap({ r.day($0, at: "dateAsserted", what: "the hold's start", required: false) }) {
                 records.append(InboundRecord(kind: .holds, body: JSONObject([("start", .string(asserted)), ("end", .null),
                                                                               ("reason", .string(reason ?? "on hold (FHIR status on-hold; no reason given)"))]),
                                              references: [.patient: patient], parentRecord: 0, date: asserted))
+                r.inform("the hold's start is taken as dateAsserted (\(asserted)), the day the hold was stated; it may have begun earlier", at: "dateAsserted")
                 if reason == nil { r.inform("the hold has no statusReason; its reason is stored as \"on hold\"", at: "statusReason") }
             } else {
                 r.warn("status on-hold is not stored as a hold: the hold's start date is unknown (\(isRequest ? "a request has no such date" : "dateAsserted is missing"))", at: "status")
             }
-        } else if let reason {
+        } else if let reason, status != "on-hold" {
             r.warn("statusReason \"\(reason)\" is not stored", at: "statusReason")
         }
         r.handled("dateAsserted")
         return records
+    }
+
+    /// "held from 2023-09-01 to 2023-09-10: sepsis" / "held from 2023-09-01 (no end date): sepsis".
+    static func hold(fromNote text: String) -> JSONObject? {
+        guard text.hasPrefix("held from "), let colon = text.firstRange(of: ": ") else { return nil }
+        let dates = text[text.index(text.startIndex, offsetBy: 10)..<colon.lowerBound]
+        let reason = String(text[colon.upperBound...])
+        let start = String(dates.prefix(10))
+        guard LocalDate(iso: start) != nil, !reason.isEmpty else { return nil }
+        let rest = dates.dropFirst(10)
+        var end: JSONValue = .null
+        if rest.hasPrefix(" to "), LocalDate(iso: String(rest.dropFirst(4))) != nil { end = .string(String(rest.dropFirst(4))) }
+        else if rest != " (no end date)" { return nil }
+        return JSONObject([("start", .string(start)), ("end", end), ("reason", .string(reason))])
     }
 
     // MARK: Drug

@@ -55,6 +55,8 @@ enum ObservationInbound {
                 let c = ResourceReader.code(component["code"], system: CodeSystem.loinc)
                 if c == "8480-6", let v = vitalValue(&r, .systolic, in: component, at: "component[\(i)]") {
                     body["systolicBP"] = .number(v)
+                } else if c == InboundCodes.diastolic && component["valueQuantity"] == nil {
+                    continue // absent (dataAbsentReason): nothing to drop
                 } else if c == InboundCodes.diastolic {
                     r.warn("diastolic blood pressure (LOINC 8462-4) is not stored: the engine uses systolic pressure only (qSOFA)", at: "component[\(i)]")
                 } else if c != "8480-6" {

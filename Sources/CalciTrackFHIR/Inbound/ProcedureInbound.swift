@@ -51,7 +51,11 @@ enum ProcedureInbound {
 
     /// A local code, or text naming a kind ("CO2 laser", "Incision and drainage", "ESWL").
     static func kind(_ code: JSONValue) -> String? {
-        if let c = ResourceReader.code(code, system: CodeSystem.local), kinds.contains(c) { return c }
+        // Outbound writes "procedure-<kind>"; the bare kind is accepted too.
+        if let c = ResourceReader.code(code, system: CodeSystem.local) {
+            let kind = c.hasPrefix("procedure-") ? String(c.dropFirst(10)) : c
+            if kinds.contains(kind) { return kind }
+        }
         for text in ([ResourceReader.string(code["text"])] + ResourceReader.codings(code).map(\.display)).compactMap({ $0?.lowercased() }) {
             let dashed = String(text.map { $0 == " " ? "-" : $0 })
             if kinds.contains(dashed) && dashed != "other" { return dashed }

@@ -1,0 +1,114 @@
+import CalciTrackCore
+
+/// CalciTrack's CDS Hooks 2.0 service (https://cds-hooks.hl7.org/2.0/): one `patient-view`
+/// service that assesses the patient's calcinosis from prefetched FHIR data (or the registry).
+public enum CDSService {
+    public static let id = "calcinosis-assessment"
+    public static let hook = "patient-view"
+    public static let title = "CalciTrack calcinosis assessment"
+    public static let description = "Infection triage (IDSA 2014, SIRS, qSOFA), medication interactions and holds, therapy options, "
+        + "imaging and follow-up for calcinosis cutis in systemic sclerosis."
+
+    /// Prefetch templates (CDS Hooks 2.0 "Prefetch Template"). Observations are limited to the
+    /// LOINC codes CalciTrack reads (clinical-spec 12.4), so an EHR does not send every result.
+    public static let prefetch: [(key: String, template: String)] = {
+        let codes = (InboundCodes.labTestByLOINC.keys.sorted() + InboundCodes.vitalLOINC.keys.sorted()
+                     + [InboundCodes.bloodPressurePanel, InboundCodes.woundPanel]).map { "http://loinc.org|\($0)" }.joined(separator: ",")
+        return [
+            ("patient", "Patient/{{context.patientId}}"),
+            ("conditions", "Condition?patient={{context.patientId}}"),
+            ("observations", "Observation?patient={{context.patientId}}&code=\(codes)"),
+            ("medications", "MedicationStatement?patient={{context.patientId}}"),
+            ("lesions", "BodyStructure?patient={{context.patientId}}"),
+            ("encounters", "Encounter?patient={{context.patientId}}"),
+        ]
+    }()
+
+    /// `GET /cds-services` (CDS Hooks 2.0 "Discovery").
+    public static var discovery: JSONValue {
+        .object(JSONObject([("services", .array([.object(JSONObject([
+            ("hook", .string(hook)), ("title", .string(title)), ("description", .string(description)), ("id", .string(id)),
+            ("prefetch", .object(JSONObject(prefetch.map { ($0.key, .string($0.template)) }))),
+            ("usageRequirements", .string("Calls must carry a CDS Hooks JWT (ES384 or RS384) from an issuer CalciTrack trusts. "
+                + "The FHIR Patient id is the CalciTrack patient id when the patient is in the registry.")),
+        ]))]))]))
+    }
+}
+
+/// A `patient-view` request (CDS Hooks 2.0 "HTTP Request"; patient-view hook 1.0 context).
+public struct CDSRequest: Sendable {
+    public var hookInstance: String
+    public var patientID: String
+    public var userID: String
+    public var encounterID: String?
+    /// Prefetched resources (null entries, which mean "not available", are left out).
+    public var prefetch: [JSONObject]
+
+    public struct Invalid: Error, Sendable, Equatable {
+        public let message: String
+    }
+
+    public static func parse(_ json: JSONValue) throws(Invalid) -> CDSRequest {
+        guard case .object(let root) = json else { throw Invalid(message: "the request must be a JSON object") }
+        guard case .string(let hook)? = root["hook"] else { throw Invalid(message: "hook is required") }
+        guard hook == CDSService.hook else { throw Invalid(message: "hook \"\(hook)\" is not served here: \(CDSService.id) answers \(CDSService.hook)") }
+        guard case .string(let instance)? = root["hookInstance"], !instance.isEmpty else { throw Invalid(message: "hookInstance is required (a UUID)") }
+        guard case .object(let context)? = root["context"] else { throw Invalid(message: "context is required") }
+        guard case .string(let patientID)? = context["patientId"], !patientID.isEmpty else { throw Invalid(message: "context.patientId is required") }
+        guard case .string(let userID)? = context["userId"], !userID.isEmpty else { throw Invalid(message: "context.userId is required (patient-view)") }
+        if root["fhirAuthorization"] != nil && root["fhirAuthorization"] != .null && root["fhirServer"] == nil {
+            throw Invalid(message: "fhirAuthorization needs fhirServer (cds-r-1)")
+        }
+        var resources: [JSONObject] = []
+        if let prefetch = root["prefetch"], prefetch != .null {
+            guard case .object(let items) = prefetch else { throw Invalid(message: "prefetch must be an object of prefetch keys") }
+            for (key, value) in items.entries {
+                switch value {
+                case .null: continue
+                case .object(let resource):
+                    guard resource["resourceType"] != nil else { throw Invalid(message: "prefetch.\(key) is not a FHIR resource (no resourceType)") }
+                    if resource["resourceType"] == "Patient", let id = ResourceReader.string(resource["id"]), id != patientID {
+                        throw Invalid(message: "prefetch.\(key) is Patient/\(id), not the context's patient \(patientID)")
+                    }
+                    resources.append(resource)
+                default: throw Invalid(message: "prefetch.\(key) must be a FHIR resource or null")
+                }
+            }
+        }
+        var encounter: String?
+        if case .string(let e)? = context["encounterId"] { encounter = e }
+        return CDSRequest(hookInstance: instance, patientID: patientID, userID: userID, encounterID: encounter, prefetch: resources)
+    }
+}
+
+/// One feedback item (CDS Hooks 2.0 "Feedback").
+public struct CDSFeedback: Sendable, Equatable {
+    public var card: String
+    public var outcome: String
+    public var overrideReason: String?
+    public var acceptedSuggestions: [String]
+    public var outcomeTimestamp: String
+
+    public static func parse(_ json: JSONValue) throws(CDSRequest.Invalid) -> [CDSFeedback] {
+        guard case .array(let items)? = json["feedback"] else { throw .init(message: "feedback is required (an array)") }
+        var out: [CDSFeedback] = []
+        for (i, item) in items.enumerated() {
+            guard case .string(let card)? = item["card"] else { throw .init(message: "feedback[\(i)].card is required (the card's uuid)") }
+            guard case .string(let outcome)? = item["outcome"], outcome == "accepted" || outcome == "overridden" else {
+                throw .init(message: "feedback[\(i)].outcome must be accepted or overridden")
+            }
+            guard case .string(let time)? = item["outcomeTimestamp"], case .day = ResourceReader.date(time) else {
+                throw .init(message: "feedback[\(i)].outcomeTimestamp is required (an ISO 8601 instant)")
+            }
+            let accepted = ResourceReader.array(item["acceptedSuggestions"]).compactMap { ResourceReader.string($0["id"]) }
+            // The reason's code only: a free-text userComment may name the patient, and is not kept.
+            var reason: String?
+            if let r = item["overrideReason"], r != .null {
+                reason = ResourceReader.string(r["reason"]?["code"]) ?? ResourceReader.string(r["reason"]?["display"]) ?? "unspecified"
+                if r["userComment"] != nil { reason! += " (with a comment, not recorded)" }
+            }
+            out.append(CDSFeedback(card: card, outcome: outcome, overrideReason: reason, acceptedSuggestions: accepted, outcomeTimestamp: time))
+        }
+        return out
+    }
+}

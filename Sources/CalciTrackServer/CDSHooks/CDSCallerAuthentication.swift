@@ -1,0 +1,100 @@
+import CalciTrackCore
+import Foundation
+import JWTKit
+import NIOConcurrencyHelpers
+import Vapor
+
+/// The claims of a CDS Hooks 2.0 client JWT ("Trusting CDS Clients"): iss, sub, aud, exp, iat,
+/// jti (all required here), tenant (optional).
+struct CDSClientClaims: JWTPayload {
+    var iss: IssuerClaim
+    var sub: SubjectClaim?
+    var aud: AudienceClaim
+    var exp: ExpirationClaim
+    var iat: IssuedAtClaim
+    var jti: IDClaim
+    var tenant: String?
+
+    func verify(using algorithm: some JWTAlgorithm) async throws {
+        try exp.verifyNotExpired()
+    }
+}
+
+/// The caller a verified token names.
+struct CDSCaller: Sendable {
+    let issuer: String
+    let subject: String?
+    var auditActor: AuditActor { AuditActor(username: "cds:" + issuer + (subject.map { "/" + $0 } ?? ""), role: "cds-client", ip: nil) }
+}
+
+/// Verifies the bearer JWT of a CDS Hooks call. The header's `alg` must be ES384 or RS384 and
+/// match the key its `kid` names in the issuer's configured JWKS (so `none`, HMAC and algorithm
+/// confusion are refused before any signature check); then signature, `exp`, `iat` (not in the
+/// future), `aud` (the service's URL) and `jti` (present, never seen before while the token is
+/// valid: replay) are checked. Every refusal is a 401 naming the reason.
+final class CDSCallerAuthentication: Sendable {
+    private let seen = NIOLockedValueBox<[String: Date]>([:])
+
+    func verify(_ req: Request, settings: CDSHooksSettings, audience: String, now: Date = Date()) async throws -> CDSCaller {
+        guard let token = req.headers.bearerAuthorization?.token else { throw Self.refuse("a bearer JWT is required (Authorization: Bearer <jwt>)") }
+        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 3, let headerBytes = Self.base64URL(parts[0]), let payloadBytes = Self.base64URL(parts[1]),
+              case .object(let header)? = try? JSONParser.parse(headerBytes), case .object(let unverified)? = try? JSONParser.parse(payloadBytes)
+        else { throw Self.refuse("the token is not a JWT (three base64url parts of JSON)") }
+        guard case .string(let alg)? = header["alg"], CDSHooksSettings.acceptedAlgorithms.contains(alg) else {
+            throw Self.refuse("token algorithm \(Self.text(header["alg"])) is not accepted: ES384 or RS384 only")
+        }
+        guard case .string(let kid)? = header["kid"] else { throw Self.refuse("the token header has no kid") }
+        guard case .string(let iss)? = unverified["iss"], let issuer = settings.issuers[iss] else {
+            throw Self.refuse("issuer \(Self.text(unverified["iss"])) is not trusted")
+        }
+        guard let key = issuer.keys[kid] else { throw Self.refuse("issuer \(iss) has no key \(kid)") }
+        guard key.algorithm == alg else { throw Self.refuse("key \(kid) is an \(key.algorithm) key; the token says \(alg)") }
+        let claims: CDSClientClaims
+        do {
+            claims = try await key.collection.verify(token, as: CDSClientClaims.self)
+        } catch let error as JWTError where error.errorType == .claimVerificationFailure {
+            throw Self.refuse("the token has expired")
+        } catch {
+            throw Self.refuse("the token's signature or claims are invalid (\(error))")
+        }
+        guard claims.iat.value.timeIntervalSince(now) <= settings.clockSkew else { throw Self.refuse("the token was issued in the future (iat)") }
+        guard claims.aud.value.contains(audience) else {
+            throw Self.refuse("the token's audience \(claims.aud.value) is not this service (\(audience))")
+        }
+        let jti = claims.jti.value
+        guard !jti.isEmpty else { throw Self.refuse("the token has no jti") }
+        let replay = seen.withLockedValue { seen -> Bool in
+            if seen.count > 50_000 { seen = seen.filter { $0.value > now } }
+            let key = iss + "\u{1F}" + jti
+            if let until = seen[key], until > now { return true }
+            seen[key] = claims.exp.value
+            return false
+        }
+        if replay { throw Self.refuse("token \(jti) was already used (replay)") }
+        return CDSCaller(issuer: iss, subject: claims.sub?.value)
+    }
+
+    static func refuse(_ reason: String) -> APIError { APIError(.unauthorized, "CDS Hooks authentication failed: \(reason)") }
+
+    private static func text(_ value: JSONValue?) -> String {
+        value.map { JSONWriter.write($0, pretty: false) } ?? "(none)"
+    }
+
+    static func base64URL(_ text: Substring) -> [UInt8]? {
+        var s = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while s.count % 4 != 0 { s += "=" }
+        return Data(base64Encoded: s).map(Array.init)
+    }
+}
+
+private struct CDSCallerAuthenticationKey: StorageKey { typealias Value = CDSCallerAuthentication }
+
+extension Application {
+    var cdsCallerAuthentication: CDSCallerAuthentication {
+        if let existing = storage[CDSCallerAuthenticationKey.self] { return existing }
+        let created = CDSCallerAuthentication()
+        storage[CDSCallerAuthenticationKey.self] = created
+        return created
+    }
+}

@@ -1,0 +1,56 @@
+@testable import CalciTrackFHIR
+import CalciTrackCore
+import Foundation
+import XCTest
+
+/// Assessment → CDS Hooks cards (CDS Hooks 2.0 Card: summary < 140 characters, indicator, source).
+final class CDSCardsTests: XCTestCase {
+    func seed1Assessment() throws -> Assessment {
+        let bundle = try CaseFromFHIRTests.load(CaseFromFHIRTests.fixtures.appendingPathComponent("seed-1-admission.fhir.json"))
+        let asOf = LocalDate(iso: "2023-09-01")!
+        return Assessor().assess(try CaseFromFHIR.build([bundle], asOf: asOf, today: asOf).decoded.get())
+    }
+
+    func testSeed1Cards() throws {
+        var n = 0
+        let cards = CDSCards.cards(from: try seed1Assessment(), patientPage: "https://ct.example/patients/x") { n += 1; return "card-\(n)" }
+        let topics = cards.map(\.topic)
+        // Severe infection (IDSA 2014) and the sepsis screen (SIRS 3/4 with infection, Bone 1992) are critical and first.
+        XCTAssertEqual(Array(cards.prefix(2).map(\.indicator)), [.critical, .critical])
+        XCTAssertEqual(Array(topics.prefix(2)), ["infection-severe", "sepsis-screen"])
+        XCTAssertEqual(cards.first { $0.topic == "alert:HOLD-01" }?.indicator, .warning)
+        XCTAssertEqual(Set(cards.map(\.uuid)).count, cards.count)
+        for card in cards {
+            XCTAssertLessThan(card.summary.count, 140, card.summary)
+            XCTAssertEqual(card.links.first?.url, "https://ct.example/patients/x")
+            XCTAssertFalse(card.sourceLabel.isEmpty)
+        }
+        // Indicators never go back up: critical, then warning, then info.
+        let rank = cards.map { ["critical": 0, "warning": 1, "info": 2][$0.indicator.rawValue]! }
+        XCTAssertEqual(rank, rank.sorted())
+    }
+
+    func testSummaryClipAndDOI() {
+        let long = String(repeating: "word ", count: 60)
+        let clipped = CDSCards.clip(long)
+        XCTAssertLessThan(clipped.count, 140)
+        XCTAssertTrue(clipped.hasSuffix("…"))
+        XCTAssertEqual(CDSCards.clip("short"), "short")
+        // Bartoli 2016's reference ends "doi:10.1093/rheumatology/kew193".
+        XCTAssertEqual(CDSCards.source([Sources.bartoli2016]).1, "https://doi.org/10.1093/rheumatology/kew193")
+        XCTAssertEqual(CDSCards.source(["no-such-source"]).0, "CalciTrack")
+    }
+
+    func testDiscoveryAndRequest() throws {
+        XCTAssertEqual(CDSService.discovery["services"].map { if case .array(let a) = $0 { a.count } else { 0 } }, 1)
+        let request = try CDSRequest.parse(.object(parseObject("""
+        {"hook": "patient-view", "hookInstance": "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea", "context": {"userId": "Practitioner/1", "patientId": "p"},
+         "prefetch": {"patient": {"resourceType": "Patient", "id": "p"}, "conditions": null}}
+        """)))
+        XCTAssertEqual(request.prefetch.count, 1)
+        XCTAssertThrowsError(try CDSRequest.parse(.object(parseObject(#"{"hook": "order-sign", "hookInstance": "x", "context": {}}"#))))
+        XCTAssertThrowsError(try CDSRequest.parse(.object(parseObject("""
+        {"hook": "patient-view", "hookInstance": "x", "context": {"userId": "Practitioner/1", "patientId": "p"}, "prefetch": {"patient": {"resourceType": "Patient", "id": "other"}}}
+        """))))
+    }
+}

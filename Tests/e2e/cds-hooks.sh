@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# CDS Hooks end to end, through the real configuration path: `calcitrack serve` on a fresh SQLite
+# file with CALCITRACK_CDS_ISSUERS (a JWKS file made here from a fresh ES384 key; python
+# cryptography) and CALCITRACK_PUBLIC_URL; then discovery, patient-view with the seed-1 admission
+# prefetch (critical infection card, HOLD-01 warning), 412 without prefetch for an unknown
+# patient, 401 for an unsigned (alg none) token, a refused oct key at startup, and the startup
+# warning of CALCITRACK_CDS_AUTH=off. Needs python3 with cryptography (.ci/run installs it).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+BIN="${CALCITRACK_BIN:-.build/debug/calcitrack}"
+[ -x "$BIN" ] || { echo "missing $BIN: run swift build first"; exit 1; }
+python3 -c 'import cryptography' 2>/dev/null || { echo "cds-hooks: needs python3 cryptography (pip install cryptography)"; exit 1; }
+tmp=$(mktemp -d)
+server=""
+cleanup() { [ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$tmp"; }
+trap cleanup EXIT
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+BASE="http://127.0.0.1:$PORT"
+fail() { echo "cds-hooks: FAIL: $*"; [ -f "$tmp/serve.log" ] && tail -20 "$tmp/serve.log"; exit 1; }
+
+# Key, issuer file, tokens (one per call: replays are refused), request bodies.
+python3 - "$tmp" "$BASE" <<'PY'
+import base64, json, sys, time, uuid
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+tmp, base = sys.argv[1], sys.argv[2]
+b64 = lambda b: base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+key = ec.generate_private_key(ec.SECP384R1()); n = key.public_key().public_numbers()
+iss = "https://e2e-ehr.example.org"
+json.dump({iss: {"jwks": {"keys": [{"kty": "EC", "crv": "P-384", "kid": "e2e", "x": b64(n.x.to_bytes(48, "big")), "y": b64(n.y.to_bytes(48, "big"))}]}}},
+          open(f"{tmp}/issuers.json", "w"))
+json.dump({iss: {"jwks": {"keys": [{"kty": "oct", "kid": "s", "k": "c2VjcmV0"}]}}}, open(f"{tmp}/oct.json", "w"))
+def token(aud, alg="ES384"):
+    header = b64(json.dumps({"alg": alg, "typ": "JWT", "kid": "e2e"}).encode())
+    payload = b64(json.dumps({"iss": iss, "sub": "e2e", "aud": aud, "iat": int(time.time()), "exp": int(time.time()) + 300, "jti": str(uuid.uuid4())}).encode())
+    if alg == "none": return f"{header}.{payload}."
+    r, s = decode_dss_signature(key.sign(f"{header}.{payload}".encode(), ec.ECDSA(hashes.SHA384())))
+    return f"{header}.{payload}.{b64(r.to_bytes(48, 'big') + s.to_bytes(48, 'big'))}"
+aud = base + "/cds-services/calcinosis-assessment"
+for name in ["t1", "t2"]: open(f"{tmp}/{name}", "w").write(token(aud))
+open(f"{tmp}/none", "w").write(token(aud, "none"))
+bundle = json.load(open("Tests/CalciTrackFHIRTests/Fixtures/seed-1-admission.fhir.json"))
+patient = next(e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Patient")
+bundle["type"] = "searchset"; bundle["entry"] = [e for e in bundle["entry"] if e["resource"]["resourceType"] != "Patient"]
+ctx = lambda pid: {"hook": "patient-view", "hookInstance": str(uuid.uuid4()), "context": {"userId": "Practitioner/e2e", "patientId": pid}}
+json.dump(dict(ctx(patient["id"]), prefetch={"patient": patient, "everything": bundle}), open(f"{tmp}/seed1.json", "w"))
+json.dump(ctx(str(uuid.uuid4())), open(f"{tmp}/unknown.json", "w"))
+PY
+
+# A symmetric key in the issuer file stops the server at startup, naming the entry.
+if CALCITRACK_CDS_ISSUERS="$tmp/oct.json" timeout 20 "$BIN" serve --port "$PORT" --database "$tmp/oct.sqlite" > "$tmp/oct.log" 2>&1; then
+  fail "the server started with an oct key"
+fi
+grep -q "kty oct" "$tmp/oct.log" || fail "no message naming the oct key: $(tail -3 "$tmp/oct.log")"
+
+CALCITRACK_CDS_ISSUERS="$tmp/issuers.json" CALCITRACK_PUBLIC_URL="$BASE" "$BIN" serve --port "$PORT" --database "$tmp/cds.sqlite" > "$tmp/serve.log" 2>&1 &
+server=$!
+for _ in $(seq 1 150); do curl -sf "$BASE/health" >/dev/null && break; sleep 0.1; done
+curl -sf "$BASE/health" >/dev/null || fail "the server did not start"
+
+curl -sf "$BASE/cds-services" | python3 -c 'import json,sys; s=json.load(sys.stdin)["services"][0]; assert s["id"]=="calcinosis-assessment" and s["hook"]=="patient-view", s' \
+  || fail "discovery"
+post() { curl -s -o "$tmp/out.json" -w '%{http_code}' -X POST "$BASE/cds-services/calcinosis-assessment" -H 'Content-Type: application/json' -H "Authorization: Bearer $(cat "$tmp/$1")" --data @"$tmp/$2"; }
+[ "$(post t1 seed1.json)" = 200 ] || fail "patient-view: $(cat "$tmp/out.json")"
+python3 - "$tmp/out.json" <<'PY' || fail "seed-1 cards"
+import json, sys
+cards = json.load(open(sys.argv[1]))["cards"]
+topics = {c["source"]["topic"]["code"]: c["indicator"] for c in cards}
+assert topics.get("infection-severe") == "critical", topics
+assert topics.get("alert:HOLD-01") == "warning", topics
+assert all(len(c["summary"]) < 140 for c in cards)
+print("cds-hooks: seed-1:", ", ".join(f"{v} {k}" for k, v in topics.items()))
+PY
+[ "$(post t2 unknown.json)" = 412 ] || fail "unknown patient without prefetch should answer 412: $(cat "$tmp/out.json")"
+[ "$(post t1 seed1.json)" = 401 ] || fail "a replayed token should answer 401"
+[ "$(post none seed1.json)" = 401 ] || fail "alg none should answer 401"
+kill "$server"; wait "$server" 2>/dev/null || true; server=""
+
+# Authentication off: accepted, and warned about at startup.
+CALCITRACK_CDS_AUTH=off "$BIN" serve --port "$PORT" --database "$tmp/cds.sqlite" > "$tmp/off.log" 2>&1 &
+server=$!
+for _ in $(seq 1 150); do curl -sf "$BASE/health" >/dev/null && break; sleep 0.1; done
+grep -q "authentication is OFF" "$tmp/off.log" || fail "no startup warning with CALCITRACK_CDS_AUTH=off"
+[ "$(curl -s -o /dev/null -w '%{http_code}' -X POST "$BASE/cds-services/calcinosis-assessment" -H 'Content-Type: application/json' --data @"$tmp/seed1.json")" = 200 ] \
+  || fail "auth off should accept an unsigned call"
+echo "cds-hooks: ok"
