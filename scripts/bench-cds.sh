@@ -18,12 +18,12 @@
 # $OUT/results.md).
 #
 # Environment: DURATION (15s), WARMUP (3s), CONNECTIONS (32), THREADS (2), TOKENS (per thread,
-# 120000), PORT (8097), SCRATCH (.build-release), OUT (artifacts/bench-cds), SKIP_BUILD=1.
+# 60000), PORT (8097), SCRATCH (.build-release), OUT (artifacts/bench-cds), SKIP_BUILD=1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DURATION="${DURATION:-15s}"; WARMUP="${WARMUP:-3s}"; CONNECTIONS="${CONNECTIONS:-32}"; THREADS="${THREADS:-2}"
-TOKENS="${TOKENS:-120000}"; PORT="${PORT:-8097}"; SCRATCH="${SCRATCH:-.build-release}"; OUT="${OUT:-artifacts/bench-cds}"
+TOKENS="${TOKENS:-60000}"; PORT="${PORT:-8097}"; SCRATCH="${SCRATCH:-.build-release}"; OUT="${OUT:-artifacts/bench-cds}"
 mkdir -p "$OUT"; OUT="$(cd "$OUT" && pwd)"
 log() { printf '[bench-cds %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 

@@ -3,6 +3,7 @@ import CalciTrackCore
 import Fluent
 import Foundation
 import JWTKit
+import _CryptoExtras
 import Testing
 import VaporTesting
 
@@ -84,6 +85,11 @@ import VaporTesting
             #expect(service?["hook"] == "patient-view")
             #expect(service?["prefetch"]?["patient"] == "Patient/{{context.patientId}}")
             #expect(service?["prefetch"]?["observations"]?.stringValue?.hasPrefix("Observation?patient={{context.patientId}}&code=") == true)
+            // CORS preflight (CDS Hooks 2.0: browser-based clients such as the CDS Hooks sandbox).
+            let preflight = try await r.send(.OPTIONS, Self.servicePath, as: nil,
+                                             headers: ["Origin": "https://sandbox.cds-hooks.org", "Access-Control-Request-Method": "POST"])
+            #expect(preflight.headers.first(name: "Access-Control-Allow-Origin") != nil, "\(preflight.status) \(preflight.headers)")
+            #expect(preflight.headers.first(name: "Access-Control-Allow-Headers")?.lowercased().contains("authorization") == true)
         }
     }
 
@@ -201,6 +207,29 @@ import VaporTesting
             // The ES384 signature under a header that claims RS384 (algorithm confusion).
             let confused = b64(#"{"alg":"RS384","typ":"JWT","kid":"\#(client.kid)"}"#) + "." + valid[1] + "." + valid[2]
             #expect(try await Self.call(r, token: confused, json: body).status == .unauthorized)
+        }
+    }
+
+    @Test("An RS384 token of a trusted RSA key is accepted; the same key's RS256 token is refused")
+    func rs384() async throws {
+        try await TestRegistry.run { r in
+            let key = try Insecure.RSA.PrivateKey(backing: try _RSA.Signing.PrivateKey(keySize: .bits2048))
+            let (n, e) = try key.publicKey.getKeyPrimitives()
+            func b64(_ d: Data) -> String {
+                d.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+            }
+            let jwks = #"{"\#(Self.issuer)": {"jwks": {"keys": [{"kty": "RSA", "kid": "rsa-1", "n": "\#(b64(n))", "e": "\#(b64(e))"}]}}}"#
+            r.app.cdsHooks = CDSHooksSettings(authRequired: true, issuers: try await CDSHooksSettings.parseIssuers(Array(jwks.utf8)), publicBaseURL: Self.base)
+            func token(_ digest: DigestAlgorithm) async throws -> String {
+                let keys = JWTKeyCollection()
+                await keys.add(rsa: key, digestAlgorithm: digest, kid: "rsa-1")
+                return try await keys.sign(CDSClientClaims(iss: .init(value: Self.issuer), sub: "c", aud: .init(value: [Self.base + Self.servicePath]),
+                                                           exp: .init(value: Date().addingTimeInterval(300)), iat: .init(value: Date()), jti: .init(value: UUID().uuidString)),
+                                           kid: "rsa-1")
+            }
+            let body = Self.hookRequest(patient: "seed-1-admission", prefetch: try Self.seed1Prefetch())
+            #expect(try await Self.call(r, token: try await token(.sha384), json: body).status == .ok)
+            #expect(try await Self.call(r, token: try await token(.sha256), json: body).status == .unauthorized)
         }
     }
 

@@ -23,6 +23,10 @@ struct CDSHooksController: Sendable {
         cds.get(use: discovery)
         cds.on(.POST, "\(CDSService.id)", body: .collect(maxSize: "8mb"), use: patientView)
         cds.on(.POST, "\(CDSService.id)", "feedback", body: .collect(maxSize: "1mb"), use: feedback)
+        // Preflight requests need a route for the CORS middleware to answer them.
+        for path: [PathComponent] in [[], ["\(CDSService.id)"], ["\(CDSService.id)", "feedback"]] {
+            cds.on(.OPTIONS, path) { _ in Response(status: .noContent) }
+        }
     }
 
     @Sendable func discovery(req: Request) async throws -> Response {

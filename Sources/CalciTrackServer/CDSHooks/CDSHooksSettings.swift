@@ -26,7 +26,10 @@ struct CDSHooksSettings: Sendable {
 
     struct TrustedKey: Sendable {
         var algorithm: String
-        var collection: JWTKeyCollection
+        /// The same key in several collections: `JWTKeyCollection` is an actor, so one collection
+        /// would verify every call's signature in turn; calls pick one at random.
+        var collections: [JWTKeyCollection]
+        var collection: JWTKeyCollection { collections.randomElement()! }
     }
 
     struct ConfigurationError: Error, CustomStringConvertible {
@@ -34,6 +37,7 @@ struct CDSHooksSettings: Sendable {
     }
 
     static let acceptedAlgorithms: Set<String> = ["ES384", "RS384"]
+    static let verifiersPerKey = max(2, min(8, System.coreCount * 2))
 
     static func fromEnvironment(logger: Logger) async throws -> CDSHooksSettings {
         let env = ProcessInfo.processInfo.environment
@@ -78,7 +82,7 @@ struct CDSHooksSettings: Sendable {
                 }
                 let kid = try field("kid")
                 let alg: String? = if case .string(let a)? = key["alg"] { a } else { nil }
-                let collection = JWTKeyCollection()
+                let collections = (0..<Self.verifiersPerKey).map { _ in JWTKeyCollection() }
                 let algorithm: String
                 switch try field("kty") {
                 case "EC":
@@ -86,18 +90,19 @@ struct CDSHooksSettings: Sendable {
                         throw ConfigurationError(description: "CALCITRACK_CDS_ISSUERS: \(at) must be a P-384 key for ES384")
                     }
                     if key["d"] != nil { throw ConfigurationError(description: "CALCITRACK_CDS_ISSUERS: \(at) holds a private key; give the public key only") }
-                    await collection.add(ecdsa: try ES384PublicKey(parameters: (x: try field("x"), y: try field("y"))), kid: JWKIdentifier(string: kid))
+                    let publicKey = try ES384PublicKey(parameters: (x: try field("x"), y: try field("y")))
+                    for c in collections { await c.add(ecdsa: publicKey, kid: JWKIdentifier(string: kid)) }
                     algorithm = "ES384"
                 case "RSA":
                     guard alg == nil || alg == "RS384" else { throw ConfigurationError(description: "CALCITRACK_CDS_ISSUERS: \(at) alg must be RS384") }
                     if key["d"] != nil { throw ConfigurationError(description: "CALCITRACK_CDS_ISSUERS: \(at) holds a private key; give the public key only") }
-                    await collection.add(rsa: try Insecure.RSA.PublicKey(modulus: try field("n"), exponent: try field("e")), digestAlgorithm: .sha384,
-                                         kid: JWKIdentifier(string: kid))
+                    let publicKey = try Insecure.RSA.PublicKey(modulus: try field("n"), exponent: try field("e"))
+                    for c in collections { await c.add(rsa: publicKey, digestAlgorithm: .sha384, kid: JWKIdentifier(string: kid)) }
                     algorithm = "RS384"
                 case let other:
                     throw ConfigurationError(description: "CALCITRACK_CDS_ISSUERS: \(at) has kty \(other); only EC P-384 (ES384) and RSA (RS384) keys are accepted (no shared secrets)")
                 }
-                trusted[kid] = TrustedKey(algorithm: algorithm, collection: collection)
+                trusted[kid] = TrustedKey(algorithm: algorithm, collections: collections)
             }
             issuers[iss] = TrustedIssuer(keys: trusted)
         }
