@@ -82,6 +82,7 @@ func addMigrations(_ app: Application) {
     app.migrations.add(WorklistCoveringIndexes())
     app.migrations.add(CaseRecordsAndDataVersion())
     app.migrations.add(CreateResourceVersions())
+    app.migrations.add(ImportBookkeeping())
     app.migrations.add(FindingsHistoryAndWorklistFlags())
 }
 

@@ -113,6 +113,20 @@ struct PatientSummary: Sendable, Equatable {
         try await RegistryCase.storeSections(summary.caseRecords, of: patientID, on: db)
     }
 
+    /// Refreshes several patients at once (bulk writes: FHIR Bundles, `calcitrack import`): their
+    /// records in eight queries per 500 patients, the engine once per patient, one UPDATE each.
+    static func refresh(_ patientIDs: [UUID], on db: any Database, today: LocalDate) async throws {
+        for chunk in patientIDs.chunked(500) {
+            let ids = Array(chunk)
+            let patients = try await Patient.query(on: db).filter(\.$id ~~ ids).all()
+            let records = try await RegistryCase.records(ofPatients: ids, on: db)
+            for patient in patients {
+                let id = try patient.requireID()
+                try await compute(patient: patient, records: records[id] ?? .empty, today: today).save(of: id, on: db)
+            }
+        }
+    }
+
     /// Follow-up status from the stored columns on `today`, with the engine's thresholds
     /// (case-format.md follow-up; `FollowUp.evaluate` gives the same answer for the same data).
     static func followUpStatus(lastContact: String?, nextDue: String?, unhealed: Bool, today: LocalDate, thresholds: Thresholds = Thresholds()) -> String {
