@@ -85,6 +85,11 @@ extension Patient {
             ("hasUnhealedLesion", .bool(hasUnhealedLesion)), ("activeInfection", .bool(activeInfection)),
             ("infectionSeverity", .optional(infectionSeverity)), ("worseningLesion", .bool(worseningLesion)),
             ("bodySites", bodySites.map { .array($0.split(separator: ",").map { .string(String($0)) }) }),
+            ("infectionAtOnset", infectionOnset.map { onset in
+                .object(JSONObject(compacting: [("onset", shift(onset)), ("severity", .optional(onsetSeverity)), ("sepsisScreen", .optional(onsetSepsisScreen))]))
+            }),
+            ("sepsisScreenPositive", .bool(sepsisScreenPositive)), ("sepsisScreen", .optional(sepsisScreen)),
+            ("highAlert", .bool(highAlert)), ("highAlerts", highAlerts.map { .array($0.split(separator: "\n").map { .string(String($0)) }) }),
         ]))
     }
 }
