@@ -194,8 +194,10 @@ struct FHIRWriter {
         // What this resource was written as before, if anything.
         var existing: ImportLedger.Entry? = primaryKey.flatMap { state.ledger[$0] ?? state.written[$0] }
         let kind = p.mapped.records[0].kind
+        // A stored record only: a vitals row created earlier in this call takes its next vital
+        // through create (the vitals merge), not as an update of a row not yet inserted.
         if existing == nil, entry.method == .put, let id = entry.id, let uuid = Self.registryID(inLogicalID: id),
-           try await exists(kind, uuid, state, on: tx) {
+           try await storedExists(kind, uuid, on: tx) {
             existing = ImportLedger.Entry(kind: kind.rawValue, recordID: uuid, patientID: nil, contentHash: "")
         }
         if entry.method == .post, entry.ifNoneExist == nil, !entry.keepSourceID, entry.fullUrl == nil {
@@ -212,7 +214,7 @@ struct FHIRWriter {
             }
             let known: ImportLedger.Entry? = n == 0 ? existing : p.sourceKeys.first.flatMap { state.ledger["\($0)#\(n)"] ?? state.written["\($0)#\(n)"] }
             if let known, known.kind == record.kind.rawValue, try await exists(record.kind, known.recordID, state, on: tx) {
-                if known.contentHash == p.contentHash, entry.ifMatch == nil {
+                if known.contentHash == p.contentHash, entry.ifMatch == nil || entry.ifMatchFromMeta {
                     let version = try await currentVersion(record.kind, known.recordID, on: tx)
                     results.append((known, version.0, version.1))
                     if n == 0 { action = .unchanged }
@@ -223,7 +225,7 @@ struct FHIRWriter {
                 results.append((ImportLedger.Entry(kind: record.kind.rawValue, recordID: known.recordID, patientID: known.patientID ?? (record.kind == .patient ? known.recordID : nil), contentHash: p.contentHash), version, at))
                 if n == 0 { action = .updated }
             } else {
-                if let expected = entry.ifMatch, entry.method == .put {
+                if let expected = entry.ifMatch, entry.method == .put, !entry.ifMatchFromMeta {
                     throw EntryFailure(.preconditionFailed, .conflict, "If-Match names version \(expected) of \(entry.resourceType)/\(entry.id ?? "?"), which does not exist", at: entry.resourceType)
                 }
                 let id = n == 0 ? preferredID(entry, kind: record.kind) : nil
@@ -488,6 +490,13 @@ struct FHIRWriter {
         }
         try checkVersion(entry, current: model.version)
         let before = model.apiFields(.none)
+        var record = record
+        if record.kind == .vitals {
+            // One vital of a vitals row: the row's other vitals stay.
+            var merged = JSONObject(compacting: before)
+            for (k, v) in record.body.entries { merged[k] = v }
+            record.body = merged
+        }
         let subjectPatient = try await patient(for: record, entry, state, on: tx)
         guard subjectPatient.id == model.patientID else {
             throw EntryFailure(.unprocessableEntity, .businessRule, "\(entry.resourceType).subject names another patient than the stored record's; a record does not move between patients", at: entry.resourceType + ".subject")
@@ -646,6 +655,13 @@ struct FHIRWriter {
         default:
             if (state.creates[kind] ?? []).contains(where: { $0.id == id }) { return true }
             return try await kind.find(id, on: tx) != nil
+        }
+    }
+
+    private func storedExists(_ kind: RegistryRecordKind, _ id: UUID, on tx: any Database) async throws -> Bool {
+        switch kind {
+        case .patient, .patientSection: try await Patient.find(id, on: tx) != nil
+        default: try await kind.find(id, on: tx) != nil
         }
     }
 
