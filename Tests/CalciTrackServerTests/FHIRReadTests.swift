@@ -110,6 +110,8 @@ import VaporTesting
             let methods = history.json["entry"]?.arrayValue?.compactMap { $0["request"]?["method"]?.stringValue }
             #expect(methods == ["DELETE", "PUT", "POST"])
             #expect(try await r.send(.GET, "/fhir/Observation/\(id)/_history/3", as: "clinA").status == .gone)
+            let unsupported = try await r.send(.GET, "/fhir/Observation/\(id)/_history?_since=2025-01-01", as: "clinA")
+            #expect(unsupported.status == .badRequest && unsupported["issue"]?.arrayFirst?["expression"] == .array(["_since"]))
             #expect(try await r.send(.GET, "/fhir/Observation/00000000-0000-0000-0000-000000000000", as: "clinA").status == .notFound)
             #expect(ids(try await r.send(.GET, "/fhir/Observation?patient=\(pid)", as: "clinA").json).isEmpty, "deleted rows are not found by search")
             // One version row per write, in the write's transaction; the patient has its own.
