@@ -564,7 +564,7 @@ private enum Components {
         ("infectionAtOnset", S.object([("onset", S.date()), ("severity", S.string()), ("sepsisScreen", S.string())], required: ["onset"],
                                       "an open infection episode that today's assessment does not classify: the engine's triage as of its onset")),
         ("sepsisScreenPositive", S.boolean()), ("sepsisScreen", S.string("criteria of today's positive SIRS or qSOFA screen, with an infection")),
-        ("highAlert", S.boolean()), ("highAlerts", S.array(S.string("ID: message of a high-severity alert of today's assessment"))),
+        ("highAlert", S.boolean()), ("highAlerts", S.array(S.string("ID: message of a high-severity alert of today's assessment (de-identified reads: the ID only)"))),
     ], required: ["followUpStatus", "hasUnhealedLesion", "activeInfection", "worseningLesion", "sepsisScreenPositive", "highAlert"],
        "computed by the engine at every write; the worklist filters on it")
 

@@ -89,7 +89,10 @@ extension Patient {
                 .object(JSONObject(compacting: [("onset", shift(onset)), ("severity", .optional(onsetSeverity)), ("sepsisScreen", .optional(onsetSepsisScreen))]))
             }),
             ("sepsisScreenPositive", .bool(sepsisScreenPositive)), ("sepsisScreen", .optional(sepsisScreen)),
-            ("highAlert", .bool(highAlert)), ("highAlerts", highAlerts.map { .array($0.split(separator: "\n").map { .string(String($0)) }) }),
+            // De-identified reads name the rule only: a message may quote a record's date.
+            ("highAlert", .bool(highAlert)), ("highAlerts", highAlerts.map {
+                .array($0.split(separator: "\n").map { .string(shift.days == 0 ? String($0) : String($0.prefix { $0 != ":" })) })
+            }),
         ]))
     }
 }
