@@ -4,7 +4,7 @@ signed-in session; prints a Markdown table of p50/p95/max per page.
 
     calcitrack generate --patients 100000 --database /tmp/g.sqlite
     echo "bench pass 1" | calcitrack user add benchclin --role clinician --site SYNTH --password-stdin --database /tmp/g.sqlite
-    calcitrack serve --no-demo --port 8771 --database /tmp/g.sqlite &
+    calcitrack serve --no-demo --port 8771 --database /tmp/g.sqlite &     # a release build, started fresh
     scripts/bench-web-pages.py 8771 /tmp/g.sqlite benchclin "bench pass 1" 100
 
 Patient ids are drawn at random from the SQLite file (second argument).
@@ -34,8 +34,16 @@ def run(name, paths):
     print(f"| {name} | {len(times)} | {statistics.median(times):.1f} | {times[int(len(times) * 0.95) - 1]:.1f} | {times[-1]:.1f} |")
 print("| page | requests | p50 ms | p95 ms | max ms |\n|---|---|---|---|---|")
 for _ in range(5): req("GET", "/")  # warm-up
-run("worklist `/` (needs attention)", ["/"] * n)
-run("worklist `/?status=all&page=K` (random page)", [f"/?status=all&page={random.randint(1, 4000)}" for _ in range(n)])
-run("worklist search `/?q=PREFIX`", [f"/?q={random.choice('abcdefghijklmnoprstw')}{random.choice('aeiou')}" for _ in range(n)])
+# The worklist caches each rendered page until the next write (WorklistCache): repeated views
+# are cache hits; every distinct page below is its first view since the server started, so
+# uncached (the server is started fresh for a run).
+run("worklist `/` (needs attention, page 1, repeated: cached)", ["/"] * n)
+run("worklist `/?status=attention&page=K` (pages 2..n+1, each a first view)", [f"/?status=attention&page={k}" for k in range(2, n + 2)])
+run("worklist `/?status=alerts&page=K` (high alerts, first views)", [f"/?status=alerts&page={k}" for k in range(1, n + 1)])
+run("worklist `/?status=sepsis&page=K` (sepsis screen, first views)", [f"/?status=sepsis&page={k}" for k in range(1, n + 1)])
+run("worklist `/?status=infection&page=K` (active infection, first views)", [f"/?status=infection&page={k}" for k in range(1, n + 1)])
+run("worklist `/?status=all&page=K` (random page 1-4000, first views)", [f"/?status=all&page={k}" for k in random.sample(range(1, 4001), n)])
+prefixes = [a + b for a in "abcdefghijklmnoprstw" for b in "aeiou"]
+run("worklist search `/?q=PREFIX` (two letters, first views)", [f"/?q={p}" for p in random.sample(prefixes, min(n, len(prefixes)))])
 run("patient page `/patients/{id}`", [f"/patients/{i}" for i in ids])
 run("visit form `/patients/{id}/visits/new`", [f"/patients/{i}/visits/new" for i in ids[: n // 2]])

@@ -388,10 +388,19 @@ private enum RecordDocs {
 
     static let measurement = RecordDoc(
         info: MeasurementRecord.info, schemaName: "Measurement", plural: "Measurements",
-        input: RecordDoc.body(CaseSchemas.measurementFields + [("painVas", painInput)], required: ["date"], alsoIgnored: ["lesionId"],
-                              "One size of a lesion: lengthCm and widthCm, or areaCm2, or healed: true.", extra: [CaseSchemas.measurementSize]),
+        input: RecordDoc.body(CaseSchemas.measurementFields + [("painVas", painInput), ("findings", measurementFindings(closed: true))], required: ["date"],
+                              alsoIgnored: ["lesionId"],
+                              "One size of a lesion: lengthCm and widthCm, or areaCm2, or healed: true; optionally the findings seen that day.",
+                              extra: [CaseSchemas.measurementSize]),
         output: RecordDoc.response([("lesionId", S.uuid)] + CaseSchemas.measurementFields.map { ($0.0, strip($0.1)) }
-            + [("painVas", S.number())], required: ["lesionId", "date"]))
+            + [("painVas", S.number()), ("findings", measurementFindings(closed: false))], required: ["lesionId", "date"]))
+
+    /// Dated findings (migration 011): a case as of a date takes each lesion's findings from its
+    /// latest measurement with findings on or before that date, else from the lesion.
+    static func measurementFindings(closed: Bool) -> JSONValue {
+        S.object(CaseSchemas.findingKeys.map { ($0, S.boolean(nullable: true)) }, closed: closed, nullable: true,
+                 "findings seen at this measurement (case-format lesion findings keys; absent means no); they supersede the lesion's findings from this date on")
+    }
 
     static let visit = RecordDoc(
         info: VisitRecord.info, schemaName: "Visit", plural: "Visits",
@@ -552,7 +561,11 @@ private enum Components {
         ("hasUnhealedLesion", S.boolean()), ("activeInfection", S.boolean()),
         ("infectionSeverity", S.string()), ("worseningLesion", S.boolean()),
         ("bodySites", S.array(S.vocabulary(BodySite.self))),
-    ], required: ["followUpStatus", "hasUnhealedLesion", "activeInfection", "worseningLesion"],
+        ("infectionAtOnset", S.object([("onset", S.date()), ("severity", S.string()), ("sepsisScreen", S.string())], required: ["onset"],
+                                      "an open infection episode that today's assessment does not classify: the engine's triage as of its onset")),
+        ("sepsisScreenPositive", S.boolean()), ("sepsisScreen", S.string("criteria of today's positive SIRS or qSOFA screen, with an infection")),
+        ("highAlert", S.boolean()), ("highAlerts", S.array(S.string("ID: message of a high-severity alert of today's assessment (de-identified reads: the ID only)"))),
+    ], required: ["followUpStatus", "hasUnhealedLesion", "activeInfection", "worseningLesion", "sepsisScreenPositive", "highAlert"],
        "computed by the engine at every write; the worklist filters on it")
 
     static let patientSections: [(String, JSONValue)] = [
@@ -787,6 +800,8 @@ private enum Routes {
             Param.query("site", S.string(format: "uuid"), "only this site"),
             Param.query("activeInfection", S.enumeration(["true", "false"]), "with (or without) an active infection episode"),
             Param.query("worsening", S.enumeration(["true", "false"]), "with (or without) a worsening lesion"),
+            Param.query("sepsisScreen", S.enumeration(["true", "false"]), "with (or without) a positive sepsis screen today (SIRS or qSOFA, with an infection)"),
+            Param.query("highAlert", S.enumeration(["true", "false"]), "with (or without) a high-severity medication-safety alert today"),
             Param.query("followUp", S.enumeration(PatientController.followUpFilters), "follow-up status"),
             Param.query("bodySite", S.vocabulary(BodySite.self), "with a lesion at this body site"),
             Param.query("sort", S.enumeration(PatientController.sortOrders),

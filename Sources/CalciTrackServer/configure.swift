@@ -82,6 +82,8 @@ func addMigrations(_ app: Application) {
     app.migrations.add(WorklistCoveringIndexes())
     app.migrations.add(CaseRecordsAndDataVersion())
     app.migrations.add(CreateResourceVersions())
+    app.migrations.add(ImportBookkeeping())
+    app.migrations.add(FindingsHistoryAndWorklistFlags())
 }
 
 /// For tools that open the registry without serving it (user, token, audit, backup).

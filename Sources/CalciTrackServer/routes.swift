@@ -43,4 +43,5 @@ func routes(_ app: Application, metrics: PrometheusCollectorRegistry) throws {
         .grouped(TokenAuthenticator(), User.sessionAuthenticator())
         .grouped(CSRFMiddleware())
     FHIRReadController().register(fhir)
+    FHIRWriteController().register(fhir)
 }

@@ -68,7 +68,7 @@ import VaporTesting
         }
     }
 
-    @Test("Migration 008 fills the case sections of patients stored before it")
+    @Test("Migration 011 fills the case sections (table of 008) and the worklist flags of patients stored before them")
     func migrationBackfills() async throws {
         try await TestRegistry.run { r in
             let id = try await r.createPatient()
@@ -76,12 +76,21 @@ import VaporTesting
             let uuid = UUID(uuidString: id)!
             let before = try await RegistryCase.storedSections(of: uuid, on: r.app.db)
             #expect(before?.contains("2026-12-01") == true)
+            // An open infection with a febrile visit: a positive sepsis screen today.
+            _ = try await r.send(.POST, "/api/v1/patients/\(id)/infection-episodes", as: "clinA", json: #"{"onset": "2026-09-01", "outcome": "ongoing"}"#)
+            _ = try await r.send(.POST, "/api/v1/patients/\(id)/vitals", as: "clinA", json: #"{"date": "2026-09-01", "temperatureC": 39, "heartRate": 120}"#)
+            let stored = try await Patient.find(uuid, on: r.app.db)!
+            let sections = try await RegistryCase.storedSections(of: uuid, on: r.app.db)
+            try await FindingsHistoryAndWorklistFlags().revert(on: r.app.db)
             try await CaseRecordsAndDataVersion().revert(on: r.app.db)
             // A statement that reads the schema: SQLite parses ADD COLUMN against the schema a
             // pooled connection last loaded, which a revert on another connection made stale.
-            #expect(try await Patient.query(on: r.app.db).count() == 1)
+            #expect(try await Site.query(on: r.app.db).count() > 0)
             try await CaseRecordsAndDataVersion().prepare(on: r.app.db)
-            #expect(try await RegistryCase.storedSections(of: uuid, on: r.app.db) == before)
+            try await FindingsHistoryAndWorklistFlags().prepare(on: r.app.db)
+            #expect(try await RegistryCase.storedSections(of: uuid, on: r.app.db) == sections)
+            let filled = try await Patient.find(uuid, on: r.app.db)!
+            #expect(filled.sepsisScreenPositive && filled.sepsisScreen == stored.sepsisScreen && filled.sepsisScreen == "SIRS 2/4: temperature, heart rate")
         }
     }
 

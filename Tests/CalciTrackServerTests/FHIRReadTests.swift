@@ -53,7 +53,7 @@ import VaporTesting
         try await TestRegistry.run { r in
             let pid = try await r.createPatient()
             let labs = [try await lab(r, pid, date: "2025-01-01"), try await lab(r, pid, date: "2025-02-01"), try await lab(r, pid, date: "2025-03-01")]
-            var url: String? = "/fhir/Observation?patient=Patient/\(pid)&_count=2&_include=Observation:patient"
+            var url: String? = "/fhir/Observation?patient=Patient/\(pid)&_count=2&_sort=date&_include=Observation:patient"
             var seen: [String] = []
             var pages = 0
             while let next = url {
@@ -68,6 +68,12 @@ import VaporTesting
                     .map { String($0[$0.range(of: "/fhir")!.lowerBound...]) }
             }
             #expect(pages == 2 && seen == labs)
+            // Without _sort the order is still stable across pages: every match once.
+            var unsorted: [String] = []
+            for offset in [0, 2] {
+                unsorted += ids(try await r.send(.GET, "/fhir/Observation?patient=\(pid)&_count=2&_offset=\(offset)", as: "clinA").json)
+            }
+            #expect(Set(unsorted) == Set(labs) && unsorted.count == 3)
             let newestFirst = try await r.send(.GET, "/fhir/Observation?patient=\(pid)&_sort=-date", as: "clinA")
             #expect(ids(newestFirst.json) == labs.reversed())
             // 12.4: calcium in mg/dL is 17861-6; the SI code matches none of these.
@@ -104,6 +110,8 @@ import VaporTesting
             let methods = history.json["entry"]?.arrayValue?.compactMap { $0["request"]?["method"]?.stringValue }
             #expect(methods == ["DELETE", "PUT", "POST"])
             #expect(try await r.send(.GET, "/fhir/Observation/\(id)/_history/3", as: "clinA").status == .gone)
+            let unsupported = try await r.send(.GET, "/fhir/Observation/\(id)/_history?_since=2025-01-01", as: "clinA")
+            #expect(unsupported.status == .badRequest && unsupported["issue"]?.arrayFirst?["expression"] == .array(["_since"]))
             #expect(try await r.send(.GET, "/fhir/Observation/00000000-0000-0000-0000-000000000000", as: "clinA").status == .notFound)
             #expect(ids(try await r.send(.GET, "/fhir/Observation?patient=\(pid)", as: "clinA").json).isEmpty, "deleted rows are not found by search")
             // One version row per write, in the write's transaction; the patient has its own.

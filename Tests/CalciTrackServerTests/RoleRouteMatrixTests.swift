@@ -120,6 +120,15 @@ import VaporTesting
             try await check(.DELETE, "/api/v1/patients/:id", Self.patientDelete,
                             path: { "/api/v1/patients/" + (try await r.createPatient(mrn: "DEL-\(UUID().uuidString.prefix(8))")) }, ifMatch: true)
 
+            // FHIR reads (issue 5): clinicians of the patient's site only; researchers refused (identified data).
+            let fhirPatient = Expect(anonymous: 401, clinA: 200, clinB: 403, research: 403, admin: 403)
+            try await check(.GET, "/fhir/metadata", Self.open) { "/fhir/metadata" }
+            try await check(.GET, "/fhir/:type", Expect(anonymous: 401, clinA: 200, clinB: 200, research: 403, admin: 403)) { "/fhir/Observation?patient=\(patient)" }
+            try await check(.GET, "/fhir/:type/:id", fhirPatient) { "/fhir/Patient/\(patient)" }
+            try await check(.GET, "/fhir/:type/:id/_history", fhirPatient) { "/fhir/Patient/\(patient)/_history" }
+            try await check(.GET, "/fhir/:type/:id/_history/:vid", fhirPatient) { "/fhir/Patient/\(patient)/_history/1" }
+            try await check(.GET, "/fhir/:type/:id/$everything", fhirPatient) { "/fhir/Patient/\(patient)/$everything" }
+
             // Web pages (issue 4): session sign-in per role, in WebUITests.
             covered.formUnion(try await WebUITests.roleMatrix(r, patient: patient))
 

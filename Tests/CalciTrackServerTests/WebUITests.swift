@@ -19,6 +19,16 @@ import VaporTesting
             let headers: HTTPHeaders
             let html: String
             var location: String? { headers.first(name: .location) }
+            /// What a browser sends of the page as it is: ticked checkboxes (e.g. each lesion's
+            /// findings as of today on the visit form) and the hidden fields that mark them shown.
+            var ticked: [(String, String)] {
+                guard let regex = try? NSRegularExpression(pattern: #"name="([^"]+)" value="(on" checked|shown")"#) else { return [] }
+                return regex.matches(in: html, range: NSRange(html.startIndex..., in: html)).compactMap { m in
+                    guard let name = Range(m.range(at: 1), in: html), let value = Range(m.range(at: 2), in: html) else { return nil }
+                    return (String(html[name]), html[value].hasPrefix("on") ? "on" : "shown")
+                }
+            }
+
             /// The `_csrf` hidden field of the page's first form.
             var csrf: String? {
                 guard let range = html.range(of: "name=\"_csrf\" value=\"") else { return nil }
@@ -32,6 +42,12 @@ import VaporTesting
 
         mutating func post(_ path: String, _ form: [(String, String)]) async throws -> Page {
             try await send(.POST, path, form: form)
+        }
+
+        /// Posts a form as a browser would: the page's ticked checkboxes, then `fields`.
+        mutating func submit(_ path: String, from page: Page, _ fields: [(String, String)]) async throws -> Page {
+            let given = Set(fields.map(\.0))
+            return try await post(path, page.ticked.filter { !given.contains($0.0) } + fields)
         }
 
         private mutating func send(_ method: HTTPMethod, _ path: String, form: [(String, String)]?) async throws -> Page {
@@ -119,8 +135,10 @@ import VaporTesting
             #expect(page.status == .ok)
             let seed1 = try #require(page.html.range(of: "Seed, One")), seed2 = try #require(page.html.range(of: "Seed, Two"))
             #expect(seed1.lowerBound < seed2.lowerBound)
-            #expect(page.html.contains("Open infection since 2023-09-01"))
-            #expect(page.html.contains("Sepsis screen positive at onset (SIRS 3/4)"))
+            // Seed 1's infection is severe because the engine, given the admission day's findings
+            // (dated with that day's measurement), triages it so; stored by PatientSummary.
+            #expect(page.html.contains("Open infection since 2023-09-01: severe at onset, not re-triaged since"))
+            #expect(page.html.contains("Sepsis screen positive at onset (SIRS 3/4: temperature, heart rate, WBC)"))
             #expect(page.html.contains("Lesion worsening or recurred"))
             #expect(try await AuditEntry.query(on: r.app.db).filter(\.$action == "search").count() == before + 1)
             let search = try await b.get("/?q=SEED-2")
@@ -178,17 +196,20 @@ import VaporTesting
                 ("med_drug", "diltiazem"), ("med_dose", "60"), ("med_frequency", "tid"), ("med_route", "oral"),
                 ("hold_\(colchicine)", "on"), ("hold_\(colchicine)_reason", "diarrhoea"),
                 ("proc_kind", "debridement"), ("proc_lesion", tibia), ("proc_note", "sharp debridement"),
+                ("inf_outcome", "ongoing"), ("inf_lesion", tibia), ("inf_organism", "Staphylococcus aureus"), ("inf_culture_source", "wound-swab"),
+                ("inf_culture_result", "pending"), ("img_modality", "ultrasound"), ("img_findings", "superficial calcific deposit"),
             ]
             let counts = { @Sendable () async throws -> [Int] in
                 [try await VisitRecord.query(on: r.app.db).count(), try await MeasurementRecord.query(on: r.app.db).count(),
                  try await LabRecord.query(on: r.app.db).count(), try await LesionRecord.query(on: r.app.db).count(),
                  try await MedicationRecord.query(on: r.app.db).count(), try await HoldRecord.query(on: r.app.db).count(),
-                 try await ProcedureRecord.query(on: r.app.db).count(), try await VitalsRecord.query(on: r.app.db).count()]
+                 try await ProcedureRecord.query(on: r.app.db).count(), try await VitalsRecord.query(on: r.app.db).count(),
+                 try await InfectionEpisodeRecord.query(on: r.app.db).count(), try await ImagingRecord.query(on: r.app.db).count()]
             }
             let before = try await counts()
             #expect(try await b.get("/").html.contains("Lost to follow-up (last contact 2018-04-16)"))
             let audit = try await r.auditCount()
-            let invalid = try await b.post("/patients/\(id)/visits", fields)
+            let invalid = try await b.submit("/patients/\(id)/visits", from: form, fields)
             #expect(invalid.status == .unprocessableEntity)
             #expect(invalid.html.contains("id=\"vit_temp-error\""))
             #expect(invalid.html.contains("Must be between 25 and 45"))
@@ -197,28 +218,135 @@ import VaporTesting
             #expect(invalid.html.contains("id=\"les_\(tibia)_f_purulent\" name=\"les_\(tibia)_f_purulent\" value=\"on\" checked"))
             #expect(try await counts() == before)
             fields[4] = ("vit_temp", "37.1")
-            let saved = try await b.post("/patients/\(id)/visits", fields)
+            let saved = try await b.submit("/patients/\(id)/visits", from: form, fields)
             #expect(saved.status == .seeOther && saved.location == "/patients/\(id)?saved=1")
-            #expect(try await counts() == zip(before, [1, 2, 1, 1, 1, 1, 1, 1]).map { $0 + $1 })
+            #expect(try await counts() == zip(before, [1, 2, 1, 1, 1, 1, 1, 1, 1, 1]).map { $0 + $1 })
             let lab = try await LabRecord.query(on: r.app.db).filter(\.$date == "2026-11-24").first()
             #expect(lab?.unit == "mmol/L" && lab?.loinc != nil)
             // One create entry per record (and the hold), in the same transaction.
-            #expect(try await r.auditCount() >= audit + 9)
+            #expect(try await r.auditCount() >= audit + 11)
             let page = try await b.get("/patients/\(id)?saved=1")
             #expect(page.html.contains("Visit saved."))
             #expect(page.html.contains("Lesion right-tibia: 1.18 cm²"))
             #expect(page.html.contains("data-lesion=\"left-elbow\""))
             #expect(page.html.contains("Held colchicine — diarrhoea"))
             #expect(page.html.contains("Started diltiazem 60 mg tid oral"))
-            // The new findings reach the engine: a purulent infection is triaged.
+            // The findings are dated by today's measurement (the lesion itself is unchanged) and
+            // reach the engine: a purulent infection is triaged.
             let lesion = try await LesionRecord.query(on: r.app.db).filter(\.$label == "right-tibia").first()!
-            #expect(lesion.version == 2 && VisitForm.currentFindings(lesion) == ["ulcerated", "pain", "extrusion", "purulent", "erythema"])
+            #expect(lesion.version == 1)
+            let today = try await MeasurementRecord.query(on: r.app.db).filter(\.$lesionID == lesion.id!).filter(\.$date == "2026-11-24").first()
+            #expect(VisitForm.findingKeys(today?.findingsJSON) == ["ulcerated", "pain", "extrusion", "purulent", "erythema"])
             #expect(page.html.contains("purulent infection") && !page.html.contains("Infection: none detected"))
+            #expect(page.html.contains("<time datetime=\"2026-11-24\">2026-11-24</time>: Ulcerated, Purulent, Erythema, Pain, Extruding calcium"))
+            #expect(page.html.contains("Infection onset (lesion right-tibia); Staphylococcus aureus; outcome ongoing"))
+            #expect(page.html.contains("Imaging: ultrasound"))
             // The worklist summary was refreshed in the same transaction: no longer lost to follow-up.
             let patient = try await Patient.find(UUID(uuidString: id), on: r.app.db)!
             #expect(patient.lastContact == "2026-11-24" && patient.nextDue == "2026-12-08")
             // The cached worklist moved on with the write.
             #expect(!(try await b.get("/").html.contains("Lost to follow-up (last contact 2018-04-16)")))
+        }
+    }
+
+    @Test("Findings history: seed 1's admission findings are kept with their measurement; the case as of onset is the admission case, today's is the discharge state")
+    func findingsHistory() async throws {
+        try await Self.run { r, b in
+            var b = b
+            let id = try await Self.patientID(r, mrn: "SEED-1")
+            let patient = try await Patient.find(UUID(uuidString: id), on: r.app.db)!
+            let records = try await RegistryCase.records(of: patient.id!, on: r.app.db)
+            func triage(_ asOf: String) throws -> InfectionTriage {
+                Assessor().assess(try RegistryCase.decode(RegistryCase.json(patient: patient, records: records, asOf: LocalDate(iso: asOf)!), today: TestRegistry.today)).infection
+            }
+            // As of admission: purulent, three systemic signs, severe (seed-1-admission.expected.json).
+            let admission = try triage("2023-09-01")
+            #expect(admission.present && admission.purulent && admission.severity == .severe && admission.sirs.criteriaMet == 3)
+            // As of discharge (and today): the discharge findings, no infection sign on the lesions.
+            #expect(try triage("2023-09-04").present == false)
+            #expect(try triage(TestRegistry.today.description).present == false)
+            // The worklist columns, stored in the write transaction.
+            #expect(patient.infectionSeverity == nil && patient.infectionOnset == "2023-09-01" && patient.onsetSeverity == "severe")
+            #expect(patient.onsetSepsisScreen == "SIRS 3/4: temperature, heart rate, WBC")
+            // The patient page shows the findings by date.
+            _ = try await b.signIn("demoClin")
+            let page = try await b.get("/patients/\(id)")
+            #expect(page.html.contains("<time datetime=\"2023-09-01\">2023-09-01</time>: Ulcerated, Purulent, Erythema, Oedema, Pain, Extruding calcium"))
+            #expect(page.html.contains("<time datetime=\"2023-09-04\">2023-09-04</time>: Ulcerated, Pain"))
+            #expect(page.html.contains("Findings (as of 2026-11-24): Ulcerated, Pain"))
+            // A measurement's findings are validated as the case format's lesion findings.
+            let m = MeasurementRecord()
+            #expect(throws: APIError.self) { try m.apply(JSONObject([("date", "2026-11-20"), ("lengthCm", 1), ("widthCm", 1), ("findings", .object(JSONObject([("pus", true)])))]), today: TestRegistry.today) }
+        }
+    }
+
+    @Test("Worklist flags: high alerts and a positive sepsis screen come from the summary columns, with their reasons, and filter like the other flags")
+    func worklistFlags() async throws {
+        try await Self.run { r, b in
+            var b = b
+            _ = try await b.signIn("demoClin")
+            let id = try await Self.patientID(r, mrn: "SEED-1")
+            let patient = try await Patient.find(UUID(uuidString: id), on: r.app.db)!
+            // What today's assessment says, and what the columns hold, agree.
+            let records = try await RegistryCase.records(of: patient.id!, on: r.app.db)
+            let assessment = Assessor().assess(try RegistryCase.decode(RegistryCase.json(patient: patient, records: records, asOf: TestRegistry.today), today: TestRegistry.today))
+            let high = assessment.alerts.filter { $0.level == .high }.map(\.id)
+            #expect(patient.highAlert == !high.isEmpty)
+            #expect((patient.highAlerts ?? "").split(separator: "\n").map { String($0.prefix { $0 != ":" }) } == high)
+            #expect(patient.sepsisScreenPositive == false)
+            let page = try await b.get("/")
+            for alert in high { #expect(page.html.contains("High alert \(alert): "), "\(alert)") }
+            let alerts = try await b.get("/?status=alerts")
+            #expect(alerts.html.contains("Seed, One") == !high.isEmpty)
+            #expect(try await b.get("/?status=sepsis").html.contains("No patients match."))
+            // A febrile, tachycardic visit with an open infection: the screen is positive now.
+            let form = try await b.get("/patients/\(id)/visits/new")
+            let saved = try await b.submit("/patients/\(id)/visits", from: form, [("_csrf", form.csrf ?? ""), ("visit_date", "2026-11-24"), ("visit_kind", "clinic"),
+                                                                   ("vit_temp", "38.9"), ("vit_hr", "112"), ("vit_rr", "24"), ("vit_sbp", "95")])
+            #expect(saved.status == .seeOther)
+            let after = try await Patient.find(UUID(uuidString: id), on: r.app.db)!
+            #expect(after.sepsisScreenPositive && after.sepsisScreen == "SIRS 3/4: temperature, heart rate, respiration, qSOFA 2/3")
+            let sepsis = try await b.get("/?status=sepsis")
+            #expect(sepsis.html.contains("Seed, One") && sepsis.html.contains("Sepsis screen positive (SIRS 3/4: temperature, heart rate, respiration, qSOFA 2/3)"))
+            // The API filters on the same columns.
+            let token = try await Accounts.issueToken(username: "demoClin", label: "flags", actor: "test", on: r.app.db)
+            var headers = HTTPHeaders()
+            headers.bearerAuthorization = BearerAuthorization(token: token)
+            let api = try await r.app.testing().sendRequest(.GET, "/api/v1/patients?sepsisScreen=true", headers: headers)
+            #expect(api.status == .ok && api.body.string.contains("\"sepsisScreenPositive\":true") && api.body.string.contains("\"total\":1"))
+        }
+    }
+
+    @Test("Visit form: lesion status is recorded; a new lesion's label is checked inside the write transaction (two saves at once: one lesion)")
+    func visitFormLesionStatusAndLabel() async throws {
+        try await Self.run { r, b in
+            var b = b
+            _ = try await b.signIn("demoClin")
+            let id = try await Self.patientID(r, mrn: "SEED-2")
+            let left = try await LesionRecord.query(on: r.app.db).filter(\.$label == "left-leg").first()!
+            let form = try await b.get("/patients/\(id)/visits/new")
+            #expect(form.html.contains("<option value=\"active\" selected>Active (open, or recurred)</option>"))
+            let saved = try await b.submit("/patients/\(id)/visits", from: form, [("_csrf", form.csrf ?? ""), ("visit_date", "2026-11-24"), ("visit_kind", "clinic"),
+                                                                   ("les_\(left.id!.uuidString.lowercased())_status", "excised")])
+            #expect(saved.status == .seeOther)
+            let updated = try await LesionRecord.find(left.id, on: r.app.db)!
+            #expect(updated.status == "excised" && updated.version == 2)
+            // Changed findings without a measurement cannot be dated: an error, nothing saved.
+            let visits = try await VisitRecord.query(on: r.app.db).count()
+            let undated = try await b.submit("/patients/\(id)/visits", from: form, [("_csrf", form.csrf ?? ""), ("visit_date", "2026-11-24"),
+                                                                     ("les_\(left.id!.uuidString.lowercased())_f_necrosis", "on")])
+            #expect(undated.status == .unprocessableEntity && undated.html.contains("findings are dated by today"))
+            #expect(try await VisitRecord.query(on: r.app.db).count() == visits)
+            // Two saves of the same new label at once: exactly one lesion; the other form answers
+            // 422 with the error beside the label.
+            let fields = [("_csrf", form.csrf ?? ""), ("visit_date", "2026-11-24"), ("new_site", "elbow"), ("new_side", "left"), ("new_label", "elbow-x"),
+                          ("new_length", "1"), ("new_width", "1")]
+            var b2 = b
+            async let first = b.submit("/patients/\(id)/visits", from: form, fields)
+            async let second = b2.submit("/patients/\(id)/visits", from: form, fields)
+            let statuses = try await [first.status, second.status]
+            #expect(statuses.filter { $0 == .seeOther }.count == 1 && statuses.filter { $0 == .unprocessableEntity }.count == 1)
+            #expect(try await LesionRecord.query(on: r.app.db).filter(\.$label == "elbow-x").count() == 1)
         }
     }
 
@@ -391,6 +519,8 @@ import VaporTesting
             try Self.assertSnapshot(try await b.get("/patients/\(id)").html, "patient-seed-2")
             try Self.assertSnapshot(try await b.get("/patients/\(id)/summary").html, "summary-seed-2")
             try Self.assertSnapshot(try await b.get("/patients/\(id)/visits/new").html, "visit-form-seed-2")
+            let seed1 = try await Self.patientID(r, mrn: "SEED-1")
+            try Self.assertSnapshot(try await b.get("/patients/\(seed1)").html, "patient-seed-1")
         }
     }
 }

@@ -159,9 +159,10 @@ struct TableWriter {
             ("patients", ["id", "site_id", "mrn", "family_name", "given_name", "sex", "birth_date", "weight_kg", "pregnant", "ssc",
                           "other_ctd", "history", "infection_inputs", "workup", "date_shift_days", "version", "created_at", "updated_at",
                           "created_by", "updated_by", "last_contact", "next_due", "has_unhealed_lesion", "active_infection",
-                          "infection_severity", "worsening_lesion", "body_sites"]),
+                          "infection_severity", "worsening_lesion", "body_sites", "infection_onset", "onset_severity",
+                          "onset_sepsis_screen", "sepsis_screen_positive", "sepsis_screen", "high_alert", "high_alerts"]),
             ("lesions", common + ["label", "site", "laterality", "morphology", "periarticular_mass", "findings", "status", "note"]),
-            ("lesion_measurements", common + ["lesion_id", "date", "length_cm", "width_cm", "depth_cm", "area_cm2", "perimeter_cm", "healed", "pain_vas"]),
+            ("lesion_measurements", common + ["lesion_id", "date", "length_cm", "width_cm", "depth_cm", "area_cm2", "perimeter_cm", "healed", "pain_vas", "findings"]),
             ("visits", common + ["date", "kind", "next_due", "pain_vas", "note"]),
             ("lab_results", common + ["test", "value", "unit", "value_normalised", "unit_normalised", "loinc", "date"]),
             ("vital_signs", common + ["date", "temperature_c", "heart_rate", "respiratory_rate", "systolic_bp", "altered_mentation"]),
@@ -647,6 +648,8 @@ extension SyntheticRegistry {
                 v(patient.infectionInputs), v(patient.workup), SQLBind(patient.dateShiftDays), one, v(patient.createdAt), v(patient.updatedAt),
                 by, by, v(patient.lastContact), v(patient.nextDue), SQLBind(patient.hasUnhealedLesion), SQLBind(patient.activeInfection),
                 v(patient.infectionSeverity), SQLBind(patient.worseningLesion), v(patient.bodySites),
+                v(patient.infectionOnset), v(patient.onsetSeverity), v(patient.onsetSepsisScreen), SQLBind(patient.sepsisScreenPositive),
+                v(patient.sepsisScreen), SQLBind(patient.highAlert), v(patient.highAlerts),
             ])
             for r in lesions {
                 batch.rows[TableWriter.Index.lesions.rawValue].append(common(r.id, r.createdAt) + [
@@ -654,7 +657,7 @@ extension SyntheticRegistry {
             }
             for r in measurements {
                 batch.rows[TableWriter.Index.measurements.rawValue].append(common(r.id, r.createdAt) + [
-                    SQLBind(r.lesionID), SQLBind(r.date), v(r.lengthCm), v(r.widthCm), v(r.depthCm), v(r.areaCm2), v(r.perimeterCm), v(r.healed), v(r.painVAS)])
+                    SQLBind(r.lesionID), SQLBind(r.date), v(r.lengthCm), v(r.widthCm), v(r.depthCm), v(r.areaCm2), v(r.perimeterCm), v(r.healed), v(r.painVAS), v(r.findings)])
             }
             for r in visits {
                 batch.rows[TableWriter.Index.visits.rawValue].append(common(r.id, r.createdAt) + [

@@ -16,7 +16,7 @@ struct PatientController: Sendable {
     static let sortOrders = ["name", "nextDue", "lastContact"]
 
     /// `GET /api/v1/patients`: search (q: name or MRN prefix) and worklist filters (site,
-    /// activeInfection, followUp, worsening, bodySite), paged by limit/offset.
+    /// activeInfection, followUp, worsening, sepsisScreen, highAlert, bodySite), paged by limit/offset.
     @Sendable func list(req: Request) async throws -> Response {
         let principal = try await req.require(.clinician, .researcher)
         let today = req.today
@@ -42,6 +42,8 @@ struct PatientController: Sendable {
         if let siteText, site == nil { issues.append(FieldIssue(field: "site", value: .string(siteText), message: "site must be a site id (UUID)")) }
         let activeInfection = bool("activeInfection")
         let worsening = bool("worsening")
+        let sepsisScreen = bool("sepsisScreen")
+        let highAlert = bool("highAlert")
         let followUp = req.query[String.self, at: "followUp"]
         if let followUp, !Self.followUpFilters.contains(followUp) {
             issues.append(FieldIssue(field: "followUp", value: .string(followUp), message: "followUp must be one of: \(Self.followUpFilters.joined(separator: ", "))"))
@@ -62,7 +64,8 @@ struct PatientController: Sendable {
         let cache = req.application.worklistCache
         let version = try await AuditLog.dataVersion(on: req.db)
         let countKey = Self.cacheKey(principal: principal, today: today,
-                                     [q, siteText, activeInfection.map(String.init), worsening.map(String.init), followUp, bodySite])
+                                     [q, siteText, activeInfection.map(String.init), worsening.map(String.init), followUp, bodySite,
+                                      sepsisScreen.map(String.init), highAlert.map(String.init)])
         let pageKey = countKey + "\u{1F}" + [sort, String(limit), String(offset)].joined(separator: "\u{1F}")
         let page: WorklistCache.Page
         if let cached = cache.page(pageKey, version: version) {
@@ -81,6 +84,8 @@ struct PatientController: Sendable {
             }
             if let activeInfection { query = query.filter(\.$activeInfection == activeInfection) }
             if let worsening { query = query.filter(\.$worseningLesion == worsening) }
+            if let sepsisScreen { query = query.filter(\.$sepsisScreenPositive == sepsisScreen) }
+            if let highAlert { query = query.filter(\.$highAlert == highAlert) }
             if let bodySite { query = query.filter(\.$bodySites, .contains(inverse: false, .anywhere), ",\(bodySite),") }
             if let followUp { query = Self.filter(query, followUp: followUp, today: today) }
             let total: Int

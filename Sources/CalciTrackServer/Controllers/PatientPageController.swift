@@ -43,7 +43,7 @@ struct PatientPageController: Sendable {
             AuditEvent(action: "read", resourceType: "patients", resourceID: pid, patientID: pid, detail: "web patient page"),
             AuditEvent(action: "assess", resourceType: "patients", resourceID: pid, patientID: pid, detail: "asOf \(decoded.asOf) (web)"),
         ], actor: try await req.auditActor)
-        return PatientPageModel(patient: patient, siteCode: siteCode, shift: shift, decoded: decoded, assessment: assessment,
+        return PatientPageModel(patient: patient, siteCode: siteCode, shift: shift, caseJSON: json, decoded: decoded, assessment: assessment,
                                 records: records, procedures: procedures, holds: holds)
     }
 }
@@ -56,9 +56,23 @@ struct PatientPageModel: Sendable {
         let place: String
         let status: String           // worsening, active, healed, unknown (the marker colour)
         let recordStatus: String
-        /// Current findings as recorded (labels), e.g. "Ulcerated", "Purulent".
+        /// Findings as of the page's date (labels), e.g. "Ulcerated", "Purulent": those of the
+        /// latest measurement with findings, else the lesion's own (the case the engine assessed).
         let findings: [String]
+        /// Every dated finding, oldest first (measurements that recorded findings).
+        let findingsHistory: [FindingsEntry]
         let metrics: LesionMetrics
+    }
+
+    struct FindingsEntry: Sendable {
+        let date: String
+        let findings: [String]
+    }
+
+    /// Labels of the findings set in a case-format findings object, in the form's order.
+    static func findingLabels(_ value: JSONValue?) -> [String] {
+        guard case .object(let f)? = value else { return [] }
+        return VisitForm.findings.filter { f[$0.0] == .bool(true) }.map(\.1)
     }
 
     struct Event: Sendable {
@@ -78,7 +92,7 @@ struct PatientPageModel: Sendable {
     let lesions: [LesionView]
     let events: [Event]
 
-    init(patient: Patient, siteCode: String, shift: DateShift, decoded: DecodedCase, assessment: Assessment,
+    init(patient: Patient, siteCode: String, shift: DateShift, caseJSON: JSONObject, decoded: DecodedCase, assessment: Assessment,
          records: RegistryCase.Records, procedures: [ProcedureRecord], holds: [HoldRecord]) {
         let c = decoded.case
         deidentified = shift.days != 0
@@ -90,6 +104,11 @@ struct PatientPageModel: Sendable {
         self.assessment = assessment
         facts = Self.facts(c, assessment: assessment, asOf: decoded.asOf)
 
+        // The findings of each lesion in the case the engine assessed (as of the page's date).
+        var caseFindings: [String: JSONValue?] = [:]
+        if case .array(let lesions)? = caseJSON["lesions"] {
+            for case .object(let l) in lesions { if case .string(let id)? = l["id"] { caseFindings[id] = l["findings"] } }
+        }
         var lesionsByRecord: [UUID: String] = [:]
         var views: [LesionView] = []
         for record in records.lesions {
@@ -103,7 +122,11 @@ struct PatientPageModel: Sendable {
             else { status = "active" }
             views.append(LesionView(recordID: record.id!.uuidString.lowercased(), label: record.label, place: place.isEmpty ? "site not given" : place,
                                     status: status, recordStatus: record.status,
-                                    findings: VisitForm.findings.filter { VisitForm.currentFindings(record).contains($0.0) }.map(\.1), metrics: m))
+                                    findings: Self.findingLabels(caseFindings[record.label] ?? nil),
+                                    findingsHistory: records.measurements.filter { $0.lesionID == record.id && $0.findings != nil }.map {
+                                        FindingsEntry(date: shift($0.date)?.stringValue ?? $0.date, findings: Self.findingLabels($0.findingsJSON))
+                                    },
+                                    metrics: m))
         }
         lesions = views
         events = Self.events(records, procedures: procedures, holds: holds, lesions: lesionsByRecord, shift: shift)

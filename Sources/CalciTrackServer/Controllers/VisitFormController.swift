@@ -2,8 +2,9 @@ import CalciTrackCore
 import Fluent
 import Vapor
 
-/// Recording a visit in one form: vitals, labs, lesion measurements (and a new lesion),
-/// medication changes and a procedure. Everything is validated first; then every record, the
+/// Recording a visit in one form: vitals, labs, lesion measurements with the day's findings and
+/// lesion status (and a new lesion), medication changes, a procedure, an infection episode and an
+/// imaging study. Everything is validated first; then every record, the
 /// patient's summary and the audit entries are written in one transaction. After saving, the
 /// patient page shows the assessment recomputed from the new record.
 struct VisitFormController: Sendable {
@@ -17,9 +18,11 @@ struct VisitFormController: Sendable {
         let (patient, _) = try await PatientAccess.load(id, ctx.principal, .write, on: db)
         async let lesions = LesionRecord.query(on: db).filter(\.$patientID == id).sort(\.$createdAt).all()
         async let medications = MedicationRecord.query(on: db).filter(\.$patientID == id).sort(\.$start).all()
+        // In the order the case is built from (RegistryCase.records): by date, then entry.
+        async let measurements = MeasurementRecord.query(on: db).filter(\.$patientID == id).sort(\.$date).sort(\.$createdAt).sort(\.$id).all()
         let today = req.today.description
         let current = try await medications.filter { $0.stop == nil || $0.stop! > today }
-        return (patient, VisitForm.Context(lesions: try await lesions, medications: current))
+        return (patient, VisitForm.Context(lesions: try await lesions, medications: current, measurements: try await measurements))
     }
 
     @Sendable func page(req: Request) async throws -> Response {
@@ -43,6 +46,22 @@ struct VisitFormController: Sendable {
         }
         let pid = patient.id!
         let principal = ctx.principal
+        do {
+            try await write(plan, patient: pid, principal: principal, today: today, req: req)
+        } catch let duplicate as DuplicateLesionLabel {
+            // Another write took the label since the form was checked: nothing was saved.
+            form.fail("new_label", VisitForm.duplicateLabel(duplicate.label))
+            return .html(VisitFormPage(ctx: ctx, patient: patient, context: context, form: form).render(), status: .unprocessableEntity)
+        }
+        return .seeOther("/patients/\(pid.uuidString.lowercased())?saved=1")
+    }
+
+    /// A new lesion's label taken inside the write transaction (the label is the lesion's id in
+    /// the case format, unique per patient).
+    struct DuplicateLesionLabel: Error { let label: String }
+
+    /// Every record of the plan, the summary and the audit entries in one transaction.
+    private func write(_ plan: VisitForm.Plan, patient pid: UUID, principal: Principal, today: LocalDate, req: Request) async throws {
         try await AuditLog.write(on: req.db, actor: try await req.auditActor) { tx in
             _ = try await PatientAccess.load(pid, principal, .write, on: tx)
             var events: [AuditEvent] = []
@@ -60,16 +79,19 @@ struct VisitFormController: Sendable {
             if let vitals = plan.vitals { try await create(vitals) }
             for lab in plan.labs { try await create(lab) }
             for m in plan.measurements { try await create(m, parent: m.lesionID) }
-            for (id, body) in plan.findingUpdates {
+            for (id, body) in plan.statusUpdates {
                 guard let lesion = try await LesionRecord.find(id, on: tx), lesion.patientID == pid else { throw APIError.notFound("lesion") }
                 try lesion.apply(body, today: today)
                 lesion.version += 1
                 lesion.updatedBy = principal.username
                 try await lesion.update(on: tx)
                 events.append(AuditEvent(action: "update", resourceType: "lesions", resourceID: id.uuidString.lowercased(),
-                                         patientID: pid.uuidString.lowercased(), detail: "version \(lesion.version); changed: findings (web visit form)"))
+                                         patientID: pid.uuidString.lowercased(), detail: "version \(lesion.version); changed: status (web visit form)"))
             }
             if let lesion = plan.newLesion {
+                if try await LesionRecord.query(on: tx).filter(\.$patientID == pid).filter(\.$label == lesion.label).count() > 0 {
+                    throw DuplicateLesionLabel(label: lesion.label)
+                }
                 try await create(lesion)
                 if let m = plan.newLesionMeasurement { try await create(m, parent: lesion.id) }
             }
@@ -85,9 +107,10 @@ struct VisitFormController: Sendable {
             }
             for hold in plan.holds { try await create(hold, parent: hold.medicationID) }
             if let procedure = plan.procedure { try await create(procedure) }
+            if let infection = plan.infection { try await create(infection) }
+            if let imaging = plan.imaging { try await create(imaging) }
             try await PatientSummary.refresh(pid, on: tx, today: today)
             return ((), events)
         }
-        return .seeOther("/patients/\(pid.uuidString.lowercased())?saved=1")
     }
 }

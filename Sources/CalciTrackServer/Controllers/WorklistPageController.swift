@@ -10,7 +10,7 @@ struct WorklistPageController: Sendable {
     static let pageSize = 25
     static let statuses: [(String, String)] = [
         ("attention", "Needs attention"), ("all", "All patients"), ("infection", "Active infection"),
-        ("worsening", "Worsening or recurred lesion"), ("lost", "Lost to follow-up"), ("overdue", "Follow-up overdue"),
+        ("sepsis", "Sepsis screen positive"), ("alerts", "High alerts"), ("worsening", "Worsening or recurred lesion"), ("lost", "Lost to follow-up"), ("overdue", "Follow-up overdue"),
         ("due", "Follow-up due"), ("no-visits", "No visits yet"),
     ]
 
@@ -78,9 +78,12 @@ struct WorklistPageController: Sendable {
         case "attention":
             query = query.group(.or) { g in
                 g.filter(\.$activeInfection == true).filter(\.$worseningLesion == true)
+                 .filter(\.$sepsisScreenPositive == true).filter(\.$highAlert == true)
                 _ = PatientController.filter(g, followUp: "needs-attention", today: today)
             }
         case "infection": query = query.filter(\.$activeInfection == true)
+        case "sepsis": query = query.filter(\.$sepsisScreenPositive == true)
+        case "alerts": query = query.filter(\.$highAlert == true)
         case "worsening": query = query.filter(\.$worseningLesion == true)
         case "all": break
         default: query = PatientController.filter(query, followUp: filter.status, today: today)
@@ -90,40 +93,13 @@ struct WorklistPageController: Sendable {
         let offset = (filter.page - 1) * pageSize
         let patients = try await page(query, total: total, offset: offset, limit: pageSize, today: today)
         let codes = Dictionary(uniqueKeysWithValues: sites.map { ($0.id!, $0.code) })
-        let onset = try await severityAtOnset(patients, on: req.db, today: today)
-        return (patients.map { WorklistRow($0, today: today, deidentified: ctx.isResearcher, siteCode: codes[$0.$site.id] ?? "", onset: onset[$0.id!]) }, total)
+        return (patients.map { WorklistRow($0, today: today, deidentified: ctx.isResearcher, siteCode: codes[$0.$site.id] ?? "") }, total)
     }
 
-    /// An open infection episode whose vital signs are no longer current has no severity today
-    /// (the engine triages on recent findings). The worklist then shows how the engine triaged
-    /// it at onset, so a severe episode never reads as "unclassified". Only the rows shown are
-    /// assessed, and only those.
-    static func severityAtOnset(_ patients: [Patient], on db: any Database, today: LocalDate) async throws -> [UUID: WorklistRow.Onset] {
-        // The rows are independent: load and assess them concurrently.
-        try await withThrowingTaskGroup(of: (UUID, WorklistRow.Onset)?.self) { group in
-            for patient in patients where patient.activeInfection && patient.infectionSeverity == nil {
-                group.addTask { try await onsetTriage(patient, on: db, today: today).map { (patient.id!, $0) } }
-            }
-            var result: [UUID: WorklistRow.Onset] = [:]
-            for try await case let (id, onset)? in group { result[id] = onset }
-            return result
-        }
-    }
-
-    static func onsetTriage(_ patient: Patient, on db: any Database, today: LocalDate) async throws -> WorklistRow.Onset? {
-        let records = try await RegistryCase.records(of: patient.id!, on: db)
-        guard let episode = records.infections.last(where: \.isActive), let onset = LocalDate(iso: episode.onset) else { return nil }
-        // The day's records count (labs and vitals of the admission day).
-        let decoded = try RegistryCase.decode(RegistryCase.json(patient: patient, records: records, asOf: onset), today: today)
-        let triage = Assessor().assess(decoded).infection
-        var sepsis: String?
-        if triage.sirs.positive { sepsis = "SIRS \(triage.sirs.criteriaMet)/4" }
-        if let q = triage.qsofa, q.positive { sepsis = [sepsis, "qSOFA \(q.score)/3"].compactMap { $0 }.joined(separator: ", ") }
-        return WorklistRow.Onset(date: episode.onset, severity: triage.severity == .none ? nil : triage.severity.rawValue, sepsisScreen: sepsis)
-    }
-
-    /// Most urgent first: severe, moderate, other active infection; worsening or recurred
-    /// lesion; lost to follow-up; overdue; due; then the rest; by name within each tier. The
+    /// Most urgent first: severe active infection (today's triage, else the triage at onset of an
+    /// open episode); a positive sepsis screen; moderate, then other active infection; a high
+    /// alert; worsening or recurred lesion; lost to follow-up; overdue; due; then the rest; by
+    /// name within each tier. The
     /// tiers are disjoint filters fetched in turn (each with an index on its flag), so the first
     /// page never sorts the whole registry; only the tiers before a later page are counted.
     /// Dates are ISO text built from digits, never from input.
@@ -132,12 +108,15 @@ struct WorklistPageController: Sendable {
         let lost = "(COALESCE(last_contact, \(never)) < '\(today.adding(days: -Int(thresholds[.followUpLostDays])))' AND has_unhealed_lesion)"
         let overdue = "COALESCE(next_due, \(never)) < '\(today.adding(days: -Int(thresholds[.followUpOverdueDays])))'"
         let due = "COALESCE(next_due, \(never)) < '\(today)'"
-        let quiet = "NOT active_infection AND NOT worsening_lesion"
+        let quiet = "NOT active_infection AND NOT sepsis_screen_positive AND NOT high_alert AND NOT worsening_lesion"
+        let severity = "COALESCE(infection_severity, onset_severity, '')"
         return [
-            "active_infection AND infection_severity = 'severe'",
-            "active_infection AND infection_severity = 'moderate'",
-            "active_infection AND COALESCE(infection_severity, '') NOT IN ('severe', 'moderate')",
-            "NOT active_infection AND worsening_lesion",
+            "active_infection AND \(severity) = 'severe'",
+            "sepsis_screen_positive AND NOT (active_infection AND \(severity) = 'severe')",
+            "active_infection AND NOT sepsis_screen_positive AND \(severity) = 'moderate'",
+            "active_infection AND NOT sepsis_screen_positive AND \(severity) NOT IN ('severe', 'moderate')",
+            "NOT active_infection AND NOT sepsis_screen_positive AND high_alert",
+            "NOT active_infection AND NOT sepsis_screen_positive AND NOT high_alert AND worsening_lesion",
             "\(quiet) AND \(lost)",
             "\(quiet) AND NOT \(lost) AND \(overdue)",
             "\(quiet) AND NOT \(lost) AND NOT \(overdue) AND \(due)",
@@ -201,12 +180,12 @@ struct WorklistRow: Sendable {
     let nextDue: String?
     let reasons: [Reason]
 
-    var level: String? { reasons.first.map(\.level) }
+    /// The most urgent reason's level (the row's colour).
+    var level: String? {
+        ["urgent", "warn", "info", "ok"].first { l in reasons.contains { $0.level == l } }
+    }
 
-    /// How an open infection episode was triaged at its onset (see `severityAtOnset`).
-    struct Onset: Sendable { let date: String; let severity: String?; let sepsisScreen: String? }
-
-    init(_ p: Patient, today: LocalDate, deidentified: Bool, siteCode: String, onset: Onset? = nil) {
+    init(_ p: Patient, today: LocalDate, deidentified: Bool, siteCode: String) {
         let shift = deidentified ? DateShift(days: p.dateShiftDays) : .none
         id = p.id!.uuidString.lowercased()
         name = deidentified ? Self.pseudonym(p.id!) : "\(p.familyName), \(p.givenName)"
@@ -216,22 +195,37 @@ struct WorklistRow: Sendable {
         site = siteCode
         lastContact = shift(p.lastContact)?.stringValue
         nextDue = shift(p.nextDue)?.stringValue
+        // Every reason comes from the summary columns PatientSummary stores at each write.
         var reasons: [Reason] = []
         if p.activeInfection {
             if let severity = p.infectionSeverity {
                 reasons.append(Reason(level: severity == "severe" ? "urgent" : "warn", text: "Active infection: \(severity)"))
-            } else if let onset {
-                let date = shift(onset.date)?.stringValue ?? onset.date
-                if let severity = onset.severity {
+            } else if let onsetDate = p.infectionOnset {
+                let date = shift(onsetDate)?.stringValue ?? onsetDate
+                if let severity = p.onsetSeverity {
                     reasons.append(Reason(level: severity == "severe" ? "urgent" : "warn", text: "Open infection since \(date): \(severity) at onset, not re-triaged since"))
                 } else {
-                    reasons.append(Reason(level: onset.sepsisScreen == nil ? "warn" : "urgent", text: "Open infection since \(date)"))
+                    reasons.append(Reason(level: p.onsetSepsisScreen == nil ? "warn" : "urgent", text: "Open infection since \(date)"))
                 }
-                if let sepsis = onset.sepsisScreen {
+                if let sepsis = p.onsetSepsisScreen {
                     reasons.append(Reason(level: "urgent", text: "Sepsis screen positive at onset (\(sepsis))"))
                 }
             } else {
                 reasons.append(Reason(level: "warn", text: "Open infection episode (severity not assessable)"))
+            }
+        }
+        if p.sepsisScreenPositive {
+            reasons.append(Reason(level: "urgent", text: "Sepsis screen positive (\(p.sepsisScreen ?? "SIRS or qSOFA"))"))
+        }
+        if p.highAlert, let alerts = p.highAlerts {
+            // De-identified views name the rule only: a message may quote a drug start date.
+            // A line is "ID: message"; the row shows the message's first clause (the drugs), the
+            // patient page the whole alert.
+            for line in alerts.split(separator: "\n") {
+                let id = line.prefix { $0 != ":" }
+                let message = line.dropFirst(id.count + 1).drop { $0 == " " }
+                let clause = message.prefix { $0 != ":" && $0 != ";" }
+                reasons.append(Reason(level: "urgent", text: "High alert \(id)" + (deidentified || clause.isEmpty ? "" : ": \(clause)")))
             }
         }
         if p.worseningLesion { reasons.append(Reason(level: "warn", text: "Lesion worsening or recurred")) }

@@ -5,8 +5,9 @@ import Vapor
 /// The two published case reports (../shared/seeds) as registry patients with their whole
 /// histories, so a new installation shows a real registry at once. Loaded through the same
 /// validation as the API, in one transaction, audited as the `demo-loader`.
-/// Lesion findings are one current state per lesion (the case format has no history of
-/// findings), so they show the latest report state (seed 1: at discharge).
+/// Lesion findings are dated by the measurement they were seen at (migration 011), so seed 1's
+/// admission findings (purulent, erythema, oedema) and its discharge findings are both kept, and
+/// a case built as of the admission day is the published admission case.
 enum DemoData {
     static let siteCode = "DEMO"
 
@@ -96,10 +97,13 @@ enum DemoData {
         "records": {
           "lesions": [
             { "label": "thigh", "site": "thigh", "laterality": "right", "morphology": "mousse",
-              "findings": { "ulcerated": true, "purulent": false, "erythema": false, "pain": true },
-              "measurements": [ { "date": "2023-09-01", "lengthCm": 4.0, "widthCm": 3.0, "painVas": 8 }, { "date": "2023-09-04", "lengthCm": 3.5, "widthCm": 2.5, "painVas": 5 } ] },
-            { "label": "knee", "site": "knee", "laterality": "right", "morphology": "stone", "findings": { "pain": true },
-              "measurements": [ { "date": "2023-09-01", "lengthCm": 3.0, "widthCm": 2.0 } ] }
+              "measurements": [
+                { "date": "2023-09-01", "lengthCm": 4.0, "widthCm": 3.0, "painVas": 8,
+                  "findings": { "ulcerated": true, "purulent": true, "erythema": true, "edema": true, "pain": true, "extrusion": true } },
+                { "date": "2023-09-04", "lengthCm": 3.5, "widthCm": 2.5, "painVas": 5,
+                  "findings": { "ulcerated": true, "purulent": false, "erythema": false, "pain": true } } ] },
+            { "label": "knee", "site": "knee", "laterality": "right", "morphology": "stone",
+              "measurements": [ { "date": "2023-09-01", "lengthCm": 3.0, "widthCm": 2.0, "findings": { "pain": true } } ] }
           ],
           "medications": [
             { "drug": "mycophenolate", "doseMg": 500, "frequency": "daily", "route": "oral", "start": "2020-01-01", "stop": "2023-09-01", "indication": "systemic sclerosis" },

@@ -22,43 +22,48 @@ enum FHIRCapabilities {
     static let patientParams = [SearchParam(name: "patient", type: "reference", documentation: "Patient/<id> or <id>; comma-separated: any of"),
                                 SearchParam(name: "subject", type: "reference", documentation: "same as patient")]
     static let readInteractions = ["read", "vread", "history-instance", "search-type"]
+    /// The write side (FHIRWriteController): create (conditional with If-None-Exist: identifier,
+    /// _id), update with If-Match (or meta.versionId), delete (409 while records depend on it).
+    static let writeInteractions = ["create", "update", "delete"]
+    /// System-level interactions: transaction and batch Bundles on POST /fhir.
+    static let systemInteractions = ["transaction", "batch"]
 
     /// Search parameters every type has (Bundle control).
     static let common = ["_id", "_count", "_sort", "_include", "_format"]
     static let sortValues = ["date", "-date", "_lastUpdated", "-_lastUpdated"]
 
     static var resources: [(FHIRResourceType, ResourceSupport)] {[
-        (.Patient, ResourceSupport(interactions: readInteractions, searchParams: [
+        (.Patient, ResourceSupport(interactions: readInteractions + writeInteractions, searchParams: [
             SearchParam(name: "identifier", type: "token", documentation: "MRN: https://calcitrack.org/fhir/sid/mrn/<site code>|<MRN>"),
             SearchParam(name: "birthdate", type: "date", documentation: "eq ne lt gt le ge sa eb"),
             SearchParam(name: "gender", type: "token", documentation: "female | male | other | unknown"),
             SearchParam(name: "family", type: "string", documentation: "starts with, case-insensitive"),
         ], includes: [], operations: [("everything", "http://hl7.org/fhir/OperationDefinition/Patient-everything")])),
-        (.Condition, ResourceSupport(interactions: readInteractions, searchParams: patientParams + [
+        (.Condition, ResourceSupport(interactions: readInteractions + writeInteractions, searchParams: patientParams + [
             SearchParam(name: "code", type: "token", documentation: "system|code, code or system|"),
             SearchParam(name: "onset-date", type: "date", documentation: "eq ne lt gt le ge sa eb"),
         ], includes: ["Condition:patient", "Condition:subject"])),
-        (.Observation, ResourceSupport(interactions: readInteractions, searchParams: patientParams + [
+        (.Observation, ResourceSupport(interactions: readInteractions + writeInteractions, searchParams: patientParams + [
             SearchParam(name: "code", type: "token", documentation: "system|code, code or system|"),
             SearchParam(name: "category", type: "token", documentation: "laboratory | vital-signs | exam"),
             SearchParam(name: "date", type: "date", documentation: "eq ne lt gt le ge sa eb"),
         ], includes: ["Observation:patient", "Observation:subject", "Observation:focus"])),
-        (.BodyStructure, ResourceSupport(interactions: readInteractions, searchParams: [
+        (.BodyStructure, ResourceSupport(interactions: readInteractions + writeInteractions, searchParams: [
             SearchParam(name: "patient", type: "reference", documentation: "Patient/<id> or <id>"),
         ], includes: ["BodyStructure:patient"])),
-        (.MedicationStatement, ResourceSupport(interactions: readInteractions, searchParams: patientParams + [
+        (.MedicationStatement, ResourceSupport(interactions: readInteractions + writeInteractions, searchParams: patientParams + [
             SearchParam(name: "code", type: "token", documentation: "RxNorm: http://www.nlm.nih.gov/research/umls/rxnorm|<rxcui>"),
             SearchParam(name: "effective", type: "date", documentation: "the effective period; eq ne lt gt le ge sa eb"),
         ], includes: ["MedicationStatement:patient", "MedicationStatement:subject"])),
-        (.Procedure, ResourceSupport(interactions: readInteractions, searchParams: patientParams + [
+        (.Procedure, ResourceSupport(interactions: readInteractions + writeInteractions, searchParams: patientParams + [
             SearchParam(name: "code", type: "token", documentation: "local procedure codes"),
             SearchParam(name: "date", type: "date", documentation: "eq ne lt gt le ge sa eb"),
         ], includes: ["Procedure:patient", "Procedure:subject"])),
-        (.Encounter, ResourceSupport(interactions: readInteractions, searchParams: patientParams + [
+        (.Encounter, ResourceSupport(interactions: readInteractions + writeInteractions, searchParams: patientParams + [
             SearchParam(name: "type", type: "token", documentation: "local visit kind codes"),
             SearchParam(name: "date", type: "date", documentation: "eq ne lt gt le ge sa eb"),
         ], includes: ["Encounter:patient", "Encounter:subject"])),
-        (.ImagingStudy, ResourceSupport(interactions: readInteractions, searchParams: patientParams + [
+        (.ImagingStudy, ResourceSupport(interactions: readInteractions + writeInteractions, searchParams: patientParams + [
             SearchParam(name: "modality", type: "token", documentation: "DICOM DCM: CR US CT MR"),
             SearchParam(name: "started", type: "date", documentation: "eq ne lt gt le ge sa eb"),
         ], includes: ["ImagingStudy:patient", "ImagingStudy:subject"])),
@@ -74,7 +79,11 @@ enum FHIRCapabilities {
             obj([
                 ("type", .string(type.rawValue)),
                 ("interaction", .array(support.interactions.map { obj([("code", .string($0))]) })),
-                ("versioning", .string(support.versioning)),
+                ("versioning", .string(support.interactions.contains("update") ? "versioned-update" : support.versioning)),
+                ("updateCreate", support.interactions.contains("update") ? .bool(true) : nil),
+                ("conditionalCreate", support.interactions.contains("create") ? .bool(true) : nil),
+                ("conditionalUpdate", support.interactions.contains("update") ? .bool(false) : nil),
+                ("conditionalDelete", support.interactions.contains("delete") ? .string("not-supported") : nil),
                 ("readHistory", .bool(support.versioning == "versioned")),
                 ("searchInclude", support.includes.isEmpty ? nil : .array((support.includes + ["*"]).map { .string($0) })),
                 ("searchParam", .array((support.searchParams + [SearchParam(name: "_id", type: "token", documentation: "logical id")]).map {
@@ -94,6 +103,7 @@ enum FHIRCapabilities {
                 ("mode", "server"),
                 ("security", obj([("description", "Bearer token (calcitrack token issue) or a signed-in session; clinicians see their sites' patients; researchers are refused (FHIR carries identified data)")])),
                 ("resource", .array(resources)),
+                ("interaction", .array(systemInteractions.map { obj([("code", .string($0))]) })),
             ])])),
         ])
     }

@@ -56,11 +56,20 @@ public enum FHIRExport {
     }
 
     /// A transaction Bundle whose entries PUT each resource at its id, so importing it twice
-    /// leaves the registry as importing it once.
+    /// leaves the registry as importing it once. `meta.versionId` and `meta.lastUpdated` are left
+    /// out: the receiving server assigns them, and CalciTrack's import reads a versionId as a
+    /// version condition (If-Match), which would refuse the PUT into a registry that lacks it.
     public static func transactionBundle(_ resources: [JSONValue]) -> JSONValue {
         .object(JSONObject([
             ("resourceType", "Bundle"), ("type", "transaction"),
-            ("entry", .array(resources.map { r in
+            ("entry", .array(resources.map { resource in
+                var r = resource
+                if case .object(var object) = r, case .object(var meta)? = object["meta"] {
+                    meta["versionId"] = nil
+                    meta["lastUpdated"] = nil
+                    object["meta"] = meta.entries.isEmpty ? nil : .object(meta)
+                    r = .object(object)
+                }
                 let type = r["resourceType"].flatMap { if case .string(let s) = $0 { s } else { nil } } ?? ""
                 let id = r["id"].flatMap { if case .string(let s) = $0 { s } else { nil } } ?? ""
                 return .object(JSONObject([

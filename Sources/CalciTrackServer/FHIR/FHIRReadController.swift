@@ -122,7 +122,7 @@ struct FHIRReadController: Sendable {
         let type = try Self.resourceType(req)
         let id = req.parameters.get("id") ?? ""
         let today = req.today
-        for key in (try? req.query.decode([String: String].self))?.keys.sorted() ?? [] where key != "_format" {
+        for (key, _) in FHIRSearch.pairs(req) where key != "_format" {
             throw FHIRError(.badRequest, .notSupported, "parameter \(key) is not supported on _history", at: key)
         }
         guard let found = try await FHIRResolver.row(type, id, on: req.db, today: today) else { throw FHIRError.notFound(type.rawValue, id) }
@@ -137,7 +137,6 @@ struct FHIRReadController: Sendable {
         let base = Self.baseURL(req)
         var entries: [JSONValue] = []
         for stored in try await Self.versions(found, on: req.db) {
-            let url = "\(type.rawValue)/\(id)/_history/\(stored.version)"
             if stored.deleted {
                 entries.append(FHIRBundle.object([
                     ("fullUrl", .string("\(base)/\(type.rawValue)/\(id)")),
@@ -155,7 +154,6 @@ struct FHIRReadController: Sendable {
                 ("response", FHIRBundle.object([("status", stored.version == 1 ? "201 Created" : "200 OK"), ("etag", .string("W/\"\(stored.version)\"")),
                                                 ("lastModified", resource["meta"]?["lastUpdated"])])),
             ]))
-            _ = url
         }
         try await req.recordAudit([AuditEvent(action: "read", resourceType: "fhir/\(type.rawValue)", resourceID: "\(id)/_history",
                                               patientID: found.patientID.uuidString.lowercased(), detail: "\(entries.count) version(s)")],
@@ -181,7 +179,7 @@ struct FHIRReadController: Sendable {
         let id = req.parameters.get("id") ?? ""
         guard let pid = UUID(uuidString: id), id.count == 36 else { throw FHIRError.notFound("Patient", id) }
         try await Self.checkAccess(patientID: pid, principal, type: .Patient, id: id, on: req.db)
-        for key in (try? req.query.decode([String: String].self))?.keys.sorted() ?? [] where key != "_format" {
+        for (key, _) in FHIRSearch.pairs(req) where key != "_format" {
             throw FHIRError(.badRequest, .notSupported, "parameter \(key) is not supported on Patient/$everything", at: key)
         }
         let resources = try await FHIRSearch.everything(patientID: pid, on: req.db, today: req.today)

@@ -199,7 +199,7 @@ enum FHIRSearch {
     }
 
     /// The SELECT of one source with the query's filters, or nil when the source cannot match.
-    static func select(_ source: FHIRSource, _ q: Query, siteIDs: [UUID]?) throws -> SQLQueryString? {
+    static func select(_ source: FHIRSource, _ q: Query, siteIDs: [UUID]?, dialect: String) throws -> SQLQueryString? {
         var conditions: [SQLQueryString] = ["t.deleted_at IS NULL", "p.deleted_at IS NULL"]
         if let siteIDs {
             guard !siteIDs.isEmpty else { return nil }
@@ -256,7 +256,11 @@ enum FHIRSearch {
         for group in q.genders { conditions.append("t.sex IN (\(binds: group))") }
         for family in q.families { conditions.append("lower(t.family_name) LIKE \(bind: family + "%")") }
         let sql: SQLQueryString = "SELECT \(literal: source.name) AS src, t.id AS rid, " + SQLQueryString(source.patientColumn) + " AS pid, "
-            + SQLQueryString(source.sortDate) + " AS sdate, t.updated_at AS upd FROM \(ident: source.table) t JOIN patients p ON p.id = "
+            + SQLQueryString(source.sortDate) + " AS sdate, t.updated_at AS upd FROM \(ident: source.table) t "
+            // SQLite: CROSS JOIN keeps the record table outermost, so its patient, code or date index
+            // drives the query; with a plain JOIN the planner started from the site's patients and
+            // read every record of the site (0.7 s for a code search at 20,000 patients).
+            + SQLQueryString(dialect == "sqlite" ? "CROSS JOIN" : "JOIN") + " patients p ON p.id = "
             + SQLQueryString(source.patientColumn) + " WHERE " + conditions.joined(separator: " AND ")
         return sql
     }
@@ -267,7 +271,7 @@ enum FHIRSearch {
     static func rows(_ type: FHIRResourceType, _ q: Query, siteIDs: [UUID]?, on db: any Database, page: Bool) async throws -> (total: Int, rows: [Row]) {
         let sql = db as! any SQLDatabase
         let sources = FHIRSource.sources(type, dialect: sql.dialect.name)
-        let selects = try sources.compactMap { try select($0, q, siteIDs: siteIDs) }
+        let selects = try sources.compactMap { try select($0, q, siteIDs: siteIDs, dialect: sql.dialect.name) }
         guard !selects.isEmpty else { return (0, []) }
         let union = selects.joined(separator: " UNION ALL ")
         var total = 0
@@ -276,8 +280,10 @@ enum FHIRSearch {
             total = try countRow?.decode(column: "n", as: Int.self) ?? 0
             if q.count == 0 { return (total, []) }
         }
+        // Without _sort: source and id, a stable order that a single-source search (Patient, ...)
+        // reads from the id index without sorting every match.
         var order: [String] = []
-        for (key, descending) in q.sort.isEmpty ? [(key: "date", descending: false)] : q.sort {
+        for (key, descending) in q.sort {
             let column = key == "date" ? "sdate" : "upd"
             order.append("(\(column) IS NULL)")
             order.append(column + (descending ? " DESC" : ""))

@@ -7,7 +7,7 @@ import SQLKit
 /// - `patient_case_records`: each patient's case sections built from their records, kept current
 ///   by `PatientSummary` in every write transaction, so an assessment reads one row instead of
 ///   eight record queries. A table of its own, so that patient lists do not carry it. Existing
-///   patients are filled here.
+///   patients are filled by 011.
 /// - `audit_head.data_version`: counts committed write transactions (`AuditLog.write`; reads
 ///   do not change it), so caches of derived answers (worklist counts) know when they are stale,
 ///   across server processes sharing one database.
@@ -24,20 +24,9 @@ struct CaseRecordsAndDataVersion: AsyncMigration {
                 .create()
             let sql = tx as! any SQLDatabase
             try await sql.raw("ALTER TABLE audit_head ADD COLUMN data_version BIGINT NOT NULL DEFAULT 0").run()
-            let batch = 500
-            var after: UUID?
-            while true {
-                let page = after.map { SQLQueryString("SELECT id FROM patients WHERE id > \(bind: $0) ORDER BY id LIMIT \(literal: batch)") }
-                    ?? SQLQueryString("SELECT id FROM patients ORDER BY id LIMIT \(literal: batch)")
-                let ids = try await sql.raw(page).all().map { try $0.decode(column: "id", as: UUID.self) }
-                let records = try await RegistryCase.records(ofPatients: ids, on: tx)
-                for id in ids {
-                    let sections = RegistryCase.recordSections(records[id] ?? .empty)
-                    try await RegistryCase.storeSections(JSONWriter.write(.object(sections), pretty: false), of: id, on: tx)
-                }
-                guard ids.count == batch else { break }
-                after = ids.last
-            }
+            // The sections of existing patients are filled by 011, which recomputes every
+            // patient's derived data: the record models read columns that 011 adds, so they
+            // cannot be read here (a database migrated to 008 before 011 existed was filled here).
         }
     }
 

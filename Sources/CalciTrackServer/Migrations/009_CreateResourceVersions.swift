@@ -32,6 +32,9 @@ struct CreateResourceVersions: AsyncMigration {
             try await sql.raw("CREATE INDEX \(unsafeRaw: table)_\(unsafeRaw: column) ON \(unsafeRaw: table) (\(unsafeRaw: column))").run()
         }
         try await sql.raw("CREATE INDEX lab_results_loinc_date ON lab_results (loinc, date)").run()
+        // Every search joins each matching record to its patient for the site and soft-delete
+        // checks; this answers that from the index alone instead of reading the wide patient row.
+        try await sql.raw("CREATE INDEX patients_id_site ON patients (id, site_id, deleted_at)").run()
     }
 
     func revert(on database: any Database) async throws {
@@ -41,6 +44,7 @@ struct CreateResourceVersions: AsyncMigration {
             try await sql.raw("DROP INDEX \(unsafeRaw: table)_\(unsafeRaw: column)").run()
         }
         try await sql.raw("DROP INDEX lab_results_loinc_date").run()
+        try await sql.raw("DROP INDEX patients_id_site").run()
         try await database.schema("resource_versions").delete()
     }
 }

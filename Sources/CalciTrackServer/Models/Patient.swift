@@ -38,6 +38,15 @@ final class Patient: Model, @unchecked Sendable {
     @OptionalField(key: "infection_severity") var infectionSeverity: String?
     @Field(key: "worsening_lesion") var worseningLesion: Bool
     @OptionalField(key: "body_sites") var bodySites: String?
+    // Worklist flags (migration 011, PatientSummary): the onset triage of an open infection that
+    // today's assessment does not classify, a positive sepsis screen now, high alerts now.
+    @OptionalField(key: "infection_onset") var infectionOnset: String?
+    @OptionalField(key: "onset_severity") var onsetSeverity: String?
+    @OptionalField(key: "onset_sepsis_screen") var onsetSepsisScreen: String?
+    @Field(key: "sepsis_screen_positive") var sepsisScreenPositive: Bool
+    @OptionalField(key: "sepsis_screen") var sepsisScreen: String?
+    @Field(key: "high_alert") var highAlert: Bool
+    @OptionalField(key: "high_alerts") var highAlerts: String?
 
     init() {}
 
@@ -47,6 +56,7 @@ final class Patient: Model, @unchecked Sendable {
     var properties: [any AnyProperty] {
         [$id, $site, $mrn, $familyName, $givenName, $sex, $birthDate, $weightKg, $pregnant, $ssc, $otherCTD, $history,
          $infectionInputs, $workup, $dateShiftDays, $version, $createdAt, $updatedAt, $deletedAt, $createdBy, $updatedBy,
-         $lastContact, $nextDue, $hasUnhealedLesion, $activeInfection, $infectionSeverity, $worseningLesion, $bodySites]
+         $lastContact, $nextDue, $hasUnhealedLesion, $activeInfection, $infectionSeverity, $worseningLesion, $bodySites,
+         $infectionOnset, $onsetSeverity, $onsetSepsisScreen, $sepsisScreenPositive, $sepsisScreen, $highAlert, $highAlerts]
     }
 }

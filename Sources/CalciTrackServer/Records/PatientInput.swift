@@ -85,6 +85,14 @@ extension Patient {
             ("hasUnhealedLesion", .bool(hasUnhealedLesion)), ("activeInfection", .bool(activeInfection)),
             ("infectionSeverity", .optional(infectionSeverity)), ("worseningLesion", .bool(worseningLesion)),
             ("bodySites", bodySites.map { .array($0.split(separator: ",").map { .string(String($0)) }) }),
+            ("infectionAtOnset", infectionOnset.map { onset in
+                .object(JSONObject(compacting: [("onset", shift(onset)), ("severity", .optional(onsetSeverity)), ("sepsisScreen", .optional(onsetSepsisScreen))]))
+            }),
+            ("sepsisScreenPositive", .bool(sepsisScreenPositive)), ("sepsisScreen", .optional(sepsisScreen)),
+            // De-identified reads name the rule only: a message may quote a record's date.
+            ("highAlert", .bool(highAlert)), ("highAlerts", highAlerts.map {
+                .array($0.split(separator: "\n").map { .string(shift.days == 0 ? String($0) : String($0.prefix { $0 != ":" })) })
+            }),
         ]))
     }
 }

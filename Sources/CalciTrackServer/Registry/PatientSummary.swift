@@ -4,7 +4,8 @@ import Vapor
 
 /// The derived columns of a patient: the worklist columns, taken from the engine's assessment of
 /// the stored record (follow-up dates, unhealed lesions, worsening or recurred lesions,
-/// infection) and from open infection episodes, and the case sections built from the records
+/// infection, sepsis screen, high alerts; the triage at onset of an open infection episode) and
+/// from open infection episodes, and the case sections built from the records
 /// (read by the assessment instead of the records). Refreshed inside every write transaction
 /// that touches the patient, so the worklist and the assessment never disagree with the records:
 /// a new write path must call `refresh` too.
@@ -17,6 +18,17 @@ struct PatientSummary: Sendable, Equatable {
     var infectionSeverity: String?
     var worseningLesion: Bool
     var bodySites: String?
+    /// An open infection episode that today's assessment does not classify (its findings or
+    /// vital signs have changed since): the engine's triage of the case as of the episode's
+    /// onset, with that day's findings, vitals and labs.
+    var infectionOnset: String?
+    var onsetSeverity: String?
+    var onsetSepsisScreen: String?
+    /// Today's sepsis screen when positive (SIRS ≥ 2, clinical-spec 6.1, or qSOFA ≥ 2, 6.3) in a patient
+    /// with an infection (the engine's or an open episode), with its criteria.
+    var sepsisScreen: String?
+    /// Today's high-severity medication-safety alerts, one "ID: message" line each.
+    var highAlerts: String?
     /// `RegistryCase.recordSections` as compact JSON.
     var caseRecords: String
 
@@ -29,6 +41,14 @@ struct PatientSummary: Sendable, Equatable {
         if let due = followUp.nextDue, !(followUp.lastVisit.map { $0 >= due } ?? false) { nextDue = due }
         let severity = assessment.infection.severity.rawValue
         let sites = Set(records.lesions.compactMap(\.site)).sorted()
+        let openEpisode = records.infections.last(where: \.isActive)
+        var onset: (date: String, severity: String?, sepsis: String?)?
+        if let openEpisode, severity == "none", let onsetDate = LocalDate(iso: openEpisode.onset) {
+            // The day's records count (labs and vitals of the admission day).
+            let atOnset = Assessor().assess(try RegistryCase.decode(RegistryCase.json(patient: patient, sections: sections, asOf: onsetDate), today: today)).infection
+            onset = (openEpisode.onset, atOnset.severity == .none ? nil : atOnset.severity.rawValue, sepsisScreen(atOnset))
+        }
+        let high = assessment.alerts.filter { $0.level == .high }
         return PatientSummary(
             lastContact: followUp.lastVisit?.description,
             nextDue: nextDue?.description,
@@ -37,7 +57,20 @@ struct PatientSummary: Sendable, Equatable {
             infectionSeverity: severity == "none" ? nil : severity,
             worseningLesion: assessment.lesions.contains { $0.trend == "worsening" || $0.trend == "recurred" },
             bodySites: sites.isEmpty ? nil : "," + sites.joined(separator: ",") + ",",
+            infectionOnset: onset?.date, onsetSeverity: onset?.severity, onsetSepsisScreen: onset?.sepsis,
+            // A screen for sepsis in infection: only with an infection (engine or open episode).
+            sepsisScreen: assessment.infection.present || openEpisode != nil ? sepsisScreen(assessment.infection) : nil,
+            highAlerts: high.isEmpty ? nil : high.map { "\($0.id): \($0.message.replacingOccurrences(of: "\n", with: " "))" }.joined(separator: "\n"),
             caseRecords: JSONWriter.write(.object(sections), pretty: false))
+    }
+
+    /// "SIRS 3/4: temperature, heart rate, WBC", "qSOFA 2/3", both, or nil when neither is positive.
+    static func sepsisScreen(_ triage: InfectionTriage) -> String? {
+        let names = ["temperature": "temperature", "heartRate": "heart rate", "respiration": "respiration", "wbc": "WBC"]
+        var parts: [String] = []
+        if triage.sirs.positive { parts.append("SIRS \(triage.sirs.criteriaMet)/4: \(triage.sirs.criteria.map { names[$0] ?? $0 }.joined(separator: ", "))") }
+        if let q = triage.qsofa, q.positive { parts.append("qSOFA \(q.score)/3") }
+        return parts.isEmpty ? nil : parts.joined(separator: ", ")
     }
 
     func store(in patient: Patient) {
@@ -48,19 +81,50 @@ struct PatientSummary: Sendable, Equatable {
         patient.infectionSeverity = infectionSeverity
         patient.worseningLesion = worseningLesion
         patient.bodySites = bodySites
+        patient.infectionOnset = infectionOnset
+        patient.onsetSeverity = onsetSeverity
+        patient.onsetSepsisScreen = onsetSepsisScreen
+        patient.sepsisScreenPositive = sepsisScreen != nil
+        patient.sepsisScreen = sepsisScreen
+        patient.highAlert = highAlerts != nil
+        patient.highAlerts = highAlerts
     }
 
     /// Recomputes and saves the summary (no version bump: the summary is derived, not entered).
     static func refresh(_ patientID: UUID, on db: any Database, today: LocalDate) async throws {
         guard let patient = try await Patient.find(patientID, on: db) else { return }
         let summary = try compute(patient: patient, records: try await RegistryCase.records(of: patientID, on: db), today: today)
-        try await Patient.query(on: db).filter(\.$id == patientID)
+        try await summary.save(of: patientID, on: db)
+    }
+
+    /// Writes the summary columns and the case sections of a patient.
+    func save(of patientID: UUID, on db: any Database) async throws {
+        let summary = self
+        try await Patient.query(on: db).withDeleted().filter(\.$id == patientID)
             .set(\.$lastContact, to: summary.lastContact).set(\.$nextDue, to: summary.nextDue)
             .set(\.$hasUnhealedLesion, to: summary.hasUnhealedLesion).set(\.$activeInfection, to: summary.activeInfection)
             .set(\.$infectionSeverity, to: summary.infectionSeverity).set(\.$worseningLesion, to: summary.worseningLesion)
             .set(\.$bodySites, to: summary.bodySites)
+            .set(\.$infectionOnset, to: summary.infectionOnset).set(\.$onsetSeverity, to: summary.onsetSeverity)
+            .set(\.$onsetSepsisScreen, to: summary.onsetSepsisScreen)
+            .set(\.$sepsisScreenPositive, to: summary.sepsisScreen != nil).set(\.$sepsisScreen, to: summary.sepsisScreen)
+            .set(\.$highAlert, to: summary.highAlerts != nil).set(\.$highAlerts, to: summary.highAlerts)
             .update()
         try await RegistryCase.storeSections(summary.caseRecords, of: patientID, on: db)
+    }
+
+    /// Refreshes several patients at once (bulk writes: FHIR Bundles, `calcitrack import`): their
+    /// records in eight queries per 500 patients, the engine once per patient, one UPDATE each.
+    static func refresh(_ patientIDs: [UUID], on db: any Database, today: LocalDate) async throws {
+        for chunk in patientIDs.chunked(500) {
+            let ids = Array(chunk)
+            let patients = try await Patient.query(on: db).filter(\.$id ~~ ids).all()
+            let records = try await RegistryCase.records(ofPatients: ids, on: db)
+            for patient in patients {
+                let id = try patient.requireID()
+                try await compute(patient: patient, records: records[id] ?? .empty, today: today).save(of: id, on: db)
+            }
+        }
     }
 
     /// Follow-up status from the stored columns on `today`, with the engine's thresholds

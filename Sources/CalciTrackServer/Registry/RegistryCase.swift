@@ -109,7 +109,8 @@ enum RegistryCase {
                 ("measurements", .array(measurements.map {
                     .object(JSONObject(compacting: [("date", .string($0.date)), ("lengthCm", .optional($0.lengthCm)), ("widthCm", .optional($0.widthCm)),
                                                     ("depthCm", .optional($0.depthCm)), ("areaCm2", .optional($0.areaCm2)),
-                                                    ("perimeterCm", .optional($0.perimeterCm)), ("healed", .optional($0.healed))]))
+                                                    ("perimeterCm", .optional($0.perimeterCm)), ("healed", .optional($0.healed)),
+                                                    ("findings", $0.findingsJSON)]))
                 })),
             ]))
         })
@@ -124,6 +125,9 @@ enum RegistryCase {
 
     /// The case from the patient row and its record sections. Measurements after `asOf` are left
     /// out (the case format rejects them); the engine itself ignores other records after `asOf`.
+    /// A case describes the patient as of `asOf` (case-format.md), so each lesion's `findings` are
+    /// those of its latest measurement on or before `asOf` that recorded findings, else the
+    /// lesion's own (undated) findings; the measurements then carry no findings of their own.
     static func json(patient: Patient, sections: JSONObject, asOf: LocalDate) -> JSONObject {
         var root = JSONObject([("formatVersion", 1), ("id", .string(patient.id?.uuidString.lowercased() ?? "")), ("asOf", .string(asOf.description))])
         root["patient"] = .object(JSONObject(compacting: [
@@ -141,10 +145,14 @@ enum RegistryCase {
         if case .array(let lesions)? = sections["lesions"] {
             root["lesions"] = .array(lesions.map { lesion in
                 guard case .object(var object) = lesion, case .array(let measurements)? = object["measurements"] else { return lesion }
-                object["measurements"] = .array(measurements.filter {
-                    guard case .object(let m) = $0, case .string(let date)? = m["date"] else { return true }
-                    return date <= limit
-                })
+                var kept: [JSONValue] = []
+                for case .object(var m) in measurements {
+                    if case .string(let date)? = m["date"], date > limit { continue }
+                    // Same-day measurements come in entry order: the last one entered wins.
+                    if let findings = m["findings"] { object["findings"] = findings; m["findings"] = nil }
+                    kept.append(.object(m))
+                }
+                object["measurements"] = .array(kept)
                 return .object(object)
             })
         }

@@ -72,7 +72,13 @@ enum LesionSections {
                     .p(.class("muted"), .text("Trend \(lesion.metrics.trend); response \(lesion.metrics.response)"
                         + (lesion.metrics.everRecurred ? "; healed, then recurred" : "")
                         + (lesion.metrics.par4w.map { "; PAR at 4 weeks \(formatNumber($0, decimals: 0)) %" } ?? ""))),
-                    .p(.class("findings-line"), .text("Findings: " + (lesion.findings.isEmpty ? "none recorded" : lesion.findings.joined(separator: ", ")))),
+                    .p(.class("findings-line"), .text("Findings (as of \(model.asOf)): " + (lesion.findings.isEmpty ? "none recorded" : lesion.findings.joined(separator: ", ")))),
+                    .if(!lesion.findingsHistory.isEmpty, .details(.class("findings-history"), .attribute(named: "open", value: "open"),
+                        .summary(.text("Findings of \(lesion.label) by date")),
+                        .ul(.forEach(lesion.findingsHistory) { entry in
+                            .li(.element(named: "time", nodes: [.attribute(named: "datetime", value: entry.date), .text(entry.date)]),
+                                .text(": " + (entry.findings.isEmpty ? "none" : entry.findings.joined(separator: ", "))))
+                        }))),
                     .raw(LesionChart.svg(lesion)),
                     .details(.summary(.text("Measurements of \(lesion.label) as a table")),
                         .table(

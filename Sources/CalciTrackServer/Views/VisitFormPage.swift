@@ -19,7 +19,7 @@ struct VisitFormPage {
             // The fragment brings a re-shown form (422) straight to its error summary, without script.
             H.form(action: "/patients/\(pid)/visits#error-summary", [("novalidate", ""), ("id", "visit-form")],
                 H.hidden("_csrf", ctx.csrf),
-                visitSection, vitalsSection, labsSection, lesionsSection, medicationSection, procedureSection,
+                visitSection, vitalsSection, labsSection, lesionsSection, medicationSection, procedureSection, infectionSection, imagingSection,
                 .div(.class("actions"),
                     .button(.type(.submit), .id("save-visit"), .text("Save visit")),
                     .a(.class("button secondary"), .href("/patients/\(pid)"), .text("Cancel")))
@@ -43,7 +43,10 @@ struct VisitFormPage {
                      "vit_temp": "Temperature", "vit_hr": "Heart rate", "vit_rr": "Respiratory rate", "vit_sbp": "Systolic BP", "vit_altered": "Altered mentation",
                      "new_site": "New lesion site", "new_side": "New lesion side", "new_morphology": "New lesion morphology", "new_label": "New lesion label",
                      "new_length": "New lesion length", "new_width": "New lesion width", "med_drug": "Drug", "med_dose": "Dose", "med_frequency": "Frequency",
-                     "med_route": "Route", "proc_kind": "Procedure", "proc_lesion": "Procedure lesion", "proc_note": "Procedure note"]
+                     "med_route": "Route", "proc_kind": "Procedure", "proc_lesion": "Procedure lesion", "proc_note": "Procedure note",
+                     "inf_lesion": "Infected lesion", "inf_organism": "Organism", "inf_mrsa": "MRSA", "inf_culture_source": "Culture source",
+                     "inf_culture_result": "Culture result", "inf_antibiotic": "Antibiotic", "inf_route": "Antibiotic route", "inf_outcome": "Infection outcome",
+                     "inf_note": "Infection note", "img_modality": "Imaging modality", "img_inconclusive": "Imaging inconclusive", "img_findings": "Imaging findings"]
         if let text = fixed[name] { return text }
         for test in VisitForm.labTests where name.hasPrefix("lab_\(test.rawValue)_") {
             return Self.testName(test) + (name.hasSuffix("_unit") ? " unit" : "")
@@ -89,8 +92,12 @@ struct VisitFormPage {
     }
 
     /// The lesion's findings as a group of checkboxes, ticked as last recorded.
-    private func findings(_ legend: String, prefix: String) -> Node<HTML.BodyContext> {
+    /// `shown`: the hidden field that tells the server these boxes were on the page, so that an
+    /// unticked box means "not seen" rather than "not asked" (a post without it leaves the
+    /// lesion's findings as they are).
+    private func findings(_ legend: String, prefix: String, shown: String? = nil) -> Node<HTML.BodyContext> {
         .element(named: "fieldset", nodes: [.class("findings"), .element(named: "legend", text: legend)]
+                 + (shown.map { [H.hidden($0, "shown")] } ?? [])
                  + VisitForm.findings.map { key, label in checkbox(label, prefix + key) })
     }
 
@@ -183,8 +190,9 @@ struct VisitFormPage {
                         number("Length of \(lesion.label)", "\(name)_length"),
                         number("Width of \(lesion.label)", "\(name)_width"),
                         number("Depth of \(lesion.label)", "\(name)_depth"),
-                        checkbox("\(lesion.label) healed", "\(name)_healed")),
-                    findings("Findings of \(lesion.label) today", prefix: "\(name)_f_"))
+                        checkbox("\(lesion.label) healed", "\(name)_healed"),
+                        select("Status of \(lesion.label)", "\(name)_status", VisitForm.statuses)),
+                    findings("Findings of \(lesion.label) today (recorded with the measurement)", prefix: "\(name)_f_", shown: "\(name)_findings"))
             },
             .h3(.text("New lesion")),
             .div(.class("row"),
@@ -215,6 +223,31 @@ struct VisitFormPage {
                 number("Dose (mg)", "med_dose"),
                 select("Frequency", "med_frequency", Self.choices(Frequency.self)),
                 select("Route", "med_route", Self.choices(Route.self))))
+    }
+
+    /// An infection episode with onset on the visit date; active while its outcome is ongoing.
+    private var infectionSection: Node<HTML.BodyContext> {
+        fieldset("Infection episode (onset today)",
+            .div(.class("row"),
+                select("Infection outcome", "inf_outcome", [("", "—")] + InfectionEpisodeRecord.outcomes.map { ($0, $0) }),
+                select("Infected lesion", "inf_lesion", [("", "—")] + context.lesions.map { ($0.id!.uuidString.lowercased(), $0.label) }),
+                text("Organism", "inf_organism"),
+                checkbox("MRSA", "inf_mrsa")),
+            .div(.class("row"),
+                select("Culture source", "inf_culture_source", [("", "—")] + InfectionEpisodeRecord.cultureSources.map { ($0, $0) }),
+                select("Culture result", "inf_culture_result", [("", "—")] + InfectionEpisodeRecord.cultureResults.map { ($0, $0) }),
+                text("Antibiotic", "inf_antibiotic", hint: "generic name; started today"),
+                select("Antibiotic route", "inf_route", Self.choices(Route.self))),
+            text("Infection note", "inf_note"))
+    }
+
+    /// An imaging study done on the visit date (the engine does not advise repeating it).
+    private var imagingSection: Node<HTML.BodyContext> {
+        fieldset("Imaging study (today)",
+            .div(.class("row"),
+                select("Imaging modality", "img_modality", Self.choices(ImagingModality.self)),
+                checkbox("Imaging inconclusive", "img_inconclusive"),
+                text("Imaging findings", "img_findings")))
     }
 
     private var procedureSection: Node<HTML.BodyContext> {

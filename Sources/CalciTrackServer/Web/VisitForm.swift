@@ -14,18 +14,23 @@ struct VisitForm: Sendable {
 
     static let labTests: [LabTest] = [.calcium, .phosphate, .creatinine, .egfr, .albumin, .crp, .wbc, .inr]
 
-    /// Lesion findings (case-format keys) with their labels. A lesion keeps one current state of
-    /// findings, so the form starts from it and the clinician changes what changed.
+    /// Lesion findings (case-format keys) with their labels. Findings are dated by the
+    /// measurement they are recorded with (migration 011); the form starts from each lesion's
+    /// findings as of today and records them with today's measurement.
     static let findings: [(String, String)] = [
         ("ulcerated", "Ulcerated"), ("purulent", "Purulent"), ("abscess", "Abscess"), ("erythema", "Erythema"), ("warmth", "Warmth"),
         ("edema", "Oedema"), ("pain", "Pain"), ("extrusion", "Extruding calcium"), ("bullae", "Bullae"), ("skinSloughing", "Skin sloughing"),
         ("necrosis", "Necrosis"), ("retiformPurpura", "Retiform purpura"), ("livedo", "Livedo"),
     ]
 
-    static func currentFindings(_ lesion: LesionRecord) -> Set<String> {
-        guard case .object(let f)? = lesion.findingsJSON else { return [] }
+    static func findingKeys(_ value: JSONValue?) -> Set<String> {
+        guard case .object(let f)? = value else { return [] }
         return Set(f.entries.filter { $0.value == .bool(true) }.map(\.key))
     }
+
+    /// Lesion statuses with what they mean on the form (a healed lesion that opens again is
+    /// active: the engine marks it recurred from its measurements).
+    static let statuses: [(String, String)] = [("active", "Active (open, or recurred)"), ("healed", "Healed"), ("excised", "Excised"), ("resolved", "Resolved")]
 
     subscript(name: String) -> String { values[name] ?? "" }
     func checked(_ name: String) -> Bool { !(values[name] ?? "").isEmpty }
@@ -38,7 +43,10 @@ struct VisitForm: Sendable {
     static func blank(today: LocalDate, _ ctx: Context) -> VisitForm {
         var form = VisitForm()
         for lesion in ctx.lesions {
-            for key in currentFindings(lesion) { form.values["les_\(lesion.id!.uuidString.lowercased())_f_\(key)"] = "on" }
+            let name = "les_\(lesion.id!.uuidString.lowercased())"
+            for key in ctx.currentFindings[lesion.id!] ?? [] { form.values["\(name)_f_\(key)"] = "on" }
+            form.values["\(name)_status"] = lesion.status
+            form.values["\(name)_findings"] = "shown"
         }
         form.values["visit_date"] = today.description
         form.values["visit_kind"] = "clinic"
@@ -50,6 +58,18 @@ struct VisitForm: Sendable {
     struct Context: Sendable {
         let lesions: [LesionRecord]
         let medications: [MedicationRecord]
+        /// Each lesion's findings as of today: its latest measurement with findings, else its own.
+        var currentFindings: [UUID: Set<String>] = [:]
+
+        init(lesions: [LesionRecord], medications: [MedicationRecord], measurements: [MeasurementRecord] = []) {
+            self.lesions = lesions
+            self.medications = medications
+            for lesion in lesions {
+                // Measurements come by date, then entry order: the last with findings is the current state.
+                let dated = measurements.last { $0.lesionID == lesion.id && $0.findings != nil }
+                currentFindings[lesion.id!] = VisitForm.findingKeys(dated?.findingsJSON ?? lesion.findingsJSON)
+            }
+        }
     }
 
     struct Plan: Sendable {
@@ -57,14 +77,16 @@ struct VisitForm: Sendable {
         var vitals: VitalsRecord?
         var labs: [LabRecord] = []
         var measurements: [MeasurementRecord] = []
-        /// Lesions whose findings changed: the lesion and its whole new body (validated).
-        var findingUpdates: [(UUID, JSONObject)] = []
+        /// Lesions whose status changed: the lesion and its whole new body (validated).
+        var statusUpdates: [(UUID, JSONObject)] = []
         var newLesion: LesionRecord?
         var newLesionMeasurement: MeasurementRecord?
         var newMedication: MedicationRecord?
         var stops: [UUID] = []
         var holds: [HoldRecord] = []
         var procedure: ProcedureRecord?
+        var infection: InfectionEpisodeRecord?
+        var imaging: ImagingRecord?
         var date = ""
     }
 
@@ -133,34 +155,45 @@ struct VisitForm: Sendable {
             if run(record, [("test", .string(test.rawValue)), ("value", value), ("unit", text("\(name)_unit")), ("date", date)], today: today,
                    map: ["value": "\(name)_value", "unit": "\(name)_unit"], fallback: "\(name)_value") { plan.labs.append(record) }
         }
-        // Measurements and findings of existing lesions.
+        // Measurements, findings and status of existing lesions. Findings are recorded with the
+        // day's measurement, which dates them; changed findings without a measurement cannot be.
         for lesion in ctx.lesions {
             let name = "les_\(lesion.id!.uuidString.lowercased())"
-            if let m = measurement(name, date: date, today: today, enabled: dateIsValid) {
+            // Only boxes that were on the posted form say anything (see VisitFormPage.findings).
+            let shown = self["\(name)_findings"] == "shown"
+            let ticked = Set(Self.findings.map(\.0).filter { checked("\(name)_f_\($0)") })
+            let findings = shown ? JSONValue.object(JSONObject(Self.findings.map(\.0).filter(ticked.contains).map { ($0, JSONValue.bool(true)) })) : nil
+            if let m = measurement(name, date: date, today: today, enabled: dateIsValid, findings: findings) {
                 m.lesionID = lesion.id!
                 plan.measurements.append(m)
+            } else if shown, ticked != ctx.currentFindings[lesion.id!] ?? [], errors["\(name)_length"] == nil {
+                fail("\(name)_length", "Enter the size (or tick healed) to record changed findings: findings are dated by today's measurement.")
             }
-            let ticked = Set(Self.findings.map(\.0).filter { checked("\(name)_f_\($0)") })
-            if ticked != Self.currentFindings(lesion) {
-                let body = JSONObject(compacting: lesion.apiFields(.none).filter { $0.0 != "findings" }
-                    + [("findings", .object(JSONObject(Self.findings.map(\.0).filter(ticked.contains).map { ($0, JSONValue.bool(true)) })))])
-                if run(LesionRecord(), body.entries.map { ($0.key, $0.value) }, today: today, map: [:], fallback: "\(name)_f_ulcerated") {
-                    plan.findingUpdates.append((lesion.id!, body))
+            let status = self["\(name)_status"]
+            if !status.isEmpty, status != lesion.status {
+                let body = JSONObject(compacting: lesion.apiFields(.none).filter { $0.0 != "status" } + [("status", .string(status))])
+                if run(LesionRecord(), body.entries.map { ($0.key, $0.value) }, today: today, map: ["status": "\(name)_status"], fallback: "\(name)_status") {
+                    plan.statusUpdates.append((lesion.id!, body))
                 }
             }
         }
-        // A new lesion, by site, with its first measurement.
+        // A new lesion, by site, with its first measurement (which dates its findings). The
+        // label is checked here for the message and again inside the write transaction.
         if text("new_label") != nil || text("new_site") != nil {
             let lesion = LesionRecord()
             let label = text("new_label") ?? .string([self["new_side"], self["new_site"]].filter { !$0.isEmpty }.joined(separator: "-"))
+            let findings = JSONValue.object(JSONObject(Self.findings.map(\.0).filter { checked("new_f_\($0)") }.map { ($0, JSONValue.bool(true)) }))
             if case .string(let l) = label, ctx.lesions.contains(where: { $0.label == l }) {
-                fail("new_label", "A lesion named \(l) already exists; choose another label.")
-            } else if run(lesion, [("label", label), ("site", text("new_site")), ("laterality", text("new_side")), ("morphology", text("new_morphology")),
-                                   ("findings", .object(JSONObject(Self.findings.map(\.0).filter { checked("new_f_\($0)") }.map { ($0, JSONValue.bool(true)) })))],
+                fail("new_label", Self.duplicateLabel(l))
+            } else if run(lesion, [("label", label), ("site", text("new_site")), ("laterality", text("new_side")), ("morphology", text("new_morphology"))],
                           today: today, map: ["label": "new_label", "site": "new_site", "laterality": "new_side", "morphology": "new_morphology"], fallback: "new_site") {
                 plan.newLesion = lesion
             }
-            plan.newLesionMeasurement = measurement("new", date: date, today: today, enabled: dateIsValid)
+            plan.newLesionMeasurement = measurement("new", date: date, today: today, enabled: dateIsValid, findings: findings)
+            // Without a measurement the findings have no date: keep them as the lesion's own.
+            if plan.newLesionMeasurement == nil, errors["new_length"] == nil, let lesion = plan.newLesion, case .object(let f) = findings, !f.entries.isEmpty {
+                lesion.findings = JSONWriter.write(findings, pretty: false)
+            }
         }
         // Medication changes: a new drug; stops and holds of current ones.
         if text("med_drug") != nil {
@@ -199,11 +232,43 @@ struct VisitForm: Sendable {
                 plan.procedure = record
             }
         }
+        // An infection episode starting today.
+        if text("inf_outcome") != nil || text("inf_organism") != nil || text("inf_antibiotic") != nil || text("inf_lesion") != nil {
+            let record = InfectionEpisodeRecord()
+            let lesion = text("inf_lesion")
+            if case .string(let l)? = lesion, !ctx.lesions.contains(where: { $0.id!.uuidString.lowercased() == l }) {
+                fail("inf_lesion", "Choose one of this patient's lesions.")
+            } else if dateIsValid, run(record, [("onset", date), ("lesionId", lesion), ("organism", text("inf_organism")),
+                                                ("mrsa", checked("inf_mrsa") ? .bool(true) : nil), ("cultureSource", text("inf_culture_source")),
+                                                ("cultureResult", text("inf_culture_result")), ("antibiotic", text("inf_antibiotic")),
+                                                ("antibioticRoute", text("inf_route")), ("antibioticStart", text("inf_antibiotic") == nil ? nil : date),
+                                                ("outcome", text("inf_outcome")), ("note", text("inf_note"))], today: today,
+                                       map: ["lesionId": "inf_lesion", "organism": "inf_organism", "mrsa": "inf_mrsa", "cultureSource": "inf_culture_source",
+                                             "cultureResult": "inf_culture_result", "antibiotic": "inf_antibiotic", "antibioticRoute": "inf_route",
+                                             "antibioticStart": "inf_antibiotic", "outcome": "inf_outcome", "note": "inf_note", "onset": "visit_date"],
+                                       fallback: "inf_outcome") {
+                plan.infection = record
+            }
+        }
+        // An imaging study done today.
+        if text("img_modality") != nil || text("img_findings") != nil || checked("img_inconclusive") {
+            let record = ImagingRecord()
+            if dateIsValid, run(record, [("date", date), ("modality", text("img_modality")), ("inconclusive", checked("img_inconclusive") ? .bool(true) : nil),
+                                         ("findings", text("img_findings"))], today: today,
+                                map: ["modality": "img_modality", "inconclusive": "img_inconclusive", "findings": "img_findings", "date": "visit_date"],
+                                fallback: "img_modality") {
+                plan.imaging = record
+            }
+        }
         return isValid ? plan : nil
     }
 
+    static func duplicateLabel(_ label: String) -> String {
+        "A lesion named \(label) already exists; choose another label."
+    }
+
     /// A measurement row (length, width, depth, healed) named `prefix`_…; nil when empty.
-    mutating func measurement(_ prefix: String, date: JSONValue?, today: LocalDate, enabled: Bool) -> MeasurementRecord? {
+    mutating func measurement(_ prefix: String, date: JSONValue?, today: LocalDate, enabled: Bool, findings: JSONValue? = nil) -> MeasurementRecord? {
         let length = number("\(prefix)_length"), width = number("\(prefix)_width"), depth = number("\(prefix)_depth")
         let healed = checked("\(prefix)_healed")
         guard enabled, length != nil || width != nil || depth != nil || healed else { return nil }
@@ -211,7 +276,9 @@ struct VisitForm: Sendable {
         var pairs: [(String, JSONValue?)] = [("date", date), ("lengthCm", length ?? (healed ? .number(0) : nil)),
                                              ("widthCm", width ?? (healed ? .number(0) : nil)), ("depthCm", depth)]
         if healed { pairs.append(("healed", .bool(true))) }
+        pairs.append(("findings", findings))
         return run(m, pairs, today: today, map: ["lengthCm": "\(prefix)_length", "widthCm": "\(prefix)_width", "depthCm": "\(prefix)_depth",
-                                                 "healed": "\(prefix)_healed", "date": "visit_date"], fallback: "\(prefix)_length") ? m : nil
+                                                 "healed": "\(prefix)_healed", "date": "visit_date", "findings": "\(prefix)_f_ulcerated"],
+                   fallback: "\(prefix)_length") ? m : nil
     }
 }

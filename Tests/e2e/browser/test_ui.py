@@ -104,7 +104,9 @@ def test_worklist_flags_seed1_infection_first(d):
     assert "Seed, One" in first.text, first.text
     assert "attention-urgent" in first.get_attribute("class")
     reasons = [r.text for r in first.find_elements(By.CSS_SELECTOR, ".reason.urgent")]
-    assert any("infection" in r.lower() for r in reasons), reasons
+    # Severe, as the engine triages the admission day's findings (kept with that day's
+    # measurement), vital signs and labs: not a special case for the demo patient.
+    assert any("infection" in r.lower() and "severe" in r for r in reasons), reasons
     assert any("Sepsis screen positive" in r for r in reasons), reasons
     assert "worsening" in rows[1].text.lower()
     check_axe(d, "worklist")
@@ -123,6 +125,15 @@ def test_worklist_flags_seed1_infection_first(d):
     wait(d, EC.url_contains("status=infection"))
     rows = d.find_elements(By.CSS_SELECTOR, "#worklist tbody tr")
     assert len(rows) == 1 and "Seed, One" in rows[0].text
+    # Seed 1's page keeps both findings: admission (infected) and discharge.
+    rows[0].find_element(By.TAG_NAME, "a").click()
+    wait(d, EC.presence_of_element_located((By.ID, "assessment")))
+    history = d.find_element(By.CSS_SELECTOR, ".chart[data-lesion='thigh'] .findings-history").text
+    assert "2023-09-01: Ulcerated, Purulent, Erythema, Oedema" in history, history
+    assert "2023-09-04: Ulcerated, Pain" in history, history
+    check_axe(d, "seed 1 patient page")
+    d.execute_script("document.getElementById('charts').scrollIntoView()")
+    d.save_screenshot(f"{SHOTS}/02b-seed1-findings-history.png")
 
 
 def test_seed2_body_map_and_tibia_chart(d):

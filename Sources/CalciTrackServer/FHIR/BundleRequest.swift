@@ -1,0 +1,111 @@
+import CalciTrackCore
+import CalciTrackFHIR
+import Foundation
+import Vapor
+
+/// A posted transaction or batch Bundle, read into write entries, and the response Bundle.
+struct BundleRequest: Sendable {
+    enum Kind: String, Sendable { case transaction, batch }
+
+    var kind: Kind
+    /// One per Bundle entry; an entry that cannot be read is a failure in place.
+    var entries: [Result<WriteEntry, EntryFailure>]
+
+    static func read(_ bundle: JSONObject) throws(EntryFailure) -> BundleRequest {
+        guard bundle["resourceType"]?.stringValue == "Bundle" else {
+            throw EntryFailure(.badRequest, .invalid, "POST /fhir takes a Bundle; resourceType is \(bundle["resourceType"].map { JSONWriter.write($0, pretty: false) } ?? "missing")", at: "Bundle.resourceType")
+        }
+        let type = bundle["type"]?.stringValue ?? ""
+        guard let kind = Kind(rawValue: type) else {
+            throw EntryFailure(.badRequest, .value,
+                               "Bundle.type \(type.isEmpty ? "is missing" : "is \(type)"); POST /fhir takes transaction or batch (a collection is imported with calcitrack import)",
+                               at: "Bundle.type")
+        }
+        guard case .array(let items)? = bundle["entry"] ?? .array([]) else {
+            throw EntryFailure(.badRequest, .structure, "Bundle.entry must be an array", at: "Bundle.entry")
+        }
+        return BundleRequest(kind: kind, entries: items.enumerated().map { index, item in readEntry(item, index: index, keepSourceID: false) })
+    }
+
+    /// One entry of a transaction/batch Bundle (request.method and url say what to do) or of a
+    /// collection Bundle (no request: the resource is imported like an NDJSON line).
+    static func readEntry(_ item: JSONValue, index: Int, keepSourceID: Bool) -> Result<WriteEntry, EntryFailure> {
+        let at = "Bundle.entry[\(index)]"
+        guard case .object(let entry) = item else {
+            return .failure(EntryFailure(.badRequest, .structure, "an entry must be an object", at: at))
+        }
+        var resource: JSONObject?
+        if let value = entry["resource"] {
+            guard case .object(let object) = value else { return .failure(EntryFailure(.badRequest, .structure, "resource must be an object", at: at + ".resource")) }
+            resource = object
+        }
+        let fullUrl = entry["fullUrl"]?.stringValue
+        guard case .object(let request)? = entry["request"] else {
+            // Collection / import: a resource to store under its own identity.
+            guard let resource, let type = resource["resourceType"]?.stringValue else {
+                return .failure(EntryFailure(.badRequest, .required, "an entry needs request (transaction, batch) or a resource with resourceType", at: at))
+            }
+            return .success(WriteEntry(method: .post, resourceType: type, resource: resource, fullUrl: fullUrl, keepSourceID: true, index: index))
+        }
+        let methodText = request["method"]?.stringValue ?? ""
+        guard let method = WriteEntry.Method(rawValue: methodText) else {
+            return .failure(EntryFailure(.badRequest, .notSupported,
+                                         "request.method \(methodText.isEmpty ? "is missing" : methodText) is not supported here (POST, PUT, DELETE; read with GET /fhir/...)", at: at + ".request.method"))
+        }
+        let url = request["url"]?.stringValue ?? ""
+        if url.contains("?") {
+            return .failure(EntryFailure(.badRequest, .notSupported, "conditional \(method.rawValue) (\(url)) is not supported; use POST with ifNoneExist, or name the id", at: at + ".request.url"))
+        }
+        let parts = url.split(separator: "/").map(String.init).filter { !$0.isEmpty }
+        guard let type = parts.first else {
+            return .failure(EntryFailure(.badRequest, .required, "request.url must name the resource type (e.g. Patient or Patient/<id>)", at: at + ".request.url"))
+        }
+        let id = parts.count > 1 ? parts[1] : nil
+        if method != .post && id == nil {
+            return .failure(EntryFailure(.badRequest, .required, "\(method.rawValue) needs request.url Type/id", at: at + ".request.url"))
+        }
+        if method != .delete && resource == nil {
+            return .failure(EntryFailure(.badRequest, .required, "\(method.rawValue) needs a resource", at: at + ".resource"))
+        }
+        var ifMatch: Int?
+        if let raw = request["ifMatch"]?.stringValue {
+            guard let v = FHIRWriteResponse.version(fromETag: raw) else {
+                return .failure(EntryFailure(.badRequest, .value, "ifMatch must be a version ETag such as W/\"3\", got \(raw)", at: at + ".request.ifMatch"))
+            }
+            ifMatch = v
+        }
+        if method == .put, ifMatch == nil, let meta = resource?["meta"], case .object(let m) = meta, let v = m["versionId"]?.stringValue.flatMap(Int.init) {
+            ifMatch = v
+        }
+        if method == .put, let id, let rid = resource?["id"]?.stringValue, rid != id {
+            return .failure(EntryFailure(.badRequest, .invalid, "resource.id \(rid) differs from the id in request.url (\(id))", at: at + ".resource.id"))
+        }
+        return .success(WriteEntry(method: method, resourceType: type, resource: resource, id: id, fullUrl: fullUrl,
+                                   ifNoneExist: request["ifNoneExist"]?.stringValue, ifMatch: ifMatch, index: index))
+    }
+
+    /// One entry of a transaction-response or batch-response.
+    static func responseEntry(_ result: EntryResult, includeResource: Bool) -> JSONValue {
+        var response = JSONObject([("status", .string(result.statusLine))])
+        if let id = result.fhirID, result.action != .deleted, let version = result.version {
+            response["location"] = .string("\(result.resourceType)/\(id)/_history/\(version)")
+            response["etag"] = .string(FHIRWriteResponse.etag(version))
+        }
+        if let at = result.lastModified { response["lastModified"] = .string(ISOTimestamp.isoMillis(at)) }
+        if !result.issues.isEmpty { response["outcome"] = OperationOutcome(result.issues).json }
+        var entry = JSONObject()
+        if let id = result.fhirID, result.action != .deleted { entry["fullUrl"] = .string("\(result.resourceType)/\(id)") }
+        if includeResource, let resource = result.resource { entry["resource"] = .object(resource) }
+        entry["response"] = .object(response)
+        return .object(entry)
+    }
+
+    static func responseBundle(_ kind: Kind, _ results: [EntryResult], includeResources: Bool) -> JSONValue {
+        .object(JSONObject([
+            ("resourceType", "Bundle"),
+            ("id", .string(UUID().uuidString.lowercased())),
+            ("type", .string(kind == .transaction ? "transaction-response" : "batch-response")),
+            ("entry", .array(results.map { responseEntry($0, includeResource: includeResources) })),
+        ]))
+    }
+}

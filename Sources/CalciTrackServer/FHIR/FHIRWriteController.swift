@@ -1,0 +1,200 @@
+import CalciTrackCore
+import CalciTrackFHIR
+import Fluent
+import Vapor
+
+/// The FHIR write interactions (issue 5): create (`POST /fhir/{type}`, conditional with
+/// `If-None-Exist`), update (`PUT /fhir/{type}/{id}`, `If-Match`), delete, and transaction or
+/// batch Bundles (`POST /fhir`). Same sign-in as the JSON API (bearer token, or session with
+/// CSRF token); clinicians only (researchers read de-identified data, admins no patient data),
+/// limited to their sites. Every write is one `AuditLog.write` transaction with its audit
+/// entries and the summary refresh of each patient it touched.
+struct FHIRWriteController: Sendable {
+    /// Bundles are bigger than JSON API bodies.
+    static let maxBundleSize: ByteCount = "64mb"
+
+    func register(_ fhir: any RoutesBuilder) {
+        fhir.on(.POST, body: .collect(maxSize: Self.maxBundleSize), use: bundle)
+        fhir.on(.POST, ":type", body: .collect(maxSize: "8mb"), use: create)
+        fhir.on(.PUT, ":type", ":id", body: .collect(maxSize: "8mb"), use: update)
+        fhir.delete(":type", ":id", use: delete)
+    }
+
+    /// The signed-in clinician as a write authority (their sites; their only site is the
+    /// default for a Patient without a CalciTrack MRN identifier).
+    static func authority(_ req: Request) async throws -> (WriteAuthority, AuditActor) {
+        let principal = try await req.principal()
+        switch principal.role {
+        case .admin: throw PatientAccess.adminRefused
+        case .researcher: throw APIError(.forbidden, "researchers read de-identified data only; FHIR writes need the clinician role")
+        case .clinician: break
+        }
+        var defaultSite: String?
+        if principal.siteIDs.count == 1, let site = try await Site.find(principal.siteIDs.first!, on: req.db) { defaultSite = site.code }
+        return (WriteAuthority(username: principal.username, sites: principal.siteIDs, defaultSiteCode: defaultSite), try await req.auditActor)
+    }
+
+    @Sendable func create(req: Request) async throws -> Response {
+        let type = req.parameters.get("type") ?? ""
+        do {
+            let resource = try Self.resourceBody(req, type: type)
+            var ifNoneExist = req.headers.first(name: "If-None-Exist")
+            if ifNoneExist?.isEmpty == true { ifNoneExist = nil }
+            let entry = WriteEntry(method: .post, resourceType: type, resource: resource, ifNoneExist: ifNoneExist, index: 0)
+            return try await single(entry, req: req)
+        } catch {
+            return FHIRWriteResponse.outcome(for: error, resourceType: type, logger: req.logger)
+        }
+    }
+
+    @Sendable func update(req: Request) async throws -> Response {
+        let type = req.parameters.get("type") ?? ""
+        do {
+            let id = req.parameters.get("id") ?? ""
+            let resource = try Self.resourceBody(req, type: type)
+            if let rid = resource["id"]?.stringValue, rid != id {
+                throw EntryFailure(.badRequest, .invalid, "the resource's id \(rid) differs from the id in the URL (\(id))", at: "\(type).id")
+            }
+            if resource["id"] == nil {
+                throw EntryFailure(.badRequest, .required, "an update must carry the resource's id (FHIR http.html#update)", at: "\(type).id")
+            }
+            var ifMatch: Int?
+            if let raw = req.headers.first(name: .ifMatch) {
+                guard let v = FHIRWriteResponse.version(fromETag: raw) else {
+                    throw EntryFailure(.badRequest, .value, "If-Match must be a version ETag such as W/\"3\", got \(raw)", at: "If-Match")
+                }
+                ifMatch = v
+            } else if case .object(let meta)? = resource["meta"], let v = meta["versionId"]?.stringValue.flatMap(Int.init) {
+                // Clients that send no If-Match still send the version they read.
+                ifMatch = v
+            }
+            let entry = WriteEntry(method: .put, resourceType: type, resource: resource, id: id, ifMatch: ifMatch, index: 0)
+            return try await single(entry, req: req)
+        } catch {
+            return FHIRWriteResponse.outcome(for: error, resourceType: type, logger: req.logger)
+        }
+    }
+
+    @Sendable func delete(req: Request) async throws -> Response {
+        let type = req.parameters.get("type") ?? ""
+        do {
+            let id = req.parameters.get("id") ?? ""
+            let ifMatch = try req.headers.first(name: .ifMatch).map { raw -> Int in
+                guard let v = FHIRWriteResponse.version(fromETag: raw) else {
+                    throw EntryFailure(.badRequest, .value, "If-Match must be a version ETag such as W/\"3\", got \(raw)", at: "If-Match")
+                }
+                return v
+            }
+            let entry = WriteEntry(method: .delete, resourceType: type, id: id, ifMatch: ifMatch, index: 0)
+            let result = try await single(entry, req: req, render: false)
+            return result
+        } catch {
+            return FHIRWriteResponse.outcome(for: error, resourceType: type, logger: req.logger)
+        }
+    }
+
+    /// One create, update or delete in its own transaction.
+    private func single(_ entry: WriteEntry, req: Request, render: Bool = true) async throws -> Response {
+        let (authority, actor) = try await Self.authority(req)
+        let writer = FHIRWriter(authority: authority, today: req.today, mode: .transaction)
+        let prepared = FHIRWriter.prepare(entry)
+        let result = try await AuditLog.write(on: req.db, actor: actor) { tx in
+            let (results, events) = try await writer.write([prepared], on: tx)
+            if results[0].failed { throw EntryFailure(results[0].status, results[0].issues) }
+            return (results[0], events)
+        }
+        if entry.method == .delete {
+            return FHIRWriteResponse.outcome(.ok, result.issues.isEmpty ? [.init(.information, .informational, "\(entry.resourceType)/\(entry.id ?? "") deleted")] : result.issues)
+        }
+        let resource = render ? try await FHIRWriteRendering.resource(for: result, on: req.db, today: req.today) : nil
+        return FHIRWriteResponse.written(result, resource: resource, prefer: FHIRWriteResponse.preferred(req))
+    }
+
+    /// `POST /fhir`: a transaction (all or nothing) or batch (each entry on its own) Bundle.
+    @Sendable func bundle(req: Request) async throws -> Response {
+        do {
+            let body = try Self.resourceBody(req, type: "Bundle")
+            let request = try BundleRequest.read(body)
+            let (authority, actor) = try await Self.authority(req)
+            let writer = FHIRWriter(authority: authority, today: req.today, mode: request.kind == .transaction ? .transaction : .batch)
+            let includeResources = FHIRWriteResponse.preferred(req) != .minimal
+            switch request.kind {
+            case .transaction:
+                var prepared: [FHIRWriter.Prepared] = []
+                for item in request.entries {
+                    switch item {
+                    case .success(let entry): prepared.append(FHIRWriter.prepare(entry))
+                    case .failure(let failure): throw TransactionFailure(status: failure.status, issues: failure.issues)
+                    }
+                }
+                let all = prepared
+                let results = try await AuditLog.write(on: req.db, actor: actor) { tx in try await writer.write(all, on: tx) }
+                var rendered: [EntryResult] = []
+                for var result in results {
+                    if includeResources { result.resource = try await FHIRWriteRendering.resource(for: result, on: req.db, today: req.today) }
+                    rendered.append(result)
+                }
+                return FHIRWriteResponse.json(BundleRequest.responseBundle(.transaction, rendered, includeResources: includeResources), status: .ok)
+            case .batch:
+                var results: [EntryResult] = []
+                for item in request.entries {
+                    switch item {
+                    case .failure(let failure):
+                        results.append(EntryResult(action: .rejected, status: failure.status, resourceType: "", issues: failure.issues))
+                    case .success(let entry):
+                        let prepared = FHIRWriter.prepare(entry)
+                        do {
+                            var result = try await AuditLog.write(on: req.db, actor: actor) { tx in
+                                let (r, events) = try await writer.write([prepared], on: tx)
+                                // A rejected entry writes nothing; its audit entries are dropped with the rollback.
+                                if r[0].failed { throw EntryFailure(r[0].status, r[0].issues) }
+                                return (r[0], events)
+                            }
+                            if includeResources { result.resource = try await FHIRWriteRendering.resource(for: result, on: req.db, today: req.today) }
+                            results.append(result)
+                        } catch let failure as EntryFailure {
+                            results.append(EntryResult(action: .rejected, status: failure.status, resourceType: entry.resourceType, issues: failure.issues))
+                        }
+                    }
+                }
+                return FHIRWriteResponse.json(BundleRequest.responseBundle(.batch, results, includeResources: includeResources), status: .ok)
+            }
+        } catch {
+            return FHIRWriteResponse.outcome(for: error, resourceType: "Bundle", logger: req.logger)
+        }
+    }
+
+    /// The request body as a JSON object of the URL's resource type.
+    static func resourceBody(_ req: Request, type: String) throws -> JSONObject {
+        guard var buffer = req.body.data, buffer.readableBytes > 0 else {
+            throw EntryFailure(.badRequest, .required, "a \(type) resource is required as the body (Content-Type: application/fhir+json)", at: type)
+        }
+        let bytes = buffer.readBytes(length: buffer.readableBytes) ?? []
+        let value: JSONValue
+        do { value = try JSONParser.parse(bytes) } catch {
+            throw EntryFailure(.badRequest, .structure, "the body is not valid JSON: \(error.description)", at: type)
+        }
+        guard case .object(let object) = value else {
+            throw EntryFailure(.badRequest, .structure, "the body must be a JSON object (a \(type) resource)", at: type)
+        }
+        if let declared = object["resourceType"]?.stringValue, declared != type {
+            throw EntryFailure(.badRequest, .invalid, "the body is a \(declared) but the URL names \(type)", at: "\(declared).resourceType")
+        }
+        if object["resourceType"] == nil {
+            throw EntryFailure(.badRequest, .required, "resourceType is required", at: "\(type).resourceType")
+        }
+        return object
+    }
+}
+
+/// How a written record is shown back to the client: as the read side serves it (Outbound
+/// mapping of the stored record), so the client sees what CalciTrack kept.
+enum FHIRWriteRendering {
+    static func resource(for result: EntryResult, on db: any Database, today: LocalDate) async throws -> JSONObject? {
+        guard let id = result.fhirID, let type = FHIRResourceType(rawValue: result.resourceType),
+              let found = try await FHIRResolver.row(type, id, on: db, today: today), !found.row.deleted,
+              case .object(let resource)? = try await FHIRResolver.map(type, id, kind: found.kind, record: found.row.json, on: db, today: today)
+        else { return nil }
+        return resource
+    }
+}

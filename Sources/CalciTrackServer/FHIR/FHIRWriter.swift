@@ -1,0 +1,709 @@
+import CalciTrackCore
+import CalciTrackFHIR
+import Fluent
+import Foundation
+import SQLKit
+import Vapor
+
+/// Writes FHIR resources into the registry, inside a write transaction the caller opened with
+/// `AuditLog.write` (the HTTP write API, Bundles and `calcitrack import` all come here). Per
+/// call, whatever the number of entries: one ledger lookup, one load of the referenced patients
+/// and parents, one multi-row INSERT per record kind, one summary refresh per touched patient.
+///
+/// - transaction: any failed entry fails the whole call (`TransactionFailure`; the caller's
+///   transaction rolls back). Resources of a type CalciTrack does not store are answered with
+///   an error outcome but do not fail the transaction (docs/fhir.md "Bundles").
+/// - batch: a failed entry is answered with its outcome and the others are written.
+struct FHIRWriter {
+    enum Mode: Sendable { case transaction, batch }
+
+    let authority: WriteAuthority
+    let today: LocalDate
+    let mode: Mode
+
+    /// An entry with its mapping done (pure work, outside the transaction).
+    struct Prepared: Sendable {
+        var entry: WriteEntry
+        var mapped: MappedResource
+        /// Identities of the resource in its source (ledger keys), first the one it is stored under.
+        var sourceKeys: [String]
+        var contentHash: String
+    }
+
+    static func prepare(_ entry: WriteEntry) -> Prepared {
+        guard let resource = entry.resource else {
+            return Prepared(entry: entry, mapped: MappedResource(records: [], issues: []), sourceKeys: [], contentHash: "")
+        }
+        var mapped = InboundAdapter.map(resource)
+        if let declared = resource["resourceType"]?.stringValue, declared != entry.resourceType {
+            mapped.records = []
+            mapped.issues.append(.init(.error, .invalid, "resourceType is \(declared) but the request names \(entry.resourceType)", at: ["\(declared).resourceType"]))
+        }
+        var keys: [String] = []
+        if let fullUrl = entry.fullUrl, !fullUrl.isEmpty { keys.append(fullUrl) }
+        if let id = entry.id, entry.method == .put { keys.append("\(entry.resourceType)/\(id)") }
+        if entry.keepSourceID, let id = resource["id"]?.stringValue { keys.append("\(entry.resourceType)/\(id)") }
+        keys += identifierKeys(resource, type: entry.resourceType)
+        var hashed = resource
+        hashed["meta"] = nil
+        hashed["id"] = nil
+        let hash = AuditLog.digest(JSONWriter.write(.object(hashed), pretty: false))
+        return Prepared(entry: entry, mapped: mapped, sourceKeys: keys, contentHash: hash)
+    }
+
+    /// Ledger keys for each identifier (with and without its system, so a search without a system matches).
+    static func identifierKeys(_ resource: JSONObject, type: String) -> [String] {
+        guard case .array(let ids)? = resource["identifier"] else { return [] }
+        var keys: [String] = []
+        for case .object(let id) in ids {
+            guard let value = id["value"]?.stringValue else { continue }
+            keys.append("\(type)|identifier|\(id["system"]?.stringValue ?? "")|\(value)")
+            if id["system"] != nil { keys.append("\(type)|identifier||\(value)") }
+        }
+        return keys
+    }
+
+    // MARK: state of one call
+
+    private final class State: @unchecked Sendable {
+        var ledger: [String: ImportLedger.Entry] = [:]
+        var patients: [UUID: Patient] = [:]
+        /// Lesions and medications by id: their patient.
+        var parents: [UUID: UUID] = [:]
+        var sitesByCode: [String: UUID] = [:]
+        /// fullUrl / source key → what this call wrote for it.
+        var written: [String: ImportLedger.Entry] = [:]
+        var creates: [RegistryRecordKind: [any PatientRecord]] = [:]
+        var newPatients: [Patient] = []
+        var newMRNs: Set<String> = []
+        var touched: Set<UUID> = []
+        var ledgerRows: [(key: String, resourceType: String, entry: ImportLedger.Entry)] = []
+        var events: [AuditEvent] = []
+        /// Vitals rows created in this call, by patient and date, with the body applied so far.
+        var pendingVitals: [String: [(model: VitalsRecord, body: JSONObject)]] = [:]
+        /// Stored vitals rows of patients this call wrote vitals for.
+        var storedVitals: [UUID: [VitalsRecord]] = [:]
+    }
+
+    /// Writes the entries; returns one result per entry (in entry order) and the audit events.
+    func write(_ prepared: [Prepared], on tx: any Database) async throws -> (results: [EntryResult], events: [AuditEvent]) {
+        let state = State()
+        try await preload(prepared, state, on: tx)
+        var results = [EntryResult?](repeating: nil, count: prepared.count)
+        // FHIR transaction order: deletes first, then the rest, parents before children.
+        let order = prepared.indices.sorted { a, b in
+            let ka = rank(prepared[a]), kb = rank(prepared[b])
+            return ka != kb ? ka < kb : a < b
+        }
+        for i in order {
+            let p = prepared[i]
+            do {
+                results[i] = try await writeOne(p, state, on: tx)
+            } catch let failure as EntryFailure {
+                if mode == .transaction {
+                    throw TransactionFailure(status: failure.status, issues: failure.issues.map { issue in
+                        var issue = issue
+                        issue.diagnostics = "\(p.entry.location) (\(p.entry.resourceType)): " + issue.diagnostics
+                        return issue
+                    })
+                }
+                results[i] = EntryResult(action: .rejected, status: failure.status, resourceType: p.entry.resourceType, issues: failure.issues)
+            }
+        }
+        try await flush(state, on: tx)
+        return (results.map { $0! }, state.events)
+    }
+
+    private func rank(_ p: Prepared) -> Int {
+        if p.entry.method == .delete { return -1 }
+        return p.mapped.records.map(\.kind.writeOrder).min() ?? 9
+    }
+
+    /// One query each for the ledger, the referenced patients and parents, and the sites.
+    private func preload(_ prepared: [Prepared], _ state: State, on db: any Database) async throws {
+        var keys = Set<String>()
+        var patientIDs = Set<UUID>(), parentIDs = Set<UUID>()
+        for p in prepared {
+            keys.formUnion(p.sourceKeys)
+            for record in p.mapped.records {
+                for ref in [record.subject, record.parent, record.lesion].compactMap({ $0 }) {
+                    keys.insert(Self.referenceKey(ref))
+                    if let id = Self.registryID(inReference: ref) {
+                        if record.subject == ref { patientIDs.insert(id) } else { parentIDs.insert(id) }
+                    }
+                }
+            }
+            if let id = p.entry.id.flatMap(Self.registryID(inLogicalID:)) { patientIDs.insert(id); parentIDs.insert(id) }
+        }
+        state.ledger = try await ImportLedger.lookup(keys, on: db)
+        for entry in state.ledger.values {
+            if let pid = entry.patientID { patientIDs.insert(pid) }
+            if entry.kind == RegistryRecordKind.lesion.rawValue || entry.kind == RegistryRecordKind.medication.rawValue { parentIDs.insert(entry.recordID) }
+        }
+        if !patientIDs.isEmpty {
+            for chunk in Array(patientIDs).chunked(500) {
+                for patient in try await Patient.query(on: db).filter(\.$id ~~ chunk).all() { state.patients[patient.id!] = patient }
+            }
+        }
+        if !parentIDs.isEmpty {
+            for chunk in Array(parentIDs).chunked(500) {
+                for l in try await LesionRecord.query(on: db).filter(\.$id ~~ chunk).all() { state.parents[l.id!] = l.patientID }
+                for m in try await MedicationRecord.query(on: db).filter(\.$id ~~ chunk).all() { state.parents[m.id!] = m.patientID }
+            }
+        }
+        for site in try await Site.query(on: db).all() { state.sitesByCode[site.code] = site.id }
+    }
+
+    // MARK: one entry
+
+    private func writeOne(_ p: Prepared, _ state: State, on tx: any Database) async throws -> EntryResult {
+        let entry = p.entry
+        if entry.method == .delete { return try await delete(entry, state, on: tx) }
+        if p.mapped.notStorable {
+            // Not a failure of a transaction: CalciTrack has no home for it, and says so.
+            return EntryResult(action: .notStored, status: .unprocessableEntity, resourceType: entry.resourceType, issues: p.mapped.issues)
+        }
+        if p.mapped.rejected {
+            throw EntryFailure(.unprocessableEntity, p.mapped.issues.isEmpty
+                ? [.init(.error, .required, "a \(entry.method.rawValue) needs a resource", at: [entry.location + ".resource"])] : p.mapped.issues)
+        }
+        let warnings = p.mapped.issues
+        // Conditional create.
+        if let criteria = entry.ifNoneExist, entry.method == .post {
+            let matches = try await ConditionalMatch.find(criteria, type: entry.resourceType, ledger: state.ledger, authority: authority, on: tx)
+            if matches.count > 1 {
+                throw EntryFailure(.preconditionFailed, .duplicate, "If-None-Exist \(criteria) matches \(matches.count) resources; make the criteria selective", at: entry.resourceType)
+            }
+            if let match = matches.first {
+                return try await existingResult(match, entry: entry, action: .matched, state, on: tx)
+            }
+            if let key = ConditionalMatch.ledgerKey(criteria, type: entry.resourceType) {
+                // Criteria written at creation let the next run match even without an identifier.
+                var p = p
+                p.sourceKeys.append(key)
+                return try await createOrUpdate(p, warnings: warnings, state, on: tx)
+            }
+        }
+        return try await createOrUpdate(p, warnings: warnings, state, on: tx)
+    }
+
+    private func createOrUpdate(_ p: Prepared, warnings: [OperationOutcome.Issue], _ state: State, on tx: any Database) async throws -> EntryResult {
+        let entry = p.entry
+        let primaryKey = p.sourceKeys.first { !$0.contains("|identifier|") } ?? p.sourceKeys.first
+        // What this resource was written as before, if anything.
+        var existing: ImportLedger.Entry? = primaryKey.flatMap { state.ledger[$0] ?? state.written[$0] }
+        let kind = p.mapped.records[0].kind
+        if existing == nil, entry.method == .put, let id = entry.id, let uuid = Self.registryID(inLogicalID: id),
+           try await exists(kind, uuid, state, on: tx) {
+            existing = ImportLedger.Entry(kind: kind.rawValue, recordID: uuid, patientID: nil, contentHash: "")
+        }
+        if entry.method == .post, entry.ifNoneExist == nil, !entry.keepSourceID, entry.fullUrl == nil {
+            existing = nil // a plain POST always creates
+        }
+        var results: [(ImportLedger.Entry, Int, Date?)] = []
+        var action: EntryResult.Action = .created
+        for (n, mappedRecord) in p.mapped.records.enumerated() {
+            var record = mappedRecord
+            if let parent = record.parentIndex, parent < results.count {
+                // The parent is a record of this same resource (a hold's medication).
+                record.parent = "\(RegistryRecordKind.medication.rawValue)#\(results[parent].0.recordID.uuidString)"
+                state.written[record.parent!] = results[parent].0
+            }
+            let known: ImportLedger.Entry? = n == 0 ? existing : p.sourceKeys.first.flatMap { state.ledger["\($0)#\(n)"] ?? state.written["\($0)#\(n)"] }
+            if let known, known.kind == record.kind.rawValue, try await exists(record.kind, known.recordID, state, on: tx) {
+                if known.contentHash == p.contentHash, entry.ifMatch == nil {
+                    let version = try await currentVersion(record.kind, known.recordID, on: tx)
+                    results.append((known, version.0, version.1))
+                    if n == 0 { action = .unchanged }
+                    continue
+                }
+                let (version, at) = try await update(record, id: known.recordID, entry: entry, state, on: tx)
+                if record.kind == .patientSection, n == 0 { action = .updated }
+                results.append((ImportLedger.Entry(kind: record.kind.rawValue, recordID: known.recordID, patientID: known.patientID ?? (record.kind == .patient ? known.recordID : nil), contentHash: p.contentHash), version, at))
+                if n == 0 { action = .updated }
+            } else {
+                if let expected = entry.ifMatch, entry.method == .put {
+                    throw EntryFailure(.preconditionFailed, .conflict, "If-Match names version \(expected) of \(entry.resourceType)/\(entry.id ?? "?"), which does not exist", at: entry.resourceType)
+                }
+                let id = n == 0 ? preferredID(entry, kind: record.kind) : nil
+                let created = try await create(record, id: id, entry: entry, state, on: tx)
+                results.append((ImportLedger.Entry(kind: record.kind.rawValue, recordID: created.0, patientID: created.1, contentHash: p.contentHash), created.2, Date()))
+                if record.kind == .patientSection, n == 0 { action = .updated }
+            }
+        }
+        for (n, (ledgerEntry, _, _)) in results.enumerated() {
+            let keys = n == 0 ? p.sourceKeys : p.sourceKeys.prefix(1).map { "\($0)#\(n)" }
+            for key in keys {
+                state.written[key] = ledgerEntry
+                state.ledgerRows.append((key, entry.resourceType, ledgerEntry))
+            }
+        }
+        let first = results[0]
+        let fhirID = Self.fhirID(kind: RegistryRecordKind(rawValue: first.0.kind)!, recordID: first.0.recordID, record: p.mapped.records[0], resourceType: entry.resourceType)
+        var resource = entry.resource ?? JSONObject()
+        resource["id"] = .string(fhirID)
+        resource["meta"] = .object(JSONObject([("versionId", .string(String(first.1))), ("lastUpdated", .string(ISOTimestamp.isoMillis(first.2 ?? Date())))]))
+        let firstKind = RegistryRecordKind(rawValue: first.0.kind)!
+        return EntryResult(action: action, status: action == .created ? .created : .ok, resourceType: firstKind.servedType(requested: entry.resourceType),
+                           kind: firstKind, recordID: first.0.recordID, fhirID: fhirID,
+                           version: first.1, lastModified: first.2, issues: warnings, resource: resource)
+    }
+
+    /// The registry id an import keeps: a PUT's id, or a file resource's own id, when it is a
+    /// registry id no record has yet.
+    private func preferredID(_ entry: WriteEntry, kind: RegistryRecordKind) -> UUID? {
+        guard kind != .patientSection else { return nil }
+        if entry.method == .put, let id = entry.id { return Self.registryID(inLogicalID: id) }
+        if entry.keepSourceID, let id = entry.resource?["id"]?.stringValue { return Self.registryID(inLogicalID: id) }
+        return nil
+    }
+
+    // MARK: references
+
+    /// The ledger key of a reference: `urn:uuid:...` as is, `http://x/fhir/Patient/1` → `Patient/1`.
+    static func referenceKey(_ reference: String) -> String {
+        if reference.hasPrefix("urn:") { return reference }
+        let parts = reference.split(separator: "/")
+        if let h = parts.firstIndex(of: "_history"), h >= 2 { return parts[h - 2] + "/" + parts[h - 1] }
+        return parts.count >= 2 ? parts[parts.count - 2] + "/" + parts[parts.count - 1] : reference
+    }
+
+    /// The registry UUID a reference names directly (`Patient/<uuid>`), if any.
+    static func registryID(inReference reference: String) -> UUID? {
+        let key = referenceKey(reference)
+        guard let slash = key.lastIndex(of: "/") else { return nil }
+        return registryID(inLogicalID: String(key[key.index(after: slash)...]))
+    }
+
+    /// A registry UUID, also inside derived ids (`ssc-<uuid>`, `<uuid>-heart-rate`).
+    static func registryID(inLogicalID id: String) -> UUID? {
+        if let uuid = UUID(uuidString: id) { return uuid }
+        if let vital = ResourceID.parseVital(id) { return UUID(uuidString: vital.vitalsID) }
+        for prefix in ["ssc-", "calcinosis-"] where id.hasPrefix(prefix) { return UUID(uuidString: String(id.dropFirst(prefix.count))) }
+        return nil
+    }
+
+    /// Resolves a reference to the registry record it names: this call's own entries (fullUrl),
+    /// earlier imports (ledger), or a registry id.
+    private func resolve(_ reference: String, _ state: State) -> (id: UUID, patient: UUID?)? {
+        if let w = state.written[reference] ?? state.written[Self.referenceKey(reference)] { return (w.recordID, w.patientID) }
+        if let l = state.ledger[Self.referenceKey(reference)] { return (l.recordID, l.patientID) }
+        if let id = Self.registryID(inReference: reference) { return (id, nil) }
+        return nil
+    }
+
+    private func patient(for record: MappedRecord, _ entry: WriteEntry, _ state: State, on tx: any Database) async throws -> Patient {
+        let path = entry.resourceType + ".subject"
+        guard let reference = record.subject else {
+            throw EntryFailure(.unprocessableEntity, .required, "\(entry.resourceType) needs a reference to its patient", at: path)
+        }
+        guard let target = resolve(reference, state) else {
+            throw EntryFailure(.unprocessableEntity, .notFound, "\(reference) names no patient known to CalciTrack (include the Patient in the Bundle, or import it first)", at: path)
+        }
+        let pid = target.patient ?? target.id
+        var patient = state.patients[pid]
+        if patient == nil, let found = try await Patient.find(pid, on: tx) { state.patients[pid] = found; patient = found }
+        guard let patient else {
+            throw EntryFailure(.unprocessableEntity, .notFound, "\(reference) names no patient known to CalciTrack (include the Patient in the Bundle, or import it first)", at: path)
+        }
+        guard authority.allows(patient.$site.id) else {
+            throw EntryFailure(.forbidden, .forbidden, "\(reference) belongs to a site you are not a member of", at: path)
+        }
+        return patient
+    }
+
+    /// A lesion or medication the record points at, which must be the same patient's.
+    private func parentID(_ reference: String, of patientID: UUID, what: String, at path: String, _ state: State, on tx: any Database) async throws -> UUID {
+        guard let target = resolve(reference, state) else {
+            throw EntryFailure(.unprocessableEntity, .notFound, "\(reference) names no \(what) known to CalciTrack", at: path)
+        }
+        var owner = target.patient ?? state.parents[target.id]
+        if owner == nil {
+            if let l = try await LesionRecord.find(target.id, on: tx) { owner = l.patientID }
+            else if let m = try await MedicationRecord.find(target.id, on: tx) { owner = m.patientID }
+            if let owner { state.parents[target.id] = owner }
+        }
+        guard let owner else { throw EntryFailure(.unprocessableEntity, .notFound, "\(reference) names no \(what) known to CalciTrack", at: path) }
+        guard owner == patientID else {
+            throw EntryFailure(.unprocessableEntity, .businessRule, "\(reference) is a \(what) of another patient", at: path)
+        }
+        return target.id
+    }
+
+    // MARK: create, update, delete
+
+    /// Creates the record (queued for the multi-row insert); returns its id, patient id and version.
+    private func create(_ record: MappedRecord, id: UUID?, entry: WriteEntry, _ state: State, on tx: any Database) async throws -> (UUID, UUID?, Int) {
+        if record.kind == .patient {
+            let patient = Patient()
+            try await fillPatient(patient, body: record.body, existing: nil, entry: entry, state, on: tx)
+            patient.id = id ?? UUID()
+            patient.dateShiftDays = PatientController.randomShift()
+            patient.version = 1
+            patient.createdBy = authority.username
+            patient.updatedBy = authority.username
+            // The worklist columns of a patient without records; the refresh at the end of the
+            // call recomputes them with whatever records the same call adds.
+            try PatientSummary.compute(patient: patient, records: .empty, today: today).store(in: patient)
+            state.patients[patient.id!] = patient
+            state.newPatients.append(patient)
+            state.touched.insert(patient.id!)
+            state.events.append(AuditEvent(action: "create", resourceType: "patients", resourceID: patient.id!.uuidString.lowercased(),
+                                           patientID: patient.id!.uuidString.lowercased(), detail: "version 1 (FHIR \(entry.resourceType))"))
+            return (patient.id!, patient.id!, 1)
+        }
+        let patient = try await patient(for: record, entry, state, on: tx)
+        let pid = patient.id!
+        if record.kind == .patientSection {
+            let version = try await updateSections(patient, record.body, entry: entry, state, on: tx)
+            return (pid, pid, version)
+        }
+        if record.kind == .vitals, let merged = try await mergeVitals(record, patientID: pid, entry: entry, state, on: tx) {
+            return (merged.0, pid, merged.1)
+        }
+        let model = try await buildRecord(record, existing: nil, patientID: pid, entry: entry, state, on: tx)
+        if let vitals = model as? VitalsRecord {
+            state.pendingVitals["\(pid)|\(vitals.date)", default: []].append((vitals, record.body))
+        }
+        model.id = id ?? UUID()
+        model.version = 1
+        model.createdBy = authority.username
+        model.updatedBy = authority.username
+        state.creates[record.kind, default: []].append(model)
+        if record.kind == .lesion || record.kind == .medication { state.parents[model.id!] = pid }
+        state.touched.insert(pid)
+        state.events.append(AuditEvent(action: "create", resourceType: record.kind.rawValue, resourceID: model.id!.uuidString.lowercased(),
+                                       patientID: pid.uuidString.lowercased(), detail: "version 1 (FHIR \(entry.resourceType))"))
+        return (model.id!, pid, 1)
+    }
+
+    /// Vital-sign Observations of one patient and day are one vitals row (the engine reads a
+    /// day's row, InboundMapping.mergeVitals): a vital joins a row of that day that does not
+    /// hold a different value for it, in this call or stored. Returns the row and its version,
+    /// or nil when the vital starts a new row.
+    private func mergeVitals(_ record: MappedRecord, patientID pid: UUID, entry: WriteEntry, _ state: State, on tx: any Database) async throws -> (UUID, Int)? {
+        guard let date = record.body["date"]?.stringValue else { return nil }
+        func fits(_ row: JSONObject) -> Bool {
+            record.body.entries.allSatisfy { $0.key == "date" || row[$0.key] == nil || row[$0.key] == $0.value }
+        }
+        func union(_ row: JSONObject) -> JSONObject {
+            var out = row
+            for (k, v) in record.body.entries where out[k] == nil { out[k] = v }
+            return out
+        }
+        let key = "\(pid)|\(date)"
+        if let rows = state.pendingVitals[key], let i = rows.firstIndex(where: { fits($0.body) }) {
+            let merged = union(rows[i].body)
+            var invalid: APIError?
+            do { try rows[i].model.apply(merged, today: today) } catch { invalid = error }
+            if let invalid { throw EntryFailure(invalid, resourceType: entry.resourceType) }
+            state.pendingVitals[key]![i].body = merged
+            return (rows[i].model.id!, 1)
+        }
+        if state.storedVitals[pid] == nil {
+            state.storedVitals[pid] = try await VitalsRecord.query(on: tx).filter(\.$patientID == pid).all()
+        }
+        for stored in state.storedVitals[pid]! where stored.date == date {
+            let body = JSONObject(compacting: stored.apiFields(.none))
+            guard fits(body) else { continue }
+            let merged = union(body)
+            if merged == body { return (stored.id!, stored.version) } // already there
+            var invalid: APIError?
+            do { try stored.apply(merged, today: today) } catch { invalid = error }
+            if let invalid { throw EntryFailure(invalid, resourceType: entry.resourceType) }
+            stored.version += 1
+            stored.updatedBy = authority.username
+            try await stored.update(on: tx)
+            state.touched.insert(pid)
+            state.events.append(AuditEvent(action: "update", resourceType: RegistryRecordKind.vitals.rawValue, resourceID: stored.id!.uuidString.lowercased(),
+                                           patientID: pid.uuidString.lowercased(),
+                                           detail: "version \(stored.version) (FHIR \(entry.resourceType)); changed: \(record.body.keys.filter { $0 != "date" }.joined(separator: ", "))"))
+            return (stored.id!, stored.version)
+        }
+        return nil
+    }
+
+    /// Applies the body to a new or loaded model, with its references resolved.
+    private func buildRecord(_ record: MappedRecord, existing: (any PatientRecord)?, patientID pid: UUID, entry: WriteEntry, _ state: State, on tx: any Database) async throws -> any PatientRecord {
+        var body = record.body
+        var parent: UUID?
+        if let reference = record.parent {
+            let (what, element) = record.kind == .hold ? ("medication", "MedicationStatement") : ("lesion", "\(entry.resourceType).focus")
+            parent = try await parentID(reference, of: pid, what: what, at: element, state, on: tx)
+        }
+        if let reference = record.lesion {
+            let lesionID = try await parentID(reference, of: pid, what: "lesion", at: "\(entry.resourceType).bodySite", state, on: tx)
+            body["lesionId"] = JSONValue.string(lesionID.uuidString.lowercased())
+        }
+        let model = existing ?? record.kind.recordType!.init()
+        var invalid: APIError?
+        do { try model.apply(body, today: today) } catch { invalid = error }
+        if let invalid { throw EntryFailure(invalid, resourceType: entry.resourceType) }
+        model.patientID = pid
+        if let parent { model.parentID = parent }
+        else if record.kind == .measurement || record.kind == .hold {
+            if existing == nil {
+                throw EntryFailure(.unprocessableEntity, .required, "a \(record.kind == .hold ? "hold needs its MedicationStatement" : "wound measurement needs its lesion (Observation.focus → BodyStructure)")", at: entry.resourceType)
+            }
+        }
+        if let lesion = model as? LesionRecord {
+            var query = LesionRecord.query(on: tx).filter(\.$patientID == pid).filter(\.$label == lesion.label)
+            if let id = lesion.id { query = query.filter(\.$id != id) }
+            let pendingClash = (state.creates[.lesion] ?? []).contains { ($0 as! LesionRecord).patientID == pid && ($0 as! LesionRecord).label == lesion.label && $0 !== lesion }
+            let stored = try await query.count()
+            if pendingClash || stored > 0 {
+                throw EntryFailure(.unprocessableEntity, .duplicate, "a lesion labelled \(lesion.label) already exists for this patient", at: "BodyStructure")
+            }
+        }
+        return model
+    }
+
+    private func update(_ record: MappedRecord, id: UUID, entry: WriteEntry, _ state: State, on tx: any Database) async throws -> (Int, Date?) {
+        if record.kind == .patient {
+            guard let patient = try await Patient.find(id, on: tx) else { throw EntryFailure(.notFound, .notFound, "Patient/\(id) not found", at: "Patient") }
+            guard authority.allows(patient.$site.id) else { throw EntryFailure(.forbidden, .forbidden, "this patient belongs to a site you are not a member of", at: "Patient") }
+            try checkVersion(entry, current: patient.version)
+            try await fillPatient(patient, body: record.body, existing: patient, entry: entry, state, on: tx)
+            patient.version += 1
+            patient.updatedBy = authority.username
+            try await patient.update(on: tx)
+            state.patients[id] = patient
+            state.touched.insert(id)
+            state.events.append(AuditEvent(action: "update", resourceType: "patients", resourceID: id.uuidString.lowercased(),
+                                           patientID: id.uuidString.lowercased(), detail: "version \(patient.version) (FHIR \(entry.resourceType))"))
+            return (patient.version, patient.updatedAt)
+        }
+        if record.kind == .patientSection {
+            let patient = try await patient(for: record, entry, state, on: tx)
+            return (try await updateSections(patient, record.body, entry: entry, state, on: tx), Date())
+        }
+        guard let model = try await record.kind.find(id, on: tx) else {
+            throw EntryFailure(.notFound, .notFound, "\(entry.resourceType)/\(id) not found", at: entry.resourceType)
+        }
+        var owner = state.patients[model.patientID]
+        if owner == nil { owner = try await Patient.find(model.patientID, on: tx) }
+        guard let owner, authority.allows(owner.$site.id) else {
+            throw EntryFailure(.forbidden, .forbidden, "this record's patient belongs to a site you are not a member of", at: entry.resourceType)
+        }
+        try checkVersion(entry, current: model.version)
+        let before = model.apiFields(.none)
+        let subjectPatient = try await patient(for: record, entry, state, on: tx)
+        guard subjectPatient.id == model.patientID else {
+            throw EntryFailure(.unprocessableEntity, .businessRule, "\(entry.resourceType).subject names another patient than the stored record's; a record does not move between patients", at: entry.resourceType + ".subject")
+        }
+        _ = try await buildRecord(record, existing: model, patientID: model.patientID, entry: entry, state, on: tx)
+        let changed = RecordController<LabRecord>.changedFields(before, model.apiFields(.none))
+        model.version += 1
+        model.updatedBy = authority.username
+        try await model.update(on: tx)
+        state.touched.insert(model.patientID)
+        state.events.append(AuditEvent(action: "update", resourceType: record.kind.rawValue, resourceID: id.uuidString.lowercased(),
+                                       patientID: model.patientID.uuidString.lowercased(),
+                                       detail: "version \(model.version) (FHIR \(entry.resourceType)); changed: \(changed.isEmpty ? "nothing" : changed.joined(separator: ", "))"))
+        return (model.version, model.updatedAt)
+    }
+
+    private func checkVersion(_ entry: WriteEntry, current: Int) throws {
+        if let expected = entry.ifMatch, expected != current {
+            throw EntryFailure(.preconditionFailed, .conflict,
+                               "\(entry.resourceType)/\(entry.id ?? "") was changed by someone else (now version \(current), you sent \(expected)); read it again and apply your change to the current version",
+                               at: entry.resourceType + ".meta.versionId")
+        }
+    }
+
+    /// Sets a patient from a mapped Patient body; sections the Patient resource does not carry
+    /// (ssc, history, ...: other resources) are kept from the stored patient.
+    private func fillPatient(_ patient: Patient, body mapped: JSONObject, existing: Patient?, entry: WriteEntry, _ state: State, on tx: any Database) async throws {
+        var body = mapped
+        let siteCode = body["siteCode"]?.stringValue ?? (existing == nil ? authority.defaultSiteCode : nil)
+        body["siteCode"] = nil
+        if body["siteId"] == nil {
+            if let existing, siteCode == nil { body["siteId"] = .string(existing.$site.id.uuidString) }
+            else if let siteCode {
+                guard let site = state.sitesByCode[siteCode] else {
+                    throw EntryFailure(.unprocessableEntity, .value, "the MRN identifier names the site \(siteCode), which does not exist in CalciTrack", at: "Patient.identifier.system")
+                }
+                body["siteId"] = .string(site.uuidString)
+            } else {
+                throw EntryFailure(.unprocessableEntity, .required,
+                                   "the patient has no identifier with system \(InboundAdapter.mrnSystemPrefix)<site code>, and no default site was given (calcitrack import --site CODE)",
+                                   at: "Patient.identifier")
+            }
+        }
+        if let existing {
+            let stored: [(String, String?)] = [("ssc", existing.ssc), ("otherConnectiveTissueDisease", existing.otherCTD), ("history", existing.history),
+                                               ("infection", existing.infectionInputs), ("workup", existing.workup)]
+            for (key, text) in stored where body[key] == nil {
+                if let text, let value = try? JSONParser.parse(text) { body[key] = value }
+            }
+        }
+        let input: PatientInput?
+        var invalid: APIError?
+        do { input = try PatientInput.validate(body, today: today) } catch { invalid = error; input = nil }
+        if let invalid { throw EntryFailure(invalid, resourceType: "Patient") }
+        guard let input else { return }
+        guard authority.allows(input.siteID) else {
+            throw EntryFailure(.forbidden, .forbidden, "the patient's site is not one of yours", at: "Patient.identifier")
+        }
+        if existing == nil || existing?.mrn != input.mrn || existing?.$site.id != input.siteID {
+            let key = input.siteID.uuidString + "|" + input.mrn
+            var query = Patient.query(on: tx).filter(\.$site.$id == input.siteID).filter(\.$mrn == input.mrn).withDeleted()
+            if let id = existing?.id { query = query.filter(\.$id != id) }
+            let clash = try await query.count() > 0
+            if state.newMRNs.contains(key) || clash {
+                throw EntryFailure(.unprocessableEntity, .duplicate,
+                                   "a patient with MRN \(input.mrn) already exists at this site (use ifNoneExist / If-None-Exist: identifier=\(InboundAdapter.mrnSystemPrefix)<site>|\(input.mrn) to match it)",
+                                   at: "Patient.identifier")
+            }
+            state.newMRNs.insert(key)
+        }
+        input.store(in: patient)
+    }
+
+    /// Merges sections (the SSc Condition → `ssc`) into the patient; a new patient version.
+    private func updateSections(_ patient: Patient, _ sections: JSONObject, entry: WriteEntry, _ state: State, on tx: any Database) async throws -> Int {
+        func section(_ text: String?) -> JSONValue? { text.flatMap { try? JSONParser.parse($0) } }
+        let stored = JSONObject(compacting: [("siteId", .string(patient.$site.id.uuidString)), ("mrn", .string(patient.mrn)),
+                                             ("familyName", .string(patient.familyName)), ("givenName", .string(patient.givenName)),
+                                             ("sex", .string(patient.sex)), ("birthDate", .optional(patient.birthDate)),
+                                             ("weightKg", .optional(patient.weightKg)), ("pregnant", .optional(patient.pregnant)),
+                                             ("ssc", section(patient.ssc)), ("otherConnectiveTissueDisease", section(patient.otherCTD)),
+                                             ("history", section(patient.history)), ("infection", section(patient.infectionInputs)),
+                                             ("workup", section(patient.workup))])
+        let body = InboundMapping.mergePatientUpdate(sections, into: stored)
+        try await fillPatient(patient, body: body, existing: patient, entry: entry, state, on: tx)
+        patient.version += 1
+        patient.updatedBy = authority.username
+        if state.newPatients.contains(where: { $0 === patient }) {
+            patient.version = 1 // not inserted yet: the sections are part of its first version
+        } else {
+            try await patient.update(on: tx)
+        }
+        state.touched.insert(patient.id!)
+        state.events.append(AuditEvent(action: "update", resourceType: "patients", resourceID: patient.id!.uuidString.lowercased(),
+                                       patientID: patient.id!.uuidString.lowercased(),
+                                       detail: "version \(patient.version) (FHIR \(entry.resourceType)); changed: \(sections.keys.joined(separator: ", "))"))
+        return patient.version
+    }
+
+    private func delete(_ entry: WriteEntry, _ state: State, on tx: any Database) async throws -> EntryResult {
+        guard let id = entry.id, let located = try await FHIRRecordLocator.locate(type: entry.resourceType, id: id, ledger: state.ledger, on: tx) else {
+            // FHIR: deleting what is not there succeeds (idempotent delete).
+            return EntryResult(action: .deleted, status: .noContent, resourceType: entry.resourceType, fhirID: entry.id, issues: [
+                .init(.information, .notFound, "\(entry.resourceType)/\(entry.id ?? "") does not exist; nothing deleted", at: [entry.resourceType])])
+        }
+        let (kind, recordID) = located
+        guard kind != .patientSection else {
+            throw EntryFailure(.methodNotAllowed, .notSupported, "the SSc Condition is part of the patient; update the Patient's profile instead", at: entry.resourceType)
+        }
+        let pid: UUID
+        let version: Int
+        if kind == .patient {
+            guard let patient = try await Patient.find(recordID, on: tx) else { throw EntryFailure(.notFound, .notFound, "not found", at: entry.resourceType) }
+            guard authority.allows(patient.$site.id) else { throw EntryFailure(.forbidden, .forbidden, "this patient belongs to a site you are not a member of", at: "Patient") }
+            try checkVersion(entry, current: patient.version)
+            let dependents = try await FHIRRecordLocator.dependentCount(ofPatient: recordID, on: tx)
+            if dependents > 0 {
+                throw EntryFailure(.conflict, .conflict, "Patient/\(id) has \(dependents) clinical record(s); delete them first", at: "Patient")
+            }
+            try await patient.delete(on: tx)
+            pid = recordID; version = patient.version
+        } else {
+            guard let model = try await kind.find(recordID, on: tx) else { throw EntryFailure(.notFound, .notFound, "not found", at: entry.resourceType) }
+            guard let owner = try await Patient.find(model.patientID, on: tx), authority.allows(owner.$site.id) else {
+                throw EntryFailure(.forbidden, .forbidden, "this record's patient belongs to a site you are not a member of", at: entry.resourceType)
+            }
+            try checkVersion(entry, current: model.version)
+            if kind == .lesion, try await MeasurementRecord.query(on: tx).filter(\.$lesionID == recordID).count() > 0 {
+                throw EntryFailure(.conflict, .conflict, "BodyStructure/\(id) (a lesion) has measurements; delete those Observations first", at: "BodyStructure")
+            }
+            let procedures = kind == .lesion ? try await ProcedureRecord.query(on: tx).filter(\.$lesionID == recordID).count() : 0
+            let infections = kind == .lesion ? try await InfectionEpisodeRecord.query(on: tx).filter(\.$lesionID == recordID).count() : 0
+            if procedures + infections > 0 {
+                throw EntryFailure(.conflict, .conflict, "BodyStructure/\(id) (a lesion) is named by procedures or infection episodes; delete or change those first", at: "BodyStructure")
+            }
+            if kind == .medication, try await HoldRecord.query(on: tx).filter(\.$medicationID == recordID).count() > 0 {
+                throw EntryFailure(.conflict, .conflict, "MedicationStatement/\(id) has holds; delete them first", at: "MedicationStatement")
+            }
+            try await model.delete(on: tx)
+            pid = model.patientID; version = model.version
+            state.touched.insert(pid)
+        }
+        try await ImportLedger.forget(recordIDs: [recordID], on: tx)
+        state.events.append(AuditEvent(action: "delete", resourceType: kind.rawValue, resourceID: recordID.uuidString.lowercased(),
+                                       patientID: pid.uuidString.lowercased(), detail: "version \(version) deleted (FHIR \(entry.resourceType))"))
+        return EntryResult(action: .deleted, status: .noContent, resourceType: entry.resourceType, kind: kind, recordID: recordID, fhirID: id, version: version, issues: [])
+    }
+
+    // MARK: helpers
+
+    private func exists(_ kind: RegistryRecordKind, _ id: UUID, _ state: State, on tx: any Database) async throws -> Bool {
+        switch kind {
+        case .patient, .patientSection:
+            if state.patients[id] != nil { return true }
+            return try await Patient.find(id, on: tx) != nil
+        default:
+            if (state.creates[kind] ?? []).contains(where: { $0.id == id }) { return true }
+            return try await kind.find(id, on: tx) != nil
+        }
+    }
+
+    private func currentVersion(_ kind: RegistryRecordKind, _ id: UUID, on tx: any Database) async throws -> (Int, Date?) {
+        switch kind {
+        case .patient, .patientSection:
+            let p = try await Patient.find(id, on: tx)
+            return (p?.version ?? 1, p?.updatedAt)
+        default:
+            let r = try await kind.find(id, on: tx)
+            return (r?.version ?? 1, r?.updatedAt)
+        }
+    }
+
+    /// A conditional create that found its match: answered with the stored resource.
+    private func existingResult(_ match: FHIRRecordLocator.Match, entry: WriteEntry, action: EntryResult.Action, _ state: State, on tx: any Database) async throws -> EntryResult {
+        let (version, at) = try await currentVersion(match.kind, match.recordID, on: tx)
+        let fhirID = Self.fhirID(kind: match.kind, recordID: match.recordID, record: nil, resourceType: entry.resourceType)
+        if let fullUrl = entry.fullUrl {
+            state.written[fullUrl] = ImportLedger.Entry(kind: match.kind.rawValue, recordID: match.recordID, patientID: match.patientID, contentHash: "")
+        }
+        return EntryResult(action: action, status: .ok, resourceType: match.kind.servedType(requested: entry.resourceType), kind: match.kind, recordID: match.recordID,
+                           fhirID: fhirID, version: version, lastModified: at,
+                           issues: [.init(.information, .duplicate, "If-None-Exist matched \(entry.resourceType)/\(fhirID); nothing created", at: [entry.resourceType])],
+                           resource: nil)
+    }
+
+    /// The FHIR id of a written record (docs/fhir.md "Identity").
+    static func fhirID(kind: RegistryRecordKind, recordID: UUID, record: MappedRecord?, resourceType: String) -> String {
+        let id = recordID.uuidString.lowercased()
+        switch kind {
+        case .patientSection:
+            return resourceType == "Observation" ? ObservationOutbound.weightID(patientID: id) : ResourceID.sscCondition(patientID: id)
+        case .vitals:
+            let keys = record?.body.keys ?? []
+            let vital: ResourceID.Vital? = keys.contains("temperatureC") ? .temperature : keys.contains("heartRate") ? .heartRate
+                : keys.contains("respiratoryRate") ? .respiratoryRate : keys.contains("systolicBP") ? .systolic : nil
+            return vital.map { ResourceID.vital(id, $0) } ?? id
+        default: return id
+        }
+    }
+
+    /// Inserts the queued records (one multi-row statement per kind and bind-limit slice), the
+    /// ledger rows, and refreshes each touched patient's summary once.
+    private func flush(_ state: State, on tx: any Database) async throws {
+        let sql = tx as! any SQLDatabase
+        let maxBinds = sql.dialect.name == "sqlite" ? 32_766 : 65_535
+        for chunk in state.newPatients.chunked(max(1, maxBinds / 30)) { try await chunk.create(on: tx) }
+        for kind in RegistryRecordKind.allCases.sorted(by: { $0.writeOrder < $1.writeOrder }) {
+            guard let models = state.creates[kind], !models.isEmpty else { continue }
+            try await kind.insert(models, maxBinds: maxBinds, on: tx)
+        }
+        try await ImportLedger.store(state.ledgerRows, on: tx)
+        try await PatientSummary.refresh(Array(state.touched), on: tx, today: today)
+    }
+}
+
+extension Array {
+    func chunked(_ size: Int) -> [ArraySlice<Element>] {
+        stride(from: 0, to: count, by: size).map { self[$0..<Swift.min($0 + size, count)] }
+    }
+}

@@ -1,0 +1,45 @@
+import Fluent
+import Foundation
+
+extension RegistryRecordKind {
+    /// The model of a record kind (nil for the patient row and its sections).
+    var recordType: (any PatientRecord.Type)? {
+        switch self {
+        case .patient, .patientSection: nil
+        case .lesion: LesionRecord.self
+        case .measurement: MeasurementRecord.self
+        case .visit: VisitRecord.self
+        case .lab: LabRecord.self
+        case .vitals: VitalsRecord.self
+        case .medication: MedicationRecord.self
+        case .hold: HoldRecord.self
+        case .procedure: ProcedureRecord.self
+        case .infection: InfectionEpisodeRecord.self
+        case .imaging: ImagingRecord.self
+        }
+    }
+
+    /// A record of this kind that is not deleted.
+    func find(_ id: UUID, on db: any Database) async throws -> (any PatientRecord)? {
+        guard let type = recordType else { return nil }
+        return try await Self.find(type, id, on: db)
+    }
+
+    private static func find<R: PatientRecord>(_ type: R.Type, _ id: UUID, on db: any Database) async throws -> (any PatientRecord)? {
+        try await R.find(id, on: db)
+    }
+
+    /// Multi-row INSERTs of new records of this kind, sliced under the bind limit.
+    func insert(_ models: [any PatientRecord], maxBinds: Int, on db: any Database) async throws {
+        guard let type = recordType else { return }
+        try await Self.insert(type, models, maxBinds: maxBinds, on: db)
+    }
+
+    private static func insert<R: PatientRecord>(_ type: R.Type, _ models: [any PatientRecord], maxBinds: Int, on db: any Database) async throws {
+        let typed = models.map { $0 as! R }
+        let columns = max(1, R().properties.count)
+        for chunk in typed.chunked(max(1, maxBinds / (columns + 2))) {
+            try await chunk.create(on: db)
+        }
+    }
+}
