@@ -23,6 +23,9 @@ Tests/e2e/registry.sh
 Tests/e2e/fhir.sh
 # CDS Hooks through the real configuration (issuer JWKS file, public URL, auth off warning).
 Tests/e2e/cds-hooks.sh
+# FHIR writes and bulk import: carebundle Bundles (CLI and POST /fhir), round trip, clinosim NDJSON,
+# fhirpy as a third-party client, kill -9 during imports then rerun.
+Tests/e2e/interop.sh
 if command -v st >/dev/null 2>&1 && [ -x Tests/e2e/schemathesis.sh ]; then
   Tests/e2e/schemathesis.sh .build/debug/calcitrack
 else

@@ -34,7 +34,7 @@ if [[ "${SKIP_BUILD:-0}" != 1 ]]; then
   log "swift build -c release --scratch-path $SCRATCH"
   nice -n 19 swift build -c release --scratch-path "$SCRATCH" --product calcitrack 2>&1 | tail -3 >&2
 fi
-BIN="$(swift build -c release --scratch-path "$SCRATCH" --show-bin-path)/calcitrack"
+BIN="${CALCITRACK_BIN:-$(swift build -c release --scratch-path "$SCRATCH" --show-bin-path)/calcitrack}"
 [[ -x "$BIN" ]] || { log "no binary at $BIN"; exit 1; }
 
 rm -f "$OUT"/bench.sqlite* "$OUT"/tokens-*.txt
@@ -42,7 +42,7 @@ BASE="http://127.0.0.1:$PORT"
 AUD="$BASE/cds-services/calcinosis-assessment"
 
 # --- keys, issuer file, tokens, request body ----------------------------------------------------
-log "signing $THREADS x $TOKENS ES384 tokens"
+log "signing $((THREADS + 1)) x $TOKENS ES384 tokens"
 python3 - "$OUT" "$AUD" "$THREADS" "$TOKENS" <<'PY'
 import base64, json, os, sys, time, uuid
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -57,7 +57,7 @@ json.dump({iss: {"jwks": {"keys": [{"kty": "EC", "crv": "P-384", "kid": "bench-1
            "x": b64(nums.x.to_bytes(48, "big")), "y": b64(nums.y.to_bytes(48, "big"))}]}}}, open(f"{out}/issuers.json", "w"))
 header = b64(json.dumps({"alg": "ES384", "typ": "JWT", "kid": "bench-1"}).encode())
 now = int(time.time())
-for t in range(threads):
+for t in range(threads + 1):  # one more file: the 1-connection run and the sample call
     with open(f"{out}/tokens-{t + 1}.txt", "w") as f:
         for _ in range(per):
             payload = b64(json.dumps({"iss": iss, "sub": "bench", "aud": aud, "iat": now, "exp": now + 3600, "jti": str(uuid.uuid4())}).encode())
@@ -110,12 +110,11 @@ CALCITRACK_CDS_ISSUERS="$OUT/issuers.json" CALCITRACK_PUBLIC_URL="$BASE" \
 server=$!
 for _ in $(seq 1 300); do curl -sf "$BASE/health" >/dev/null && break; sleep 0.1; done
 curl -sf "$BASE/health" >/dev/null || { log "server did not start"; cat "$OUT/serve.log"; exit 1; }
-first=$(head -1 "$OUT/tokens-1.txt")
+first=$(tail -1 "$OUT/tokens-$((THREADS + 1)).txt")
 status=$(curl -s -o "$OUT/sample-response.json" -w '%{http_code}' -X POST "$AUD" -H "Authorization: Bearer $first" -H 'Content-Type: application/json' --data @"$OUT/patient-view.json")
 [[ "$status" == 200 ]] || { log "patient-view answered $status"; cat "$OUT/sample-response.json"; exit 1; }
 log "sample: $(python3 -c "import json,sys; c=json.load(open('$OUT/sample-response.json'))['cards']; print(len(c), 'cards:', ', '.join(x['indicator']+' '+x['source']['topic']['code'] for x in c))")"
 
-# The first token of thread 1 was used by the sample; the warm-up uses thread 1's last ones.
 log "warm-up $WARMUP"
 wrk -t1 -c4 -d "$WARMUP" -s "$OUT/health.lua" "$BASE/health" >/dev/null
 run() { # name url script
@@ -124,7 +123,11 @@ run() { # name url script
 }
 pv=$(run patient-view "$BASE" "$OUT/patient-view.lua")
 hl=$(run health "$BASE/health" "$OUT/health.lua")
-echo "$pv"; echo "$hl"
+# Service time without queueing: one connection, with the spare token file.
+log "patient-view, 1 connection: wrk -t1 -c1 -d5s"
+sed "s/counter = counter + 1/counter = $((THREADS + 1))/" "$OUT/patient-view.lua" > "$OUT/patient-view-1.lua"
+pv1=$(wrk -t1 -c1 -d5s -s "$OUT/patient-view-1.lua" "$BASE" | tee "$OUT/patient-view-1.txt" | grep '^RESULT' | sed 's/^RESULT/patient-view(1-conn)/')
+echo "$pv"; echo "$hl"; echo "$pv1"
 rss=$(awk '/VmHWM/ {print $2}' /proc/"$server"/status)
 
 field() { echo "$1" | tr ' ' '\n' | awk -F= -v k="$2" '$1 == k {print $2}'; }
@@ -139,7 +142,7 @@ cpu="$(nproc) cores ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
   echo
   echo "| route | p50 ms | p95 ms | p99 ms | req/s | non-2xx | socket errors |"
   echo "|---|---|---|---|---|---|---|"
-  for line in "$pv" "$hl"; do
+  for line in "$pv" "$hl" "$pv1"; do
     name=${line%% *}
     echo "| $name | $(field "$line" p50) | $(field "$line" p95) | $(field "$line" p99) | $(field "$line" rps) | $(field "$line" non2xx) | $(field "$line" errors) |"
   done

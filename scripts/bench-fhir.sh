@@ -7,8 +7,9 @@
 # Builds the release binary (SKIP_BUILD=1 to reuse it), generates N synthetic patients into a
 # fresh SQLite file (SKIP_GENERATE=1 reuses $OUT/fhir.sqlite), starts `calcitrack serve --no-demo`,
 # adds a clinician of site SYNTH with a bearer token, then times each request REPEAT times, one at
-# a time (curl, after one warm-up), and prints p50/p95/max; then times `calcitrack export` (ndjson,
-# whole registry) with its peak RSS. Results go to $OUT/results.md.
+# a time (after one warm-up), and prints p50/p95/max; then times `calcitrack export` (ndjson,
+# whole registry; SKIP_EXPORT=1 skips it) with its peak RSS. Results go to $OUT/results.md.
+# BIN=.build/debug/calcitrack SKIP_BUILD=1 measures a debug build (upper bounds).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N="${N:-100000}"; REPEAT="${REPEAT:-20}"; PORT="${PORT:-8097}"; OUT="${OUT:-artifacts/bench-fhir}"
@@ -27,7 +28,7 @@ for _ in $(seq 1 300); do curl -sf "http://127.0.0.1:$PORT/health" >/dev/null &&
 echo "bench pass long enough" | "$BIN" user add fhirbench$$ --role clinician --site SYNTH --password-stdin --database "$DB" >/dev/null
 TOKEN=$("$BIN" token issue fhirbench$$ --database "$DB")
 PID=$(curl -sf -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$PORT/fhir/Patient?_count=1&_offset=5000" | python3 -c 'import json,sys; print(json.load(sys.stdin)["entry"][0]["resource"]["id"])')
-python3 - "$PORT" "$TOKEN" "$PID" "$REPEAT" "$OUT/results.md" "$N" <<'PY'
+python3 - "$PORT" "$TOKEN" "$PID" "$REPEAT" "$OUT/results.md" "$N" "$BIN" <<'PY'
 import json, statistics, sys, time, urllib.request
 port, token, pid, repeat, out, n = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5], sys.argv[6]
 base = f"http://127.0.0.1:{port}/fhir"
@@ -60,13 +61,14 @@ for name, path in queries:
     times.sort()
     p95 = times[max(0, int(round(0.95 * len(times))) - 1)]
     rows.append((name, total, statistics.median(times), p95, times[-1]))
-lines = [f"FHIR reads at {n} patients (SQLite, release, one request at a time, {repeat} runs after a warm-up)", "",
+lines = [f"FHIR reads at {n} patients (SQLite, {sys.argv[7]}, one request at a time, {repeat} runs after a warm-up)", "",
          "| request | total | p50 ms | p95 ms | max ms |", "|---|---|---|---|---|"]
 lines += [f"| {n} | {t} | {a:.1f} | {b:.1f} | {c:.1f} |" for n, t, a, b, c in rows]
 print("\n".join(lines))
 open(out, "w").write("\n".join(lines) + "\n")
 PY
 kill $server; wait $server 2>/dev/null || true
+[ "${SKIP_EXPORT:-0}" = 1 ] && exit 0
 rm -rf "$OUT/export"
 /usr/bin/time -v "$BIN" export --format ndjson --database "$DB" "$OUT/export" 2> "$OUT/export-time.txt" | tail -1
 grep -E "Elapsed|Maximum resident" "$OUT/export-time.txt" | tee -a "$OUT/results.md"

@@ -20,6 +20,7 @@ struct Import: AsyncParsableCommand {
     @ArgumentParser.Option(name: .customLong("as-of"), help: "Today for validation and summaries, YYYY-MM-DD (default: today, UTC).") var asOf: String?
     @ArgumentParser.Option(help: "How many rejected resources to list (all are counted).") var show: Int = 50
     @ArgumentParser.Option(name: .customLong("progress"), help: "bar, lines or none (default: bar on a terminal, else lines).") var progressStyle: String?
+    @ArgumentParser.Option(help: "Also write the summary as JSON to this file (every rejected resource with its issues).") var report: String?
     @OptionGroup var db: DatabaseOptions
 
     func run() async throws {
@@ -44,6 +45,10 @@ struct Import: AsyncParsableCommand {
         }
         meter.finish()
         print(Self.render(summary, show: show))
+        if let report {
+            do { try FHIRImport.json(summary).write(toFile: report, atomically: true, encoding: .utf8) }
+            catch { throw fail("cannot write \(report): \(error)") }
+        }
         if !summary.rejected.isEmpty { throw ExitCode(2) }
     }
 

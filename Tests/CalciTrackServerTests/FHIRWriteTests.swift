@@ -223,6 +223,13 @@ import VaporTesting
             // The patient's summary was refreshed in the same transaction (its case sections hold the lab).
             let sections = try await RegistryCase.storedSections(of: patient!.id!, on: r.app.db) ?? ""
             #expect(sections.contains("calcium"))
+            // Bulk inserts bypass the history middleware and write the history rows themselves (009).
+            let labID = labs.first!.id!.uuidString.lowercased()
+            let vread = try await fhir(r, .GET, "/fhir/Observation/\(labID)/_history/1", as: "clinA")
+            #expect(vread.status == .ok, "\(vread.text)")
+            let patientHistory = try await fhir(r, .GET, "/fhir/Patient/\(patient!.id!.uuidString.lowercased())/_history", as: "clinA")
+            #expect(patientHistory.status == .ok)
+            #expect(patientHistory["total"] == 1, "\(patientHistory.text)")
         }
     }
 

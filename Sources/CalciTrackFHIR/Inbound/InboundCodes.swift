@@ -50,6 +50,9 @@ enum InboundCodes {
                 }
             case CodeSystem.local:
                 if code == "systemic-sclerosis" { match = .ssc(subtype: nil) }
+                // Subtypes without a standard code (clinical-spec 12.1: NF), as Outbound writes them.
+                if code == "ssc-sine" { match = .ssc(subtype: "sine") }
+                if code == "ssc-overlap" { match = .ssc(subtype: "overlap") }
             default: break
             }
             // The most specific coding wins: a subtype beats plain SSc.

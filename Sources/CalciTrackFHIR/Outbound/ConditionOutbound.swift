@@ -26,6 +26,11 @@ public enum ConditionOutbound {
         case "diffuse":
             codings.append(FHIR.coding(CodeSystem.snomed, "128460000", "Diffuse scleroderma"))
             codings.append(FHIR.coding(CodeSystem.icd10cm, "M34.0", "Progressive systemic sclerosis"))
+        case "sine", "overlap":
+            // No standard code for these subtypes (clinical-spec 12.1-12.3: NF): a local code keeps
+            // them through an export and import (Inbound reads it back).
+            codings.append(FHIR.coding(CodeSystem.local, "ssc-\(subtype!)", subtype == "sine" ? "Systemic sclerosis sine scleroderma" : "Systemic sclerosis, overlap"))
+            codings.append(FHIR.coding(CodeSystem.icd10cm, "M34.9", "Systemic sclerosis, unspecified"))
         default:
             codings.append(FHIR.coding(CodeSystem.icd10cm, "M34.9", "Systemic sclerosis, unspecified"))
         }

@@ -74,14 +74,16 @@ struct BundleRequest: Sendable {
             }
             ifMatch = v
         }
+        var fromMeta = false
         if method == .put, ifMatch == nil, let meta = resource?["meta"], case .object(let m) = meta, let v = m["versionId"]?.stringValue.flatMap(Int.init) {
             ifMatch = v
+            fromMeta = true
         }
         if method == .put, let id, let rid = resource?["id"]?.stringValue, rid != id {
             return .failure(EntryFailure(.badRequest, .invalid, "resource.id \(rid) differs from the id in request.url (\(id))", at: at + ".resource.id"))
         }
         return .success(WriteEntry(method: method, resourceType: type, resource: resource, id: id, fullUrl: fullUrl,
-                                   ifNoneExist: request["ifNoneExist"]?.stringValue, ifMatch: ifMatch, index: index))
+                                   ifNoneExist: request["ifNoneExist"]?.stringValue, ifMatch: ifMatch, ifMatchFromMeta: fromMeta, index: index))
     }
 
     /// One entry of a transaction-response or batch-response.

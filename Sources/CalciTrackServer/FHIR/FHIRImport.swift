@@ -239,7 +239,9 @@ public enum FHIRImport {
             case .matched: summary.matched += 1
             case .deleted: summary.deleted += 1
             case .notStored:
-                for issue in result.issues where issue.severity == .error { summary.notStored[describe(issue), default: 0] += 1 }
+                let reasons = result.issues.filter { $0.severity == .error }
+                for issue in reasons.isEmpty ? result.issues.prefix(1).map({ $0 }) : reasons { summary.notStored[describe(issue), default: 0] += 1 }
+                continue
             case .rejected:
                 summary.rejected.append(Rejection(file: file, position: position(format, p.entry.index), resourceType: p.entry.resourceType,
                                                   id: p.entry.resource?["id"]?.stringValue, issues: result.issues.map(describe)))
@@ -248,6 +250,25 @@ public enum FHIRImport {
                 for issue in result.issues where issue.severity == .warning { summary.warnings[describe(issue), default: 0] += 1 }
             }
         }
+    }
+
+    /// The summary as JSON (`calcitrack import --report`).
+    public static func json(_ s: Summary) -> String {
+        func counts(_ d: [String: Int]) -> JSONValue {
+            .array(d.sorted { $0.value > $1.value }.map { .object(JSONObject([("count", .number(Double($0.value))), ("reason", .string($0.key))])) })
+        }
+        let value = JSONValue.object(JSONObject([
+            ("files", .number(Double(s.files))), ("skippedFiles", .array(s.skippedFiles.map { .string($0) })),
+            ("resources", .number(Double(s.resources))), ("resumedAfter", .number(Double(s.resumedAfter))),
+            ("created", .number(Double(s.created))), ("updated", .number(Double(s.updated))), ("unchanged", .number(Double(s.unchanged))),
+            ("matched", .number(Double(s.matched))), ("notStored", counts(s.notStored)), ("warnings", counts(s.warnings)),
+            ("rejected", .array(s.rejected.map { r in
+                .object(JSONObject([("file", .string(r.file)), ("position", .string(r.position)), ("resourceType", .string(r.resourceType)),
+                                    ("id", r.id.map { .string($0) } ?? .null), ("issues", .array(r.issues.map { .string($0) }))]))
+            })),
+            ("seconds", .number(s.seconds)), ("resourcesPerSecond", .number(s.perSecond)),
+        ]))
+        return JSONWriter.write(value, pretty: true)
     }
 
     static func describe(_ issue: OperationOutcome.Issue) -> String {

@@ -59,6 +59,7 @@ struct FHIRWriteController: Sendable {
                 throw EntryFailure(.badRequest, .required, "an update must carry the resource's id (FHIR http.html#update)", at: "\(type).id")
             }
             var ifMatch: Int?
+            var fromMeta = false
             if let raw = req.headers.first(name: .ifMatch) {
                 guard let v = FHIRWriteResponse.version(fromETag: raw) else {
                     throw EntryFailure(.badRequest, .value, "If-Match must be a version ETag such as W/\"3\", got \(raw)", at: "If-Match")
@@ -67,8 +68,9 @@ struct FHIRWriteController: Sendable {
             } else if case .object(let meta)? = resource["meta"], let v = meta["versionId"]?.stringValue.flatMap(Int.init) {
                 // Clients that send no If-Match still send the version they read.
                 ifMatch = v
+                fromMeta = true
             }
-            let entry = WriteEntry(method: .put, resourceType: type, resource: resource, id: id, ifMatch: ifMatch, index: 0)
+            let entry = WriteEntry(method: .put, resourceType: type, resource: resource, id: id, ifMatch: ifMatch, ifMatchFromMeta: fromMeta, index: 0)
             return try await single(entry, req: req)
         } catch {
             return FHIRWriteResponse.outcome(for: error, resourceType: type, logger: req.logger)

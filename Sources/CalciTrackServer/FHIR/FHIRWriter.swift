@@ -101,7 +101,8 @@ struct FHIRWriter {
                 results[i] = try await writeOne(p, state, on: tx)
             } catch let failure as EntryFailure {
                 if mode == .transaction {
-                    throw TransactionFailure(status: failure.status, issues: failure.issues.map { issue in
+                    // In a Bundle, say which entry failed (a single create or update has one).
+                    throw TransactionFailure(status: failure.status, issues: prepared.count == 1 ? failure.issues : failure.issues.map { issue in
                         var issue = issue
                         issue.diagnostics = "\(p.entry.location) (\(p.entry.resourceType)): " + issue.diagnostics
                         return issue
@@ -161,7 +162,7 @@ struct FHIRWriter {
         if entry.method == .delete { return try await delete(entry, state, on: tx) }
         if p.mapped.notStorable {
             // Not a failure of a transaction: CalciTrack has no home for it, and says so.
-            return EntryResult(action: .notStored, status: .unprocessableEntity, resourceType: entry.resourceType, issues: p.mapped.issues)
+            return EntryResult(action: .notStored, status: p.mapped.derived ? .ok : .unprocessableEntity, resourceType: entry.resourceType, issues: p.mapped.issues)
         }
         if p.mapped.rejected {
             throw EntryFailure(.unprocessableEntity, p.mapped.issues.isEmpty
@@ -193,8 +194,10 @@ struct FHIRWriter {
         // What this resource was written as before, if anything.
         var existing: ImportLedger.Entry? = primaryKey.flatMap { state.ledger[$0] ?? state.written[$0] }
         let kind = p.mapped.records[0].kind
+        // A stored record only: a vitals row created earlier in this call takes its next vital
+        // through create (the vitals merge), not as an update of a row not yet inserted.
         if existing == nil, entry.method == .put, let id = entry.id, let uuid = Self.registryID(inLogicalID: id),
-           try await exists(kind, uuid, state, on: tx) {
+           try await storedExists(kind, uuid, on: tx) {
             existing = ImportLedger.Entry(kind: kind.rawValue, recordID: uuid, patientID: nil, contentHash: "")
         }
         if entry.method == .post, entry.ifNoneExist == nil, !entry.keepSourceID, entry.fullUrl == nil {
@@ -211,7 +214,7 @@ struct FHIRWriter {
             }
             let known: ImportLedger.Entry? = n == 0 ? existing : p.sourceKeys.first.flatMap { state.ledger["\($0)#\(n)"] ?? state.written["\($0)#\(n)"] }
             if let known, known.kind == record.kind.rawValue, try await exists(record.kind, known.recordID, state, on: tx) {
-                if known.contentHash == p.contentHash, entry.ifMatch == nil {
+                if known.contentHash == p.contentHash, entry.ifMatch == nil || entry.ifMatchFromMeta {
                     let version = try await currentVersion(record.kind, known.recordID, on: tx)
                     results.append((known, version.0, version.1))
                     if n == 0 { action = .unchanged }
@@ -222,7 +225,7 @@ struct FHIRWriter {
                 results.append((ImportLedger.Entry(kind: record.kind.rawValue, recordID: known.recordID, patientID: known.patientID ?? (record.kind == .patient ? known.recordID : nil), contentHash: p.contentHash), version, at))
                 if n == 0 { action = .updated }
             } else {
-                if let expected = entry.ifMatch, entry.method == .put {
+                if let expected = entry.ifMatch, entry.method == .put, !entry.ifMatchFromMeta {
                     throw EntryFailure(.preconditionFailed, .conflict, "If-Match names version \(expected) of \(entry.resourceType)/\(entry.id ?? "?"), which does not exist", at: entry.resourceType)
                 }
                 let id = n == 0 ? preferredID(entry, kind: record.kind) : nil
@@ -487,6 +490,13 @@ struct FHIRWriter {
         }
         try checkVersion(entry, current: model.version)
         let before = model.apiFields(.none)
+        var record = record
+        if record.kind == .vitals {
+            // One vital of a vitals row: the row's other vitals stay.
+            var merged = JSONObject(compacting: before)
+            for (k, v) in record.body.entries { merged[k] = v }
+            record.body = merged
+        }
         let subjectPatient = try await patient(for: record, entry, state, on: tx)
         guard subjectPatient.id == model.patientID else {
             throw EntryFailure(.unprocessableEntity, .businessRule, "\(entry.resourceType).subject names another patient than the stored record's; a record does not move between patients", at: entry.resourceType + ".subject")
@@ -648,6 +658,13 @@ struct FHIRWriter {
         }
     }
 
+    private func storedExists(_ kind: RegistryRecordKind, _ id: UUID, on tx: any Database) async throws -> Bool {
+        switch kind {
+        case .patient, .patientSection: try await Patient.find(id, on: tx) != nil
+        default: try await kind.find(id, on: tx) != nil
+        }
+    }
+
     private func currentVersion(_ kind: RegistryRecordKind, _ id: UUID, on tx: any Database) async throws -> (Int, Date?) {
         switch kind {
         case .patient, .patientSection:
@@ -692,11 +709,22 @@ struct FHIRWriter {
     private func flush(_ state: State, on tx: any Database) async throws {
         let sql = tx as! any SQLDatabase
         let maxBinds = sql.dialect.name == "sqlite" ? 32_766 : 65_535
-        for chunk in state.newPatients.chunked(max(1, maxBinds / 30)) { try await chunk.create(on: tx) }
+        let now = Date()
+        var history: [(kind: String, id: UUID, patientID: UUID, body: JSONValue)] = []
+        if !state.newPatients.isEmpty {
+            for p in state.newPatients { p.createdAt = now; p.updatedAt = now }
+            try await BulkRecordInsert.insert(state.newPatients, now: now, maxBinds: maxBinds, on: tx)
+            let codes = Dictionary(state.sitesByCode.map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
+            history += state.newPatients.map { p in
+                ("patients", p.id!, p.id!, p.apiJSON(.none, today: today, siteCode: codes[p.$site.id]))
+            }
+        }
         for kind in RegistryRecordKind.allCases.sorted(by: { $0.writeOrder < $1.writeOrder }) {
             guard let models = state.creates[kind], !models.isEmpty else { continue }
-            try await kind.insert(models, maxBinds: maxBinds, on: tx)
+            try await kind.insert(models, now: now, maxBinds: maxBinds, on: tx)
+            history += models.map { m in (kind.rawValue, m.id!, m.patientID, m.apiJSON(.none, includeAuthors: true)) }
         }
+        try await BulkRecordInsert.history(history, now: now, maxBinds: maxBinds, on: tx)
         try await ImportLedger.store(state.ledgerRows, on: tx)
         try await PatientSummary.refresh(Array(state.touched), on: tx, today: today)
     }

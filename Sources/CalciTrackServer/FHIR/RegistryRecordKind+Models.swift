@@ -29,17 +29,15 @@ extension RegistryRecordKind {
         try await R.find(id, on: db)
     }
 
-    /// Multi-row INSERTs of new records of this kind, sliced under the bind limit.
-    func insert(_ models: [any PatientRecord], maxBinds: Int, on db: any Database) async throws {
+    /// Multi-row INSERTs of new records of this kind (`BulkRecordInsert`; the caller writes their history rows).
+    func insert(_ models: [any PatientRecord], now: Date, maxBinds: Int, on db: any Database) async throws {
         guard let type = recordType else { return }
-        try await Self.insert(type, models, maxBinds: maxBinds, on: db)
+        try await Self.insert(type, models, now: now, maxBinds: maxBinds, on: db)
     }
 
-    private static func insert<R: PatientRecord>(_ type: R.Type, _ models: [any PatientRecord], maxBinds: Int, on db: any Database) async throws {
+    private static func insert<R: PatientRecord>(_ type: R.Type, _ models: [any PatientRecord], now: Date, maxBinds: Int, on db: any Database) async throws {
         let typed = models.map { $0 as! R }
-        let columns = max(1, R().properties.count)
-        for chunk in typed.chunked(max(1, maxBinds / (columns + 2))) {
-            try await chunk.create(on: db)
-        }
+        for model in typed { model.setTimestamps(now) }
+        try await BulkRecordInsert.insert(typed, now: now, maxBinds: maxBinds, on: db)
     }
 }

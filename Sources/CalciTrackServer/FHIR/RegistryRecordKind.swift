@@ -79,7 +79,12 @@ struct MappedResource: Sendable {
     var records: [MappedRecord]
     var issues: [OperationOutcome.Issue]
 
-    var rejected: Bool { records.isEmpty || issues.contains { $0.severity == .error || $0.severity == .fatal } }
-    /// True when the resource is of a type or code CalciTrack has no registry home for.
-    var notStorable: Bool { records.isEmpty && issues.contains { $0.code == .notSupported } && !issues.contains { $0.code != .notSupported && ($0.severity == .error || $0.severity == .fatal) } }
+    private var errors: [OperationOutcome.Issue] { issues.filter { $0.severity == .error || $0.severity == .fatal } }
+    var rejected: Bool { records.isEmpty || !errors.isEmpty }
+    /// True when nothing of the resource is stored by design: a type or code CalciTrack has no
+    /// registry home for (`not-supported` errors), or a resource derived from other records
+    /// (the calcinosis Condition: a warning, no record).
+    var notStorable: Bool { records.isEmpty && errors.allSatisfy { $0.code == .notSupported } && !issues.isEmpty }
+    /// Nothing stored, and nothing wrong with the resource (a derived resource): 200 with a warning.
+    var derived: Bool { records.isEmpty && errors.isEmpty && !issues.isEmpty }
 }

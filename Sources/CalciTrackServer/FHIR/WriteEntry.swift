@@ -17,6 +17,9 @@ struct WriteEntry: Sendable {
     var ifNoneExist: String?
     /// The version `If-Match` (or `meta.versionId` of a PUT body) says the change was based on.
     var ifMatch: Int?
+    /// The version came from `meta.versionId`, not `If-Match`: a condition on an existing
+    /// resource only (an exported resource PUT into an empty registry is created).
+    var ifMatchFromMeta = false
     /// Import files: the resource's own id is its identity in the source, and a UUID id is kept
     /// as the registry id (so an export imported into an empty registry exports the same again).
     var keepSourceID = false

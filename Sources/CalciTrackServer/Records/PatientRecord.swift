@@ -11,8 +11,9 @@ protocol PatientRecord: Model, Sendable where IDValue == UUID {
     /// The lesion or medication a measurement or hold belongs to (nil for patient-level kinds).
     var parentID: UUID? { get set }
     var version: Int { get set }
-    var createdAt: Date? { get }
-    var updatedAt: Date? { get }
+    /// Settable for bulk inserts that bypass Fluent's create (`BulkRecordInsert`).
+    var createdAt: Date? { get set }
+    var updatedAt: Date? { get set }
     /// Set when the record was (soft) deleted; FHIR reads answer 410 Gone for it.
     var deletedAt: Date? { get }
     var createdBy: String { get set }
@@ -27,6 +28,8 @@ protocol PatientRecord: Model, Sendable where IDValue == UUID {
 }
 
 extension PatientRecord {
+    func setTimestamps(_ now: Date) { createdAt = now; updatedAt = now }
+
     var referencedLesionID: UUID? { nil }
     var parentID: UUID? { get { nil } set {} }
 

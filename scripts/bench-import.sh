@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Import throughput of `calcitrack import` (issue 5), release build, into SQLite and PostgreSQL.
+# Data: `calcitrack generate --patients N` (default 4000, about 27 resources a patient: 100,000+
+# resources) exported with `calcitrack export --format ndjson`, imported into an empty registry
+# (site SYNTH added first). Every resource is one the registry stores (nothing "not stored"), so
+# the rate counts real writes: records, history rows, ledger rows, audit entries, summaries.
+# Results (summary JSON and progress lines) go to artifacts/bench-import/; copy the numbers to
+# BENCHMARKS.md. Env: PATIENTS, SKIP_BUILD=1 (use the existing release binary), NO_POSTGRES=1.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SCRATCH=.build-release
+[ -n "${SKIP_BUILD:-}" ] || nice swift build -c release --scratch-path "$SCRATCH" --product calcitrack
+BIN="$SCRATCH/release/calcitrack"
+N="${PATIENTS:-4000}"
+OUT=artifacts/bench-import
+mkdir -p "$OUT"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+"$BIN" generate --patients "$N" --seed 21 --as-of 2026-11-20 --database "$tmp/source.sqlite" > "$OUT/generate.log"
+"$BIN" export --format ndjson --database "$tmp/source.sqlite" "$tmp/ndjson" | tee "$OUT/export.log"
+resources=$(cat "$tmp"/ndjson/*.ndjson | wc -l)
+echo "== $resources resources from $N patients; machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+
+run() { # label database
+  "$BIN" site add SYNTH "Synthetic patients" --database "$2" > /dev/null
+  local start end
+  start=$(date +%s.%N)
+  "$BIN" import "$tmp/ndjson" --database "$2" --progress lines --report "$OUT/$1.json" > "$OUT/$1.log"
+  end=$(date +%s.%N)
+  python3 - "$OUT/$1.json" "$1" "$start" "$end" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+wall = float(sys.argv[4]) - float(sys.argv[3])
+print(f"{sys.argv[2]}: {r['resources']} resources in {r['seconds']:.1f} s = {r['resourcesPerSecond']:.0f} resources/s "
+      f"(process wall {wall:.1f} s incl. start and migrations); created {r['created']}, updated {r['updated']}, rejected {len(r['rejected'])}")
+PY
+  "$BIN" audit verify --database "$2"
+}
+run sqlite "$tmp/target.sqlite"
+if [ -z "${NO_POSTGRES:-}" ]; then
+  URL=$(scripts/postgres-setup.sh calcitrack_bench_import | tail -1)
+  run postgres "$URL"
+fi
