@@ -129,6 +129,40 @@ import VaporTesting
             try await check(.GET, "/fhir/:type/:id/_history/:vid", fhirPatient) { "/fhir/Patient/\(patient)/_history/1" }
             try await check(.GET, "/fhir/:type/:id/$everything", fhirPatient) { "/fhir/Patient/\(patient)/$everything" }
 
+            // FHIR writes (issue 5): the clinicians of the patient's site only.
+            func labObservation(id: String? = nil) -> String {
+                let idPart = id.map { #""id": "\#($0)", "# } ?? ""
+                return #"{"resourceType": "Observation", \#(idPart)"status": "final", "code": {"coding": [{"system": "http://loinc.org", "code": "17861-6"}]}, "subject": {"reference": "Patient/\#(patient)"}, "effectiveDateTime": "2026-11-01", "valueQuantity": {"value": 9.1, "unit": "mg/dL", "system": "http://unitsofmeasure.org", "code": "mg/dL"}}"#
+            }
+            func createdObservation() async throws -> String {
+                let reply = try await r.send(.POST, "/fhir/Observation", as: "clinA", json: labObservation())
+                #expect(reply.status == .created, "FHIR create: \(reply.text)")
+                return reply.id
+            }
+            let fhirWrite = Expect(anonymous: 401, clinA: 200, clinB: 403, research: 403, admin: 403)
+            try await check(.POST, "/fhir/:type", Expect(anonymous: 401, clinA: 201, clinB: 403, research: 403, admin: 403),
+                            body: { labObservation() }) { "/fhir/Observation" }
+            let observation = try await createdObservation()
+            try await check(.PUT, "/fhir/:type/:id", fhirWrite, body: { labObservation(id: observation) },
+                            path: { "/fhir/Observation/\(observation)" }, ifMatch: true)
+            // FHIR R4 allows 200 with an OperationOutcome for a delete (http.html#delete); CalciTrack answers that.
+            try await check(.DELETE, "/fhir/:type/:id", fhirWrite,
+                            path: { "/fhir/Observation/\(try await createdObservation())" }, ifMatch: true)
+            try await check(.POST, "/fhir", Expect(anonymous: 401, clinA: 200, clinB: 403, research: 403, admin: 403), body: {
+                #"{"resourceType": "Bundle", "type": "transaction", "entry": [{"resource": \#(labObservation()), "request": {"method": "POST", "url": "Observation"}}]}"#
+            }) { "/fhir" }
+
+            // CDS Hooks (issue 5): discovery and CORS preflight are open; services need a CDS client's
+            // JWT (CDSHooksTests), which no registry user or session is, so every role is refused.
+            try await check(.GET, "/cds-services", Self.open) { "/cds-services" }
+            let preflight = Expect(anonymous: 204, clinA: 204, clinB: 204, research: 204, admin: 204)
+            let jwtOnly = Expect(anonymous: 401, clinA: 401, clinB: 401, research: 401, admin: 401)
+            try await check(.OPTIONS, "/cds-services", preflight) { "/cds-services" }
+            for service in ["/cds-services/calcinosis-assessment", "/cds-services/calcinosis-assessment/feedback"] {
+                try await check(.OPTIONS, service, preflight) { service }
+                try await check(.POST, service, jwtOnly, body: { #"{"hook": "patient-view", "hookInstance": "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea", "context": {"userId": "Practitioner/1", "patientId": "\#(patient)"}}"# }) { service }
+            }
+
             // Web pages (issue 4): session sign-in per role, in WebUITests.
             covered.formUnion(try await WebUITests.roleMatrix(r, patient: patient))
 
