@@ -65,7 +65,7 @@ struct FHIRWriter {
 
     // MARK: state of one call
 
-    private final class State: @unchecked Sendable {
+    final class State: @unchecked Sendable {
         var ledger: [String: ImportLedger.Entry] = [:]
         var patients: [UUID: Patient] = [:]
         /// Lesions and medications by id: their patient.
@@ -261,78 +261,6 @@ struct FHIRWriter {
         return nil
     }
 
-    // MARK: references
-
-    /// The ledger key of a reference: `urn:uuid:...` as is, `http://x/fhir/Patient/1` → `Patient/1`.
-    static func referenceKey(_ reference: String) -> String {
-        if reference.hasPrefix("urn:") { return reference }
-        let parts = reference.split(separator: "/")
-        if let h = parts.firstIndex(of: "_history"), h >= 2 { return parts[h - 2] + "/" + parts[h - 1] }
-        return parts.count >= 2 ? parts[parts.count - 2] + "/" + parts[parts.count - 1] : reference
-    }
-
-    /// The registry UUID a reference names directly (`Patient/<uuid>`), if any.
-    static func registryID(inReference reference: String) -> UUID? {
-        let key = referenceKey(reference)
-        guard let slash = key.lastIndex(of: "/") else { return nil }
-        return registryID(inLogicalID: String(key[key.index(after: slash)...]))
-    }
-
-    /// A registry UUID, also inside derived ids (`ssc-<uuid>`, `<uuid>-heart-rate`).
-    static func registryID(inLogicalID id: String) -> UUID? {
-        if let uuid = UUID(uuidString: id) { return uuid }
-        if let vital = ResourceID.parseVital(id) { return UUID(uuidString: vital.vitalsID) }
-        for prefix in ["ssc-", "calcinosis-"] where id.hasPrefix(prefix) { return UUID(uuidString: String(id.dropFirst(prefix.count))) }
-        return nil
-    }
-
-    /// Resolves a reference to the registry record it names: this call's own entries (fullUrl),
-    /// earlier imports (ledger), or a registry id.
-    private func resolve(_ reference: String, _ state: State) -> (id: UUID, patient: UUID?)? {
-        if let w = state.written[reference] ?? state.written[Self.referenceKey(reference)] { return (w.recordID, w.patientID) }
-        if let l = state.ledger[Self.referenceKey(reference)] { return (l.recordID, l.patientID) }
-        if let id = Self.registryID(inReference: reference) { return (id, nil) }
-        return nil
-    }
-
-    private func patient(for record: MappedRecord, _ entry: WriteEntry, _ state: State, on tx: any Database) async throws -> Patient {
-        let path = entry.resourceType + ".subject"
-        guard let reference = record.subject else {
-            throw EntryFailure(.unprocessableEntity, .required, "\(entry.resourceType) needs a reference to its patient", at: path)
-        }
-        guard let target = resolve(reference, state) else {
-            throw EntryFailure(.unprocessableEntity, .notFound, "\(reference) names no patient known to CalciTrack (include the Patient in the Bundle, or import it first)", at: path)
-        }
-        let pid = target.patient ?? target.id
-        var patient = state.patients[pid]
-        if patient == nil, let found = try await Patient.find(pid, on: tx) { state.patients[pid] = found; patient = found }
-        guard let patient else {
-            throw EntryFailure(.unprocessableEntity, .notFound, "\(reference) names no patient known to CalciTrack (include the Patient in the Bundle, or import it first)", at: path)
-        }
-        guard authority.allows(patient.$site.id) else {
-            throw EntryFailure(.forbidden, .forbidden, "\(reference) belongs to a site you are not a member of", at: path)
-        }
-        return patient
-    }
-
-    /// A lesion or medication the record points at, which must be the same patient's.
-    private func parentID(_ reference: String, of patientID: UUID, what: String, at path: String, _ state: State, on tx: any Database) async throws -> UUID {
-        guard let target = resolve(reference, state) else {
-            throw EntryFailure(.unprocessableEntity, .notFound, "\(reference) names no \(what) known to CalciTrack", at: path)
-        }
-        var owner = target.patient ?? state.parents[target.id]
-        if owner == nil {
-            if let l = try await LesionRecord.find(target.id, on: tx) { owner = l.patientID }
-            else if let m = try await MedicationRecord.find(target.id, on: tx) { owner = m.patientID }
-            if let owner { state.parents[target.id] = owner }
-        }
-        guard let owner else { throw EntryFailure(.unprocessableEntity, .notFound, "\(reference) names no \(what) known to CalciTrack", at: path) }
-        guard owner == patientID else {
-            throw EntryFailure(.unprocessableEntity, .businessRule, "\(reference) is a \(what) of another patient", at: path)
-        }
-        return target.id
-    }
-
     // MARK: create, update, delete
 
     /// Creates the record (queued for the multi-row insert); returns its id, patient id and version.
@@ -519,81 +447,6 @@ struct FHIRWriter {
                                "\(entry.resourceType)/\(entry.id ?? "") was changed by someone else (now version \(current), you sent \(expected)); read it again and apply your change to the current version",
                                at: entry.resourceType + ".meta.versionId")
         }
-    }
-
-    /// Sets a patient from a mapped Patient body; sections the Patient resource does not carry
-    /// (ssc, history, ...: other resources) are kept from the stored patient.
-    private func fillPatient(_ patient: Patient, body mapped: JSONObject, existing: Patient?, entry: WriteEntry, _ state: State, on tx: any Database) async throws {
-        var body = mapped
-        let siteCode = body["siteCode"]?.stringValue ?? (existing == nil ? authority.defaultSiteCode : nil)
-        body["siteCode"] = nil
-        if body["siteId"] == nil {
-            if let existing, siteCode == nil { body["siteId"] = .string(existing.$site.id.uuidString) }
-            else if let siteCode {
-                guard let site = state.sitesByCode[siteCode] else {
-                    throw EntryFailure(.unprocessableEntity, .value, "the MRN identifier names the site \(siteCode), which does not exist in CalciTrack", at: "Patient.identifier.system")
-                }
-                body["siteId"] = .string(site.uuidString)
-            } else {
-                throw EntryFailure(.unprocessableEntity, .required,
-                                   "the patient has no identifier with system \(InboundAdapter.mrnSystemPrefix)<site code>, and no default site was given (calcitrack import --site CODE)",
-                                   at: "Patient.identifier")
-            }
-        }
-        if let existing {
-            let stored: [(String, String?)] = [("ssc", existing.ssc), ("otherConnectiveTissueDisease", existing.otherCTD), ("history", existing.history),
-                                               ("infection", existing.infectionInputs), ("workup", existing.workup)]
-            for (key, text) in stored where body[key] == nil {
-                if let text, let value = try? JSONParser.parse(text) { body[key] = value }
-            }
-        }
-        let input: PatientInput?
-        var invalid: APIError?
-        do { input = try PatientInput.validate(body, today: today) } catch { invalid = error; input = nil }
-        if let invalid { throw EntryFailure(invalid, resourceType: "Patient") }
-        guard let input else { return }
-        guard authority.allows(input.siteID) else {
-            throw EntryFailure(.forbidden, .forbidden, "the patient's site is not one of yours", at: "Patient.identifier")
-        }
-        if existing == nil || existing?.mrn != input.mrn || existing?.$site.id != input.siteID {
-            let key = input.siteID.uuidString + "|" + input.mrn
-            var query = Patient.query(on: tx).filter(\.$site.$id == input.siteID).filter(\.$mrn == input.mrn).withDeleted()
-            if let id = existing?.id { query = query.filter(\.$id != id) }
-            let clash = try await query.count() > 0
-            if state.newMRNs.contains(key) || clash {
-                throw EntryFailure(.unprocessableEntity, .duplicate,
-                                   "a patient with MRN \(input.mrn) already exists at this site (use ifNoneExist / If-None-Exist: identifier=\(InboundAdapter.mrnSystemPrefix)<site>|\(input.mrn) to match it)",
-                                   at: "Patient.identifier")
-            }
-            state.newMRNs.insert(key)
-        }
-        input.store(in: patient)
-    }
-
-    /// Merges sections (the SSc Condition → `ssc`) into the patient; a new patient version.
-    private func updateSections(_ patient: Patient, _ sections: JSONObject, entry: WriteEntry, _ state: State, on tx: any Database) async throws -> Int {
-        func section(_ text: String?) -> JSONValue? { text.flatMap { try? JSONParser.parse($0) } }
-        let stored = JSONObject(compacting: [("siteId", .string(patient.$site.id.uuidString)), ("mrn", .string(patient.mrn)),
-                                             ("familyName", .string(patient.familyName)), ("givenName", .string(patient.givenName)),
-                                             ("sex", .string(patient.sex)), ("birthDate", .optional(patient.birthDate)),
-                                             ("weightKg", .optional(patient.weightKg)), ("pregnant", .optional(patient.pregnant)),
-                                             ("ssc", section(patient.ssc)), ("otherConnectiveTissueDisease", section(patient.otherCTD)),
-                                             ("history", section(patient.history)), ("infection", section(patient.infectionInputs)),
-                                             ("workup", section(patient.workup))])
-        let body = InboundMapping.mergePatientUpdate(sections, into: stored)
-        try await fillPatient(patient, body: body, existing: patient, entry: entry, state, on: tx)
-        patient.version += 1
-        patient.updatedBy = authority.username
-        if state.newPatients.contains(where: { $0 === patient }) {
-            patient.version = 1 // not inserted yet: the sections are part of its first version
-        } else {
-            try await patient.update(on: tx)
-        }
-        state.touched.insert(patient.id!)
-        state.events.append(AuditEvent(action: "update", resourceType: "patients", resourceID: patient.id!.uuidString.lowercased(),
-                                       patientID: patient.id!.uuidString.lowercased(),
-                                       detail: "version \(patient.version) (FHIR \(entry.resourceType)); changed: \(sections.keys.joined(separator: ", "))"))
-        return patient.version
     }
 
     private func delete(_ entry: WriteEntry, _ state: State, on tx: any Database) async throws -> EntryResult {

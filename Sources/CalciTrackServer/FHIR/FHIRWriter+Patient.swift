@@ -1,0 +1,84 @@
+import CalciTrackCore
+import CalciTrackFHIR
+import Fluent
+import Foundation
+import SQLKit
+import Vapor
+
+/// How a FHIR write sets a patient row (Patient resources and the patient sections other resources carry).
+extension FHIRWriter {
+    /// Sets a patient from a mapped Patient body; sections the Patient resource does not carry
+    /// (ssc, history, ...: other resources) are kept from the stored patient.
+    func fillPatient(_ patient: Patient, body mapped: JSONObject, existing: Patient?, entry: WriteEntry, _ state: State, on tx: any Database) async throws {
+        var body = mapped
+        let siteCode = body["siteCode"]?.stringValue ?? (existing == nil ? authority.defaultSiteCode : nil)
+        body["siteCode"] = nil
+        if body["siteId"] == nil {
+            if let existing, siteCode == nil { body["siteId"] = .string(existing.$site.id.uuidString) }
+            else if let siteCode {
+                guard let site = state.sitesByCode[siteCode] else {
+                    throw EntryFailure(.unprocessableEntity, .value, "the MRN identifier names the site \(siteCode), which does not exist in CalciTrack", at: "Patient.identifier.system")
+                }
+                body["siteId"] = .string(site.uuidString)
+            } else {
+                throw EntryFailure(.unprocessableEntity, .required,
+                                   "the patient has no identifier with system \(InboundAdapter.mrnSystemPrefix)<site code>, and no default site was given (calcitrack import --site CODE)",
+                                   at: "Patient.identifier")
+            }
+        }
+        if let existing {
+            let stored: [(String, String?)] = [("ssc", existing.ssc), ("otherConnectiveTissueDisease", existing.otherCTD), ("history", existing.history),
+                                               ("infection", existing.infectionInputs), ("workup", existing.workup)]
+            for (key, text) in stored where body[key] == nil {
+                if let text, let value = try? JSONParser.parse(text) { body[key] = value }
+            }
+        }
+        let input: PatientInput?
+        var invalid: APIError?
+        do { input = try PatientInput.validate(body, today: today) } catch { invalid = error; input = nil }
+        if let invalid { throw EntryFailure(invalid, resourceType: "Patient") }
+        guard let input else { return }
+        guard authority.allows(input.siteID) else {
+            throw EntryFailure(.forbidden, .forbidden, "the patient's site is not one of yours", at: "Patient.identifier")
+        }
+        if existing == nil || existing?.mrn != input.mrn || existing?.$site.id != input.siteID {
+            let key = input.siteID.uuidString + "|" + input.mrn
+            var query = Patient.query(on: tx).filter(\.$site.$id == input.siteID).filter(\.$mrn == input.mrn).withDeleted()
+            if let id = existing?.id { query = query.filter(\.$id != id) }
+            let clash = try await query.count() > 0
+            if state.newMRNs.contains(key) || clash {
+                throw EntryFailure(.unprocessableEntity, .duplicate,
+                                   "a patient with MRN \(input.mrn) already exists at this site (use ifNoneExist / If-None-Exist: identifier=\(InboundAdapter.mrnSystemPrefix)<site>|\(input.mrn) to match it)",
+                                   at: "Patient.identifier")
+            }
+            state.newMRNs.insert(key)
+        }
+        input.store(in: patient)
+    }
+
+    /// Merges sections (the SSc Condition → `ssc`) into the patient; a new patient version.
+    func updateSections(_ patient: Patient, _ sections: JSONObject, entry: WriteEntry, _ state: State, on tx: any Database) async throws -> Int {
+        func section(_ text: String?) -> JSONValue? { text.flatMap { try? JSONParser.parse($0) } }
+        let stored = JSONObject(compacting: [("siteId", .string(patient.$site.id.uuidString)), ("mrn", .string(patient.mrn)),
+                                             ("familyName", .string(patient.familyName)), ("givenName", .string(patient.givenName)),
+                                             ("sex", .string(patient.sex)), ("birthDate", .optional(patient.birthDate)),
+                                             ("weightKg", .optional(patient.weightKg)), ("pregnant", .optional(patient.pregnant)),
+                                             ("ssc", section(patient.ssc)), ("otherConnectiveTissueDisease", section(patient.otherCTD)),
+                                             ("history", section(patient.history)), ("infection", section(patient.infectionInputs)),
+                                             ("workup", section(patient.workup))])
+        let body = InboundMapping.mergePatientUpdate(sections, into: stored)
+        try await fillPatient(patient, body: body, existing: patient, entry: entry, state, on: tx)
+        patient.version += 1
+        patient.updatedBy = authority.username
+        if state.newPatients.contains(where: { $0 === patient }) {
+            patient.version = 1 // not inserted yet: the sections are part of its first version
+        } else {
+            try await patient.update(on: tx)
+        }
+        state.touched.insert(patient.id!)
+        state.events.append(AuditEvent(action: "update", resourceType: "patients", resourceID: patient.id!.uuidString.lowercased(),
+                                       patientID: patient.id!.uuidString.lowercased(),
+                                       detail: "version \(patient.version) (FHIR \(entry.resourceType)); changed: \(sections.keys.joined(separator: ", "))"))
+        return patient.version
+    }
+}
