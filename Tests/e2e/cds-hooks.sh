@@ -7,6 +7,7 @@
 # warning of CALCITRACK_CDS_AUTH=off. Needs python3 with cryptography (.ci/run installs it).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+. Tests/e2e/lib.sh
 BIN="${CALCITRACK_BIN:-.build/debug/calcitrack}"
 [ -x "$BIN" ] || { echo "missing $BIN: run swift build first"; exit 1; }
 python3 -c 'import cryptography' 2>/dev/null || { echo "cds-hooks: needs python3 cryptography (pip install cryptography)"; exit 1; }
@@ -14,7 +15,7 @@ tmp=$(mktemp -d)
 server=""
 cleanup() { [ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$tmp"; }
 trap cleanup EXIT
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+PORT=$(free_port)
 BASE="http://127.0.0.1:$PORT"
 fail() { echo "cds-hooks: FAIL: $*"; [ -f "$tmp/serve.log" ] && tail -20 "$tmp/serve.log"; exit 1; }
 
@@ -56,8 +57,7 @@ grep -q "kty oct" "$tmp/oct.log" || fail "no message naming the oct key: $(tail 
 
 CALCITRACK_CDS_ISSUERS="$tmp/issuers.json" CALCITRACK_PUBLIC_URL="$BASE" "$BIN" serve --port "$PORT" --database "$tmp/cds.sqlite" > "$tmp/serve.log" 2>&1 &
 server=$!
-for _ in $(seq 1 150); do curl -sf "$BASE/health" >/dev/null && break; sleep 0.1; done
-curl -sf "$BASE/health" >/dev/null || fail "the server did not start"
+wait_for_health "$BASE" || fail "the server did not start"
 
 curl -sf "$BASE/cds-services" | python3 -c 'import json,sys; s=json.load(sys.stdin)["services"][0]; assert s["id"]=="calcinosis-assessment" and s["hook"]=="patient-view", s' \
   || fail "discovery"
@@ -80,7 +80,7 @@ kill "$server"; wait "$server" 2>/dev/null || true; server=""
 # Authentication off: accepted, and warned about at startup.
 CALCITRACK_CDS_AUTH=off "$BIN" serve --port "$PORT" --database "$tmp/cds.sqlite" > "$tmp/off.log" 2>&1 &
 server=$!
-for _ in $(seq 1 150); do curl -sf "$BASE/health" >/dev/null && break; sleep 0.1; done
+wait_for_health "$BASE" || true  # the warning check below is the test
 grep -q "authentication is OFF" "$tmp/off.log" || fail "no startup warning with CALCITRACK_CDS_AUTH=off"
 [ "$(curl -s -o /dev/null -w '%{http_code}' -X POST "$BASE/cds-services/calcinosis-assessment" -H 'Content-Type: application/json' --data @"$tmp/seed1.json")" = 200 ] \
   || fail "auth off should accept an unsigned call"

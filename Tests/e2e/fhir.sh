@@ -6,6 +6,7 @@
 # (R4 4.0.1, strict) and fhir.resources (R4B). Any failure fails the script.
 set -u
 cd "$(dirname "$0")/../.."
+. Tests/e2e/lib.sh
 BIN="${CALCITRACK_BIN:-.build/debug/calcitrack}"
 [ -x "$BIN" ] || { echo "missing $BIN: run swift build first"; exit 1; }
 python3 -c 'import fhirclient, fhir.resources' 2>/dev/null || { echo "fhir: needs python fhirclient and fhir.resources (pip install fhirclient fhir.resources)"; exit 1; }
@@ -15,11 +16,10 @@ server=""
 cleanup() { [ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$tmp"; }
 trap cleanup EXIT
 DB="$tmp/fhir.sqlite"
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+PORT=$(free_port)
 "$BIN" serve --port "$PORT" --database "$DB" > "$tmp/serve.log" 2>&1 &
 server=$!
-for _ in $(seq 1 150); do curl -sf "http://127.0.0.1:$PORT/health" >/dev/null && break; sleep 0.1; done
-curl -sf "http://127.0.0.1:$PORT/health" >/dev/null || { echo "fhir: the server did not start"; cat "$tmp/serve.log"; exit 1; }
+wait_for_health "http://127.0.0.1:$PORT" || { echo "fhir: the server did not start"; cat "$tmp/serve.log"; exit 1; }
 "$BIN" generate --patients "$COHORT" --seed 5 --database "$DB" > "$tmp/generate.log" 2>&1 || { echo "fhir: generate failed"; cat "$tmp/generate.log"; exit 1; }
 echo "clinician pass 1" | "$BIN" user add fhirclin --role clinician --site DEMO --site SYNTH --password-stdin --database "$DB" >/dev/null || exit 1
 echo "researcher pass 1" | "$BIN" user add fhirresearch --role researcher --password-stdin --database "$DB" >/dev/null || exit 1

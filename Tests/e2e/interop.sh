@@ -11,6 +11,7 @@
 # Starts `calcitrack serve --no-demo` on a fresh SQLite file on a free port.
 set -u
 cd "$(dirname "$0")/../.."
+. Tests/e2e/lib.sh
 BIN="${CALCITRACK_BIN:-.build/debug/calcitrack}"
 [ -x "$BIN" ] || { echo "missing $BIN: run swift build first"; exit 1; }
 python3 -c 'import carebundle, clinosim, fhirpy' 2>/dev/null || { echo "interop: needs python carebundle, clinosim and fhirpy (pip install carebundle clinosim fhirpy)"; exit 1; }
@@ -19,12 +20,11 @@ server=""
 cleanup() { [ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$tmp"; }
 trap cleanup EXIT
 DB="$tmp/server.sqlite"
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+PORT=$(free_port)
 "$BIN" site add CB "carebundle patients" --database "$DB" >/dev/null || exit 1
 "$BIN" serve --no-demo --port "$PORT" --database "$DB" > "$tmp/serve.log" 2>&1 &
 server=$!
-for _ in $(seq 1 150); do curl -sf "http://127.0.0.1:$PORT/health" >/dev/null && break; sleep 0.1; done
-curl -sf "http://127.0.0.1:$PORT/health" >/dev/null || { echo "interop: the server did not start"; cat "$tmp/serve.log"; exit 1; }
+wait_for_health "http://127.0.0.1:$PORT" || { echo "interop: the server did not start"; cat "$tmp/serve.log"; exit 1; }
 echo "clinician pass 1" | "$BIN" user add interopclin --role clinician --site CB --password-stdin --database "$DB" >/dev/null || exit 1
 echo "researcher pass 1" | "$BIN" user add interopresearch --role researcher --password-stdin --database "$DB" >/dev/null || exit 1
 CLIN=$("$BIN" token issue interopclin --database "$DB") || exit 1

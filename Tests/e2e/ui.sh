@@ -7,6 +7,7 @@
 # .ci/run installs them.
 set -u
 cd "$(dirname "$0")/../.."
+. Tests/e2e/lib.sh
 BIN="${CALCITRACK_BIN:-.build/debug/calcitrack}"
 [ -x "$BIN" ] || { echo "missing $BIN: run swift build first"; exit 1; }
 if ! command -v chromium >/dev/null 2>&1 || [ ! -x /usr/bin/chromedriver ] || ! python3 -c 'import selenium' 2>/dev/null; then
@@ -18,11 +19,10 @@ server=""
 cleanup() { [ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$tmp"; }
 trap cleanup EXIT
 DB="$tmp/ui.sqlite"
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+PORT=$(free_port)
 "$BIN" serve --port "$PORT" --database "$DB" > "$tmp/serve.log" 2>&1 &
 server=$!
-for _ in $(seq 1 150); do curl -sf "http://127.0.0.1:$PORT/health" >/dev/null && break; sleep 0.1; done
-curl -sf "http://127.0.0.1:$PORT/health" >/dev/null || { echo "ui: the server did not start"; cat "$tmp/serve.log"; exit 1; }
+wait_for_health "http://127.0.0.1:$PORT" || { echo "ui: the server did not start"; cat "$tmp/serve.log"; exit 1; }
 echo "clinician pass 1" | "$BIN" user add uiclin --role clinician --site DEMO --password-stdin --database "$DB" >/dev/null
 echo "researcher pass 1" | "$BIN" user add uiresearch --role researcher --password-stdin --database "$DB" >/dev/null
 mkdir -p artifacts/screenshots
