@@ -9,8 +9,8 @@ enum InboundCodes {
     static let v2DiagnosticService = "http://terminology.hl7.org/CodeSystem/v2-0074"
     static let dicom = "http://dicom.nema.org/resources/ontology/DCM"
     static let timingAbbreviation = "http://terminology.hl7.org/CodeSystem/v3-GTSAbbreviation"
-    static let extensionBase = "https://calcitrack.org/fhir/StructureDefinition/"
-    static let mrnSystemPrefix = "https://calcitrack.org/fhir/sid/mrn/"
+    static let extensionBase = CodeSystem.extensionBase
+    static let mrnSystemPrefix = CodeSystem.mrnPrefix
     /// R4 core extension: a Reference(BodyStructure) on a bodySite CodeableConcept.
     static let bodySiteExtension = "http://hl7.org/fhir/StructureDefinition/bodySite"
     /// R4 core extension on Procedure: the BodyStructure operated on.

@@ -40,7 +40,7 @@ enum FHIR {
     static func local(_ code: String, _ display: String? = nil) -> JSONValue { coding(CodeSystem.local, code, display) }
 
     /// Local extensions for registry fields FHIR R4 has no element for.
-    static let extensionBase = "https://calcitrack.org/fhir/StructureDefinition/"
+    static let extensionBase = CodeSystem.extensionBase
     static func ext(_ name: String, _ valueKey: String, _ value: JSONValue) -> JSONValue {
         object([("url", .string(extensionBase + name)), (valueKey, value)])
     }

@@ -5,7 +5,7 @@ import CalciTrackCore
 /// sections (ssc, history, ...) are not Patient elements: the SSc section becomes its own
 /// Condition (`ConditionOutbound.ssc`) and the weight an Observation (`ObservationOutbound.weight`).
 public enum PatientOutbound {
-    public static func mrnSystem(siteCode: String) -> String { "https://calcitrack.org/fhir/sid/mrn/\(siteCode)" }
+    public static func mrnSystem(siteCode: String) -> String { CodeSystem.mrnPrefix + siteCode }
 
     public static func resource(_ patient: JSONValue) -> JSONValue {
         let id = patient["id"]?.stringValue ?? ""

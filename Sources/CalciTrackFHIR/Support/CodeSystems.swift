@@ -14,6 +14,10 @@ public enum CodeSystem {
     public static let actCode = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
     /// CalciTrack's own codes where no standard code exists (clinical-spec 12: "NF ... use local codes").
     public static let local = "https://calcitrack.org/fhir/CodeSystem/calcitrack"
+    /// A patient's MRN identifier system is this prefix followed by the site code (docs/fhir.md "Identity").
+    public static let mrnPrefix = "https://calcitrack.org/fhir/sid/mrn/"
+    /// CalciTrack's extensions are this base followed by their name (next-due, pain-vas, ...).
+    public static let extensionBase = "https://calcitrack.org/fhir/StructureDefinition/"
 }
 
 /// The FHIR version every resource, the CapabilityStatement and the content type declare.

@@ -240,7 +240,7 @@ enum FHIRSearch {
         for group in q.identifiers {
             var ors: [SQLQueryString] = []
             for token in group {
-                let prefix = "https://calcitrack.org/fhir/sid/mrn/"
+                let prefix = CodeSystem.mrnPrefix
                 if let system = token.system {
                     guard system.hasPrefix(prefix) else { continue }
                     let site = String(system.dropFirst(prefix.count))

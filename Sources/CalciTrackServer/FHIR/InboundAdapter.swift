@@ -4,7 +4,7 @@ import CalciTrackFHIR
 /// The bridge from CalciTrackFHIR's `InboundMapping` (FHIR resource → registry record bodies
 /// and OperationOutcome issues) to the write side's `MappedResource`.
 enum InboundAdapter {
-    static let mrnSystemPrefix = "https://calcitrack.org/fhir/sid/mrn/"
+    static let mrnSystemPrefix = CodeSystem.mrnPrefix
 
     static func map(_ resource: JSONObject) -> MappedResource {
         let result = InboundMapping.map(resource)
