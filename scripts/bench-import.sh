@@ -5,12 +5,13 @@
 # (site SYNTH added first). Every resource is one the registry stores (nothing "not stored"), so
 # the rate counts real writes: records, history rows, ledger rows, audit entries, summaries.
 # Results (summary JSON and progress lines) go to artifacts/bench-import/; copy the numbers to
-# BENCHMARKS.md. Env: PATIENTS, SKIP_BUILD=1 (use the existing release binary), NO_POSTGRES=1.
+# BENCHMARKS.md. Env: PATIENTS, SKIP_BUILD=1 (use the existing release binary), BIN (another binary),
+# NO_POSTGRES=1, KEEP=DIR (keep the NDJSON and databases there).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SCRATCH=.build-release
 [ -n "${SKIP_BUILD:-}" ] || nice swift build -c release --scratch-path "$SCRATCH" --product calcitrack
-BIN="$SCRATCH/release/calcitrack"
+BIN="${BIN:-$SCRATCH/release/calcitrack}"
 N="${PATIENTS:-4000}"
 OUT=artifacts/bench-import
 mkdir -p "$OUT"

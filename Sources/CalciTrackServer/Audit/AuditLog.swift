@@ -111,8 +111,19 @@ enum AuditLog {
         return (seq, hash)
     }
 
+    /// SHA-256 as lowercase hex. Hex by table, not `String(format:)`: the import hashes every
+    /// resource and every audit entry, and formatting was 8% of its time (BENCHMARKS.md).
     static func digest(_ text: String) -> String {
-        SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+        hex(SHA256.hash(data: Data(text.utf8)))
+    }
+
+    private static let hexDigits = Array("0123456789abcdef".utf8)
+
+    static func hex(_ bytes: some Sequence<UInt8>) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(64)
+        for b in bytes { out.append(hexDigits[Int(b >> 4)]); out.append(hexDigits[Int(b & 0x0f)]) }
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// The separator of `hashedText` must not occur inside a field.

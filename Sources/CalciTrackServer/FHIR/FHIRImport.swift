@@ -2,6 +2,7 @@ import CalciTrackCore
 import CalciTrackFHIR
 import Fluent
 import Foundation
+import SQLKit
 
 /// `calcitrack import FILE|DIR`: FHIR resources from transaction, batch or collection Bundles
 /// (`.json`) and NDJSON files (`.ndjson`, one resource type per file, as Bulk Data and
@@ -88,6 +89,7 @@ public enum FHIRImport {
         var files: [String] = []
         for path in paths { files += try Self.files(at: path) }
         var done = 0
+        let cache = ImportRecordCache()
         for file in files {
             summary.files += 1
             let key = try fileKey(file)
@@ -103,7 +105,7 @@ public enum FHIRImport {
                 try await importTransaction(reader, key: key, db: db, authority: authority, options: options, into: &summary, done: &done)
                 report(done, reader.size)
             } else {
-                try await importChunks(reader, key: key, db: db, authority: authority, options: options, into: &summary, done: &done, report: report)
+                try await importChunks(reader, key: key, db: db, authority: authority, options: options, cache: cache, into: &summary, done: &done, report: report)
             }
         }
         summary.seconds = Date().timeIntervalSince(start)
@@ -177,12 +179,14 @@ public enum FHIRImport {
 
     /// NDJSON, collection and batch Bundles: chunks of independent resources.
     private static func importChunks(_ reader: ImportFileReader, key: String, db: any Database, authority: WriteAuthority, options: Options,
-                                     into summary: inout Summary, done: inout Int, report: @escaping @Sendable (Int, Int) -> Void) async throws {
+                                     cache: ImportRecordCache, into summary: inout Summary, done: inout Int, report: @escaping @Sendable (Int, Int) -> Void) async throws {
         let resumeFrom = try await ImportLedger.progress(of: key, on: db)?.resourcesDone ?? 0
         let source = ChunkSource(reader: reader, chunkSize: options.chunkSize)
         try source.skip(resumeFrom)
         if resumeFrom > 0 { summary.resumedAfter += resumeFrom; summary.resources += resumeFrom; done += resumeFrom }
-        let writer = FHIRWriter(authority: authority, today: options.today, mode: .batch)
+        let plainWriter = FHIRWriter(authority: authority, today: options.today, mode: .batch)
+        var writer = plainWriter
+        writer.recordCache = cache
         let format = reader.format
         let path = reader.path
 
@@ -195,14 +199,22 @@ public enum FHIRImport {
             let prepared = chunk.prepared.map(\.1)
             var results: [EntryResult]
             do {
-                results = try await AuditLog.write(on: db, actor: .system(options.actor)) { tx in
+                results = try await AuditLog.write(on: db, actor: .system(options.actor)) { [writer] tx in
+                    if let sql = tx as? any SQLDatabase, sql.dialect.name == "sqlite" {
+                        // A bigger page cache for the import's connection (as `calcitrack generate`):
+                        // the indexes of history, ledger and audit rows have random keys.
+                        try await sql.raw("PRAGMA cache_size = -131072").run()
+                    }
                     let (results, events) = try await writer.write(prepared, on: tx)
                     try await ImportLedger.record(ImportLedger.Progress(chunksDone: 0, resourcesDone: committed, completed: false), of: key, path: path, on: tx)
                     return (results, events)
                 }
+                cache.commit()
             } catch {
                 // A database error (not a validation failure) rolled the chunk back: write its
                 // entries one by one, so only the entry at fault is rejected.
+                cache.drop()
+                let writer = plainWriter
                 results = []
                 for (n, p) in prepared.enumerated() {
                     do {

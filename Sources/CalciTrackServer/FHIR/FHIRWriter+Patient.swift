@@ -43,15 +43,24 @@ extension FHIRWriter {
         }
         if existing == nil || existing?.mrn != input.mrn || existing?.$site.id != input.siteID {
             let key = input.siteID.uuidString + "|" + input.mrn
-            var query = Patient.query(on: tx).filter(\.$site.$id == input.siteID).filter(\.$mrn == input.mrn).withDeleted()
-            if let id = existing?.id { query = query.filter(\.$id != id) }
-            let clash = try await query.count() > 0
+            let clash: Bool
+            if state.preloadedMRNs.contains(input.mrn) {
+                clash = !(state.storedMRNs[key] ?? []).subtracting([existing?.id].compactMap { $0 }).isEmpty
+            } else {
+                var query = Patient.query(on: tx).filter(\.$site.$id == input.siteID).filter(\.$mrn == input.mrn).withDeleted()
+                if let id = existing?.id { query = query.filter(\.$id != id) }
+                clash = try await query.count() > 0
+            }
             if state.newMRNs.contains(key) || clash {
                 throw EntryFailure(.unprocessableEntity, .duplicate,
                                    "a patient with MRN \(input.mrn) already exists at this site (use ifNoneExist / If-None-Exist: identifier=\(InboundAdapter.mrnSystemPrefix)<site>|\(input.mrn) to match it)",
                                    at: "Patient.identifier")
             }
             state.newMRNs.insert(key)
+            if let existing, let id = existing.id {
+                // The patient leaves its old MRN (the update is written before the next entry).
+                state.storedMRNs[existing.$site.id.uuidString + "|" + existing.mrn]?.remove(id)
+            }
         }
         input.store(in: patient)
     }

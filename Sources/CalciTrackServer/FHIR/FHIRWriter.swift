@@ -20,6 +20,8 @@ struct FHIRWriter {
     let authority: WriteAuthority
     let today: LocalDate
     let mode: Mode
+    /// `calcitrack import`: patients' records kept between chunks for the summary refresh.
+    var recordCache: ImportRecordCache? = nil
 
     /// An entry with its mapping done (pure work, outside the transaction).
     struct Prepared: Sendable {
@@ -77,12 +79,22 @@ struct FHIRWriter {
         var newPatients: [Patient] = []
         var newMRNs: Set<String> = []
         var touched: Set<UUID> = []
+        /// Patients whose stored records this call updated or deleted (the record cache's copy is stale).
+        var recordsChanged: Set<UUID> = []
+        var deletedPatients: Set<UUID> = []
         var ledgerRows: [(key: String, resourceType: String, entry: ImportLedger.Entry)] = []
         var events: [AuditEvent] = []
         /// Vitals rows created in this call, by patient and date, with the body applied so far.
         var pendingVitals: [String: [(model: VitalsRecord, body: JSONObject)]] = [:]
         /// Stored vitals rows of patients this call wrote vitals for.
         var storedVitals: [UUID: [VitalsRecord]] = [:]
+        /// Stored lesion labels (lesion id → label) of the patients preloaded, for the duplicate-label check.
+        var storedLesionLabels: [UUID: [UUID: String]] = [:]
+        /// Stored patients (deleted too) by "site id|MRN", for the MRNs this call's Patient bodies name.
+        var storedMRNs: [String: Set<UUID>] = [:]
+        /// "patient id|label" of the lesions this call creates (a set: a scan of the creates per lesion was quadratic).
+        var pendingLesionLabels: Set<String> = []
+        var preloadedMRNs: Set<String> = []
     }
 
     /// Writes the entries; returns one result per entry (in entry order) and the audit events.
@@ -150,6 +162,31 @@ struct FHIRWriter {
             for chunk in Array(parentIDs).chunked(500) {
                 for l in try await LesionRecord.query(on: db).filter(\.$id ~~ chunk).all() { state.parents[l.id!] = l.patientID }
                 for m in try await MedicationRecord.query(on: db).filter(\.$id ~~ chunk).all() { state.parents[m.id!] = m.patientID }
+            }
+        }
+        let kinds = Set(prepared.flatMap { $0.mapped.records.map(\.kind) })
+        if !patientIDs.isEmpty, kinds.contains(.lesion) {
+            // The labels a new lesion must not repeat: one query, not one per lesion.
+            for chunk in Array(patientIDs).chunked(500) {
+                for id in chunk { state.storedLesionLabels[id] = [:] }
+                let rows = try await LesionRecord.query(on: db).filter(\.$patientID ~~ Array(chunk)).field(\.$id).field(\.$patientID).field(\.$label).all()
+                for row in rows { state.storedLesionLabels[row.patientID, default: [:]][row.id!] = row.label }
+            }
+        }
+        if kinds.contains(.patient) {
+            // The MRNs a new or changed patient must not repeat at its site: one query, not one per patient.
+            let mrns = Set(prepared.flatMap { $0.mapped.records.filter { $0.kind == .patient }.compactMap { $0.body["mrn"]?.stringValue } })
+            for chunk in Array(mrns).chunked(500) {
+                let rows = try await Patient.query(on: db).withDeleted().filter(\.$mrn ~~ Array(chunk)).field(\.$id).field(\.$site.$id).field(\.$mrn).all()
+                for row in rows { state.storedMRNs[row.$site.id.uuidString + "|" + row.mrn, default: []].insert(row.id!) }
+            }
+            state.preloadedMRNs = mrns
+        }
+        if !patientIDs.isEmpty, kinds.contains(.vitals) {
+            // The stored vitals rows a vital may join (`mergeVitals`), one query, not one per patient.
+            for chunk in Array(patientIDs).chunked(500) {
+                for id in chunk { state.storedVitals[id] = [] }
+                for row in try await VitalsRecord.query(on: db).filter(\.$patientID ~~ Array(chunk)).all() { state.storedVitals[row.patientID, default: []].append(row) }
             }
         }
         for site in try await Site.query(on: db).all() { state.sitesByCode[site.code] = site.id }
@@ -278,6 +315,9 @@ struct FHIRWriter {
             try PatientSummary.compute(patient: patient, records: .empty, today: today).store(in: patient)
             state.patients[patient.id!] = patient
             state.newPatients.append(patient)
+            // A new patient has no stored lesions or vitals to check against.
+            state.storedLesionLabels[patient.id!] = [:]
+            state.storedVitals[patient.id!] = []
             state.touched.insert(patient.id!)
             state.events.append(AuditEvent(action: "create", resourceType: "patients", resourceID: patient.id!.uuidString.lowercased(),
                                            patientID: patient.id!.uuidString.lowercased(), detail: "version 1 (FHIR \(entry.resourceType))"))
@@ -301,6 +341,7 @@ struct FHIRWriter {
         model.createdBy = authority.username
         model.updatedBy = authority.username
         state.creates[record.kind, default: []].append(model)
+        if let lesion = model as? LesionRecord { state.pendingLesionLabels.insert("\(pid)|\(lesion.label)") }
         if record.kind == .lesion || record.kind == .medication { state.parents[model.id!] = pid }
         state.touched.insert(pid)
         state.events.append(AuditEvent(action: "create", resourceType: record.kind.rawValue, resourceID: model.id!.uuidString.lowercased(),
@@ -346,6 +387,7 @@ struct FHIRWriter {
             stored.updatedBy = authority.username
             try await stored.update(on: tx)
             state.touched.insert(pid)
+            state.recordsChanged.insert(pid)
             state.events.append(AuditEvent(action: "update", resourceType: RegistryRecordKind.vitals.rawValue, resourceID: stored.id!.uuidString.lowercased(),
                                            patientID: pid.uuidString.lowercased(),
                                            detail: "version \(stored.version) (FHIR \(entry.resourceType)); changed: \(record.body.keys.filter { $0 != "date" }.joined(separator: ", "))"))
@@ -380,8 +422,13 @@ struct FHIRWriter {
         if let lesion = model as? LesionRecord {
             var query = LesionRecord.query(on: tx).filter(\.$patientID == pid).filter(\.$label == lesion.label)
             if let id = lesion.id { query = query.filter(\.$id != id) }
-            let pendingClash = (state.creates[.lesion] ?? []).contains { ($0 as! LesionRecord).patientID == pid && ($0 as! LesionRecord).label == lesion.label && $0 !== lesion }
-            let stored = try await query.count()
+            let pendingClash = state.pendingLesionLabels.contains("\(pid)|\(lesion.label)")
+            let stored: Int
+            if let labels = state.storedLesionLabels[pid] {
+                stored = labels.contains { $0.key != lesion.id && $0.value == lesion.label } ? 1 : 0
+            } else {
+                stored = try await query.count()
+            }
             if pendingClash || stored > 0 {
                 throw EntryFailure(.unprocessableEntity, .duplicate, "a lesion labelled \(lesion.label) already exists for this patient", at: "BodyStructure")
             }
@@ -435,6 +482,8 @@ struct FHIRWriter {
         model.updatedBy = authority.username
         try await model.update(on: tx)
         state.touched.insert(model.patientID)
+        state.recordsChanged.insert(model.patientID)
+        if let lesion = model as? LesionRecord, state.storedLesionLabels[lesion.patientID] != nil { state.storedLesionLabels[lesion.patientID]![id] = lesion.label }
         state.events.append(AuditEvent(action: "update", resourceType: record.kind.rawValue, resourceID: id.uuidString.lowercased(),
                                        patientID: model.patientID.uuidString.lowercased(),
                                        detail: "version \(model.version) (FHIR \(entry.resourceType)); changed: \(changed.isEmpty ? "nothing" : changed.joined(separator: ", "))"))
@@ -471,6 +520,7 @@ struct FHIRWriter {
             }
             try await patient.delete(on: tx)
             pid = recordID; version = patient.version
+            state.deletedPatients.insert(pid)
         } else {
             guard let model = try await kind.find(recordID, on: tx) else { throw EntryFailure(.notFound, .notFound, "not found", at: entry.resourceType) }
             guard let owner = try await Patient.find(model.patientID, on: tx), authority.allows(owner.$site.id) else {
@@ -490,7 +540,9 @@ struct FHIRWriter {
             }
             try await model.delete(on: tx)
             pid = model.patientID; version = model.version
+            if kind == .lesion { state.storedLesionLabels[pid]?[recordID] = nil }
             state.touched.insert(pid)
+            state.recordsChanged.insert(pid)
         }
         try await ImportLedger.forget(recordIDs: [recordID], on: tx)
         state.events.append(AuditEvent(action: "delete", resourceType: kind.rawValue, resourceID: recordID.uuidString.lowercased(),
@@ -579,7 +631,48 @@ struct FHIRWriter {
         }
         try await BulkRecordInsert.history(history, now: now, maxBinds: maxBinds, on: tx)
         try await ImportLedger.store(state.ledgerRows, on: tx)
-        try await PatientSummary.refresh(Array(state.touched), on: tx, today: today)
+        try await refreshSummaries(state, on: tx)
+    }
+
+    /// One summary refresh per touched patient. Without a record cache (HTTP writes, Bundles) the
+    /// patients and their records are read again; an import takes the patient rows this call
+    /// holds and each patient's records from the cache plus this call's creates, reading only
+    /// patients not cached or whose stored records this call updated or deleted.
+    private func refreshSummaries(_ state: State, on tx: any Database) async throws {
+        let ids = state.touched.subtracting(state.deletedPatients).sorted { $0.uuidString < $1.uuidString }
+        guard let cache = recordCache else {
+            try await PatientSummary.refresh(ids, on: tx, today: today)
+            return
+        }
+        let nullsFirst = (tx as! any SQLDatabase).dialect.name == "sqlite"
+        let useCache = try await cache.usable(on: tx)
+        var created: [UUID: [any PatientRecord]] = [:]
+        for models in state.creates.values { for m in models { created[m.patientID, default: []].append(m) } }
+        let newPatients = Set(state.newPatients.map { $0.id! })
+        var records: [UUID: RegistryCase.Records] = [:]
+        var toRead: [UUID] = []
+        for id in ids {
+            if newPatients.contains(id) {
+                records[id] = RegistryCase.Records.empty.adding(created[id] ?? [], nullsFirst: nullsFirst)
+            } else if useCache, !state.recordsChanged.contains(id), let cached = cache.cached(id) {
+                records[id] = cached.adding(created[id] ?? [], nullsFirst: nullsFirst)
+            } else {
+                toRead.append(id)
+            }
+        }
+        for chunk in toRead.chunked(500) {
+            records.merge(try await RegistryCase.records(ofPatients: Array(chunk), on: tx)) { _, read in read }
+        }
+        var patients: [Patient] = []
+        var unloaded: [UUID] = []
+        for id in ids {
+            if let p = state.patients[id] { patients.append(p) } else { unloaded.append(id) }
+        }
+        for chunk in unloaded.chunked(500) {
+            patients += try await Patient.query(on: tx).filter(\.$id ~~ Array(chunk)).all()
+        }
+        for id in ids { cache.stage(id, records[id] ?? .empty) }
+        try await PatientSummary.refresh(patients, records: records, on: tx, today: today)
     }
 }
 

@@ -99,6 +99,12 @@ struct PatientSummary: Sendable, Equatable {
 
     /// Writes the summary columns and the case sections of a patient.
     func save(of patientID: UUID, on db: any Database) async throws {
+        try await saveColumns(of: patientID, on: db)
+        try await RegistryCase.storeSections(caseRecords, of: patientID, on: db)
+    }
+
+    /// Writes the summary columns of the patient row.
+    func saveColumns(of patientID: UUID, on db: any Database) async throws {
         let summary = self
         try await Patient.query(on: db).withDeleted().filter(\.$id == patientID)
             .set(\.$lastContact, to: summary.lastContact).set(\.$nextDue, to: summary.nextDue)
@@ -110,7 +116,6 @@ struct PatientSummary: Sendable, Equatable {
             .set(\.$sepsisScreenPositive, to: summary.sepsisScreen != nil).set(\.$sepsisScreen, to: summary.sepsisScreen)
             .set(\.$highAlert, to: summary.highAlerts != nil).set(\.$highAlerts, to: summary.highAlerts)
             .update()
-        try await RegistryCase.storeSections(summary.caseRecords, of: patientID, on: db)
     }
 
     /// Refreshes several patients at once (bulk writes: FHIR Bundles, `calcitrack import`): their
@@ -125,6 +130,33 @@ struct PatientSummary: Sendable, Equatable {
                 try await compute(patient: patient, records: records[id] ?? .empty, today: today).save(of: id, on: db)
             }
         }
+    }
+
+    /// Refreshes patients whose rows and records the caller already holds, as they are in this
+    /// transaction (`calcitrack import`: `FHIRWriter` with an `ImportRecordCache`).
+    /// The patient row is updated only when a column changes (the row is the caller's, as stored);
+    /// the case sections of all of them in multi-row upserts.
+    static func refresh(_ patients: [Patient], records: [UUID: RegistryCase.Records], on db: any Database, today: LocalDate) async throws {
+        var sections: [(UUID, String)] = []
+        for patient in patients {
+            let id = try patient.requireID()
+            let summary = try compute(patient: patient, records: records[id] ?? .empty, today: today)
+            if !summary.isStored(in: patient) {
+                try await summary.saveColumns(of: id, on: db)
+                summary.store(in: patient)
+            }
+            sections.append((id, summary.caseRecords))
+        }
+        try await RegistryCase.storeSections(sections, on: db)
+    }
+
+    /// Whether the patient row already holds this summary's columns.
+    func isStored(in p: Patient) -> Bool {
+        p.lastContact == lastContact && p.nextDue == nextDue && p.hasUnhealedLesion == hasUnhealedLesion
+            && p.activeInfection == activeInfection && p.infectionSeverity == infectionSeverity && p.worseningLesion == worseningLesion
+            && p.bodySites == bodySites && p.infectionOnset == infectionOnset && p.onsetSeverity == onsetSeverity
+            && p.onsetSepsisScreen == onsetSepsisScreen && p.sepsisScreenPositive == (sepsisScreen != nil) && p.sepsisScreen == sepsisScreen
+            && p.highAlert == (highAlerts != nil) && p.highAlerts == highAlerts
     }
 
     /// Follow-up status from the stored columns on `today`, with the engine's thresholds

@@ -82,6 +82,18 @@ enum RegistryCase {
             """).run()
     }
 
+    /// Stores the record sections of several patients in multi-row upserts (bulk writes).
+    static func storeSections(_ rows: [(patientID: UUID, json: String)], on db: any Database) async throws {
+        let sql = db as! any SQLDatabase
+        for start in stride(from: 0, to: rows.count, by: 1000) {
+            let slice = rows[start..<min(start + 1000, rows.count)]
+            try await sql.insert(into: "patient_case_records").columns("patient_id", "records")
+                .rows(slice.map { [SQLBind($0.patientID), SQLBind($0.json)] })
+                .onConflict(with: ["patient_id"]) { $0.set(excludedValueOf: "records") }
+                .run()
+        }
+    }
+
     static func json(patient: Patient, records: Records, asOf: LocalDate) -> JSONObject {
         json(patient: patient, sections: recordSections(records), asOf: asOf)
     }

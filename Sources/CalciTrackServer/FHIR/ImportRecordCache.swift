@@ -1,0 +1,95 @@
+import Fluent
+import Foundation
+import SQLKit
+
+/// The records of the patients a `calcitrack import` has written, kept between its chunks, so a
+/// chunk's summary refresh does not read again every record of every patient it touches (an
+/// NDJSON file holds one resource type, so every file touches every patient again: the refresh
+/// re-read each patient's records once per file, and loading Fluent models was the import's
+/// biggest cost, BENCHMARKS.md).
+///
+/// The cache is only trusted while the import is the only writer: every write transaction counts
+/// itself in `audit_head.data_version` (008, `AuditLog.write`), so a chunk that finds the count
+/// exactly one above the one its previous chunk committed knows nobody else wrote in between;
+/// otherwise the cache is dropped and the records are read from the database. What a chunk adds
+/// is staged and kept only when the chunk commits (`commit`); a failed chunk drops the cache.
+final class ImportRecordCache: @unchecked Sendable {
+    private var records: [UUID: RegistryCase.Records] = [:]
+    /// `data_version` as of the last committed chunk.
+    private var committedVersion: Int?
+    private var staged: (version: Int, records: [UUID: RegistryCase.Records])?
+
+    init() {}
+
+    /// Whether the cache may be used in this transaction (nobody else wrote since the last
+    /// commit); if not, it is emptied. Starts staging this transaction's records.
+    func usable(on tx: any Database) async throws -> Bool {
+        let version = try await AuditLog.dataVersion(on: tx)
+        defer { staged = (version, [:]) }
+        guard let committed = committedVersion, version == committed + 1 else {
+            records = [:]
+            return false
+        }
+        return true
+    }
+
+    func cached(_ id: UUID) -> RegistryCase.Records? { records[id] }
+
+    /// Records of a patient as they are at the end of this transaction.
+    func stage(_ id: UUID, _ r: RegistryCase.Records) { staged?.records[id] = r }
+
+    /// At most this many patients are kept (Fluent models, about 1 KB each, ~27 records a
+    /// patient): a bigger import starts over when it is reached and reads records again.
+    static let maxPatients = 10_000
+
+    /// The chunk committed: its records become the cache.
+    func commit() {
+        guard let staged else { return }
+        if records.count + staged.records.count > Self.maxPatients { records = [:] }
+        records.merge(staged.records) { _, new in new }
+        committedVersion = staged.version
+        self.staged = nil
+    }
+
+    /// The chunk failed (rolled back) or something else wrote: forget everything.
+    func drop() {
+        records = [:]
+        committedVersion = nil
+        staged = nil
+    }
+}
+
+extension RegistryCase.Records {
+    /// These records plus new ones, in the order `RegistryCase.records(ofPatients:)` reads them
+    /// (lesions by creation time; the others by their date, then creation time, then id), so the
+    /// summary and the stored case sections are what a fresh read would give. `nullsFirst`: how
+    /// the database sorts a missing medication start (SQLite first, PostgreSQL last).
+    func adding(_ new: [any PatientRecord], nullsFirst: Bool) -> RegistryCase.Records {
+        guard !new.isEmpty else { return self }
+        var r = self
+        func merged<R: PatientRecord>(_ old: [R], _ key: (R) -> String?) -> [R] {
+            let added = new.compactMap { $0 as? R }
+            guard !added.isEmpty else { return old }
+            return (old + added).sorted { a, b in
+                let ka = key(a), kb = key(b)
+                if ka != kb {
+                    guard let ka else { return nullsFirst }
+                    guard let kb else { return !nullsFirst }
+                    return ka < kb
+                }
+                let ca = a.createdAt ?? .distantPast, cb = b.createdAt ?? .distantPast
+                if ca != cb { return ca < cb }
+                return a.id!.uuidString < b.id!.uuidString
+            }
+        }
+        r.lesions = merged(r.lesions) { _ in "" }
+        r.measurements = merged(r.measurements) { $0.date }
+        r.visits = merged(r.visits) { $0.date }
+        r.labs = merged(r.labs) { $0.date }
+        r.vitals = merged(r.vitals) { $0.date }
+        r.medications = merged(r.medications) { $0.start }
+        r.imaging = merged(r.imaging) { $0.date }
+        r.infections = merged(r.infections) { $0.onset }
+        return r
+    }
+}
