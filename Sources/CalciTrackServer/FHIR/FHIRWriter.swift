@@ -87,9 +87,10 @@ struct FHIRWriter {
         var storedVitals: [UUID: [VitalsRecord]] = [:]
 
         /// What an entry may change, to undo a failed batch entry (`isolated`). The collections
-        /// are values (copied on the next write, once per saved entry); models an entry changed
-        /// in place are stored rows, which the savepoint rolls back: their cached copies are
-        /// dropped on restore so that they are read again.
+        /// are values (copied on the next write, once per saved entry). Only MedicationStatements
+        /// map to several records, and their models are new or loaded afresh; cached stored
+        /// patients and vitals rows, which other writes change in place and the savepoint rolls
+        /// back, are dropped on restore so that they are read again.
         struct Saved {
             var patients: [UUID: Patient], parents: [UUID: UUID], written: [String: ImportLedger.Entry]
             var creates: [RegistryRecordKind: [any PatientRecord]], newPatients: [Patient], newMRNs: Set<String>
@@ -176,6 +177,10 @@ struct FHIRWriter {
         var patientIDs = Set<UUID>(), parentIDs = Set<UUID>()
         for p in prepared {
             keys.formUnion(p.sourceKeys)
+            // The records after the first (a statement's holds) are remembered as `<key>#n`.
+            if let first = p.sourceKeys.first, p.mapped.records.count > 1 {
+                for n in 1..<p.mapped.records.count { keys.insert("\(first)#\(n)") }
+            }
             for record in p.mapped.records {
                 for ref in [record.subject, record.parent, record.lesion].compactMap({ $0 }) {
                     keys.insert(Self.referenceKey(ref))
