@@ -1,5 +1,6 @@
 import CalciTrackCore
 import Fluent
+import Foundation
 import SQLKit
 
 /// Where a patient stands on the worklist on a given day: the follow-up status and the urgency
