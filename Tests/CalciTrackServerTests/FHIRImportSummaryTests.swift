@@ -18,7 +18,8 @@ import Testing
             let sections = try await RegistryCase.storedSections(of: p.id!, on: db) ?? "none"
             out[p.mrn] = [p.lastContact, p.nextDue, "\(p.hasUnhealedLesion)", "\(p.activeInfection)", p.infectionSeverity, "\(p.worseningLesion)",
                           p.bodySites, p.infectionOnset, p.onsetSeverity, p.onsetSepsisScreen, "\(p.sepsisScreenPositive)", p.sepsisScreen,
-                          "\(p.highAlert)", p.highAlerts, sections].map { $0 ?? "nil" }.joined(separator: " | ")
+                          "\(p.highAlert)", p.highAlerts, p.followUpStatus, "\(p.worklistTier)", p.standingDay, p.standingUntil,
+                          sections].map { $0 ?? "nil" }.joined(separator: " | ")
         }
         return out
     }
