@@ -39,6 +39,20 @@ for _ in range(5): req("GET", "/")  # warm-up
 # uncached (the server is started fresh for a run).
 run("worklist `/` (needs attention, page 1, repeated: cached)", ["/"] * n)
 run("worklist `/?status=attention&page=K` (pages 2..n+1, each a first view)", [f"/?status=attention&page={k}" for k in range(2, n + 2)])
+# Deep pages anywhere in the lists (first views): the page count of each list from the file
+# (migration 012's stored status and tier; the bench clinician's only site is SYNTH).
+def pages(where):
+    count = sqlite3.connect(db).execute(f"SELECT COUNT(*) FROM patients WHERE deleted_at IS NULL AND {where}").fetchone()[0]
+    return max(1, (count + 24) // 25)
+def sample(last):
+    return random.sample(range(1, last + 1), min(n, last))
+run(f"worklist `/?status=attention&page=K` (random page of {pages('worklist_tier <= 8')}, first views)",
+    [f"/?status=attention&page={k}" for k in sample(pages("worklist_tier <= 8"))])
+for status in ["lost", "overdue", "due"]:
+    last = pages(f"follow_up_status = '{status}'")
+    run(f"worklist `/?status={status}&page=K` (random page of {last}, first views)", [f"/?status={status}&page={k}" for k in sample(last)])
+last = pages("worsening_lesion")
+run(f"worklist `/?status=worsening&page=K` (random page of {last}, first views)", [f"/?status=worsening&page={k}" for k in sample(last)])
 run("worklist `/?status=alerts&page=K` (high alerts, first views)", [f"/?status=alerts&page={k}" for k in range(1, n + 1)])
 run("worklist `/?status=sepsis&page=K` (sepsis screen, first views)", [f"/?status=sepsis&page={k}" for k in range(1, n + 1)])
 run("worklist `/?status=infection&page=K` (active infection, first views)", [f"/?status=infection&page={k}" for k in range(1, n + 1)])

@@ -36,7 +36,7 @@ let metricsRegistry: PrometheusCollectorRegistry = {
 public func configure(_ app: Application, _ settings: ServerSettings) async throws {
     try useDatabase(app, settings.database, schema: settings.postgresSchema)
     // After the database: model middleware is stored in its configuration.
-    ResourceHistory.register(app)
+    registerModelMiddleware(app)
     addMigrations(app)
 
     app.routes.defaultMaxBodySize = "1mb"
@@ -84,12 +84,19 @@ func addMigrations(_ app: Application) {
     app.migrations.add(CreateResourceVersions())
     app.migrations.add(ImportBookkeeping())
     app.migrations.add(FindingsHistoryAndWorklistFlags())
+    app.migrations.add(WorklistStandingAndNameKeys())
+}
+
+/// Model middleware: patients' name keys (012), then the history of every record (009).
+func registerModelMiddleware(_ app: Application) {
+    app.databases.middleware.use(PatientNameKeyMiddleware())
+    ResourceHistory.register(app)
 }
 
 /// For tools that open the registry without serving it (user, token, audit, backup).
 public func configureForTools(_ app: Application, _ location: DatabaseLocation) async throws {
     try useDatabase(app, location)
-    ResourceHistory.register(app)
+    registerModelMiddleware(app)
     addMigrations(app)
     try await app.autoMigrate()
     try await enableWriteAheadLog(app, location)

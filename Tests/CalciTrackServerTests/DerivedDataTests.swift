@@ -70,7 +70,8 @@ import VaporTesting
 
     @Test("Migration 011 fills the case sections (table of 008) and the worklist flags of patients stored before them")
     func migrationBackfills() async throws {
-        try await TestRegistry.run { r in
+        // A file, not shared-cache memory: see WorklistStandingTests.migrationBackfills.
+        try await TestRegistry.run(sqliteFile: true) { r in
             let id = try await r.createPatient()
             _ = try await r.send(.POST, "/api/v1/patients/\(id)/visits", as: "clinA", json: #"{"date": "2026-09-01", "kind": "clinic", "nextDue": "2026-12-01"}"#)
             let uuid = UUID(uuidString: id)!
@@ -113,9 +114,12 @@ import VaporTesting
             _ = try await r.send(.POST, "/api/v1/patients/\(second)/visits", as: "clinA", json: #"{"date": "2026-08-01", "kind": "clinic", "nextDue": "2026-09-15"}"#)
             #expect(try await page("followUp=overdue") == (2, ["SECOND", "FIRST"]), "more overdue first")
 
-            // Another process writes through the same audited transaction, not through this server.
+            // Another process writes through the same audited transaction, not through this server
+            // (with the derived columns its PatientSummary would store: nothing due, so "ok").
             try await AuditLog.write(on: r.app.db, actor: .system("other-process")) { tx in
-                try await (tx as! any SQLDatabase).raw("UPDATE patients SET next_due = NULL WHERE mrn = 'FIRST'").run()
+                try await (tx as! any SQLDatabase).raw("""
+                    UPDATE patients SET next_due = NULL, follow_up_status = 'ok', worklist_tier = 9, standing_until = NULL WHERE mrn = 'FIRST'
+                    """).run()
                 return ((), [AuditEvent(action: "update", resourceType: "patients", patientID: first.lowercased())])
             }
             #expect(try await page("followUp=overdue") == (1, ["SECOND"]))

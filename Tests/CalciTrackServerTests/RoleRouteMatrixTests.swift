@@ -126,6 +126,8 @@ import VaporTesting
             try await check(.GET, "/fhir/:type", Expect(anonymous: 401, clinA: 200, clinB: 200, research: 403, admin: 403)) { "/fhir/Observation?patient=\(patient)" }
             try await check(.GET, "/fhir/:type/:id", fhirPatient) { "/fhir/Patient/\(patient)" }
             try await check(.GET, "/fhir/:type/:id/_history", fhirPatient) { "/fhir/Patient/\(patient)/_history" }
+            // Type history lists the caller's sites' versions only (FHIRTypeHistoryTests).
+            try await check(.GET, "/fhir/:type/_history", Expect(anonymous: 401, clinA: 200, clinB: 200, research: 403, admin: 403)) { "/fhir/Patient/_history" }
             try await check(.GET, "/fhir/:type/:id/_history/:vid", fhirPatient) { "/fhir/Patient/\(patient)/_history/1" }
             try await check(.GET, "/fhir/:type/:id/$everything", fhirPatient) { "/fhir/Patient/\(patient)/$everything" }
 
@@ -148,6 +150,13 @@ import VaporTesting
             // FHIR R4 allows 200 with an OperationOutcome for a delete (http.html#delete); CalciTrack answers that.
             try await check(.DELETE, "/fhir/:type/:id", fhirWrite,
                             path: { "/fhir/Observation/\(try await createdObservation())" }, ifMatch: true)
+            // Conditional update and delete: the criteria only find records of the caller's sites, so for
+            // clinB the update matches nothing and creates (refused: the subject is site A's) and the
+            // delete finds nothing to delete (200 with information, nothing revealed).
+            try await check(.PUT, "/fhir/:type", fhirWrite, body: { labObservation(id: observation) },
+                            path: { "/fhir/Observation?_id=\(observation)" })
+            try await check(.DELETE, "/fhir/:type", Expect(anonymous: 401, clinA: 200, clinB: 200, research: 403, admin: 403),
+                            path: { "/fhir/Observation?_id=\(try await createdObservation())" })
             try await check(.POST, "/fhir", Expect(anonymous: 401, clinA: 200, clinB: 403, research: 403, admin: 403), body: {
                 #"{"resourceType": "Bundle", "type": "transaction", "entry": [{"resource": \#(labObservation()), "request": {"method": "POST", "url": "Observation"}}]}"#
             }) { "/fhir" }

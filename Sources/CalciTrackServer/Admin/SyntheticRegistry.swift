@@ -160,7 +160,8 @@ struct TableWriter {
                           "other_ctd", "history", "infection_inputs", "workup", "date_shift_days", "version", "created_at", "updated_at",
                           "created_by", "updated_by", "last_contact", "next_due", "has_unhealed_lesion", "active_infection",
                           "infection_severity", "worsening_lesion", "body_sites", "infection_onset", "onset_severity",
-                          "onset_sepsis_screen", "sepsis_screen_positive", "sepsis_screen", "high_alert", "high_alerts"]),
+                          "onset_sepsis_screen", "sepsis_screen_positive", "sepsis_screen", "high_alert", "high_alerts",
+                          "follow_up_status", "worklist_tier", "standing_day", "standing_until", "family_key", "given_key"]),
             ("lesions", common + ["label", "site", "laterality", "morphology", "periarticular_mass", "findings", "status", "note"]),
             ("lesion_measurements", common + ["lesion_id", "date", "length_cm", "width_cm", "depth_cm", "area_cm2", "perimeter_cm", "healed", "pain_vas", "findings"]),
             ("visits", common + ["date", "kind", "next_due", "pain_vas", "note"]),
@@ -634,6 +635,7 @@ extension SyntheticRegistry {
                 medications: ordered(medications) { $0.start ?? "" }, imaging: ordered(imaging, \.date), infections: ordered(infections, \.onset))
             let summary = try PatientSummary.compute(patient: patient, records: records, today: today)
             summary.store(in: patient)
+            patient.setNameKeys()
             batch.rows[TableWriter.Index.caseRecords.rawValue].append([SQLBind(pid), SQLBind(summary.caseRecords)])
             patient.createdAt = Self.timestamp(first); patient.updatedAt = Self.timestamp(last, second: second + 1)
 
@@ -650,6 +652,8 @@ extension SyntheticRegistry {
                 v(patient.infectionSeverity), SQLBind(patient.worseningLesion), v(patient.bodySites),
                 v(patient.infectionOnset), v(patient.onsetSeverity), v(patient.onsetSepsisScreen), SQLBind(patient.sepsisScreenPositive),
                 v(patient.sepsisScreen), SQLBind(patient.highAlert), v(patient.highAlerts),
+                SQLBind(patient.followUpStatus), SQLBind(patient.worklistTier), SQLBind(patient.standingDay), v(patient.standingUntil),
+                SQLBind(patient.familyKey), SQLBind(patient.givenKey),
             ])
             for r in lesions {
                 batch.rows[TableWriter.Index.lesions.rawValue].append(common(r.id, r.createdAt) + [

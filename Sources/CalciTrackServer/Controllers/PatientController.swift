@@ -61,6 +61,8 @@ struct PatientController: Sendable {
         if !issues.isEmpty { throw APIError(validation: issues) }
 
         // Same role, sites, filters, page and day: the same answer until the next write (WorklistCache).
+        // Follow-up status moves with the calendar: bring the stored one to today first (012).
+        try await WorklistStanding.refresh(on: req.db, today: today)
         let cache = req.application.worklistCache
         let version = try await AuditLog.dataVersion(on: req.db)
         let countKey = Self.cacheKey(principal: principal, today: today,
@@ -74,20 +76,13 @@ struct PatientController: Sendable {
             var query = Patient.query(on: req.db)
             if principal.role == .clinician { query = query.filter(\.$site.$id ~~ Array(principal.siteIDs)) }
             if let site { query = query.filter(\.$site.$id == site) }
-            if let q, !q.isEmpty {
-                let pattern = q.lowercased()
-                query = query.group(.or) {
-                    $0.filter(.sql(unsafeRaw: "lower(family_name)"), .custom("LIKE"), .bind(pattern + "%"))
-                      .filter(.sql(unsafeRaw: "lower(given_name)"), .custom("LIKE"), .bind(pattern + "%"))
-                      .filter(\.$mrn == q)
-                }
-            }
+            if let q, !q.isEmpty { query = query.matching(search: q) }
             if let activeInfection { query = query.filter(\.$activeInfection == activeInfection) }
             if let worsening { query = query.filter(\.$worseningLesion == worsening) }
             if let sepsisScreen { query = query.filter(\.$sepsisScreenPositive == sepsisScreen) }
             if let highAlert { query = query.filter(\.$highAlert == highAlert) }
             if let bodySite { query = query.filter(\.$bodySites, .contains(inverse: false, .anywhere), ",\(bodySite),") }
-            if let followUp { query = Self.filter(query, followUp: followUp, today: today) }
+            if let followUp { query = Self.filter(query, followUp: followUp) }
             let total: Int
             if let cached = cache.count(countKey, version: version) {
                 total = cached
@@ -130,27 +125,12 @@ struct PatientController: Sendable {
         }
     }
 
-    /// Follow-up status as SQL over the summary columns; the same rule as `PatientSummary.followUpStatus`.
-    static func filter(_ query: QueryBuilder<Patient>, followUp: String, today: LocalDate, thresholds: Thresholds = Thresholds()) -> QueryBuilder<Patient> {
-        let lostBefore = today.adding(days: -Int(thresholds[.followUpLostDays])).description
-        let overdueBefore = today.adding(days: -Int(thresholds[.followUpOverdueDays])).description
-        let todayText = today.description
-        func notLost(_ q: QueryBuilder<Patient>) -> QueryBuilder<Patient> {
-            q.filter(\.$lastContact != nil).group(.or) { $0.filter(\.$lastContact >= lostBefore).filter(\.$hasUnhealedLesion == false) }
-        }
-        switch followUp {
-        case "lost": return query.filter(\.$lastContact < lostBefore).filter(\.$hasUnhealedLesion == true)
-        case "overdue": return notLost(query).filter(\.$nextDue < overdueBefore)
-        case "due": return notLost(query).filter(\.$nextDue >= overdueBefore).filter(\.$nextDue < todayText)
-        case "no-visits": return query.filter(\.$lastContact == nil)
-        case "needs-attention":
-            return query.group(.or) { g in
-                g.group(.and) { $0.filter(\.$lastContact < lostBefore).filter(\.$hasUnhealedLesion == true) }
-                 .filter(\.$nextDue < todayText)
-            }
-        default: // ok
-            return notLost(query).group(.or) { $0.filter(\.$nextDue == nil).filter(\.$nextDue >= todayText) }
-        }
+    /// Follow-up status filters over the stored status (`WorklistStanding`, current once
+    /// `WorklistStanding.refresh` has run for `today`); "needs-attention" is lost, overdue or due.
+    static func filter(_ query: QueryBuilder<Patient>, followUp: String) -> QueryBuilder<Patient> {
+        followUp == "needs-attention"
+            ? query.filter(\.$followUpStatus ~~ ["lost", "overdue", "due"])
+            : query.filter(\.$followUpStatus == followUp)
     }
 
     /// What a worklist answer depends on besides the data: who asks (the role decides

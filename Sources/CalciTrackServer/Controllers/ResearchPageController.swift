@@ -116,8 +116,9 @@ struct ResearchOverview: Sendable {
         m.openLesions = try await int("SELECT COUNT(*) AS n \(live) AND l.status = 'active'")
         m.activeInfection = try await Patient.query(on: db).filter(\.$activeInfection == true).count()
         m.worsening = try await Patient.query(on: db).filter(\.$worseningLesion == true).count()
+        try await WorklistStanding.refresh(on: db, today: today)
         for status in ["lost", "overdue", "due", "ok", "no-visits"] {
-            m.followUp[status] = try await PatientController.filter(Patient.query(on: db), followUp: status, today: today).count()
+            m.followUp[status] = try await PatientController.filter(Patient.query(on: db), followUp: status).count()
         }
         for group in siteGroups {
             // Site names come from the fixed vocabulary above, never from input.

@@ -48,7 +48,12 @@ struct WorklistPageController: Sendable {
         if let cached = cache.page(key, version: version) {
             results = cached
         } else {
-            let (rows, total) = try await Self.rows(req, ctx: ctx, filter: filter, sites: sites, today: today)
+            // The list's count is the same on every page of it: kept apart from the pages.
+            let countKey = "web\u{1F}" + PatientController.cacheKey(principal: ctx.principal, today: today,
+                                                                    [filter.q, filter.site?.uuidString, filter.status])
+            let (rows, total) = try await Self.rows(req, ctx: ctx, filter: filter, sites: sites, today: today,
+                                                    count: cache.count(countKey, version: version))
+            cache.store(count: total, for: countKey, version: version)
             results = WorklistCache.Page(body: WorklistPage.results(ctx: ctx, filter: filter, rows: rows, total: total, pageSize: Self.pageSize).render(),
                                          ids: rows.map(\.id), total: total)
             cache.store(page: results, for: key, version: version)
@@ -60,94 +65,40 @@ struct WorklistPageController: Sendable {
                                   results: results.body).render())
     }
 
-    /// The page's rows, most urgent first, and the number of matches.
-    static func rows(_ req: Request, ctx: WebContext, filter: WorklistFilter, sites: [Site], today: LocalDate) async throws -> ([WorklistRow], Int) {
+    /// The page's rows, most urgent first (`WorklistStanding.tier`, then name), and the number of
+    /// matches (`count` when the caller has it for the same data version). Every list is an index
+    /// range over the stored standing (012): its count reads the index, and its page reads the ids
+    /// in index order before loading those patients.
+    static func rows(_ req: Request, ctx: WebContext, filter: WorklistFilter, sites: [Site], today: LocalDate, count: Int? = nil) async throws -> ([WorklistRow], Int) {
+        // Follow-up status moves with the calendar: bring the stored one to today first.
+        try await WorklistStanding.refresh(on: req.db, today: today)
         var query = Patient.query(on: req.db)
         if ctx.isClinician { query = query.filter(\.$site.$id ~~ Array(ctx.principal.siteIDs)) }
         if let site = filter.site { query = query.filter(\.$site.$id == site) }
-        if !filter.q.isEmpty {
-            let pattern = filter.q.lowercased()
-            let q = filter.q
-            query = query.group(.or) {
-                $0.filter(.sql(unsafeRaw: "lower(family_name)"), .custom("LIKE"), .bind(pattern + "%"))
-                  .filter(.sql(unsafeRaw: "lower(given_name)"), .custom("LIKE"), .bind(pattern + "%"))
-                  .filter(\.$mrn == q)
-            }
-        }
+        if !filter.q.isEmpty { query = query.matching(search: filter.q) }
         switch filter.status {
-        case "attention":
-            query = query.group(.or) { g in
-                g.filter(\.$activeInfection == true).filter(\.$worseningLesion == true)
-                 .filter(\.$sepsisScreenPositive == true).filter(\.$highAlert == true)
-                _ = PatientController.filter(g, followUp: "needs-attention", today: today)
-            }
+        case "attention": query = query.filter(\.$worklistTier <= WorklistStanding.lastAttentionTier)
         case "infection": query = query.filter(\.$activeInfection == true)
         case "sepsis": query = query.filter(\.$sepsisScreenPositive == true)
         case "alerts": query = query.filter(\.$highAlert == true)
         case "worsening": query = query.filter(\.$worseningLesion == true)
         case "all": break
-        default: query = PatientController.filter(query, followUp: filter.status, today: today)
+        default: query = PatientController.filter(query, followUp: filter.status)
         }
         // COUNT(site_id): in every worklist index, so the count can read the index alone (007).
-        let total = try await query.count(\.$site.$id)
+        let total: Int
+        if let count { total = count } else { total = try await query.count(\.$site.$id) }
         let offset = (filter.page - 1) * pageSize
-        let patients = try await page(query, total: total, offset: offset, limit: pageSize, today: today)
+        // Ids first: the index holds the order and the id, so skipping `offset` rows never reads
+        // the table (an OFFSET over whole rows read every skipped patient).
+        let ids = try await query.copy().sort(\.$worklistTier).sort(\.$familyName).sort(\.$givenName).sort(\.$id)
+            .range(offset..<(offset + pageSize)).all(\.$id)
+        let byID = Dictionary(uniqueKeysWithValues: try await Patient.query(on: req.db).filter(\.$id ~~ ids).all().map { ($0.id!, $0) })
         let codes = Dictionary(uniqueKeysWithValues: sites.map { ($0.id!, $0.code) })
-        return (patients.map { WorklistRow($0, today: today, deidentified: ctx.isResearcher, siteCode: codes[$0.$site.id] ?? "") }, total)
-    }
-
-    /// Most urgent first: severe active infection (today's triage, else the triage at onset of an
-    /// open episode); a positive sepsis screen; moderate, then other active infection; a high
-    /// alert; worsening or recurred lesion; lost to follow-up; overdue; due; then the rest; by
-    /// name within each tier. The
-    /// tiers are disjoint filters fetched in turn (each with an index on its flag), so the first
-    /// page never sorts the whole registry; only the tiers before a later page are counted.
-    /// Dates are ISO text built from digits, never from input.
-    static func tiers(today: LocalDate, thresholds: Thresholds = Thresholds()) -> [String] {
-        let never = "'9999-12-31'"
-        let lost = "(COALESCE(last_contact, \(never)) < '\(today.adding(days: -Int(thresholds[.followUpLostDays])))' AND has_unhealed_lesion)"
-        let overdue = "COALESCE(next_due, \(never)) < '\(today.adding(days: -Int(thresholds[.followUpOverdueDays])))'"
-        let due = "COALESCE(next_due, \(never)) < '\(today)'"
-        let quiet = "NOT active_infection AND NOT sepsis_screen_positive AND NOT high_alert AND NOT worsening_lesion"
-        let severity = "COALESCE(infection_severity, onset_severity, '')"
-        return [
-            "active_infection AND \(severity) = 'severe'",
-            "sepsis_screen_positive AND NOT (active_infection AND \(severity) = 'severe')",
-            "active_infection AND NOT sepsis_screen_positive AND \(severity) = 'moderate'",
-            "active_infection AND NOT sepsis_screen_positive AND \(severity) NOT IN ('severe', 'moderate')",
-            "NOT active_infection AND NOT sepsis_screen_positive AND high_alert",
-            "NOT active_infection AND NOT sepsis_screen_positive AND NOT high_alert AND worsening_lesion",
-            "\(quiet) AND \(lost)",
-            "\(quiet) AND NOT \(lost) AND \(overdue)",
-            "\(quiet) AND NOT \(lost) AND NOT \(overdue) AND \(due)",
-            "\(quiet) AND NOT \(lost) AND NOT \(due)",
-        ]
-    }
-
-    /// Up to this many matches (a search, a narrow filter) are sorted in one query: one scan
-    /// is cheaper than a scan per tier when the filter itself cannot use an index (name search).
-    static let sortInOneQuery = 5000
-
-    static func page(_ query: QueryBuilder<Patient>, total: Int, offset: Int, limit: Int, today: LocalDate) async throws -> [Patient] {
-        let tiers = tiers(today: today)
-        if total <= sortInOneQuery {
-            let order = "CASE " + tiers.enumerated().map { "WHEN \($0.element) THEN \($0.offset)" }.joined(separator: " ") + " END"
-            return try await query.sort(.sql(unsafeRaw: order)).sort(\.$familyName).sort(\.$givenName).sort(\.$id).range(offset..<(offset + limit)).all()
+        let rows = ids.compactMap { byID[$0] }.map {
+            WorklistRow($0, today: today, deidentified: ctx.isResearcher, siteCode: codes[$0.$site.id] ?? "")
         }
-        var skip = offset, need = limit
-        var rows: [Patient] = []
-        for tier in tiers where need > 0 {
-            let q = query.copy().filter(.sql(unsafeRaw: tier))
-            if skip > 0 {
-                let n = try await q.copy().count()
-                if n <= skip { skip -= n; continue }
-            }
-            let got = try await q.sort(\.$familyName).sort(\.$givenName).sort(\.$id).range(skip..<(skip + need)).all()
-            rows += got
-            need -= got.count
-            skip = 0
-        }
-        return rows
+        return (rows, total)
     }
 }
 

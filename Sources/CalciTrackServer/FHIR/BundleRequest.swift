@@ -52,17 +52,29 @@ struct BundleRequest: Sendable {
             return .failure(EntryFailure(.badRequest, .notSupported,
                                          "request.method \(methodText.isEmpty ? "is missing" : methodText) is not supported here (POST, PUT, DELETE; read with GET /fhir/...)", at: at + ".request.method"))
         }
-        let url = request["url"]?.stringValue ?? ""
-        if url.contains("?") {
-            return .failure(EntryFailure(.badRequest, .notSupported, "conditional \(method.rawValue) (\(url)) is not supported; use POST with ifNoneExist, or name the id", at: at + ".request.url"))
+        var url = request["url"]?.stringValue ?? ""
+        var conditional: String?
+        if let q = url.firstIndex(of: "?") {
+            // Conditional update / delete: Type?criteria (FHIR http.html#cond-update, #cond-delete).
+            guard method != .post else {
+                return .failure(EntryFailure(.badRequest, .notSupported, "a POST's request.url is the type (\(url) has a query); a conditional create sends its criteria in request.ifNoneExist", at: at + ".request.url"))
+            }
+            conditional = String(url[url.index(after: q)...])
+            url = String(url[..<q])
+            if url.contains("/") {
+                return .failure(EntryFailure(.badRequest, .invalid, "a conditional \(method.rawValue) names the type and criteria (Type?identifier=...), not an id: \(request["url"]?.stringValue ?? "")", at: at + ".request.url"))
+            }
+            do { _ = try ConditionalMatch.parse(conditional!, type: url, for: method == .delete ? .delete : .update) } catch let failure as EntryFailure {
+                return .failure(EntryFailure(failure.status, failure.issues.map { var i = $0; i.expression = [at + ".request.url"]; return i }))
+            } catch { return .failure(EntryFailure(.badRequest, .invalid, "\(error)", at: at + ".request.url")) }
         }
         let parts = url.split(separator: "/").map(String.init).filter { !$0.isEmpty }
         guard let type = parts.first else {
             return .failure(EntryFailure(.badRequest, .required, "request.url must name the resource type (e.g. Patient or Patient/<id>)", at: at + ".request.url"))
         }
         let id = parts.count > 1 ? parts[1] : nil
-        if method != .post && id == nil {
-            return .failure(EntryFailure(.badRequest, .required, "\(method.rawValue) needs request.url Type/id", at: at + ".request.url"))
+        if method != .post && id == nil && conditional == nil {
+            return .failure(EntryFailure(.badRequest, .required, "\(method.rawValue) needs request.url Type/id or Type?criteria (conditional)", at: at + ".request.url"))
         }
         if method != .delete && resource == nil {
             return .failure(EntryFailure(.badRequest, .required, "\(method.rawValue) needs a resource", at: at + ".resource"))
@@ -83,7 +95,7 @@ struct BundleRequest: Sendable {
             return .failure(EntryFailure(.badRequest, .invalid, "resource.id \(rid) differs from the id in request.url (\(id))", at: at + ".resource.id"))
         }
         return .success(WriteEntry(method: method, resourceType: type, resource: resource, id: id, fullUrl: fullUrl,
-                                   ifNoneExist: request["ifNoneExist"]?.stringValue, ifMatch: ifMatch, ifMatchFromMeta: fromMeta, index: index))
+                                   ifNoneExist: request["ifNoneExist"]?.stringValue, conditional: conditional, ifMatch: ifMatch, ifMatchFromMeta: fromMeta, index: index))
     }
 
     /// One entry of a transaction-response or batch-response.

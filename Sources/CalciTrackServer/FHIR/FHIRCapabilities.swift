@@ -23,8 +23,11 @@ enum FHIRCapabilities {
                                 SearchParam(name: "subject", type: "reference", documentation: "same as patient")]
     static let readInteractions = ["read", "vread", "history-instance", "search-type"]
     /// The write side (FHIRWriteController): create (conditional with If-None-Exist: identifier,
-    /// _id), update with If-Match (or meta.versionId), delete (409 while records depend on it).
+    /// _id), update with If-Match (or meta.versionId), delete (409 while records depend on it);
+    /// conditional update and delete (single) with the same parameters.
     static let writeInteractions = ["create", "update", "delete"]
+    /// Type-level history (`FHIRTypeHistory`): types whose records are one resource each.
+    static let typeHistory = ["history-type"]
     /// System-level interactions: transaction and batch Bundles on POST /fhir.
     static let systemInteractions = ["transaction", "batch"]
 
@@ -33,7 +36,7 @@ enum FHIRCapabilities {
     static let sortValues = ["date", "-date", "_lastUpdated", "-_lastUpdated"]
 
     static var resources: [(FHIRResourceType, ResourceSupport)] {[
-        (.Patient, ResourceSupport(interactions: readInteractions + writeInteractions, searchParams: [
+        (.Patient, ResourceSupport(interactions: readInteractions + writeInteractions + typeHistory, searchParams: [
             SearchParam(name: "identifier", type: "token", documentation: "MRN: https://calcitrack.org/fhir/sid/mrn/<site code>|<MRN>"),
             SearchParam(name: "birthdate", type: "date", documentation: "eq ne lt gt le ge sa eb"),
             SearchParam(name: "gender", type: "token", documentation: "female | male | other | unknown"),
@@ -48,22 +51,22 @@ enum FHIRCapabilities {
             SearchParam(name: "category", type: "token", documentation: "laboratory | vital-signs | exam"),
             SearchParam(name: "date", type: "date", documentation: "eq ne lt gt le ge sa eb"),
         ], includes: ["Observation:patient", "Observation:subject", "Observation:focus"])),
-        (.BodyStructure, ResourceSupport(interactions: readInteractions + writeInteractions, searchParams: [
+        (.BodyStructure, ResourceSupport(interactions: readInteractions + writeInteractions + typeHistory, searchParams: [
             SearchParam(name: "patient", type: "reference", documentation: "Patient/<id> or <id>"),
         ], includes: ["BodyStructure:patient"])),
-        (.MedicationStatement, ResourceSupport(interactions: readInteractions + writeInteractions, searchParams: patientParams + [
+        (.MedicationStatement, ResourceSupport(interactions: readInteractions + writeInteractions + typeHistory, searchParams: patientParams + [
             SearchParam(name: "code", type: "token", documentation: "RxNorm: http://www.nlm.nih.gov/research/umls/rxnorm|<rxcui>"),
             SearchParam(name: "effective", type: "date", documentation: "the effective period; eq ne lt gt le ge sa eb"),
         ], includes: ["MedicationStatement:patient", "MedicationStatement:subject"])),
-        (.Procedure, ResourceSupport(interactions: readInteractions + writeInteractions, searchParams: patientParams + [
+        (.Procedure, ResourceSupport(interactions: readInteractions + writeInteractions + typeHistory, searchParams: patientParams + [
             SearchParam(name: "code", type: "token", documentation: "local procedure codes"),
             SearchParam(name: "date", type: "date", documentation: "eq ne lt gt le ge sa eb"),
         ], includes: ["Procedure:patient", "Procedure:subject"])),
-        (.Encounter, ResourceSupport(interactions: readInteractions + writeInteractions, searchParams: patientParams + [
+        (.Encounter, ResourceSupport(interactions: readInteractions + writeInteractions + typeHistory, searchParams: patientParams + [
             SearchParam(name: "type", type: "token", documentation: "local visit kind codes"),
             SearchParam(name: "date", type: "date", documentation: "eq ne lt gt le ge sa eb"),
         ], includes: ["Encounter:patient", "Encounter:subject"])),
-        (.ImagingStudy, ResourceSupport(interactions: readInteractions + writeInteractions, searchParams: patientParams + [
+        (.ImagingStudy, ResourceSupport(interactions: readInteractions + writeInteractions + typeHistory, searchParams: patientParams + [
             SearchParam(name: "modality", type: "token", documentation: "DICOM DCM: CR US CT MR"),
             SearchParam(name: "started", type: "date", documentation: "eq ne lt gt le ge sa eb"),
         ], includes: ["ImagingStudy:patient", "ImagingStudy:subject"])),
@@ -82,8 +85,8 @@ enum FHIRCapabilities {
                 ("versioning", .string(support.interactions.contains("update") ? "versioned-update" : support.versioning)),
                 ("updateCreate", support.interactions.contains("update") ? .bool(true) : nil),
                 ("conditionalCreate", support.interactions.contains("create") ? .bool(true) : nil),
-                ("conditionalUpdate", support.interactions.contains("update") ? .bool(false) : nil),
-                ("conditionalDelete", support.interactions.contains("delete") ? .string("not-supported") : nil),
+                ("conditionalUpdate", support.interactions.contains("update") ? .bool(true) : nil),
+                ("conditionalDelete", support.interactions.contains("delete") ? .string("single") : nil),
                 ("readHistory", .bool(support.versioning == "versioned")),
                 ("searchInclude", support.includes.isEmpty ? nil : .array((support.includes + ["*"]).map { .string($0) })),
                 ("searchParam", .array((support.searchParams + [SearchParam(name: "_id", type: "token", documentation: "logical id")]).map {

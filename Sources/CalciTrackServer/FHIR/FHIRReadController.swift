@@ -13,6 +13,7 @@ struct FHIRReadController: Sendable {
         // `:type` also here: Vapor's router does not backtrack from a constant "Patient" segment to `:type`.
         fhir.get(":type", ":id", "$everything", use: everything)
         fhir.get(":type", use: search)
+        fhir.get(":type", "_history", use: FHIRTypeHistory.history)
         fhir.get(":type", ":id", use: read)
         fhir.get(":type", ":id", "_history", use: history)
         fhir.get(":type", ":id", "_history", ":vid", use: vread)
@@ -137,23 +138,10 @@ struct FHIRReadController: Sendable {
         let base = Self.baseURL(req)
         var entries: [JSONValue] = []
         for stored in try await Self.versions(found, on: req.db) {
-            if stored.deleted {
-                entries.append(FHIRBundle.object([
-                    ("fullUrl", .string("\(base)/\(type.rawValue)/\(id)")),
-                    ("request", FHIRBundle.object([("method", "DELETE"), ("url", .string("\(type.rawValue)/\(id)"))])),
-                    ("response", FHIRBundle.object([("status", "410 Gone"), ("etag", .string("W/\"\(stored.version)\"")),
-                                                    ("lastModified", stored.recordedAt.map { .string(ISOTimestamp.iso($0)) })])),
-                ]))
-                continue
+            if let entry = try await Self.historyEntry(type, id, kind: found.kind, version: stored.version, deleted: stored.deleted,
+                                                       recordedAt: stored.recordedAt, body: stored.body, base: base, on: req.db, today: today) {
+                entries.append(entry)
             }
-            guard let resource = try await FHIRResolver.map(type, id, kind: found.kind, record: stored.body, on: req.db, today: today) else { continue }
-            entries.append(FHIRBundle.object([
-                ("fullUrl", .string("\(base)/\(type.rawValue)/\(id)")), ("resource", resource),
-                ("request", FHIRBundle.object([("method", stored.version == 1 ? "POST" : "PUT"),
-                                               ("url", .string(stored.version == 1 ? type.rawValue : "\(type.rawValue)/\(id)"))])),
-                ("response", FHIRBundle.object([("status", stored.version == 1 ? "201 Created" : "200 OK"), ("etag", .string("W/\"\(stored.version)\"")),
-                                                ("lastModified", resource["meta"]?["lastUpdated"])])),
-            ]))
         }
         try await req.recordAudit([AuditEvent(action: "read", resourceType: "fhir/\(type.rawValue)", resourceID: "\(id)/_history",
                                               patientID: found.patientID.uuidString.lowercased(), detail: "\(entries.count) version(s)")],
@@ -163,6 +151,28 @@ struct FHIRReadController: Sendable {
             ("link", .array([FHIRBundle.object([("relation", "self"), ("url", .string("\(base)/\(type.rawValue)/\(id)/_history"))])])),
             ("entry", .array(entries)),
         ]))
+    }
+
+    /// One entry of a history Bundle: the version as a resource with its request and response,
+    /// or the deletion (request DELETE, no resource). nil when the stored body maps to nothing.
+    static func historyEntry(_ type: FHIRResourceType, _ id: String, kind: RecordKind, version: Int, deleted: Bool, recordedAt: Date?,
+                             body: JSONValue, base: String, on db: any Database, today: LocalDate) async throws -> JSONValue? {
+        if deleted {
+            return FHIRBundle.object([
+                ("fullUrl", .string("\(base)/\(type.rawValue)/\(id)")),
+                ("request", FHIRBundle.object([("method", "DELETE"), ("url", .string("\(type.rawValue)/\(id)"))])),
+                ("response", FHIRBundle.object([("status", "410 Gone"), ("etag", .string("W/\"\(version)\"")),
+                                                ("lastModified", recordedAt.map { .string(ISOTimestamp.iso($0)) })])),
+            ])
+        }
+        guard let resource = try await FHIRResolver.map(type, id, kind: kind, record: body, on: db, today: today) else { return nil }
+        return FHIRBundle.object([
+            ("fullUrl", .string("\(base)/\(type.rawValue)/\(id)")), ("resource", resource),
+            ("request", FHIRBundle.object([("method", version == 1 ? "POST" : "PUT"),
+                                           ("url", .string(version == 1 ? type.rawValue : "\(type.rawValue)/\(id)"))])),
+            ("response", FHIRBundle.object([("status", version == 1 ? "201 Created" : "200 OK"), ("etag", .string("W/\"\(version)\"")),
+                                            ("lastModified", resource["meta"]?["lastUpdated"])])),
+        ])
     }
 
     @Sendable func search(req: Request) async throws -> Response {

@@ -188,7 +188,7 @@ enum FHIRSearch {
                 for v in values where !["female", "male", "other", "unknown"].contains(v) { fail(name, "gender must be female, male, other or unknown, got \(v)") }
                 q.genders.append(values)
             case "family" where type == .Patient:
-                q.families.append(value.lowercased())
+                q.families.append(NameSearchKey.fold(value))
             default:
                 let known = (FHIRCapabilities.support(type)?.searchParams.map(\.name) ?? []) + FHIRCapabilities.common + ["_offset"]
                 fail(name, "search parameter \(name) is not supported for \(type.rawValue); supported: \(known.joined(separator: ", "))", .notSupported)
@@ -254,7 +254,11 @@ enum FHIRSearch {
             conditions.append("(" + ors.joined(separator: " OR ") + ")")
         }
         for group in q.genders { conditions.append("t.sex IN (\(binds: group))") }
-        for family in q.families { conditions.append("lower(t.family_name) LIKE \(bind: family + "%")") }
+        // FHIR string search: starts with, case- and accent-insensitive (the folded key, 012).
+        for family in q.families {
+            let range = NameSearchKey.prefixRange(family)
+            conditions.append("t.family_key >= \(bind: range.lower) AND t.family_key < \(bind: range.upper)")
+        }
         let sql: SQLQueryString = "SELECT \(literal: source.name) AS src, t.id AS rid, " + SQLQueryString(source.patientColumn) + " AS pid, "
             + SQLQueryString(source.sortDate) + " AS sdate, t.updated_at AS upd FROM \(ident: source.table) t "
             // SQLite: CROSS JOIN keeps the record table outermost, so its patient, code or date index

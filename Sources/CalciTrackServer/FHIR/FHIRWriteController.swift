@@ -18,6 +18,62 @@ struct FHIRWriteController: Sendable {
         fhir.on(.POST, ":type", body: .collect(maxSize: "8mb"), use: create)
         fhir.on(.PUT, ":type", ":id", body: .collect(maxSize: "8mb"), use: update)
         fhir.delete(":type", ":id", use: delete)
+        // Conditional update and delete: the search criteria name the resource.
+        fhir.on(.PUT, ":type", body: .collect(maxSize: "8mb"), use: conditionalUpdate)
+        fhir.delete(":type", use: conditionalDelete)
+    }
+
+    /// The query of a conditional update/delete; without one the request names no resource.
+    static func criteria(_ req: Request, type: String, _ interaction: ConditionalMatch.Interaction) throws -> String {
+        guard let query = req.url.query, !query.isEmpty else {
+            let method = interaction == .delete ? "DELETE" : "PUT"
+            throw EntryFailure(.badRequest, .required, "\(method) /fhir/\(type) needs an id (\(type)/<id>) or search criteria (\(type)?identifier=system|value)", at: type)
+        }
+        _ = try ConditionalMatch.parse(query, type: type, for: interaction)
+        return query
+    }
+
+    /// The version an `If-Match` header names (FHIR sends weak ETags).
+    static func ifMatch(_ req: Request) throws -> Int? {
+        try req.headers.first(name: .ifMatch).map { raw -> Int in
+            guard let v = FHIRWriteResponse.version(fromETag: raw) else {
+                throw EntryFailure(.badRequest, .value, "If-Match must be a version ETag such as W/\"3\", got \(raw)", at: "If-Match")
+            }
+            return v
+        }
+    }
+
+    /// `PUT /fhir/{type}?criteria` (FHIR R4 http.html#cond-update): no match creates, one match
+    /// is updated, several answer 412; only records of the caller's sites count.
+    @Sendable func conditionalUpdate(req: Request) async throws -> Response {
+        let type = req.parameters.get("type") ?? ""
+        do {
+            let criteria = try Self.criteria(req, type: type, .update)
+            let resource = try Self.resourceBody(req, type: type)
+            var ifMatch = try Self.ifMatch(req)
+            var fromMeta = false
+            if ifMatch == nil, case .object(let meta)? = resource["meta"], let v = meta["versionId"]?.stringValue.flatMap(Int.init) {
+                ifMatch = v
+                fromMeta = true
+            }
+            let entry = WriteEntry(method: .put, resourceType: type, resource: resource, conditional: criteria, ifMatch: ifMatch, ifMatchFromMeta: fromMeta, index: 0)
+            return try await single(entry, req: req)
+        } catch {
+            return FHIRWriteResponse.outcome(for: error, resourceType: type, logger: req.logger)
+        }
+    }
+
+    /// `DELETE /fhir/{type}?criteria` (FHIR R4 http.html#cond-delete, single): no match answers
+    /// 200 with an OperationOutcome, one match is deleted, several answer 412.
+    @Sendable func conditionalDelete(req: Request) async throws -> Response {
+        let type = req.parameters.get("type") ?? ""
+        do {
+            let criteria = try Self.criteria(req, type: type, .delete)
+            let entry = WriteEntry(method: .delete, resourceType: type, conditional: criteria, ifMatch: try Self.ifMatch(req), index: 0)
+            return try await single(entry, req: req, render: false)
+        } catch {
+            return FHIRWriteResponse.outcome(for: error, resourceType: type, logger: req.logger)
+        }
     }
 
     /// The signed-in clinician as a write authority (their sites; their only site is the
@@ -106,7 +162,7 @@ struct FHIRWriteController: Sendable {
             return (results[0], events)
         }
         if entry.method == .delete {
-            return FHIRWriteResponse.outcome(.ok, result.issues.isEmpty ? [.init(.information, .informational, "\(entry.resourceType)/\(entry.id ?? "") deleted")] : result.issues)
+            return FHIRWriteResponse.outcome(.ok, result.issues.isEmpty ? [.init(.information, .informational, "\(entry.resourceType)/\(result.fhirID ?? entry.id ?? "") deleted")] : result.issues)
         }
         let resource = render ? try await FHIRWriteRendering.resource(for: result, on: req.db, today: req.today) : nil
         return FHIRWriteResponse.written(result, resource: resource, prefer: FHIRWriteResponse.preferred(req))

@@ -67,6 +67,8 @@ struct FHIRWriter {
 
     final class State: @unchecked Sendable {
         var ledger: [String: ImportLedger.Entry] = [:]
+        /// Ledger keys that name records of sites the writer cannot see (left as they are).
+        var hiddenKeys: Set<String> = []
         var patients: [UUID: Patient] = [:]
         /// Lesions and medications by id: their patient.
         var parents: [UUID: UUID] = [:]
@@ -83,6 +85,32 @@ struct FHIRWriter {
         var pendingVitals: [String: [(model: VitalsRecord, body: JSONObject)]] = [:]
         /// Stored vitals rows of patients this call wrote vitals for.
         var storedVitals: [UUID: [VitalsRecord]] = [:]
+
+        /// What an entry may change, to undo a failed batch entry (`isolated`). The collections
+        /// are values (copied on the next write, once per saved entry). Only MedicationStatements
+        /// map to several records, and their models are new or loaded afresh; cached stored
+        /// patients and vitals rows, which other writes change in place and the savepoint rolls
+        /// back, are dropped on restore so that they are read again.
+        struct Saved {
+            var patients: [UUID: Patient], parents: [UUID: UUID], written: [String: ImportLedger.Entry]
+            var creates: [RegistryRecordKind: [any PatientRecord]], newPatients: [Patient], newMRNs: Set<String>
+            var touched: Set<UUID>, ledgerRows: [(key: String, resourceType: String, entry: ImportLedger.Entry)]
+            var events: [AuditEvent], hiddenKeys: Set<String>
+            var pendingVitals: [String: [(model: VitalsRecord, body: JSONObject)]]
+        }
+
+        func saved() -> Saved {
+            Saved(patients: patients, parents: parents, written: written, creates: creates, newPatients: newPatients, newMRNs: newMRNs,
+                  touched: touched, ledgerRows: ledgerRows, events: events, hiddenKeys: hiddenKeys, pendingVitals: pendingVitals)
+        }
+
+        func restore(_ s: Saved) {
+            let pending = Set(s.newPatients.map { ObjectIdentifier($0) })
+            patients = s.patients.filter { pending.contains(ObjectIdentifier($0.value)) }
+            parents = s.parents; written = s.written; creates = s.creates; newPatients = s.newPatients; newMRNs = s.newMRNs
+            touched = s.touched; ledgerRows = s.ledgerRows; events = s.events; hiddenKeys = s.hiddenKeys; pendingVitals = s.pendingVitals
+            storedVitals = [:]
+        }
     }
 
     /// Writes the entries; returns one result per entry (in entry order) and the audit events.
@@ -98,7 +126,7 @@ struct FHIRWriter {
         for i in order {
             let p = prepared[i]
             do {
-                results[i] = try await writeOne(p, state, on: tx)
+                results[i] = try await isolated(p, state, on: tx) { try await writeOne(p, state, on: tx) }
             } catch let failure as EntryFailure {
                 if mode == .transaction {
                     // In a Bundle, say which entry failed (a single create or update has one).
@@ -113,6 +141,29 @@ struct FHIRWriter {
         }
         try await flush(state, on: tx)
         return (results.map { $0! }, state.events)
+    }
+
+    /// A batch entry is all or nothing. An entry that maps to one record writes it last, after
+    /// everything that can reject it, so it needs nothing more. An entry of several records (a
+    /// MedicationStatement and its holds) runs in a savepoint with this call's state saved:
+    /// when a later record fails, the earlier ones are undone, in the database (updates are
+    /// written at once) and in the queue of creates, and nothing of the entry is audited.
+    /// A transaction needs none of this: a failed entry fails the caller's transaction.
+    private func isolated(_ p: Prepared, _ state: State, on tx: any Database, _ body: () async throws -> EntryResult) async throws -> EntryResult {
+        guard mode == .batch, p.mapped.records.count > 1 else { return try await body() }
+        let sql = tx as! any SQLDatabase
+        let saved = state.saved()
+        try await sql.raw("SAVEPOINT fhir_batch_entry").run()
+        do {
+            let result = try await body()
+            try await sql.raw("RELEASE SAVEPOINT fhir_batch_entry").run()
+            return result
+        } catch let failure as EntryFailure {
+            try await sql.raw("ROLLBACK TO SAVEPOINT fhir_batch_entry").run()
+            try await sql.raw("RELEASE SAVEPOINT fhir_batch_entry").run()
+            state.restore(saved)
+            throw failure
+        }
     }
 
     private func rank(_ p: Prepared) -> Int {
@@ -153,11 +204,40 @@ struct FHIRWriter {
             }
         }
         for site in try await Site.query(on: db).all() { state.sitesByCode[site.code] = site.id }
+        try await hideInvisibleLedgerEntries(state, on: db)
+    }
+
+    /// A clinician's write must not find what their sites cannot see: a ledger key (fullUrl,
+    /// source id, identifier) another site's import recorded would answer 200, 403 or 412 and so
+    /// reveal it. Such entries are dropped from this call's view and their keys are not
+    /// overwritten (the other site's re-import still finds its records).
+    private func hideInvisibleLedgerEntries(_ state: State, on db: any Database) async throws {
+        guard authority.sites != nil else { return }
+        for (key, entry) in state.ledger {
+            guard let kind = RegistryRecordKind(rawValue: entry.kind) else { continue }
+            var pid = entry.patientID ?? (kind == .patient || kind == .patientSection ? entry.recordID : nil)
+            if pid == nil { pid = try await kind.find(entry.recordID, on: db)?.patientID }
+            guard let pid else { continue } // the record is gone: nothing to reveal
+            var patient = state.patients[pid]
+            if patient == nil, let found = try await Patient.find(pid, on: db) { state.patients[pid] = found; patient = found }
+            guard let patient else { continue }
+            if !authority.allows(patient.$site.id) {
+                state.ledger[key] = nil
+                state.hiddenKeys.insert(key)
+            }
+        }
     }
 
     // MARK: one entry
 
     private func writeOne(_ p: Prepared, _ state: State, on tx: any Database) async throws -> EntryResult {
+        var p = p
+        if let criteria = p.entry.conditional {
+            switch try await resolveConditional(p, criteria, state, on: tx) {
+            case .resolved(let resolved): p = resolved
+            case .nothingToDelete(let result): return result
+            }
+        }
         let entry = p.entry
         if entry.method == .delete { return try await delete(entry, state, on: tx) }
         if p.mapped.notStorable {
@@ -171,7 +251,7 @@ struct FHIRWriter {
         let warnings = p.mapped.issues
         // Conditional create.
         if let criteria = entry.ifNoneExist, entry.method == .post {
-            let matches = try await ConditionalMatch.find(criteria, type: entry.resourceType, ledger: state.ledger, authority: authority, on: tx)
+            let matches = try await ConditionalMatch.find(criteria, type: entry.resourceType, authority: authority, on: tx)
             if matches.count > 1 {
                 throw EntryFailure(.preconditionFailed, .duplicate, "If-None-Exist \(criteria) matches \(matches.count) resources; make the criteria selective", at: entry.resourceType)
             }
@@ -179,13 +259,77 @@ struct FHIRWriter {
                 return try await existingResult(match, entry: entry, action: .matched, state, on: tx)
             }
             if let key = ConditionalMatch.ledgerKey(criteria, type: entry.resourceType) {
-                // Criteria written at creation let the next run match even without an identifier.
-                var p = p
+                // Criteria written at creation let the next run match even without an identifier;
+                // criteria another site's record is remembered under stay that site's.
+                if let owner = try await ImportLedger.lookup([key], on: tx)[key], let kind = RegistryRecordKind(rawValue: owner.kind),
+                   try await ConditionalMatch.visible(FHIRRecordLocator.Match(kind: kind, recordID: owner.recordID, patientID: owner.patientID), authority, on: tx) == nil {
+                    state.hiddenKeys.insert(key)
+                }
                 p.sourceKeys.append(key)
                 return try await createOrUpdate(p, warnings: warnings, state, on: tx)
             }
         }
         return try await createOrUpdate(p, warnings: warnings, state, on: tx)
+    }
+
+    enum ConditionalResolution {
+        /// The entry as a plain update (the match's id), delete, or create (no match).
+        case resolved(Prepared)
+        /// A conditional delete that matched nothing.
+        case nothingToDelete(EntryResult)
+    }
+
+    /// Conditional update and delete (FHIR R4 http.html#cond-update, #cond-delete), over the
+    /// records the writer may see: no match: an update creates (with the resource's id when it
+    /// names no record), a delete does nothing; one match: acts on it; several: 412.
+    private func resolveConditional(_ p: Prepared, _ criteria: String, _ state: State, on tx: any Database) async throws -> ConditionalResolution {
+        var p = p
+        let type = p.entry.resourceType
+        let interaction: ConditionalMatch.Interaction = p.entry.method == .delete ? .delete : .update
+        let matches = try await ConditionalMatch.find(criteria, type: type, authority: authority, for: interaction, on: tx)
+        p.entry.conditional = nil
+        if matches.count > 1 {
+            throw EntryFailure(.preconditionFailed, .duplicate,
+                               "\(interaction.rawValue) \(type)?\(criteria) matches \(matches.count) resources; make the criteria selective (only one may be \(p.entry.method == .delete ? "deleted" : "updated"))",
+                               at: type)
+        }
+        let resourceID = p.entry.resource?["id"]?.stringValue
+        if let match = matches.first {
+            let fhirID = Self.fhirID(kind: match.kind, recordID: match.recordID, record: p.mapped.records.first, resourceType: type)
+            if p.entry.method == .put {
+                if let resourceID, resourceID != fhirID {
+                    throw EntryFailure(.badRequest, .invalid, "the resource's id \(resourceID) is not \(type)/\(fhirID), the resource the criteria \(criteria) match", at: "\(type).id")
+                }
+                if let kind = p.mapped.records.first?.kind, kind != match.kind {
+                    throw EntryFailure(.badRequest, .invalid, "the criteria \(criteria) match a \(match.kind.rawValue) record but the resource maps to \(kind.rawValue)", at: type)
+                }
+                // The match is what this update changes, whatever else the source keys name.
+                p.sourceKeys.insert("\(type)/\(fhirID)", at: 0)
+            }
+            p.entry.id = fhirID
+            return .resolved(p)
+        }
+        if p.entry.method == .delete {
+            return .nothingToDelete(EntryResult(action: .deleted, status: .noContent, resourceType: type, issues: [
+                .init(.information, .notFound, "no \(type) matches \(criteria); nothing deleted", at: [type])]))
+        }
+        if let resourceID {
+            if let (kind, id) = try await FHIRRecordLocator.locate(type: type, id: resourceID, ledger: [:], on: tx),
+               try await ConditionalMatch.visible(FHIRRecordLocator.Match(kind: kind, recordID: id, patientID: nil), authority, on: tx) != nil {
+                throw EntryFailure(.conflict, .conflict, "\(type)/\(resourceID) exists but does not match the criteria \(criteria); update it by id, or fix the criteria", at: "\(type).id")
+            }
+            p.entry.id = resourceID // update as create, with the client's id
+            p.sourceKeys.insert("\(type)/\(resourceID)", at: 0)
+            return .resolved(p)
+        }
+        if let expected = p.entry.ifMatch, !p.entry.ifMatchFromMeta {
+            throw EntryFailure(.preconditionFailed, .conflict, "If-Match names version \(expected), but no \(type) matches \(criteria)", at: "If-Match")
+        }
+        // No match, no id: a create that remembers the criteria (like If-None-Exist).
+        p.entry.method = .post
+        p.entry.ifNoneExist = criteria
+        p.entry.ifMatch = nil
+        return .resolved(p)
     }
 
     private func createOrUpdate(_ p: Prepared, warnings: [OperationOutcome.Issue], _ state: State, on tx: any Database) async throws -> EntryResult {
@@ -204,31 +348,42 @@ struct FHIRWriter {
             existing = nil // a plain POST always creates
         }
         var results: [(ImportLedger.Entry, Int, Date?)] = []
+        /// Per result: the record was stored before this entry (updated or unchanged, not created).
+        var wasStored: [Bool] = []
         var action: EntryResult.Action = .created
         for (n, mappedRecord) in p.mapped.records.enumerated() {
             var record = mappedRecord
+            var known: ImportLedger.Entry? = n == 0 ? existing : p.sourceKeys.first.flatMap { state.ledger["\($0)#\(n)"] ?? state.written["\($0)#\(n)"] }
             if let parent = record.parentIndex, parent < results.count {
                 // The parent is a record of this same resource (a hold's medication).
                 record.parent = "\(RegistryRecordKind.medication.rawValue)#\(results[parent].0.recordID.uuidString)"
                 state.written[record.parent!] = results[parent].0
+                if record.kind == .hold, wasStored[parent] {
+                    known = try await storedHold(record, of: results[parent].0.recordID, contentHash: p.contentHash, on: tx)
+                }
             }
-            let known: ImportLedger.Entry? = n == 0 ? existing : p.sourceKeys.first.flatMap { state.ledger["\($0)#\(n)"] ?? state.written["\($0)#\(n)"] }
             if let known, known.kind == record.kind.rawValue, try await exists(record.kind, known.recordID, state, on: tx) {
-                if known.contentHash == p.contentHash, entry.ifMatch == nil || entry.ifMatchFromMeta {
+                wasStored.append(true)
+                // With If-Match the resource is updated (its version checked) even when unchanged; its holds are not.
+                if known.contentHash == p.contentHash, entry.ifMatch == nil || entry.ifMatchFromMeta || n > 0 {
                     let version = try await currentVersion(record.kind, known.recordID, on: tx)
                     results.append((known, version.0, version.1))
                     if n == 0 { action = .unchanged }
                     continue
                 }
-                let (version, at) = try await update(record, id: known.recordID, entry: entry, state, on: tx)
+                // If-Match (or meta.versionId) is the version of the resource, which is its first record's.
+                var recordEntry = entry
+                if n > 0 { recordEntry.ifMatch = nil }
+                let (version, at) = try await update(record, id: known.recordID, entry: recordEntry, state, on: tx)
                 if record.kind == .patientSection, n == 0 { action = .updated }
                 results.append((ImportLedger.Entry(kind: record.kind.rawValue, recordID: known.recordID, patientID: known.patientID ?? (record.kind == .patient ? known.recordID : nil), contentHash: p.contentHash), version, at))
                 if n == 0 { action = .updated }
             } else {
-                if let expected = entry.ifMatch, entry.method == .put, !entry.ifMatchFromMeta {
+                if n == 0, let expected = entry.ifMatch, entry.method == .put, !entry.ifMatchFromMeta {
                     throw EntryFailure(.preconditionFailed, .conflict, "If-Match names version \(expected) of \(entry.resourceType)/\(entry.id ?? "?"), which does not exist", at: entry.resourceType)
                 }
                 let id = n == 0 ? preferredID(entry, kind: record.kind) : nil
+                wasStored.append(false)
                 let created = try await create(record, id: id, entry: entry, state, on: tx)
                 results.append((ImportLedger.Entry(kind: record.kind.rawValue, recordID: created.0, patientID: created.1, contentHash: p.contentHash), created.2, Date()))
                 if record.kind == .patientSection, n == 0 { action = .updated }
@@ -238,7 +393,7 @@ struct FHIRWriter {
             let keys = n == 0 ? p.sourceKeys : p.sourceKeys.prefix(1).map { "\($0)#\(n)" }
             for key in keys {
                 state.written[key] = ledgerEntry
-                state.ledgerRows.append((key, entry.resourceType, ledgerEntry))
+                if !state.hiddenKeys.contains(key) { state.ledgerRows.append((key, entry.resourceType, ledgerEntry)) }
             }
         }
         let first = results[0]
@@ -250,6 +405,17 @@ struct FHIRWriter {
         return EntryResult(action: action, status: action == .created ? .created : .ok, resourceType: firstKind.servedType(requested: entry.resourceType),
                            kind: firstKind, recordID: first.0.recordID, fhirID: fhirID,
                            version: first.1, lastModified: first.2, issues: warnings, resource: resource)
+    }
+
+    /// The stored hold of a stored medication that a statement's hold is: the one with the same
+    /// start (the statement's notes may come in another order, and a statement written by POST or
+    /// the JSON API left no ledger key for its holds). Unchanged (the entry's hash) when its end and
+    /// reason are the same too, else to be updated.
+    private func storedHold(_ record: MappedRecord, of medication: UUID, contentHash: String, on tx: any Database) async throws -> ImportLedger.Entry? {
+        guard let start = record.body["start"]?.stringValue,
+              let hold = try await HoldRecord.query(on: tx).filter(\.$medicationID == medication).filter(\.$start == start).first() else { return nil }
+        let same = hold.end == record.body["end"]?.stringValue && hold.reason == record.body["reason"]?.stringValue
+        return ImportLedger.Entry(kind: RegistryRecordKind.hold.rawValue, recordID: hold.id!, patientID: hold.patientID, contentHash: same ? contentHash : "")
     }
 
     /// The registry id an import keeps: a PUT's id, or a file resource's own id, when it is a
@@ -450,7 +616,16 @@ struct FHIRWriter {
     }
 
     private func delete(_ entry: WriteEntry, _ state: State, on tx: any Database) async throws -> EntryResult {
-        guard let id = entry.id, let located = try await FHIRRecordLocator.locate(type: entry.resourceType, id: id, ledger: state.ledger, on: tx) else {
+        var located: (RegistryRecordKind, UUID)?
+        if let id = entry.id {
+            located = try await FHIRRecordLocator.locate(type: entry.resourceType, id: id, ledger: state.ledger, on: tx)
+            // A source id (not a registry id) another site's import recorded is not there for this writer.
+            if let (kind, recordID) = located, Self.registryID(inLogicalID: id) == nil,
+               try await ConditionalMatch.visible(FHIRRecordLocator.Match(kind: kind, recordID: recordID, patientID: nil), authority, on: tx) == nil {
+                located = nil
+            }
+        }
+        guard let id = entry.id, let located else {
             // FHIR: deleting what is not there succeeds (idempotent delete).
             return EntryResult(action: .deleted, status: .noContent, resourceType: entry.resourceType, fhirID: entry.id, issues: [
                 .init(.information, .notFound, "\(entry.resourceType)/\(entry.id ?? "") does not exist; nothing deleted", at: [entry.resourceType])])

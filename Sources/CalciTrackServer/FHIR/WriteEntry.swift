@@ -15,6 +15,9 @@ struct WriteEntry: Sendable {
     var id: String?
     var fullUrl: String?
     var ifNoneExist: String?
+    /// The search criteria of a conditional update or delete (`PUT/DELETE Type?criteria`),
+    /// which name the resource instead of an id.
+    var conditional: String?
     /// The version `If-Match` (or `meta.versionId` of a PUT body) says the change was based on.
     var ifMatch: Int?
     /// The version came from `meta.versionId`, not `If-Match`: a condition on an existing

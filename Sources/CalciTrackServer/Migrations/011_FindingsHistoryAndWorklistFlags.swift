@@ -49,12 +49,16 @@ struct FindingsHistoryAndWorklistFlags: AsyncMigration {
         let batch = 500
         var after: UUID?
         while true {
+            // Only the columns the case is built from: later migrations add columns to the model
+            // (012) that do not exist yet when this one runs on a new database.
             let patients = try await (after.map { Patient.query(on: db).withDeleted().filter(\.$id > $0) } ?? Patient.query(on: db).withDeleted())
+                .field(\.$id).field(\.$birthDate).field(\.$sex).field(\.$weightKg).field(\.$pregnant).field(\.$ssc)
+                .field(\.$otherCTD).field(\.$history).field(\.$infectionInputs).field(\.$workup)
                 .sort(\.$id).limit(batch).all()
             let ids = patients.compactMap(\.id)
             let records = try await RegistryCase.records(ofPatients: ids, on: db)
             for patient in patients {
-                try await PatientSummary.compute(patient: patient, records: records[patient.id!] ?? .empty, today: today).save(of: patient.id!, on: db)
+                try await PatientSummary.compute(patient: patient, records: records[patient.id!] ?? .empty, today: today).save(of: patient.id!, on: db, standing: false)
             }
             guard ids.count == batch else { break }
             after = ids.last

@@ -47,6 +47,14 @@ final class Patient: Model, @unchecked Sendable {
     @OptionalField(key: "sepsis_screen") var sepsisScreen: String?
     @Field(key: "high_alert") var highAlert: Bool
     @OptionalField(key: "high_alerts") var highAlerts: String?
+    // Worklist standing (migration 012, WorklistStanding): follow-up status and urgency tier as
+    // of `standingDay`, valid until `standingUntil`; folded names for prefix search (NameSearchKey).
+    @Field(key: "follow_up_status") var followUpStatus: String
+    @Field(key: "worklist_tier") var worklistTier: Int
+    @Field(key: "standing_day") var standingDay: String
+    @OptionalField(key: "standing_until") var standingUntil: String?
+    @Field(key: "family_key") var familyKey: String
+    @Field(key: "given_key") var givenKey: String
 
     init() {}
 
@@ -57,6 +65,7 @@ final class Patient: Model, @unchecked Sendable {
         [$id, $site, $mrn, $familyName, $givenName, $sex, $birthDate, $weightKg, $pregnant, $ssc, $otherCTD, $history,
          $infectionInputs, $workup, $dateShiftDays, $version, $createdAt, $updatedAt, $deletedAt, $createdBy, $updatedBy,
          $lastContact, $nextDue, $hasUnhealedLesion, $activeInfection, $infectionSeverity, $worseningLesion, $bodySites,
-         $infectionOnset, $onsetSeverity, $onsetSepsisScreen, $sepsisScreenPositive, $sepsisScreen, $highAlert, $highAlerts]
+         $infectionOnset, $onsetSeverity, $onsetSepsisScreen, $sepsisScreenPositive, $sepsisScreen, $highAlert, $highAlerts,
+         $followUpStatus, $worklistTier, $standingDay, $standingUntil, $familyKey, $givenKey]
     }
 }

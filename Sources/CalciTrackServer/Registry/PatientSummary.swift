@@ -31,6 +31,8 @@ struct PatientSummary: Sendable, Equatable {
     var highAlerts: String?
     /// `RegistryCase.recordSections` as compact JSON.
     var caseRecords: String
+    /// Follow-up status and worklist tier on the day of the write (migration 012).
+    var standing: WorklistStanding
 
     static func compute(patient: Patient, records: RegistryCase.Records, today: LocalDate) throws -> PatientSummary {
         let sections = RegistryCase.recordSections(records)
@@ -49,7 +51,7 @@ struct PatientSummary: Sendable, Equatable {
             onset = (openEpisode.onset, atOnset.severity == .none ? nil : atOnset.severity.rawValue, sepsisScreen(atOnset))
         }
         let high = assessment.alerts.filter { $0.level == .high }
-        return PatientSummary(
+        var summary = PatientSummary(
             lastContact: followUp.lastVisit?.description,
             nextDue: nextDue?.description,
             hasUnhealedLesion: assessment.lesions.contains { $0.healed != true },
@@ -61,7 +63,10 @@ struct PatientSummary: Sendable, Equatable {
             // A screen for sepsis in infection: only with an infection (engine or open episode).
             sepsisScreen: assessment.infection.present || openEpisode != nil ? sepsisScreen(assessment.infection) : nil,
             highAlerts: high.isEmpty ? nil : high.map { "\($0.id): \($0.message.replacingOccurrences(of: "\n", with: " "))" }.joined(separator: "\n"),
-            caseRecords: JSONWriter.write(.object(sections), pretty: false))
+            caseRecords: JSONWriter.write(.object(sections), pretty: false),
+            standing: WorklistStanding(followUpStatus: "no-visits", tier: 9, day: today, until: nil))
+        summary.standing = WorklistStanding.of(WorklistStanding.Inputs(summary), on: today)
+        return summary
     }
 
     /// "SIRS 3/4: temperature, heart rate, WBC", "qSOFA 2/3", both, or nil when neither is positive.
@@ -88,6 +93,10 @@ struct PatientSummary: Sendable, Equatable {
         patient.sepsisScreen = sepsisScreen
         patient.highAlert = highAlerts != nil
         patient.highAlerts = highAlerts
+        patient.followUpStatus = standing.followUpStatus
+        patient.worklistTier = standing.tier
+        patient.standingDay = standing.day.description
+        patient.standingUntil = standing.until?.description
     }
 
     /// Recomputes and saves the summary (no version bump: the summary is derived, not entered).
@@ -97,10 +106,11 @@ struct PatientSummary: Sendable, Equatable {
         try await summary.save(of: patientID, on: db)
     }
 
-    /// Writes the summary columns and the case sections of a patient.
-    func save(of patientID: UUID, on db: any Database) async throws {
+    /// Writes the summary columns and the case sections of a patient, and its worklist standing
+    /// unless `standing` is false (migration 011, which runs before 012 adds those columns).
+    func save(of patientID: UUID, on db: any Database, standing: Bool = true) async throws {
         let summary = self
-        try await Patient.query(on: db).withDeleted().filter(\.$id == patientID)
+        var update = Patient.query(on: db).withDeleted().filter(\.$id == patientID)
             .set(\.$lastContact, to: summary.lastContact).set(\.$nextDue, to: summary.nextDue)
             .set(\.$hasUnhealedLesion, to: summary.hasUnhealedLesion).set(\.$activeInfection, to: summary.activeInfection)
             .set(\.$infectionSeverity, to: summary.infectionSeverity).set(\.$worseningLesion, to: summary.worseningLesion)
@@ -109,7 +119,11 @@ struct PatientSummary: Sendable, Equatable {
             .set(\.$onsetSepsisScreen, to: summary.onsetSepsisScreen)
             .set(\.$sepsisScreenPositive, to: summary.sepsisScreen != nil).set(\.$sepsisScreen, to: summary.sepsisScreen)
             .set(\.$highAlert, to: summary.highAlerts != nil).set(\.$highAlerts, to: summary.highAlerts)
-            .update()
+        if standing {
+            update = update.set(\.$followUpStatus, to: summary.standing.followUpStatus).set(\.$worklistTier, to: summary.standing.tier)
+                .set(\.$standingDay, to: summary.standing.day.description).set(\.$standingUntil, to: summary.standing.until?.description)
+        }
+        try await update.update()
         try await RegistryCase.storeSections(summary.caseRecords, of: patientID, on: db)
     }
 

@@ -3,7 +3,8 @@
 Each resource is parsed by fhirclient's R4 (4.0.1) models in strict mode and by
 fhir.resources' R4B models (pydantic); any error is a failure. Also checks the API's
 behaviour: paging links, search modes, _include, ETag/Last-Modified, vread/_history,
-$everything, OperationOutcome errors (unknown parameter, bad date, researcher refused).
+$everything, OperationOutcome errors (unknown parameter, bad date, researcher refused),
+conditional update and delete, and type-level Patient/_history with _count and _since.
 """
 import importlib
 import json
@@ -63,6 +64,70 @@ def get(path, token=TOKEN, expect=200):
     if doc is not None:
         validate(doc, "GET " + url)
     return doc, headers
+
+
+def send(method, path, body=None, expect=200, headers=None):
+    """A write; the answer (a resource or OperationOutcome) is validated like a read."""
+    url = path if path.startswith("http") else BASE + path
+    h = {"Authorization": "Bearer " + TOKEN, "Accept": "application/fhir+json", "Content-Type": "application/fhir+json"}
+    h.update(headers or {})
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(url, data=data, method=method, headers=h)
+    try:
+        with urllib.request.urlopen(req) as r:
+            status, headers, raw = r.status, r.headers, r.read()
+    except urllib.error.HTTPError as e:
+        status, headers, raw = e.code, e.headers, e.read()
+    if status != expect:
+        fail(f"{method} {url}: status {status}, expected {expect}: {raw[:300]!r}")
+    doc = json.loads(raw) if raw else None
+    if doc is not None:
+        validate(doc, f"{method} {url}")
+    return doc, headers
+
+
+def conditional_writes_and_type_history():
+    """Conditional update and delete (R4 http.html#cond-update, #cond-delete) and Patient/_history."""
+    meta, _ = get("/metadata")
+    patient_support = next(r for r in meta["rest"][0]["resource"] if r["type"] == "Patient")
+    if patient_support.get("conditionalUpdate") is not True or patient_support.get("conditionalDelete") != "single":
+        fail(f"metadata: conditionalUpdate {patient_support.get('conditionalUpdate')}, conditionalDelete {patient_support.get('conditionalDelete')}")
+    if {"code": "history-type"} not in patient_support["interaction"]:
+        fail("metadata: Patient lacks history-type")
+    system = "https://calcitrack.org/fhir/sid/mrn/DEMO"
+    criteria = "/Patient?identifier=" + urllib.parse.quote(f"{system}|E2E-CU-1", safe="")
+    patient = {"resourceType": "Patient", "identifier": [{"system": system, "value": "E2E-CU-1"}],
+               "name": [{"family": "Conditional", "given": ["Eve"]}], "gender": "female", "birthDate": "1971-02-03"}
+    created, headers = send("PUT", criteria, patient, expect=201)
+    pid = created["id"] if created else None
+    patient["name"][0]["family"] = "Updated"
+    updated, headers = send("PUT", criteria, patient, expect=200)
+    if not updated or updated["id"] != pid or headers.get("ETag") != 'W/"2"':
+        fail(f"conditional update: {updated and updated.get('id')} vs {pid}, ETag {headers.get('ETag')}")
+    send("PUT", "/Patient?family=Updated", patient, expect=400)
+    history, _ = get("/Patient/_history?_count=5")
+    if history.get("type") != "history" or history.get("total", 0) < 2 or len(history.get("entry", [])) != min(5, history["total"]):
+        fail(f"Patient/_history: type {history.get('type')}, {len(history.get('entry', []))} entries, total {history.get('total')}")
+    first = history["entry"][0].get("resource", {})
+    if first.get("id") != pid or first.get("meta", {}).get("versionId") != "2":
+        fail(f"Patient/_history: newest entry is {first.get('id')} v{first.get('meta', {}).get('versionId')}, expected {pid} v2")
+    nxt = [l["url"] for l in history.get("link", []) if l["relation"] == "next"]
+    if bool(nxt) != (history.get("total", 0) > 5):
+        fail(f"Patient/_history: next link {nxt} with total {history.get('total')}")
+    if nxt:
+        get(nxt[0])
+    future, _ = get("/Patient/_history?_since=2099-01-01T00:00:00Z")
+    if future.get("total") != 0:
+        fail(f"Patient/_history?_since=2099: total {future.get('total')}")
+    get("/Patient/_history?_since=yesterday", expect=400)
+    get("/Observation/_history", expect=400)
+    deleted, _ = send("DELETE", criteria, expect=200)
+    if not deleted or deleted["resourceType"] != "OperationOutcome":
+        fail(f"conditional delete: {deleted}")
+    get(f"/Patient/{pid}", expect=410)
+    again, _ = send("DELETE", criteria, expect=200)
+    if "nothing deleted" not in json.dumps(again):
+        fail(f"conditional delete of nothing: {again}")
 
 
 def bundle_resources(bundle):
@@ -159,6 +224,7 @@ def main():
     one = sum(1 for name in os.listdir(os.path.join(EXPORT, "one")) for _ in open(os.path.join(EXPORT, "one", name)))
     if one == 0:
         fail("export --patient wrote nothing")
+    conditional_writes_and_type_history()
     print(f"fhir: {len(patients)} patients, {reads} reads, {exported} exported resources; types {sorted(seen_types)}; "
           f"validated {validated['fhirclient']} (fhirclient R4 strict) and {validated['fhir.resources']} (fhir.resources R4B)")
     for t in ["Patient", "Condition", "Observation", "BodyStructure", "MedicationStatement", "Procedure", "Encounter", "ImagingStudy", "Bundle", "CapabilityStatement", "OperationOutcome"]:

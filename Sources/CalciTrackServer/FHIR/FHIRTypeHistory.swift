@@ -1,0 +1,126 @@
+import CalciTrackCore
+import CalciTrackFHIR
+import Fluent
+import Foundation
+import SQLKit
+import Vapor
+
+/// Type-level history (`GET /fhir/{type}/_history`, FHIR R4 http.html#history): every stored
+/// version (009 `resource_versions`) of the type's records at the caller's sites, newest first,
+/// paged with `_count` and `_offset` (the `next` link), limited with `_since`.
+///
+/// Only types whose records are one resource each have it. Observation (a vitals row is up to
+/// five Observations) and Condition (the SSc Condition is a part of the patient row) are refused
+/// by name rather than answered with some of their versions.
+enum FHIRTypeHistory {
+    /// The record kind (009 `record_kind`) behind each type with type-level history.
+    static let kinds: [FHIRResourceType: RecordKind] = [
+        .Patient: .patients, .BodyStructure: .lesions, .MedicationStatement: .medications, .Procedure: .procedures,
+        .Encounter: .visits, .ImagingStudy: .imagingStudies,
+    ]
+
+    struct Query: Sendable {
+        var count = FHIRSearch.defaultCount
+        var offset = 0
+        var since: Date?
+        var sinceText: String?
+    }
+
+    static func parse(_ pairs: [(String, String)]) throws -> Query {
+        var q = Query()
+        var issues: [OperationOutcome.Issue] = []
+        func fail(_ name: String, _ message: String, _ code: OperationOutcome.IssueType = .value) {
+            issues.append(OperationOutcome.Issue(.error, code, message, at: [name]))
+        }
+        for (name, value) in pairs {
+            switch name {
+            case "_format":
+                if !["json", "application/fhir+json", "application/json"].contains(value) { fail(name, "_format must be json (only JSON is served), got \(value)") }
+            case "_count":
+                guard let n = Int(value), n >= 0, n <= FHIRSearch.maxCount else { fail(name, "_count must be an integer from 0 to \(FHIRSearch.maxCount), got \(value)"); continue }
+                q.count = n
+            case "_offset":
+                guard let n = Int(value), n >= 0 else { fail(name, "_offset must be a non-negative integer, got \(value)"); continue }
+                q.offset = n
+            case "_since":
+                guard let date = instant(value) else {
+                    fail(name, "_since must be an instant with a time zone such as 2026-11-24T10:00:00Z (or a date, taken at 00:00 UTC), got \(value)"); continue
+                }
+                q.since = date
+                q.sinceText = value
+            default:
+                fail(name, "parameter \(name) is not supported on type _history (supported: _count, _since, _format)", .notSupported)
+            }
+        }
+        if !issues.isEmpty { throw FHIRError(.badRequest, OperationOutcome(issues)) }
+        return q
+    }
+
+    /// An R4 instant (`2026-11-24T10:00:00Z`, `...00.123+01:00`), or a date at 00:00 UTC.
+    static func instant(_ text: String) -> Date? {
+        if text.count == 10, let day = LocalDate(iso: text) { return Date(timeIntervalSince1970: Double(day.daysSinceEpoch) * 86_400) }
+        let plain = ISO8601DateFormatter()
+        plain.formatOptions = [.withInternetDateTime]
+        if let d = plain.date(from: text) { return d }
+        let fractional = ISO8601DateFormatter()
+        fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return fractional.date(from: text)
+    }
+
+    @Sendable static func history(req: Request) async throws -> Response {
+        let principal = try await FHIRReadController.reader(req)
+        let type = try FHIRReadController.resourceType(req)
+        guard let kind = kinds[type] else {
+            let why = type == .Flag ? "Flags are computed on read and have no versions"
+                : type == .Observation ? "a vitals row is several Observations, so its versions are not one resource's; use Observation/<id>/_history"
+                : "the SSc Condition is a part of the patient's versions; use Condition/<id>/_history"
+            throw FHIRError(.badRequest, .notSupported, "\(type.rawValue)/_history is not supported: \(why) (type history: \(kinds.keys.map(\.rawValue).sorted().joined(separator: ", ")))", at: "type")
+        }
+        let q = try parse(FHIRSearch.pairs(req))
+        let sites = Array(principal.siteIDs)
+        let today = req.today
+        let base = FHIRReadController.baseURL(req)
+        var total = 0
+        var entries: [JSONValue] = []
+        if !sites.isEmpty {
+            let sql = req.db as! any SQLDatabase
+            var conditions: SQLQueryString = "v.record_kind = \(bind: kind.rawValue) AND p.site_id IN (\(binds: sites))"
+            if let since = q.since { conditions = conditions + " AND v.recorded_at >= \(bind: since)" }
+            let from: SQLQueryString = "FROM resource_versions v JOIN patients p ON p.id = v.patient_id WHERE " + conditions
+            let countRow = try await sql.raw("SELECT COUNT(*) AS n " + from).first()
+            total = try countRow?.decode(column: "n", as: Int.self) ?? 0
+            if q.count > 0 {
+                let rows = try await sql.raw("""
+                    SELECT v.record_kind, v.record_id, v.version, v.patient_id, v.deleted, v.recorded_at, v.body \(from)
+                    ORDER BY v.recorded_at DESC, v.record_id, v.version DESC LIMIT \(unsafeRaw: String(q.count)) OFFSET \(unsafeRaw: String(q.offset))
+                    """).all()
+                for row in rows {
+                    let stored = try ResourceHistory.decode(row)
+                    let id = stored.recordID.uuidString.lowercased()
+                    if let entry = try await FHIRReadController.historyEntry(type, id, kind: kind, version: stored.version, deleted: stored.deleted,
+                                                                             recordedAt: stored.recordedAt, body: stored.body, base: base, on: req.db, today: today) {
+                        entries.append(entry)
+                    }
+                }
+            }
+        }
+        func link(offset: Int) -> String {
+            var items: [String] = []
+            if let since = q.sinceText { items.append("_since=\(FHIRSearch.encode(since))") }
+            items.append("_count=\(q.count)")
+            if offset > 0 { items.append("_offset=\(offset)") }
+            return "\(base)/\(type.rawValue)/_history?" + items.joined(separator: "&")
+        }
+        var links = [FHIRBundle.object([("relation", "self"), ("url", .string(link(offset: q.offset)))])]
+        if q.count > 0 && q.offset + q.count < total {
+            links.append(FHIRBundle.object([("relation", "next"), ("url", .string(link(offset: q.offset + q.count)))]))
+        }
+        try await req.recordAudit([AuditEvent(action: "read", resourceType: "fhir/\(type.rawValue)", resourceID: "_history",
+                                              detail: "query \(req.url.query ?? ""); \(total) version(s); returned \(entries.count)")],
+                                  actor: try await req.auditActor)
+        return FHIRResponse.json(FHIRBundle.object([
+            ("resourceType", "Bundle"), ("type", "history"), ("total", .number(Double(total))),
+            ("link", .array(links)), ("entry", entries.isEmpty ? nil : .array(entries)),
+        ]))
+    }
+}
