@@ -70,8 +70,7 @@ import VaporTesting
 
     @Test("Migration 011 fills the case sections (table of 008) and the worklist flags of patients stored before them")
     func migrationBackfills() async throws {
-        // A file, not shared-cache memory: see WorklistStandingTests.migrationBackfills.
-        try await TestRegistry.run(sqliteFile: true) { r in
+        try await TestRegistry.run { r in
             let id = try await r.createPatient()
             _ = try await r.send(.POST, "/api/v1/patients/\(id)/visits", as: "clinA", json: #"{"date": "2026-09-01", "kind": "clinic", "nextDue": "2026-12-01"}"#)
             let uuid = UUID(uuidString: id)!
@@ -82,13 +81,14 @@ import VaporTesting
             _ = try await r.send(.POST, "/api/v1/patients/\(id)/vitals", as: "clinA", json: #"{"date": "2026-09-01", "temperatureC": 39, "heartRate": 120}"#)
             let stored = try await Patient.find(uuid, on: r.app.db)!
             let sections = try await RegistryCase.storedSections(of: uuid, on: r.app.db)
-            try await FindingsHistoryAndWorklistFlags().revert(on: r.app.db)
-            try await CaseRecordsAndDataVersion().revert(on: r.app.db)
-            // A statement that reads the schema: SQLite parses ADD COLUMN against the schema a
-            // pooled connection last loaded, which a revert on another connection made stale.
-            #expect(try await Site.query(on: r.app.db).count() > 0)
-            try await CaseRecordsAndDataVersion().prepare(on: r.app.db)
-            try await FindingsHistoryAndWorklistFlags().prepare(on: r.app.db)
+            // On one connection: SQLite parses ADD COLUMN against the schema the connection last
+            // loaded, so a pooled connection that did not see the revert reports a duplicate column.
+            try await r.app.db.withConnection { db in
+                try await FindingsHistoryAndWorklistFlags().revert(on: db)
+                try await CaseRecordsAndDataVersion().revert(on: db)
+                try await CaseRecordsAndDataVersion().prepare(on: db)
+                try await FindingsHistoryAndWorklistFlags().prepare(on: db)
+            }
             #expect(try await RegistryCase.storedSections(of: uuid, on: r.app.db) == sections)
             let filled = try await Patient.find(uuid, on: r.app.db)!
             #expect(filled.sepsisScreenPositive && filled.sepsisScreen == stored.sepsisScreen && filled.sepsisScreen == "SIRS 2/4: temperature, heart rate")

@@ -2,7 +2,6 @@
 import CalciTrackCore
 import Fluent
 import Foundation
-import SQLKit
 import Testing
 import VaporTesting
 
@@ -79,27 +78,6 @@ import VaporTesting
             #expect(try await HoldRecord.query(on: r.app.db).count() == 0)
             #expect(try await medicationAudits(r) == audits)
             #expect(try await LabRecord.query(on: r.app.db).count() == 1)
-        }
-    }
-
-    @Test func reimportingAStatementWithHoldsCreatesNoSecondHold() async throws {
-        try await TestRegistry.run { r in
-            let dir = NSTemporaryDirectory() + "fhir-holds-\(UUID().uuidString)"
-            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-            defer { try? FileManager.default.removeItem(atPath: dir) }
-            let statement = Self.statement(subject: "Patient/src-be4", id: "src-med4")
-                .replacingOccurrences(of: #", {"text": "held from 2026-11-10 to 2026-11-01: sepsis"}"#, with: "")
-            let lines = [FHIRWriteTests.patient("BE-4", id: "src-be4"), statement].map { $0.replacingOccurrences(of: "\n", with: " ") }
-            try (lines.joined(separator: "\n") + "\n").write(toFile: dir + "/resources.ndjson", atomically: true, encoding: .utf8)
-            let options = FHIRImport.Options(chunkSize: 10, today: TestRegistry.today, actor: "test-import")
-            let first = try await FHIRImport.run(paths: [dir], on: r.app.db, options: options)
-            #expect(first.rejected.isEmpty, "\(first.rejected)")
-            #expect(try await HoldRecord.query(on: r.app.db).count() == 1)
-            try await (r.app.db as! any SQLDatabase).raw("DELETE FROM fhir_import_progress").run()
-            let second = try await FHIRImport.run(paths: [dir], on: r.app.db, options: options)
-            #expect(second.created == 0, "\(second)")
-            #expect(try await MedicationRecord.query(on: r.app.db).count() == 1)
-            #expect(try await HoldRecord.query(on: r.app.db).count() == 1)
         }
     }
 

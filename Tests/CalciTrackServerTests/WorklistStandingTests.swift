@@ -174,9 +174,7 @@ import VaporTesting
 
     @Test("Migration 012 fills the standing and name keys of patients stored before it with what the write path stores")
     func migrationBackfills() async throws {
-        // A file, not shared-cache memory: there a pooled connection could parse ADD COLUMN against
-        // the schema from before the revert (duplicate column), depending on which connection ran it.
-        try await TestRegistry.run(demo: true, sqliteFile: true) { r in
+        try await TestRegistry.run(demo: true) { r in
             let id = try await r.createPatient(mrn: "ÅSE-1")
             _ = try await r.send(.POST, "/api/v1/patients/\(id)/visits", as: "clinA", json: #"{"date": "2026-09-01", "kind": "clinic", "nextDue": "2026-10-01"}"#)
             func snapshot() async throws -> [String: String] {
@@ -186,10 +184,12 @@ import VaporTesting
             }
             let written = try await snapshot()
             #expect(written.count >= 3 && written.values.contains { $0.hasPrefix("overdue 7 ") })
-            try await WorklistStandingAndNameKeys().revert(on: r.app.db)
-            // A statement that reads the schema (see DerivedDataTests.migrationBackfills).
-            #expect(try await Site.query(on: r.app.db).count() > 0)
-            try await WorklistStandingAndNameKeys().prepare(on: r.app.db)
+            // On one connection: SQLite parses ADD COLUMN against the schema the connection last
+            // loaded, so a pooled connection that did not see the revert reports a duplicate column.
+            try await r.app.db.withConnection { db in
+                try await WorklistStandingAndNameKeys().revert(on: db)
+                try await WorklistStandingAndNameKeys().prepare(on: db)
+            }
             // The migration computes as of the real today, the writes as of TestRegistry.today:
             // compare as of the same day.
             try await WorklistStanding.refresh(on: r.app.db, today: TestRegistry.today)

@@ -106,20 +106,27 @@ public enum JSONWriter {
                 out.append(contentsOf: bytes)
                 return
             }
-            for byte in bytes {
+            // Otherwise copy the runs between escapes in one go (Markdown card details have a
+            // newline every few dozen bytes); UTF-8 multi-byte sequences pass through unchanged.
+            var runStart = 0
+            for i in 0..<bytes.count {
+                let byte = bytes[i]
+                guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<i]))
+                runStart = i + 1
                 switch byte {
                 case UInt8(ascii: "\""): out.append(UInt8(ascii: "\\")); out.append(byte)
                 case UInt8(ascii: "\\"): out.append(UInt8(ascii: "\\")); out.append(byte)
                 case 0x0A: out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "n"))
                 case 0x0D: out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "r"))
                 case 0x09: out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "t"))
-                case 0x00..<0x20:
+                default:
                     out.append(contentsOf: "\\u00".utf8)
                     out.append(hexDigits[Int(byte >> 4)])
                     out.append(hexDigits[Int(byte & 0x0F)])
-                default: out.append(byte)  // UTF-8 multi-byte sequences pass through unchanged
                 }
             }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<bytes.count]))
         }
         out.append(UInt8(ascii: "\""))
     }

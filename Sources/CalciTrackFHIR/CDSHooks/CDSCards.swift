@@ -122,7 +122,13 @@ public enum CDSCards {
 
     /// The first cited source: its short label and, when its reference gives a DOI, the DOI URL.
     static func source(_ ids: [String]) -> (String, String?) {
-        guard let citation = ids.lazy.compactMap({ Sources.all[$0] }).first else { return ("CalciTrack", nil) }
+        guard let link = ids.lazy.compactMap({ sourceLinks[$0] }).first else { return ("CalciTrack", nil) }
+        return link
+    }
+
+    /// Label and DOI URL of every citation, worked out once: searching each reference for its DOI
+    /// on every card was a tenth of a patient-view call's CPU (BENCHMARKS.md, CDS Hooks).
+    static let sourceLinks: [String: (String, String?)] = Sources.all.mapValues { citation in
         var url: String?
         if let range = citation.reference.firstRange(of: "doi:") {
             let doi = citation.reference[range.upperBound...].prefix { !$0.isWhitespace && $0 != ";" }

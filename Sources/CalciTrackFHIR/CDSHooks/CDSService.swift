@@ -24,15 +24,15 @@ public enum CDSService {
         ]
     }()
 
-    /// `GET /cds-services` (CDS Hooks 2.0 "Discovery").
-    public static var discovery: JSONValue {
+    /// `GET /cds-services` (CDS Hooks 2.0 "Discovery"): the same for every call, so built once.
+    public static let discovery: JSONValue = {
         .object(JSONObject([("services", .array([.object(JSONObject([
             ("hook", .string(hook)), ("title", .string(title)), ("description", .string(description)), ("id", .string(id)),
             ("prefetch", .object(JSONObject(prefetch.map { ($0.key, .string($0.template)) }))),
             ("usageRequirements", .string("Calls must carry a CDS Hooks JWT (ES384 or RS384) from an issuer CalciTrack trusts. "
                 + "The FHIR Patient id is the CalciTrack patient id when the patient is in the registry.")),
         ]))]))]))
-    }
+    }()
 }
 
 /// A `patient-view` request (CDS Hooks 2.0 "HTTP Request"; patient-view hook 1.0 context).

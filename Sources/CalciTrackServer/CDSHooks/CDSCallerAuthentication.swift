@@ -36,8 +36,9 @@ final class CDSCallerAuthentication: Sendable {
     private let seen = NIOLockedValueBox<[String: Date]>([:])
 
     func verify(_ req: Request, settings: CDSHooksSettings, audience: String, now: Date = Date()) async throws -> CDSCaller {
-        guard let token = req.headers.bearerAuthorization?.token else { throw Self.refuse("a bearer JWT is required (Authorization: Bearer <jwt>)") }
-        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
+        guard let token = Self.bearerToken(req.headers) else { throw Self.refuse("a bearer JWT is required (Authorization: Bearer <jwt>)") }
+        // Split as bytes: splitting the ~700-character token by Characters cost more than its JSON.
+        let parts = token.utf8.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
         guard parts.count == 3, let headerBytes = Self.base64URL(parts[0]), let payloadBytes = Self.base64URL(parts[1]),
               case .object(let header)? = try? JSONParser.parse(headerBytes), case .object(let unverified)? = try? JSONParser.parse(payloadBytes)
         else { throw Self.refuse("the token is not a JWT (three base64url parts of JSON)") }
@@ -75,16 +76,52 @@ final class CDSCallerAuthentication: Sendable {
         return CDSCaller(issuer: iss, subject: claims.sub?.value)
     }
 
+    /// The token of `Authorization: Bearer <token>` (scheme case-insensitive), as Vapor's
+    /// `bearerAuthorization` reads it, but split as bytes rather than Characters.
+    static func bearerToken(_ headers: HTTPHeaders) -> String? {
+        guard let value = headers.first(name: .authorization) else { return nil }
+        let parts = value.utf8.split(separator: UInt8(ascii: " "))
+        guard parts.count == 2, Substring(parts[0]).lowercased() == "bearer" else { return nil }
+        return String(Substring(parts[1]))
+    }
+
     static func refuse(_ reason: String) -> APIError { APIError(.unauthorized, "CDS Hooks authentication failed: \(reason)") }
 
     private static func text(_ value: JSONValue?) -> String {
         value.map { JSONWriter.write($0, pretty: false) } ?? "(none)"
     }
 
-    static func base64URL(_ text: Substring) -> [UInt8]? {
-        var s = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        while s.count % 4 != 0 { s += "=" }
-        return Data(base64Encoded: s).map(Array.init)
+    /// base64url (RFC 4648 §5; JWS leaves out the padding) → bytes, nil for a character outside
+    /// the alphabet or a length no encoder writes. Decoded byte by byte: the Foundation string
+    /// round trip it replaces cost more than parsing the token's JSON (BENCHMARKS.md, CDS Hooks).
+    /// Like that round trip it also takes `+`, `/` and trailing `=`: jwt-kit decides on the token.
+    static func base64URL(_ text: Substring.UTF8View) -> [UInt8]? {
+        var utf8 = text
+        while utf8.last == UInt8(ascii: "=") { utf8 = utf8.dropLast() }
+        guard utf8.count % 4 != 1 else { return nil }
+        var out: [UInt8] = []
+        out.reserveCapacity(utf8.count * 3 / 4)
+        var accumulator: UInt32 = 0
+        var bits = 0
+        for c in utf8 {
+            let sextet: UInt8
+            switch c {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"): sextet = c - UInt8(ascii: "A")
+            case UInt8(ascii: "a")...UInt8(ascii: "z"): sextet = c - UInt8(ascii: "a") + 26
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): sextet = c - UInt8(ascii: "0") + 52
+            case UInt8(ascii: "-"), UInt8(ascii: "+"): sextet = 62
+            case UInt8(ascii: "_"), UInt8(ascii: "/"): sextet = 63
+            default: return nil
+            }
+            accumulator = (accumulator << 6) | UInt32(sextet)
+            bits += 6
+            if bits >= 8 {
+                bits -= 8
+                out.append(UInt8(truncatingIfNeeded: accumulator >> UInt32(bits)))
+                accumulator &= (1 << UInt32(bits)) - 1
+            }
+        }
+        return out
     }
 }
 

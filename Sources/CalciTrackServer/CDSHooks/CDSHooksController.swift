@@ -90,12 +90,34 @@ struct CDSHooksController: Sendable {
         }
         let assessment = Assessor().assess(decoded)
         let page = UUID(uuidString: request.patientID).map { baseURL(req) + "/patients/" + $0.uuidString.lowercased() }
-        let cards = CDSCards.cards(from: assessment, patientPage: page) { UUID().uuidString.lowercased() }
+        let cards = CDSCards.cards(from: assessment, patientPage: page, makeID: Self.randomCardID)
         issuedCards.withLockedValue { issued in
             if issued.count > 100_000 { issued.removeAll(keepingCapacity: true) }
             for card in cards { issued[card.uuid] = request.patientID }
         }
         return Response.json(.object(JSONObject([("cards", .array(cards.map(\.json)))])))
+    }
+
+    /// A random (version 4) UUID, lower case, from the system generator (getrandom): Foundation's
+    /// `UUID()` opens, reads and closes /dev/urandom for each one, three system calls per card.
+    static func randomCardID() -> String {
+        var generator = SystemRandomNumberGenerator()
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(16)
+        for word in [generator.next() as UInt64, generator.next() as UInt64] {
+            for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: word >> UInt64(shift))) }
+        }
+        bytes[6] = (bytes[6] & 0x0F) | 0x40  // version 4 (RFC 9562 §5.4)
+        bytes[8] = (bytes[8] & 0x3F) | 0x80  // variant 10
+        let hex = Array("0123456789abcdef".utf8)
+        var text: [UInt8] = []
+        text.reserveCapacity(36)
+        for (i, byte) in bytes.enumerated() {
+            if i == 4 || i == 6 || i == 8 || i == 10 { text.append(UInt8(ascii: "-")) }
+            text.append(hex[Int(byte >> 4)])
+            text.append(hex[Int(byte & 0x0F)])
+        }
+        return String(decoding: text, as: UTF8.self)
     }
 
     @Sendable func feedback(req: Request) async throws -> Response {

@@ -48,7 +48,12 @@ struct WorklistPageController: Sendable {
         if let cached = cache.page(key, version: version) {
             results = cached
         } else {
-            let (rows, total) = try await Self.rows(req, ctx: ctx, filter: filter, sites: sites, today: today)
+            // The list's count is the same on every page of it: kept apart from the pages.
+            let countKey = "web\u{1F}" + PatientController.cacheKey(principal: ctx.principal, today: today,
+                                                                    [filter.q, filter.site?.uuidString, filter.status])
+            let (rows, total) = try await Self.rows(req, ctx: ctx, filter: filter, sites: sites, today: today,
+                                                    count: cache.count(countKey, version: version))
+            cache.store(count: total, for: countKey, version: version)
             results = WorklistCache.Page(body: WorklistPage.results(ctx: ctx, filter: filter, rows: rows, total: total, pageSize: Self.pageSize).render(),
                                          ids: rows.map(\.id), total: total)
             cache.store(page: results, for: key, version: version)
@@ -61,9 +66,10 @@ struct WorklistPageController: Sendable {
     }
 
     /// The page's rows, most urgent first (`WorklistStanding.tier`, then name), and the number of
-    /// matches. Every list is an index range over the stored standing (012): its count reads the
-    /// index, and its page reads the ids in index order before loading those patients.
-    static func rows(_ req: Request, ctx: WebContext, filter: WorklistFilter, sites: [Site], today: LocalDate) async throws -> ([WorklistRow], Int) {
+    /// matches (`count` when the caller has it for the same data version). Every list is an index
+    /// range over the stored standing (012): its count reads the index, and its page reads the ids
+    /// in index order before loading those patients.
+    static func rows(_ req: Request, ctx: WebContext, filter: WorklistFilter, sites: [Site], today: LocalDate, count: Int? = nil) async throws -> ([WorklistRow], Int) {
         // Follow-up status moves with the calendar: bring the stored one to today first.
         try await WorklistStanding.refresh(on: req.db, today: today)
         var query = Patient.query(on: req.db)
@@ -80,7 +86,8 @@ struct WorklistPageController: Sendable {
         default: query = PatientController.filter(query, followUp: filter.status)
         }
         // COUNT(site_id): in every worklist index, so the count can read the index alone (007).
-        let total = try await query.count(\.$site.$id)
+        let total: Int
+        if let count { total = count } else { total = try await query.count(\.$site.$id) }
         let offset = (filter.page - 1) * pageSize
         // Ids first: the index holds the order and the id, so skipping `offset` rows never reads
         // the table (an OFFSET over whole rows read every skipped patient).

@@ -197,10 +197,6 @@ struct FHIRWriter {
         var patientIDs = Set<UUID>(), parentIDs = Set<UUID>()
         for p in prepared {
             keys.formUnion(p.sourceKeys)
-            // The records after the first (a statement's holds) are remembered as `<key>#n`.
-            if let first = p.sourceKeys.first, p.mapped.records.count > 1 {
-                for n in 1..<p.mapped.records.count { keys.insert("\(first)#\(n)") }
-            }
             for record in p.mapped.records {
                 for ref in [record.subject, record.parent, record.lesion].compactMap({ $0 }) {
                     keys.insert(Self.referenceKey(ref))
@@ -397,31 +393,42 @@ struct FHIRWriter {
             existing = nil // a plain POST always creates
         }
         var results: [(ImportLedger.Entry, Int, Date?)] = []
+        /// Per result: the record was stored before this entry (updated or unchanged, not created).
+        var wasStored: [Bool] = []
         var action: EntryResult.Action = .created
         for (n, mappedRecord) in p.mapped.records.enumerated() {
             var record = mappedRecord
+            var known: ImportLedger.Entry? = n == 0 ? existing : p.sourceKeys.first.flatMap { state.ledger["\($0)#\(n)"] ?? state.written["\($0)#\(n)"] }
             if let parent = record.parentIndex, parent < results.count {
                 // The parent is a record of this same resource (a hold's medication).
                 record.parent = "\(RegistryRecordKind.medication.rawValue)#\(results[parent].0.recordID.uuidString)"
                 state.written[record.parent!] = results[parent].0
+                if record.kind == .hold, wasStored[parent] {
+                    known = try await storedHold(record, of: results[parent].0.recordID, contentHash: p.contentHash, on: tx)
+                }
             }
-            let known: ImportLedger.Entry? = n == 0 ? existing : p.sourceKeys.first.flatMap { state.ledger["\($0)#\(n)"] ?? state.written["\($0)#\(n)"] }
             if let known, known.kind == record.kind.rawValue, try await exists(record.kind, known.recordID, state, on: tx) {
-                if known.contentHash == p.contentHash, entry.ifMatch == nil || entry.ifMatchFromMeta {
+                wasStored.append(true)
+                // With If-Match the resource is updated (its version checked) even when unchanged; its holds are not.
+                if known.contentHash == p.contentHash, entry.ifMatch == nil || entry.ifMatchFromMeta || n > 0 {
                     let version = try await currentVersion(record.kind, known.recordID, on: tx)
                     results.append((known, version.0, version.1))
                     if n == 0 { action = .unchanged }
                     continue
                 }
-                let (version, at) = try await update(record, id: known.recordID, entry: entry, state, on: tx)
+                // If-Match (or meta.versionId) is the version of the resource, which is its first record's.
+                var recordEntry = entry
+                if n > 0 { recordEntry.ifMatch = nil }
+                let (version, at) = try await update(record, id: known.recordID, entry: recordEntry, state, on: tx)
                 if record.kind == .patientSection, n == 0 { action = .updated }
                 results.append((ImportLedger.Entry(kind: record.kind.rawValue, recordID: known.recordID, patientID: known.patientID ?? (record.kind == .patient ? known.recordID : nil), contentHash: p.contentHash), version, at))
                 if n == 0 { action = .updated }
             } else {
-                if let expected = entry.ifMatch, entry.method == .put, !entry.ifMatchFromMeta {
+                if n == 0, let expected = entry.ifMatch, entry.method == .put, !entry.ifMatchFromMeta {
                     throw EntryFailure(.preconditionFailed, .conflict, "If-Match names version \(expected) of \(entry.resourceType)/\(entry.id ?? "?"), which does not exist", at: entry.resourceType)
                 }
                 let id = n == 0 ? preferredID(entry, kind: record.kind) : nil
+                wasStored.append(false)
                 let created = try await create(record, id: id, entry: entry, state, on: tx)
                 results.append((ImportLedger.Entry(kind: record.kind.rawValue, recordID: created.0, patientID: created.1, contentHash: p.contentHash), created.2, Date()))
                 if record.kind == .patientSection, n == 0 { action = .updated }
@@ -443,6 +450,17 @@ struct FHIRWriter {
         return EntryResult(action: action, status: action == .created ? .created : .ok, resourceType: firstKind.servedType(requested: entry.resourceType),
                            kind: firstKind, recordID: first.0.recordID, fhirID: fhirID,
                            version: first.1, lastModified: first.2, issues: warnings, resource: resource)
+    }
+
+    /// The stored hold of a stored medication that a statement's hold is: the one with the same
+    /// start (the statement's notes may come in another order, and a statement written by POST or
+    /// the JSON API left no ledger key for its holds). Unchanged (the entry's hash) when its end and
+    /// reason are the same too, else to be updated.
+    private func storedHold(_ record: MappedRecord, of medication: UUID, contentHash: String, on tx: any Database) async throws -> ImportLedger.Entry? {
+        guard let start = record.body["start"]?.stringValue,
+              let hold = try await HoldRecord.query(on: tx).filter(\.$medicationID == medication).filter(\.$start == start).first() else { return nil }
+        let same = hold.end == record.body["end"]?.stringValue && hold.reason == record.body["reason"]?.stringValue
+        return ImportLedger.Entry(kind: RegistryRecordKind.hold.rawValue, recordID: hold.id!, patientID: hold.patientID, contentHash: same ? contentHash : "")
     }
 
     /// The registry id an import keeps: a PUT's id, or a file resource's own id, when it is a

@@ -20,6 +20,10 @@ struct WorklistStandingAndNameKeys: AsyncMigration {
     static let indexes = [
         ("patients_site_tier", "site_id, \(order)"),
         ("patients_site_follow_up", "site_id, follow_up_status, \(order)"),
+        // Narrow twins for counting: a count reads every matching entry (73,000 for "needs
+        // attention" at 100,000 patients), half the pages without the names (12.7 → 6.6 ms).
+        ("patients_site_tier_count", "site_id, worklist_tier, deleted_at"),
+        ("patients_site_follow_up_count", "site_id, follow_up_status, deleted_at"),
         ("patients_standing_until", "standing_until"),
         ("patients_standing_day", "standing_day"),
         ("patients_site_family_key", "site_id, family_key"),
