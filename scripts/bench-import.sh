@@ -5,8 +5,8 @@
 # (site SYNTH added first). Every resource is one the registry stores (nothing "not stored"), so
 # the rate counts real writes: records, history rows, ledger rows, audit entries, summaries.
 # Results (summary JSON and progress lines) go to artifacts/bench-import/; copy the numbers to
-# BENCHMARKS.md. Env: PATIENTS, SKIP_BUILD=1 (use the existing release binary), BIN (another binary),
-# NO_POSTGRES=1, KEEP=DIR (keep the NDJSON and databases there).
+# BENCHMARKS.md. Env: PATIENTS, SKIP_BUILD=1 (use the existing release binary), BIN (another binary,
+# e.g. an older build for a before/after comparison), NO_POSTGRES=1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SCRATCH=.build-release
@@ -26,7 +26,11 @@ run() { # label database
   "$BIN" site add SYNTH "Synthetic patients" --database "$2" > /dev/null
   local start end
   start=$(date +%s.%N)
-  "$BIN" import "$tmp/ndjson" --database "$2" --progress lines --report "$OUT/$1.json" > "$OUT/$1.log"
+  # CPU seconds next to the rate: on a shared machine they say more than the wall clock.
+  local timer=()
+  [ -x /usr/bin/time ] && timer=(/usr/bin/time -f "$1: CPU user %U s, system %S s (wall %e s)" -o "$OUT/$1.time")
+  rm -f "$OUT/$1.time"
+  "${timer[@]}" "$BIN" import "$tmp/ndjson" --database "$2" --progress lines --report "$OUT/$1.json" > "$OUT/$1.log"
   end=$(date +%s.%N)
   python3 - "$OUT/$1.json" "$1" "$start" "$end" <<'PY'
 import json, sys
@@ -35,6 +39,8 @@ wall = float(sys.argv[4]) - float(sys.argv[3])
 print(f"{sys.argv[2]}: {r['resources']} resources in {r['seconds']:.1f} s = {r['resourcesPerSecond']:.0f} resources/s "
       f"(process wall {wall:.1f} s incl. start and migrations); created {r['created']}, updated {r['updated']}, rejected {len(r['rejected'])}")
 PY
+  [ -f "$OUT/$1.time" ] && cat "$OUT/$1.time"
+  echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
   "$BIN" audit verify --database "$2"
 }
 run sqlite "$tmp/target.sqlite"
