@@ -59,23 +59,13 @@ struct WorklistStandingAndNameKeys: AsyncMigration {
         var after: UUID?
         while true {
             var select = sql.select()
-                .columns("id", "family_name", "given_name", "last_contact", "next_due", "has_unhealed_lesion", "active_infection",
-                         "infection_severity", "onset_severity", "sepsis_screen_positive", "high_alert", "worsening_lesion")
+                .columns(["id", "family_name", "given_name"] + WorklistStanding.Inputs.columns)
                 .from("patients").orderBy("id").limit(1000)
             if let after { select = select.where("id", .greaterThan, after) }
             let rows = try await select.all()
             for row in rows {
                 let id = try row.decode(column: "id", as: UUID.self)
-                let standing = WorklistStanding.of(WorklistStanding.Inputs(
-                    lastContact: try row.decode(column: "last_contact", as: String?.self),
-                    nextDue: try row.decode(column: "next_due", as: String?.self),
-                    hasUnhealedLesion: try row.decode(column: "has_unhealed_lesion", as: Bool.self),
-                    activeInfection: try row.decode(column: "active_infection", as: Bool.self),
-                    infectionSeverity: try row.decode(column: "infection_severity", as: String?.self),
-                    onsetSeverity: try row.decode(column: "onset_severity", as: String?.self),
-                    sepsisScreenPositive: try row.decode(column: "sepsis_screen_positive", as: Bool.self),
-                    highAlert: try row.decode(column: "high_alert", as: Bool.self),
-                    worseningLesion: try row.decode(column: "worsening_lesion", as: Bool.self)), on: today)
+                let standing = WorklistStanding.of(try WorklistStanding.Inputs(row: row), on: today)
                 try await sql.raw("""
                     UPDATE patients SET follow_up_status = \(bind: standing.followUpStatus), worklist_tier = \(bind: standing.tier),
                            standing_day = \(bind: standing.day.description), standing_until = \(bind: standing.until?.description),
