@@ -26,8 +26,9 @@ struct WorklistStandingAndNameKeys: AsyncMigration {
         ("patients_site_follow_up_count", "site_id, follow_up_status, deleted_at"),
         ("patients_standing_until", "standing_until"),
         ("patients_standing_day", "standing_day"),
-        ("patients_site_family_key", "site_id, family_key"),
-        ("patients_site_given_key", "site_id, given_key"),
+        // Name search (`WorklistSearch`): covering, so a search's count and page read no rows.
+        ("patients_site_family_key", "site_id, family_key, \(order)"),
+        ("patients_site_given_key", "site_id, given_key, \(order)"),
     ]
     /// Flag indexes of 007 and 011: (site, flag, name…) before, (site, flag, tier, name…) after.
     static let flags = [("patients_site_infection", "active_infection"), ("patients_site_worsening", "worsening_lesion"),
