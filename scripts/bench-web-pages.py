@@ -59,5 +59,9 @@ run("worklist `/?status=infection&page=K` (active infection, first views)", [f"/
 run("worklist `/?status=all&page=K` (random page 1-4000, first views)", [f"/?status=all&page={k}" for k in random.sample(range(1, 4001), n)])
 prefixes = [a + b for a in "abcdefghijklmnoprstw" for b in "aeiou"]
 run("worklist search `/?q=PREFIX` (two letters, first views)", [f"/?q={p}" for p in random.sample(prefixes, min(n, len(prefixes)))])
+# Three letters of a real family name (the registry's own names, so every search has matches).
+names = [r[0] for r in sqlite3.connect(db).execute(
+    "SELECT p FROM (SELECT DISTINCT lower(substr(family_name, 1, 3)) AS p FROM patients) ORDER BY random() LIMIT ?", (n,))]
+run(f"worklist search `/?q=PREFIX` (three letters: {len(names)} distinct family-name prefixes, first views)", [f"/?q={urllib.parse.quote(p)}" for p in names])
 run("patient page `/patients/{id}`", [f"/patients/{i}" for i in ids])
 run("visit form `/patients/{id}/visits/new`", [f"/patients/{i}/visits/new" for i in ids[: n // 2]])

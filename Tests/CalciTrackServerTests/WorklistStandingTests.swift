@@ -172,6 +172,41 @@ import VaporTesting
         }
     }
 
+    @Test("Worklist search (WorklistSearch's UNION) finds exactly the patients whose folded family or given name starts with the text, or whose MRN is it, in worklist order, on every page; another site's patients never")
+    func worklistSearchMatchesRule() async throws {
+        try await TestRegistry.run { r in
+            _ = try await SyntheticRegistry.generate(on: r.app.db, options: .init(patients: 150, seed: 11, today: TestRegistry.today, batchSize: 50))
+            let sql = r.app.db as! any SQLDatabase
+            // Two thirds into clinA's site A, the rest into site B (not clinA's).
+            try await sql.raw("UPDATE patients SET site_id = \(bind: r.siteA)").run()
+            let all = try await Patient.query(on: r.app.db).sort(\.$id).all()
+            for p in all.enumerated() where p.offset % 3 == 0 {
+                try await sql.raw("UPDATE patients SET site_id = \(bind: r.siteB) WHERE id = \(bind: p.element.id!)").run()
+            }
+            let patients = try await Patient.query(on: r.app.db).filter(\.$site.$id == r.siteA).all()
+            var browser = WebUITests.Browser(app: r.app)
+            _ = try await browser.signIn("clinA")
+            let sample = patients.prefix(3)
+            let texts = sample.map { String($0.familyName.prefix(1)) } + sample.map { String($0.givenName.prefix(2)).uppercased() } + [sample.first!.mrn]
+            for text in texts {
+                let key = NameSearchKey.fold(text)
+                let expected = patients.filter { $0.familyKey.hasPrefix(key) || $0.givenKey.hasPrefix(key) || $0.mrn == text }
+                    .sorted { ($0.worklistTier, $0.familyName, $0.givenName, $0.id!.uuidString) < ($1.worklistTier, $1.familyName, $1.givenName, $1.id!.uuidString) }
+                    .map { $0.id!.uuidString.lowercased() }
+                var shown: [String] = []
+                for page in 1... {
+                    let html = try await browser.get("/?q=\(text.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)&page=\(page)").html
+                    let ids = html.matches(of: /href="\/patients\/([0-9a-f-]{36})"/).map { String($0.1) }
+                    if page == 1 { #expect(html.firstMatch(of: /(\d+) patients? —/).map { Int($0.1) } == expected.count, "\(text): the count") }
+                    if ids.isEmpty { break }
+                    shown += ids
+                }
+                #expect(!expected.isEmpty, "\(text)")
+                #expect(shown == expected, "\(text)")
+            }
+        }
+    }
+
     @Test("Migration 012 fills the standing and name keys of patients stored before it with what the write path stores")
     func migrationBackfills() async throws {
         try await TestRegistry.run(demo: true) { r in

@@ -85,14 +85,22 @@ struct WorklistPageController: Sendable {
         case "all": break
         default: query = PatientController.filter(query, followUp: filter.status)
         }
-        // COUNT(site_id): in every worklist index, so the count can read the index alone (007).
-        let total: Int
-        if let count { total = count } else { total = try await query.count(\.$site.$id) }
         let offset = (filter.page - 1) * pageSize
-        // Ids first: the index holds the order and the id, so skipping `offset` rows never reads
-        // the table (an OFFSET over whole rows read every skipped patient).
-        let ids = try await query.copy().sort(\.$worklistTier).sort(\.$familyName).sort(\.$givenName).sort(\.$id)
-            .range(offset..<(offset + pageSize)).all(\.$id)
+        let total: Int, ids: [UUID]
+        if !filter.q.isEmpty && filter.status == "all" && ctx.isClinician {
+            // The search box over all of a clinician's patients (the common search): index-only reads.
+            let sites = Array(ctx.principal.siteIDs).filter { site in filter.site.map { $0 == site } ?? true }
+            let search = WorklistSearch(text: filter.q, sites: sites)
+            if let count { total = count } else { total = try await search.count(on: req.db) }
+            ids = try await search.ids(offset: offset, limit: pageSize, on: req.db)
+        } else {
+            // COUNT(site_id): in every worklist index, so the count can read the index alone (007).
+            if let count { total = count } else { total = try await query.count(\.$site.$id) }
+            // Ids first: the index holds the order and the id, so skipping `offset` rows never
+            // reads the table (an OFFSET over whole rows read every skipped patient).
+            ids = try await query.copy().sort(\.$worklistTier).sort(\.$familyName).sort(\.$givenName).sort(\.$id)
+                .range(offset..<(offset + pageSize)).all(\.$id)
+        }
         let byID = Dictionary(uniqueKeysWithValues: try await Patient.query(on: req.db).filter(\.$id ~~ ids).all().map { ($0.id!, $0) })
         let codes = Dictionary(uniqueKeysWithValues: sites.map { ($0.id!, $0.code) })
         let rows = ids.compactMap { byID[$0] }.map {

@@ -26,8 +26,9 @@ struct WorklistStandingAndNameKeys: AsyncMigration {
         ("patients_site_follow_up_count", "site_id, follow_up_status, deleted_at"),
         ("patients_standing_until", "standing_until"),
         ("patients_standing_day", "standing_day"),
-        ("patients_site_family_key", "site_id, family_key"),
-        ("patients_site_given_key", "site_id, given_key"),
+        // Name search (`WorklistSearch`): covering, so a search's count and page read no rows.
+        ("patients_site_family_key", "site_id, family_key, \(order)"),
+        ("patients_site_given_key", "site_id, given_key, \(order)"),
     ]
     /// Flag indexes of 007 and 011: (site, flag, name…) before, (site, flag, tier, name…) after.
     static let flags = [("patients_site_infection", "active_infection"), ("patients_site_worsening", "worsening_lesion"),
@@ -59,23 +60,13 @@ struct WorklistStandingAndNameKeys: AsyncMigration {
         var after: UUID?
         while true {
             var select = sql.select()
-                .columns("id", "family_name", "given_name", "last_contact", "next_due", "has_unhealed_lesion", "active_infection",
-                         "infection_severity", "onset_severity", "sepsis_screen_positive", "high_alert", "worsening_lesion")
+                .columns(["id", "family_name", "given_name"] + WorklistStanding.Inputs.columns)
                 .from("patients").orderBy("id").limit(1000)
             if let after { select = select.where("id", .greaterThan, after) }
             let rows = try await select.all()
             for row in rows {
                 let id = try row.decode(column: "id", as: UUID.self)
-                let standing = WorklistStanding.of(WorklistStanding.Inputs(
-                    lastContact: try row.decode(column: "last_contact", as: String?.self),
-                    nextDue: try row.decode(column: "next_due", as: String?.self),
-                    hasUnhealedLesion: try row.decode(column: "has_unhealed_lesion", as: Bool.self),
-                    activeInfection: try row.decode(column: "active_infection", as: Bool.self),
-                    infectionSeverity: try row.decode(column: "infection_severity", as: String?.self),
-                    onsetSeverity: try row.decode(column: "onset_severity", as: String?.self),
-                    sepsisScreenPositive: try row.decode(column: "sepsis_screen_positive", as: Bool.self),
-                    highAlert: try row.decode(column: "high_alert", as: Bool.self),
-                    worseningLesion: try row.decode(column: "worsening_lesion", as: Bool.self)), on: today)
+                let standing = WorklistStanding.of(try WorklistStanding.Inputs(row: row), on: today)
                 try await sql.raw("""
                     UPDATE patients SET follow_up_status = \(bind: standing.followUpStatus), worklist_tier = \(bind: standing.tier),
                            standing_day = \(bind: standing.day.description), standing_until = \(bind: standing.until?.description),

@@ -94,21 +94,11 @@ struct WorklistStanding: Sendable, Equatable {
         return try await db.transaction { tx in
             let sql = tx as! any SQLDatabase
             let rows = try await sql.raw("""
-                SELECT id, standing_day, last_contact, next_due, has_unhealed_lesion, active_infection, infection_severity,
-                       onset_severity, sepsis_screen_positive, high_alert, worsening_lesion
+                SELECT id, standing_day, \(unsafeRaw: Inputs.columns.joined(separator: ", "))
                 FROM patients WHERE standing_until <= \(bind: day) OR standing_day > \(bind: day)
                 """).all()
             for row in rows {
-                let inputs = Inputs(
-                    lastContact: try row.decode(column: "last_contact", as: String?.self),
-                    nextDue: try row.decode(column: "next_due", as: String?.self),
-                    hasUnhealedLesion: try row.decode(column: "has_unhealed_lesion", as: Bool.self),
-                    activeInfection: try row.decode(column: "active_infection", as: Bool.self),
-                    infectionSeverity: try row.decode(column: "infection_severity", as: String?.self),
-                    onsetSeverity: try row.decode(column: "onset_severity", as: String?.self),
-                    sepsisScreenPositive: try row.decode(column: "sepsis_screen_positive", as: Bool.self),
-                    highAlert: try row.decode(column: "high_alert", as: Bool.self),
-                    worseningLesion: try row.decode(column: "worsening_lesion", as: Bool.self))
+                let inputs = try Inputs(row: row)
                 let standing = of(inputs, on: today)
                 try await sql.raw("""
                     UPDATE patients SET follow_up_status = \(bind: standing.followUpStatus), worklist_tier = \(bind: standing.tier),
@@ -128,5 +118,23 @@ extension WorklistStanding.Inputs {
                   activeInfection: summary.activeInfection, infectionSeverity: summary.infectionSeverity,
                   onsetSeverity: summary.onsetSeverity, sepsisScreenPositive: summary.sepsisScreen != nil,
                   highAlert: summary.highAlerts != nil, worseningLesion: summary.worseningLesion)
+    }
+}
+
+extension WorklistStanding.Inputs {
+    /// The summary columns of a `patients` row read with SQL (the refresh, migration 012).
+    static let columns = ["last_contact", "next_due", "has_unhealed_lesion", "active_infection", "infection_severity",
+                          "onset_severity", "sepsis_screen_positive", "high_alert", "worsening_lesion"]
+
+    init(row: any SQLRow) throws {
+        self.init(lastContact: try row.decode(column: "last_contact", as: String?.self),
+                  nextDue: try row.decode(column: "next_due", as: String?.self),
+                  hasUnhealedLesion: try row.decode(column: "has_unhealed_lesion", as: Bool.self),
+                  activeInfection: try row.decode(column: "active_infection", as: Bool.self),
+                  infectionSeverity: try row.decode(column: "infection_severity", as: String?.self),
+                  onsetSeverity: try row.decode(column: "onset_severity", as: String?.self),
+                  sepsisScreenPositive: try row.decode(column: "sepsis_screen_positive", as: Bool.self),
+                  highAlert: try row.decode(column: "high_alert", as: Bool.self),
+                  worseningLesion: try row.decode(column: "worsening_lesion", as: Bool.self))
     }
 }
