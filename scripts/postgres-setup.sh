@@ -10,6 +10,13 @@ if ! command -v pg_ctlcluster >/dev/null 2>&1; then
 fi
 pg_ctlcluster 15 main start 2>/dev/null || true
 for _ in $(seq 1 30); do runuser -u postgres -- pg_isready -q && break; sleep 1; done
+# The test suite runs its suites in parallel, each test with its own app and pool (up to 4
+# connections per event loop): Debian's default of 100 connections ran out (53300) with 90 tests.
+if [ "$(runuser -u postgres -- psql -tAc 'SHOW max_connections')" -lt 400 ]; then
+  runuser -u postgres -- psql -q -c "ALTER SYSTEM SET max_connections = 400"
+  pg_ctlcluster 15 main restart
+  for _ in $(seq 1 30); do runuser -u postgres -- pg_isready -q && break; sleep 1; done
+fi
 runuser -u postgres -- psql -q -v ON_ERROR_STOP=1 <<SQL
 DO \$\$ BEGIN
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'calcitrack') THEN
