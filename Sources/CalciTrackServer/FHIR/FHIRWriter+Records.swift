@@ -1,0 +1,321 @@
+import CalciTrackCore
+import CalciTrackFHIR
+import Fluent
+import Foundation
+import SQLKit
+import Vapor
+
+/// Creating, updating and deleting the registry records an entry maps to.
+extension FHIRWriter {
+    /// The stored hold of a stored medication that a statement's hold is: the one with the same
+    /// start (the statement's notes may come in another order, and a statement written by POST or
+    /// the JSON API left no ledger key for its holds). Unchanged (the entry's hash) when its end and
+    /// reason are the same too, else to be updated.
+    func storedHold(_ record: MappedRecord, of medication: UUID, contentHash: String, on tx: any Database) async throws -> ImportLedger.Entry? {
+        guard let start = record.body["start"]?.stringValue,
+              let hold = try await HoldRecord.query(on: tx).filter(\.$medicationID == medication).filter(\.$start == start).first() else { return nil }
+        let same = hold.end == record.body["end"]?.stringValue && hold.reason == record.body["reason"]?.stringValue
+        return ImportLedger.Entry(kind: RegistryRecordKind.hold.rawValue, recordID: hold.id!, patientID: hold.patientID, contentHash: same ? contentHash : "")
+    }
+
+    /// The registry id an import keeps: a PUT's id, or a file resource's own id, when it is a
+    /// registry id no record has yet.
+    func preferredID(_ entry: WriteEntry, kind: RegistryRecordKind) -> UUID? {
+        guard kind != .patientSection else { return nil }
+        if entry.method == .put, let id = entry.id { return Self.registryID(inLogicalID: id) }
+        if entry.keepSourceID, let id = entry.resource?["id"]?.stringValue { return Self.registryID(inLogicalID: id) }
+        return nil
+    }
+
+    // MARK: create, update, delete
+
+    /// Creates the record (queued for the multi-row insert); returns its id, patient id and version.
+    func create(_ record: MappedRecord, id: UUID?, entry: WriteEntry, _ state: State, on tx: any Database) async throws -> (UUID, UUID?, Int) {
+        if record.kind == .patient {
+            let patient = Patient()
+            try await fillPatient(patient, body: record.body, existing: nil, entry: entry, state, on: tx)
+            patient.id = id ?? UUID()
+            patient.dateShiftDays = PatientController.randomShift()
+            patient.version = 1
+            patient.createdBy = authority.username
+            patient.updatedBy = authority.username
+            // The worklist columns of a patient without records; the refresh at the end of the
+            // call recomputes them with whatever records the same call adds.
+            try PatientSummary.compute(patient: patient, records: .empty, today: today).store(in: patient)
+            state.patients[patient.id!] = patient
+            state.newPatients.append(patient)
+            // A new patient has no stored lesions or vitals to check against.
+            state.storedLesionLabels[patient.id!] = [:]
+            state.storedVitals[patient.id!] = []
+            state.touched.insert(patient.id!)
+            state.events.append(AuditEvent(action: "create", resourceType: "patients", resourceID: patient.id!.uuidString.lowercased(),
+                                           patientID: patient.id!.uuidString.lowercased(), detail: "version 1 (FHIR \(entry.resourceType))"))
+            return (patient.id!, patient.id!, 1)
+        }
+        let patient = try await patient(for: record, entry, state, on: tx)
+        let pid = patient.id!
+        if record.kind == .patientSection {
+            let version = try await updateSections(patient, record.body, entry: entry, state, on: tx)
+            return (pid, pid, version)
+        }
+        if record.kind == .vitals, let merged = try await mergeVitals(record, patientID: pid, entry: entry, state, on: tx) {
+            return (merged.0, pid, merged.1)
+        }
+        let model = try await buildRecord(record, existing: nil, patientID: pid, entry: entry, state, on: tx)
+        if let vitals = model as? VitalsRecord {
+            state.pendingVitals["\(pid)|\(vitals.date)", default: []].append((vitals, record.body))
+        }
+        model.id = id ?? UUID()
+        model.version = 1
+        model.createdBy = authority.username
+        model.updatedBy = authority.username
+        state.creates[record.kind, default: []].append(model)
+        if let lesion = model as? LesionRecord { state.pendingLesionLabels.insert("\(pid)|\(lesion.label)") }
+        if record.kind == .lesion || record.kind == .medication { state.parents[model.id!] = pid }
+        state.touched.insert(pid)
+        state.events.append(AuditEvent(action: "create", resourceType: record.kind.rawValue, resourceID: model.id!.uuidString.lowercased(),
+                                       patientID: pid.uuidString.lowercased(), detail: "version 1 (FHIR \(entry.resourceType))"))
+        return (model.id!, pid, 1)
+    }
+
+    /// Vital-sign Observations of one patient and day are one vitals row (the engine reads a
+    /// day's row, InboundMapping.mergeVitals): a vital joins a row of that day that does not
+    /// hold a different value for it, in this call or stored. Returns the row and its version,
+    /// or nil when the vital starts a new row.
+    func mergeVitals(_ record: MappedRecord, patientID pid: UUID, entry: WriteEntry, _ state: State, on tx: any Database) async throws -> (UUID, Int)? {
+        guard let date = record.body["date"]?.stringValue else { return nil }
+        func fits(_ row: JSONObject) -> Bool {
+            record.body.entries.allSatisfy { $0.key == "date" || row[$0.key] == nil || row[$0.key] == $0.value }
+        }
+        func union(_ row: JSONObject) -> JSONObject {
+            var out = row
+            for (k, v) in record.body.entries where out[k] == nil { out[k] = v }
+            return out
+        }
+        let key = "\(pid)|\(date)"
+        if let rows = state.pendingVitals[key], let i = rows.firstIndex(where: { fits($0.body) }) {
+            let merged = union(rows[i].body)
+            var invalid: APIError?
+            do { try rows[i].model.apply(merged, today: today) } catch { invalid = error }
+            if let invalid { throw EntryFailure(invalid, resourceType: entry.resourceType) }
+            state.pendingVitals[key]![i].body = merged
+            return (rows[i].model.id!, 1)
+        }
+        if state.storedVitals[pid] == nil {
+            state.storedVitals[pid] = try await VitalsRecord.query(on: tx).filter(\.$patientID == pid).all()
+        }
+        for stored in state.storedVitals[pid]! where stored.date == date {
+            let body = JSONObject(compacting: stored.apiFields(.none))
+            guard fits(body) else { continue }
+            let merged = union(body)
+            if merged == body { return (stored.id!, stored.version) } // already there
+            var invalid: APIError?
+            do { try stored.apply(merged, today: today) } catch { invalid = error }
+            if let invalid { throw EntryFailure(invalid, resourceType: entry.resourceType) }
+            stored.version += 1
+            stored.updatedBy = authority.username
+            try await stored.update(on: tx)
+            state.touched.insert(pid)
+            state.recordsChanged.insert(pid)
+            state.events.append(AuditEvent(action: "update", resourceType: RegistryRecordKind.vitals.rawValue, resourceID: stored.id!.uuidString.lowercased(),
+                                           patientID: pid.uuidString.lowercased(),
+                                           detail: "version \(stored.version) (FHIR \(entry.resourceType)); changed: \(record.body.keys.filter { $0 != "date" }.joined(separator: ", "))"))
+            return (stored.id!, stored.version)
+        }
+        return nil
+    }
+
+    /// Applies the body to a new or loaded model, with its references resolved.
+    func buildRecord(_ record: MappedRecord, existing: (any PatientRecord)?, patientID pid: UUID, entry: WriteEntry, _ state: State, on tx: any Database) async throws -> any PatientRecord {
+        var body = record.body
+        var parent: UUID?
+        if let reference = record.parent {
+            let (what, element) = record.kind == .hold ? ("medication", "MedicationStatement") : ("lesion", "\(entry.resourceType).focus")
+            parent = try await parentID(reference, of: pid, what: what, at: element, state, on: tx)
+        }
+        if let reference = record.lesion {
+            let lesionID = try await parentID(reference, of: pid, what: "lesion", at: "\(entry.resourceType).bodySite", state, on: tx)
+            body["lesionId"] = JSONValue.string(lesionID.uuidString.lowercased())
+        }
+        let model = existing ?? record.kind.recordType!.init()
+        var invalid: APIError?
+        do { try model.apply(body, today: today) } catch { invalid = error }
+        if let invalid { throw EntryFailure(invalid, resourceType: entry.resourceType) }
+        model.patientID = pid
+        if let parent { model.parentID = parent }
+        else if record.kind == .measurement || record.kind == .hold {
+            if existing == nil {
+                throw EntryFailure(.unprocessableEntity, .required, "a \(record.kind == .hold ? "hold needs its MedicationStatement" : "wound measurement needs its lesion (Observation.focus → BodyStructure)")", at: entry.resourceType)
+            }
+        }
+        if let lesion = model as? LesionRecord {
+            var query = LesionRecord.query(on: tx).filter(\.$patientID == pid).filter(\.$label == lesion.label)
+            if let id = lesion.id { query = query.filter(\.$id != id) }
+            let pendingClash = state.pendingLesionLabels.contains("\(pid)|\(lesion.label)")
+            let stored: Int
+            if let labels = state.storedLesionLabels[pid] {
+                stored = labels.contains { $0.key != lesion.id && $0.value == lesion.label } ? 1 : 0
+            } else {
+                stored = try await query.count()
+            }
+            if pendingClash || stored > 0 {
+                throw EntryFailure(.unprocessableEntity, .duplicate, "a lesion labelled \(lesion.label) already exists for this patient", at: "BodyStructure")
+            }
+        }
+        return model
+    }
+
+    func update(_ record: MappedRecord, id: UUID, entry: WriteEntry, _ state: State, on tx: any Database) async throws -> (Int, Date?) {
+        if record.kind == .patient {
+            guard let patient = try await Patient.find(id, on: tx) else { throw EntryFailure(.notFound, .notFound, "Patient/\(id) not found", at: "Patient") }
+            guard authority.allows(patient.$site.id) else { throw EntryFailure(.forbidden, .forbidden, "this patient belongs to a site you are not a member of", at: "Patient") }
+            try checkVersion(entry, current: patient.version)
+            try await fillPatient(patient, body: record.body, existing: patient, entry: entry, state, on: tx)
+            patient.version += 1
+            patient.updatedBy = authority.username
+            try await patient.update(on: tx)
+            state.patients[id] = patient
+            state.touched.insert(id)
+            state.events.append(AuditEvent(action: "update", resourceType: "patients", resourceID: id.uuidString.lowercased(),
+                                           patientID: id.uuidString.lowercased(), detail: "version \(patient.version) (FHIR \(entry.resourceType))"))
+            return (patient.version, patient.updatedAt)
+        }
+        if record.kind == .patientSection {
+            let patient = try await patient(for: record, entry, state, on: tx)
+            return (try await updateSections(patient, record.body, entry: entry, state, on: tx), Date())
+        }
+        guard let model = try await record.kind.find(id, on: tx) else {
+            throw EntryFailure(.notFound, .notFound, "\(entry.resourceType)/\(id) not found", at: entry.resourceType)
+        }
+        var owner = state.patients[model.patientID]
+        if owner == nil { owner = try await Patient.find(model.patientID, on: tx) }
+        guard let owner, authority.allows(owner.$site.id) else {
+            throw EntryFailure(.forbidden, .forbidden, "this record's patient belongs to a site you are not a member of", at: entry.resourceType)
+        }
+        try checkVersion(entry, current: model.version)
+        let before = model.apiFields(.none)
+        var record = record
+        if record.kind == .vitals {
+            // One vital of a vitals row: the row's other vitals stay.
+            var merged = JSONObject(compacting: before)
+            for (k, v) in record.body.entries { merged[k] = v }
+            record.body = merged
+        }
+        let subjectPatient = try await patient(for: record, entry, state, on: tx)
+        guard subjectPatient.id == model.patientID else {
+            throw EntryFailure(.unprocessableEntity, .businessRule, "\(entry.resourceType).subject names another patient than the stored record's; a record does not move between patients", at: entry.resourceType + ".subject")
+        }
+        _ = try await buildRecord(record, existing: model, patientID: model.patientID, entry: entry, state, on: tx)
+        let changed = RecordController<LabRecord>.changedFields(before, model.apiFields(.none))
+        model.version += 1
+        model.updatedBy = authority.username
+        try await model.update(on: tx)
+        state.touched.insert(model.patientID)
+        state.recordsChanged.insert(model.patientID)
+        if let lesion = model as? LesionRecord, state.storedLesionLabels[lesion.patientID] != nil { state.storedLesionLabels[lesion.patientID]![id] = lesion.label }
+        state.events.append(AuditEvent(action: "update", resourceType: record.kind.rawValue, resourceID: id.uuidString.lowercased(),
+                                       patientID: model.patientID.uuidString.lowercased(),
+                                       detail: "version \(model.version) (FHIR \(entry.resourceType)); changed: \(changed.isEmpty ? "nothing" : changed.joined(separator: ", "))"))
+        return (model.version, model.updatedAt)
+    }
+
+    func checkVersion(_ entry: WriteEntry, current: Int) throws {
+        if let expected = entry.ifMatch, expected != current {
+            throw EntryFailure(.preconditionFailed, .conflict,
+                               "\(entry.resourceType)/\(entry.id ?? "") was changed by someone else (now version \(current), you sent \(expected)); read it again and apply your change to the current version",
+                               at: entry.resourceType + ".meta.versionId")
+        }
+    }
+
+    func delete(_ entry: WriteEntry, _ state: State, on tx: any Database) async throws -> EntryResult {
+        var located: (RegistryRecordKind, UUID)?
+        if let id = entry.id {
+            located = try await FHIRRecordLocator.locate(type: entry.resourceType, id: id, ledger: state.ledger, on: tx)
+            // A source id (not a registry id) another site's import recorded is not there for this writer.
+            if let (kind, recordID) = located, Self.registryID(inLogicalID: id) == nil,
+               try await ConditionalMatch.visible(FHIRRecordLocator.Match(kind: kind, recordID: recordID, patientID: nil), authority, on: tx) == nil {
+                located = nil
+            }
+        }
+        guard let id = entry.id, let located else {
+            // FHIR: deleting what is not there succeeds (idempotent delete).
+            return EntryResult(action: .deleted, status: .noContent, resourceType: entry.resourceType, fhirID: entry.id, issues: [
+                .init(.information, .notFound, "\(entry.resourceType)/\(entry.id ?? "") does not exist; nothing deleted", at: [entry.resourceType])])
+        }
+        let (kind, recordID) = located
+        guard kind != .patientSection else {
+            throw EntryFailure(.methodNotAllowed, .notSupported, "the SSc Condition is part of the patient; update the Patient's profile instead", at: entry.resourceType)
+        }
+        let pid: UUID
+        let version: Int
+        if kind == .patient {
+            guard let patient = try await Patient.find(recordID, on: tx) else { throw EntryFailure(.notFound, .notFound, "not found", at: entry.resourceType) }
+            guard authority.allows(patient.$site.id) else { throw EntryFailure(.forbidden, .forbidden, "this patient belongs to a site you are not a member of", at: "Patient") }
+            try checkVersion(entry, current: patient.version)
+            let dependents = try await FHIRRecordLocator.dependentCount(ofPatient: recordID, on: tx)
+            if dependents > 0 {
+                throw EntryFailure(.conflict, .conflict, "Patient/\(id) has \(dependents) clinical record(s); delete them first", at: "Patient")
+            }
+            try await patient.delete(on: tx)
+            pid = recordID; version = patient.version
+            state.deletedPatients.insert(pid)
+        } else {
+            guard let model = try await kind.find(recordID, on: tx) else { throw EntryFailure(.notFound, .notFound, "not found", at: entry.resourceType) }
+            guard let owner = try await Patient.find(model.patientID, on: tx), authority.allows(owner.$site.id) else {
+                throw EntryFailure(.forbidden, .forbidden, "this record's patient belongs to a site you are not a member of", at: entry.resourceType)
+            }
+            try checkVersion(entry, current: model.version)
+            if kind == .lesion, try await MeasurementRecord.query(on: tx).filter(\.$lesionID == recordID).count() > 0 {
+                throw EntryFailure(.conflict, .conflict, "BodyStructure/\(id) (a lesion) has measurements; delete those Observations first", at: "BodyStructure")
+            }
+            let procedures = kind == .lesion ? try await ProcedureRecord.query(on: tx).filter(\.$lesionID == recordID).count() : 0
+            let infections = kind == .lesion ? try await InfectionEpisodeRecord.query(on: tx).filter(\.$lesionID == recordID).count() : 0
+            if procedures + infections > 0 {
+                throw EntryFailure(.conflict, .conflict, "BodyStructure/\(id) (a lesion) is named by procedures or infection episodes; delete or change those first", at: "BodyStructure")
+            }
+            if kind == .medication, try await HoldRecord.query(on: tx).filter(\.$medicationID == recordID).count() > 0 {
+                throw EntryFailure(.conflict, .conflict, "MedicationStatement/\(id) has holds; delete them first", at: "MedicationStatement")
+            }
+            try await model.delete(on: tx)
+            pid = model.patientID; version = model.version
+            if kind == .lesion { state.storedLesionLabels[pid]?[recordID] = nil }
+            state.touched.insert(pid)
+            state.recordsChanged.insert(pid)
+        }
+        try await ImportLedger.forget(recordIDs: [recordID], on: tx)
+        state.events.append(AuditEvent(action: "delete", resourceType: kind.rawValue, resourceID: recordID.uuidString.lowercased(),
+                                       patientID: pid.uuidString.lowercased(), detail: "version \(version) deleted (FHIR \(entry.resourceType))"))
+        return EntryResult(action: .deleted, status: .noContent, resourceType: entry.resourceType, kind: kind, recordID: recordID, fhirID: id, version: version, issues: [])
+    }
+
+    // MARK: helpers
+
+    func exists(_ kind: RegistryRecordKind, _ id: UUID, _ state: State, on tx: any Database) async throws -> Bool {
+        switch kind {
+        case .patient, .patientSection:
+            if state.patients[id] != nil { return true }
+            return try await Patient.find(id, on: tx) != nil
+        default:
+            if (state.creates[kind] ?? []).contains(where: { $0.id == id }) { return true }
+            return try await kind.find(id, on: tx) != nil
+        }
+    }
+
+    func storedExists(_ kind: RegistryRecordKind, _ id: UUID, on tx: any Database) async throws -> Bool {
+        switch kind {
+        case .patient, .patientSection: try await Patient.find(id, on: tx) != nil
+        default: try await kind.find(id, on: tx) != nil
+        }
+    }
+
+    func currentVersion(_ kind: RegistryRecordKind, _ id: UUID, on tx: any Database) async throws -> (Int, Date?) {
+        switch kind {
+        case .patient, .patientSection:
+            let p = try await Patient.find(id, on: tx)
+            return (p?.version ?? 1, p?.updatedAt)
+        default:
+            let r = try await kind.find(id, on: tx)
+            return (r?.version ?? 1, r?.updatedAt)
+        }
+    }
+}
