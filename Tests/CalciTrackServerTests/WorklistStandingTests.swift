@@ -207,6 +207,29 @@ import VaporTesting
         }
     }
 
+    @Test("Patients created through FHIR (one create, and a transaction Bundle's bulk insert) are found by the folded name search and carry today's standing")
+    func fhirCreatedPatientsAreSearchable() async throws {
+        try await TestRegistry.run { r in
+            let writer = FHIRWriteTests()
+            let created = try await writer.fhir(r, .POST, "/fhir/Patient", as: "clinA", body: FHIRWriteTests.patient("FH-1", family: "Ölberg", given: "Åsa"))
+            #expect(created.status == .created, "\(created.text)")
+            let bundle = """
+                {"resourceType": "Bundle", "type": "transaction", "entry": [
+                  {"fullUrl": "urn:uuid:7f1c2a52-0d3e-4d59-9a55-0b6c1f6f2c01", "resource": \(FHIRWriteTests.patient("FH-2", family: "Østergaard", given: "Mette")),
+                   "request": {"method": "POST", "url": "Patient"}}]}
+                """
+            let reply = try await writer.fhir(r, .POST, "/fhir", as: "clinA", body: bundle)
+            #expect(reply.status == .ok, "\(reply.text)")
+            for (q, mrn) in [("olb", "FH-1"), ("ASA", "FH-1"), ("Øster", "FH-2"), ("mette", "FH-2")] {
+                let found = try await r.send(.GET, "/api/v1/patients?q=\(q.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)", as: "clinA")
+                #expect(found.text.contains(mrn), "\(q): \(found.text)")
+            }
+            for p in try await Patient.query(on: r.app.db).all() {
+                #expect(p.standingDay == TestRegistry.today.description && p.followUpStatus == "no-visits", "\(p.mrn)")
+            }
+        }
+    }
+
     @Test("Migration 012 fills the standing and name keys of patients stored before it with what the write path stores")
     func migrationBackfills() async throws {
         try await TestRegistry.run(demo: true) { r in

@@ -25,6 +25,8 @@ enum BulkRecordInsert {
     /// creation and update times set to `now`.
     static func insert<M: Model>(_ models: [M], now: Date, maxBinds: Int, on db: any Database) async throws {
         guard !models.isEmpty else { return }
+        // What `PatientNameKeyMiddleware` does for a patient created through Fluent (012).
+        for model in models { (model as? Patient)?.setNameKeys() }
         var rows = models.map { values(of: $0) }
         // Every row must name the same columns: a field never set is NULL.
         let keys = rows.reduce(into: Set<FieldKey>()) { $0.formUnion($1.keys) }
