@@ -43,6 +43,14 @@ struct FHIRWriteController: Sendable {
         }
     }
 
+    /// The version an update expects: If-Match, else the `meta.versionId` of the resource sent
+    /// (clients that send no If-Match still send the version they read), and whether it came from meta.
+    static func expectedVersion(_ req: Request, resource: JSONObject) throws -> (version: Int?, fromMeta: Bool) {
+        if let v = try ifMatch(req) { return (v, false) }
+        if case .object(let meta)? = resource["meta"], let v = meta["versionId"]?.stringValue.flatMap(Int.init) { return (v, true) }
+        return (nil, false)
+    }
+
     /// `PUT /fhir/{type}?criteria` (FHIR R4 http.html#cond-update): no match creates, one match
     /// is updated, several answer 412; only records of the caller's sites count.
     @Sendable func conditionalUpdate(req: Request) async throws -> Response {
@@ -50,13 +58,9 @@ struct FHIRWriteController: Sendable {
         do {
             let criteria = try Self.criteria(req, type: type, .update)
             let resource = try Self.resourceBody(req, type: type)
-            var ifMatch = try Self.ifMatch(req)
-            var fromMeta = false
-            if ifMatch == nil, case .object(let meta)? = resource["meta"], let v = meta["versionId"]?.stringValue.flatMap(Int.init) {
-                ifMatch = v
-                fromMeta = true
-            }
-            let entry = WriteEntry(method: .put, resourceType: type, resource: resource, conditional: criteria, ifMatch: ifMatch, ifMatchFromMeta: fromMeta, index: 0)
+            let expected = try Self.expectedVersion(req, resource: resource)
+            let entry = WriteEntry(method: .put, resourceType: type, resource: resource, conditional: criteria,
+                                   ifMatch: expected.version, ifMatchFromMeta: expected.fromMeta, index: 0)
             return try await single(entry, req: req)
         } catch {
             return FHIRWriteResponse.outcome(for: error, resourceType: type, logger: req.logger)
@@ -114,19 +118,9 @@ struct FHIRWriteController: Sendable {
             if resource["id"] == nil {
                 throw EntryFailure(.badRequest, .required, "an update must carry the resource's id (FHIR http.html#update)", at: "\(type).id")
             }
-            var ifMatch: Int?
-            var fromMeta = false
-            if let raw = req.headers.first(name: .ifMatch) {
-                guard let v = FHIRWriteResponse.version(fromETag: raw) else {
-                    throw EntryFailure(.badRequest, .value, "If-Match must be a version ETag such as W/\"3\", got \(raw)", at: "If-Match")
-                }
-                ifMatch = v
-            } else if case .object(let meta)? = resource["meta"], let v = meta["versionId"]?.stringValue.flatMap(Int.init) {
-                // Clients that send no If-Match still send the version they read.
-                ifMatch = v
-                fromMeta = true
-            }
-            let entry = WriteEntry(method: .put, resourceType: type, resource: resource, id: id, ifMatch: ifMatch, ifMatchFromMeta: fromMeta, index: 0)
+            let expected = try Self.expectedVersion(req, resource: resource)
+            let entry = WriteEntry(method: .put, resourceType: type, resource: resource, id: id,
+                                   ifMatch: expected.version, ifMatchFromMeta: expected.fromMeta, index: 0)
             return try await single(entry, req: req)
         } catch {
             return FHIRWriteResponse.outcome(for: error, resourceType: type, logger: req.logger)
@@ -137,15 +131,8 @@ struct FHIRWriteController: Sendable {
         let type = req.parameters.get("type") ?? ""
         do {
             let id = req.parameters.get("id") ?? ""
-            let ifMatch = try req.headers.first(name: .ifMatch).map { raw -> Int in
-                guard let v = FHIRWriteResponse.version(fromETag: raw) else {
-                    throw EntryFailure(.badRequest, .value, "If-Match must be a version ETag such as W/\"3\", got \(raw)", at: "If-Match")
-                }
-                return v
-            }
-            let entry = WriteEntry(method: .delete, resourceType: type, id: id, ifMatch: ifMatch, index: 0)
-            let result = try await single(entry, req: req, render: false)
-            return result
+            let entry = WriteEntry(method: .delete, resourceType: type, id: id, ifMatch: try Self.ifMatch(req), index: 0)
+            return try await single(entry, req: req, render: false)
         } catch {
             return FHIRWriteResponse.outcome(for: error, resourceType: type, logger: req.logger)
         }
