@@ -40,7 +40,7 @@ enum FHIRCapabilities {
             SearchParam(name: "identifier", type: "token", documentation: "MRN: https://calcitrack.org/fhir/sid/mrn/<site code>|<MRN>"),
             SearchParam(name: "birthdate", type: "date", documentation: "eq ne lt gt le ge sa eb"),
             SearchParam(name: "gender", type: "token", documentation: "female | male | other | unknown"),
-            SearchParam(name: "family", type: "string", documentation: "starts with, case-insensitive"),
+            SearchParam(name: "family", type: "string", documentation: "starts with, case- and accent-insensitive"),
         ], includes: [], operations: [("everything", "http://hl7.org/fhir/OperationDefinition/Patient-everything")])),
         (.Condition, ResourceSupport(interactions: readInteractions + writeInteractions, searchParams: patientParams + [
             SearchParam(name: "code", type: "token", documentation: "system|code, code or system|"),
