@@ -7,9 +7,10 @@ signed-in session; prints a Markdown table of p50/p95/max per page.
     calcitrack serve --no-demo --port 8771 --database /tmp/g.sqlite &     # a release build, started fresh
     scripts/bench-web-pages.py 8771 /tmp/g.sqlite benchclin "bench pass 1" 100
 
-Patient ids are drawn at random from the SQLite file (second argument).
+Patient ids are drawn at random from the registry (second argument: the SQLite file, or the
+PostgreSQL URL the server uses, read with psql).
 """
-import http.client, random, re, sqlite3, statistics, sys, time, urllib.parse
+import http.client, random, re, sqlite3, statistics, subprocess, sys, time, urllib.parse
 port, db, user, pw, n = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5])
 conn = http.client.HTTPConnection("127.0.0.1", port)
 cookie = ""
@@ -25,7 +26,14 @@ _, page, _ = req("GET", "/login")
 csrf = re.search(r'name="_csrf" value="([^"]*)"', page).group(1)
 status, _, _ = req("POST", "/login", urllib.parse.urlencode({"_csrf": csrf, "username": user, "password": pw, "next": "/"}))
 assert status == 303, status
-ids = [r[0] for r in sqlite3.connect(db).execute("SELECT id FROM patients ORDER BY random() LIMIT ?", (n,))]
+def rows(query, *params):
+    """Rows of a read-only query (integer parameters only) from SQLite or PostgreSQL."""
+    if not db.startswith("postgres"):
+        return sqlite3.connect(db).execute(query, params).fetchall()
+    for p in params: query = query.replace("?", str(int(p)), 1)
+    out = subprocess.run(["psql", db, "-tA", "-F", "\t", "-c", query], check=True, capture_output=True, text=True).stdout
+    return [tuple(line.split("\t")) for line in out.splitlines() if line]
+ids = [r[0] for r in rows("SELECT id FROM patients ORDER BY random() LIMIT ?", n)]
 def run(name, paths):
     times = []
     for p in paths:
@@ -42,7 +50,7 @@ run("worklist `/?status=attention&page=K` (pages 2..n+1, each a first view)", [f
 # Deep pages anywhere in the lists (first views): the page count of each list from the file
 # (migration 012's stored status and tier; the bench clinician's only site is SYNTH).
 def pages(where):
-    count = sqlite3.connect(db).execute(f"SELECT COUNT(*) FROM patients WHERE deleted_at IS NULL AND {where}").fetchone()[0]
+    count = int(rows(f"SELECT COUNT(*) FROM patients WHERE deleted_at IS NULL AND {where}")[0][0])
     return max(1, (count + 24) // 25)
 def sample(last):
     return random.sample(range(1, last + 1), min(n, last))
@@ -60,8 +68,8 @@ run("worklist `/?status=all&page=K` (random page 1-4000, first views)", [f"/?sta
 prefixes = [a + b for a in "abcdefghijklmnoprstw" for b in "aeiou"]
 run("worklist search `/?q=PREFIX` (two letters, first views)", [f"/?q={p}" for p in random.sample(prefixes, min(n, len(prefixes)))])
 # Three letters of a real family name (the registry's own names, so every search has matches).
-names = [r[0] for r in sqlite3.connect(db).execute(
-    "SELECT p FROM (SELECT DISTINCT lower(substr(family_name, 1, 3)) AS p FROM patients) ORDER BY random() LIMIT ?", (n,))]
+names = [r[0] for r in rows(
+    "SELECT p FROM (SELECT DISTINCT lower(substr(family_name, 1, 3)) AS p FROM patients) AS prefixes ORDER BY random() LIMIT ?", n)]
 run(f"worklist search `/?q=PREFIX` (three letters: {len(names)} distinct family-name prefixes, first views)", [f"/?q={urllib.parse.quote(p)}" for p in names])
 run("patient page `/patients/{id}`", [f"/patients/{i}" for i in ids])
 run("visit form `/patients/{id}/visits/new`", [f"/patients/{i}/visits/new" for i in ids[: n // 2]])
