@@ -72,28 +72,16 @@ struct WorklistPageController: Sendable {
     static func rows(_ req: Request, ctx: WebContext, filter: WorklistFilter, sites: [Site], today: LocalDate, count: Int? = nil) async throws -> ([WorklistRow], Int) {
         // Follow-up status moves with the calendar: bring the stored one to today first.
         try await WorklistStanding.refresh(on: req.db, today: today)
-        var query = Patient.query(on: req.db)
-        if ctx.isClinician { query = query.filter(\.$site.$id ~~ Array(ctx.principal.siteIDs)) }
-        if let site = filter.site { query = query.filter(\.$site.$id == site) }
-        if !filter.q.isEmpty { query = query.matching(search: filter.q) }
-        switch filter.status {
-        case "attention": query = query.filter(\.$worklistTier <= WorklistStanding.lastAttentionTier)
-        case "infection": query = query.filter(\.$activeInfection == true)
-        case "sepsis": query = query.filter(\.$sepsisScreenPositive == true)
-        case "alerts": query = query.filter(\.$highAlert == true)
-        case "worsening": query = query.filter(\.$worseningLesion == true)
-        case "all": break
-        default: query = PatientController.filter(query, followUp: filter.status)
-        }
         let offset = (filter.page - 1) * pageSize
         let total: Int, ids: [UUID]
         if !filter.q.isEmpty && filter.status == "all" && ctx.isClinician {
             // The search box over all of a clinician's patients (the common search): index-only reads.
-            let sites = Array(ctx.principal.siteIDs).filter { site in filter.site.map { $0 == site } ?? true }
-            let search = WorklistSearch(text: filter.q, sites: sites)
+            let searchSites = Array(ctx.principal.siteIDs).filter { site in filter.site.map { $0 == site } ?? true }
+            let search = WorklistSearch(text: filter.q, sites: searchSites)
             if let count { total = count } else { total = try await search.count(on: req.db) }
             ids = try await search.ids(offset: offset, limit: pageSize, on: req.db)
         } else {
+            let query = listQuery(on: req.db, ctx: ctx, filter: filter)
             // COUNT(site_id): in every worklist index, so the count can read the index alone (007).
             if let count { total = count } else { total = try await query.count(\.$site.$id) }
             // Ids first: the index holds the order and the id, so skipping `offset` rows never
@@ -107,6 +95,24 @@ struct WorklistPageController: Sendable {
             WorklistRow($0, today: today, deidentified: ctx.isResearcher, siteCode: codes[$0.$site.id] ?? "")
         }
         return (rows, total)
+    }
+
+    /// The patients of a list (status, site, search) the caller may see, unsorted.
+    static func listQuery(on db: any Database, ctx: WebContext, filter: WorklistFilter) -> QueryBuilder<Patient> {
+        var query = Patient.query(on: db)
+        if ctx.isClinician { query = query.filter(\.$site.$id ~~ Array(ctx.principal.siteIDs)) }
+        if let site = filter.site { query = query.filter(\.$site.$id == site) }
+        if !filter.q.isEmpty { query = query.matching(search: filter.q) }
+        switch filter.status {
+        case "attention": query = query.filter(\.$worklistTier <= WorklistStanding.lastAttentionTier)
+        case "infection": query = query.filter(\.$activeInfection == true)
+        case "sepsis": query = query.filter(\.$sepsisScreenPositive == true)
+        case "alerts": query = query.filter(\.$highAlert == true)
+        case "worsening": query = query.filter(\.$worseningLesion == true)
+        case "all": break
+        default: query = PatientController.filter(query, followUp: filter.status)
+        }
+        return query
     }
 }
 
