@@ -166,16 +166,25 @@ enum MedicationInbound {
     static func knownDrug(in text: String) -> String? {
         let words = text.lowercased().split(whereSeparator: { !$0.isLetter }).map(String.init)
         let phrase = " " + words.joined(separator: " ") + " "
+        let wordSet = Set(words)
+        // A one-word part is a word of the text; a longer one a run of its words.
+        func named(_ part: (word: String, spaced: String)) -> Bool {
+            part.word.contains(" ") ? phrase.contains(part.spaced) : wordSet.contains(part.word)
+        }
         var best: (name: String, parts: Int, length: Int)?
-        for drug in DrugCatalog.drugs {
-            for name in [drug.name] + drug.aliases {
-                let parts = name.split(separator: "-").map { " " + $0 + " " }
-                guard parts.allSatisfy({ phrase.contains($0) }) else { continue }
-                let candidate = (drug.name, parts.count, name.count)
-                if best == nil || candidate.1 > best!.parts || (candidate.1 == best!.parts && candidate.2 > best!.length) { best = candidate }
+        for candidate in drugNames {
+            guard candidate.parts.allSatisfy(named) else { continue }
+            if best == nil || candidate.parts.count > best!.parts || (candidate.parts.count == best!.parts && candidate.length > best!.length) {
+                best = (candidate.drug, candidate.parts.count, candidate.length)
             }
         }
         return best?.name
+    }
+
+    /// Every drug name and alias split into its " part " words, once (the import maps every
+    /// MedicationStatement through `knownDrug`).
+    private static let drugNames: [(drug: String, parts: [(word: String, spaced: String)], length: Int)] = DrugCatalog.drugs.flatMap { drug in
+        ([drug.name] + drug.aliases).map { name in (drug.name, name.split(separator: "-").map { (String($0), " " + $0 + " ") }, name.count) }
     }
 
     /// "Acetaminophen 325 MG Oral Tablet [Tylenol]" → "acetaminophen".

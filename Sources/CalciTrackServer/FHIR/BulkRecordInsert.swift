@@ -9,31 +9,18 @@ import SQLKit
 /// and in the same transaction: one `resource_versions` row per created record, version 1, with
 /// the record's API JSON as the middleware stores it.
 enum BulkRecordInsert {
-    /// Collects a model's column values the way Fluent's own create does.
-    private final class Input: DatabaseInput {
-        var values: [FieldKey: DatabaseQuery.Value] = [:]
-        func set(_ value: DatabaseQuery.Value, at key: FieldKey) { values[key] = value }
-    }
-
-    private static func values(of model: some Model) -> [FieldKey: DatabaseQuery.Value] {
-        let input = Input()
-        for property in model.properties { (property as? any AnyDatabaseProperty)?.input(to: input) }
-        return input.values
-    }
-
-    /// Inserts `models` (new, ids set) in statements of at most `maxBinds` binds, with their
-    /// creation and update times set to `now`.
-    static func insert<M: Model>(_ models: [M], now: Date, maxBinds: Int, on db: any Database) async throws {
+    /// Inserts `models` (new, ids and timestamps set) in statements of at most `maxBinds` binds,
+    /// with their hand-written rows (`BulkInsertRow`, no reflection).
+    static func insert<M: Model & BulkInsertRow>(_ models: [M], maxBinds: Int, on db: any Database) async throws {
         guard !models.isEmpty else { return }
         // What `PatientNameKeyMiddleware` does for a patient created through Fluent (012).
         for model in models { (model as? Patient)?.setNameKeys() }
-        var rows = models.map { values(of: $0) }
-        // Every row must name the same columns: a field never set is NULL.
-        let keys = rows.reduce(into: Set<FieldKey>()) { $0.formUnion($1.keys) }
-        for i in rows.indices { for key in keys where rows[i][key] == nil { rows[i][key] = .null } }
-        let perStatement = max(1, maxBinds / max(1, keys.count))
-        for start in stride(from: 0, to: rows.count, by: perStatement) {
-            try await M.query(on: db).set(Array(rows[start..<min(start + perStatement, rows.count)])).create()
+        let sql = db as! any SQLDatabase
+        let perStatement = max(1, maxBinds / M.bulkColumns.count)
+        for start in stride(from: 0, to: models.count, by: perStatement) {
+            try await sql.insert(into: M.schema).columns(M.bulkColumns)
+                .rows(models[start..<min(start + perStatement, models.count)].map(\.bulkValues))
+                .run()
         }
     }
 

@@ -39,6 +39,10 @@ extension FHIRWriter {
         /// "patient id|label" of the lesions this call creates (a set: a scan of the creates per lesion was quadratic).
         var pendingLesionLabels: Set<String> = []
         var preloadedMRNs: Set<String> = []
+        /// `calcitrack import`: the record cache holds what is stored (nobody else wrote since its last chunk).
+        var cacheUsable = false
+        /// Stored patient rows dropped by `restore` (changed in place, then rolled back): not to be cached.
+        var evictedPatients: Set<UUID> = []
 
         /// What an entry may change, to undo a failed batch entry (`isolated`). The collections
         /// are values (copied on the next write, once per saved entry). Only MedicationStatements
@@ -62,6 +66,7 @@ extension FHIRWriter {
 
         func restore(_ s: Saved) {
             let pending = Set(s.newPatients.map { ObjectIdentifier($0) })
+            evictedPatients.formUnion(patients.filter { !pending.contains(ObjectIdentifier($0.value)) }.keys)
             patients = s.patients.filter { pending.contains(ObjectIdentifier($0.value)) }
             parents = s.parents; written = s.written; creates = s.creates; newPatients = s.newPatients; newMRNs = s.newMRNs
             touched = s.touched; ledgerRows = s.ledgerRows; events = s.events; hiddenKeys = s.hiddenKeys; pendingVitals = s.pendingVitals
@@ -91,20 +96,33 @@ extension FHIRWriter {
             }
             if let id = p.entry.id.flatMap(Self.registryID(inLogicalID:)) { patientIDs.insert(id); parentIDs.insert(id) }
         }
+        if let cache = recordCache { state.cacheUsable = try await cache.usable(on: db) }
         state.ledger = try await ImportLedger.lookup(keys, on: db)
         for entry in state.ledger.values {
             if let pid = entry.patientID { patientIDs.insert(pid) }
             if entry.kind == RegistryRecordKind.lesion.rawValue || entry.kind == RegistryRecordKind.medication.rawValue { parentIDs.insert(entry.recordID) }
         }
-        if !patientIDs.isEmpty {
-            for chunk in Array(patientIDs).chunked(500) {
+        var patientsToRead = patientIDs
+        if state.cacheUsable, let cache = recordCache {
+            // Rows an earlier chunk of this import committed (and nobody changed since).
+            for id in patientIDs { if let p = cache.cachedPatient(id) { state.patients[id] = p } }
+            patientsToRead.subtract(state.patients.keys)
+        }
+        if !patientsToRead.isEmpty {
+            for chunk in Array(patientsToRead).chunked(500) {
                 for patient in try await Patient.query(on: db).filter(\.$id ~~ chunk).all() { state.patients[patient.id!] = patient }
             }
         }
+        // These three read plain columns with SQLKit: decoding whole Fluent models (reflection)
+        // for an id or a label was a large share of an import chunk (BENCHMARKS.md).
+        let sql = db as! any SQLDatabase
         if !parentIDs.isEmpty {
             for chunk in Array(parentIDs).chunked(500) {
-                for l in try await LesionRecord.query(on: db).filter(\.$id ~~ chunk).all() { state.parents[l.id!] = l.patientID }
-                for m in try await MedicationRecord.query(on: db).filter(\.$id ~~ chunk).all() { state.parents[m.id!] = m.patientID }
+                for table in [LesionRecord.schema, MedicationRecord.schema] {
+                    let rows = try await sql.select().columns("id", "patient_id").from(table)
+                        .where("id", .in, SQLBind.group(Array(chunk))).where("deleted_at", .is, SQLLiteral.null).all()
+                    for row in rows { state.parents[try row.decode(column: "id", as: UUID.self)] = try row.decode(column: "patient_id", as: UUID.self) }
+                }
             }
         }
         let kinds = Set(prepared.flatMap { $0.mapped.records.map(\.kind) })
@@ -112,8 +130,12 @@ extension FHIRWriter {
             // The labels a new lesion must not repeat: one query, not one per lesion.
             for chunk in Array(patientIDs).chunked(500) {
                 for id in chunk { state.storedLesionLabels[id] = [:] }
-                let rows = try await LesionRecord.query(on: db).filter(\.$patientID ~~ Array(chunk)).field(\.$id).field(\.$patientID).field(\.$label).all()
-                for row in rows { state.storedLesionLabels[row.patientID, default: [:]][row.id!] = row.label }
+                let rows = try await sql.select().columns("id", "patient_id", "label").from(LesionRecord.schema)
+                    .where("patient_id", .in, SQLBind.group(Array(chunk))).where("deleted_at", .is, SQLLiteral.null).all()
+                for row in rows {
+                    state.storedLesionLabels[try row.decode(column: "patient_id", as: UUID.self), default: [:]][try row.decode(column: "id", as: UUID.self)]
+                        = try row.decode(column: "label", as: String.self)
+                }
             }
         }
         if kinds.contains(.patient) {
@@ -132,7 +154,9 @@ extension FHIRWriter {
                 for row in try await VitalsRecord.query(on: db).filter(\.$patientID ~~ Array(chunk)).all() { state.storedVitals[row.patientID, default: []].append(row) }
             }
         }
-        for site in try await Site.query(on: db).all() { state.sitesByCode[site.code] = site.id }
+        for row in try await sql.select().columns("id", "code").from(Site.schema).all() {
+            state.sitesByCode[try row.decode(column: "code", as: String.self)] = try row.decode(column: "id", as: UUID.self)
+        }
         try await hideInvisibleLedgerEntries(state, on: db)
     }
 

@@ -279,7 +279,7 @@ struct FHIRWriter {
         var history: [(kind: String, id: UUID, patientID: UUID, body: JSONValue)] = []
         if !state.newPatients.isEmpty {
             for p in state.newPatients { p.createdAt = now; p.updatedAt = now }
-            try await BulkRecordInsert.insert(state.newPatients, now: now, maxBinds: maxBinds, on: tx)
+            try await BulkRecordInsert.insert(state.newPatients, maxBinds: maxBinds, on: tx)
             let codes = Dictionary(state.sitesByCode.map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
             history += state.newPatients.map { p in
                 ("patients", p.id!, p.id!, p.apiJSON(.none, today: today, siteCode: codes[p.$site.id]))
@@ -306,7 +306,7 @@ struct FHIRWriter {
             return
         }
         let nullsFirst = (tx as! any SQLDatabase).dialect.name == "sqlite"
-        let useCache = try await cache.usable(on: tx)
+        let useCache = state.cacheUsable
         var created: [UUID: [any PatientRecord]] = [:]
         for models in state.creates.values { for m in models { created[m.patientID, default: []].append(m) } }
         let newPatients = Set(state.newPatients.map { $0.id! })
@@ -333,6 +333,10 @@ struct FHIRWriter {
             patients += try await Patient.query(on: tx).filter(\.$id ~~ Array(chunk)).all()
         }
         for id in ids { cache.stage(id, records[id] ?? .empty) }
+        // Not the patients this call created: bulk-inserted, they are not stored models to Fluent
+        // (an update of one would fail); the next chunk reads them.
+        cache.stage(patients: (Array(state.patients.values) + patients).filter { !newPatients.contains($0.id!) },
+                    evicted: state.evictedPatients.union(state.deletedPatients))
         try await PatientSummary.refresh(patients, records: records, on: tx, today: today)
     }
 }

@@ -2,11 +2,11 @@ import Fluent
 import Foundation
 import SQLKit
 
-/// The records of the patients a `calcitrack import` has written, kept between its chunks, so a
-/// chunk's summary refresh does not read again every record of every patient it touches (an
-/// NDJSON file holds one resource type, so every file touches every patient again: the refresh
-/// re-read each patient's records once per file, and loading Fluent models was the import's
-/// biggest cost, BENCHMARKS.md).
+/// The patient rows and records of the patients a `calcitrack import` has written, kept between
+/// its chunks, so a chunk does not read again the rows and every record of every patient it
+/// touches (an NDJSON file holds one resource type, so every file touches every patient again:
+/// each patient's row and records were read once per file, and loading Fluent models was the
+/// import's biggest cost, BENCHMARKS.md).
 ///
 /// The cache is only trusted while the import is the only writer: every write transaction counts
 /// itself in `audit_head.data_version` (008, `AuditLog.write`), so a chunk that finds the count
@@ -15,9 +15,11 @@ import SQLKit
 /// is staged and kept only when the chunk commits (`commit`); a failed chunk drops the cache.
 final class ImportRecordCache: @unchecked Sendable {
     private var records: [UUID: RegistryCase.Records] = [:]
+    /// Patient rows as committed (the models the writer changed in place, summary columns included).
+    private var patients: [UUID: Patient] = [:]
     /// `data_version` as of the last committed chunk.
     private var committedVersion: Int?
-    private var staged: (version: Int, records: [UUID: RegistryCase.Records])?
+    private var staged: (version: Int, records: [UUID: RegistryCase.Records], patients: [UUID: Patient], evicted: Set<UUID>)?
 
     init() {}
 
@@ -25,9 +27,10 @@ final class ImportRecordCache: @unchecked Sendable {
     /// commit); if not, it is emptied. Starts staging this transaction's records.
     func usable(on tx: any Database) async throws -> Bool {
         let version = try await AuditLog.dataVersion(on: tx)
-        defer { staged = (version, [:]) }
+        defer { staged = (version, [:], [:], []) }
         guard let committed = committedVersion, version == committed + 1 else {
             records = [:]
+            patients = [:]
             return false
         }
         return true
@@ -35,8 +38,17 @@ final class ImportRecordCache: @unchecked Sendable {
 
     func cached(_ id: UUID) -> RegistryCase.Records? { records[id] }
 
+    func cachedPatient(_ id: UUID) -> Patient? { patients[id] }
+
     /// Records of a patient as they are at the end of this transaction.
     func stage(_ id: UUID, _ r: RegistryCase.Records) { staged?.records[id] = r }
+
+    /// Patient rows as they are at the end of this transaction; `evicted`: rows this transaction
+    /// deleted, or changed and then rolled back to a savepoint (the model no longer says what is stored).
+    func stage(patients: [Patient], evicted: Set<UUID>) {
+        for p in patients { if let id = p.id, !evicted.contains(id) { staged?.patients[id] = p } }
+        staged?.evicted.formUnion(evicted)
+    }
 
     /// At most this many patients are kept (Fluent models, about 1 KB each, ~27 records a
     /// patient): a bigger import starts over when it is reached and reads records again.
@@ -46,7 +58,10 @@ final class ImportRecordCache: @unchecked Sendable {
     func commit() {
         guard let staged else { return }
         if records.count + staged.records.count > Self.maxPatients { records = [:] }
+        if patients.count + staged.patients.count > Self.maxPatients { patients = [:] }
         records.merge(staged.records) { _, new in new }
+        patients.merge(staged.patients) { _, new in new }
+        for id in staged.evicted { patients[id] = nil; records[id] = nil }
         committedVersion = staged.version
         self.staged = nil
     }
@@ -54,6 +69,7 @@ final class ImportRecordCache: @unchecked Sendable {
     /// The chunk failed (rolled back) or something else wrote: forget everything.
     func drop() {
         records = [:]
+        patients = [:]
         committedVersion = nil
         staged = nil
     }

@@ -38,6 +38,6 @@ extension RegistryRecordKind {
     private static func insert<R: PatientRecord>(_ type: R.Type, _ models: [any PatientRecord], now: Date, maxBinds: Int, on db: any Database) async throws {
         let typed = models.map { $0 as! R }
         for model in typed { model.setTimestamps(now) }
-        try await BulkRecordInsert.insert(typed, now: now, maxBinds: maxBinds, on: db)
+        try await BulkRecordInsert.insert(typed, maxBinds: maxBinds, on: db)
     }
 }

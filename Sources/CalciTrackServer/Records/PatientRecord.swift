@@ -5,7 +5,7 @@ import Vapor
 /// A clinical record that belongs to one patient (lesion, measurement, visit, lab, vitals row,
 /// medication, hold, procedure, infection episode, imaging study). `RecordController` gives each
 /// kind the same API: list, create, read, update with `If-Match`, delete with `If-Match`.
-protocol PatientRecord: Model, Sendable where IDValue == UUID {
+protocol PatientRecord: Model, Sendable, BulkInsertRow where IDValue == UUID {
     static var info: RecordInfo { get }
     var patientID: UUID { get set }
     /// The lesion or medication a measurement or hold belongs to (nil for patient-level kinds).

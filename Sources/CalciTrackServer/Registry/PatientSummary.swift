@@ -1,5 +1,6 @@
 import CalciTrackCore
 import Fluent
+import SQLKit
 import Vapor
 
 /// The derived columns of a patient: the worklist columns, taken from the engine's assessment of
@@ -113,23 +114,45 @@ struct PatientSummary: Sendable, Equatable {
         try await RegistryCase.storeSections(caseRecords, of: patientID, on: db)
     }
 
-    /// Writes the summary columns of the patient row (and its worklist standing unless `standing` is false).
-    func saveColumns(of patientID: UUID, on db: any Database, standing: Bool = true) async throws {
-        let summary = self
-        var update = Patient.query(on: db).withDeleted().filter(\.$id == patientID)
-            .set(\.$lastContact, to: summary.lastContact).set(\.$nextDue, to: summary.nextDue)
-            .set(\.$hasUnhealedLesion, to: summary.hasUnhealedLesion).set(\.$activeInfection, to: summary.activeInfection)
-            .set(\.$infectionSeverity, to: summary.infectionSeverity).set(\.$worseningLesion, to: summary.worseningLesion)
-            .set(\.$bodySites, to: summary.bodySites)
-            .set(\.$infectionOnset, to: summary.infectionOnset).set(\.$onsetSeverity, to: summary.onsetSeverity)
-            .set(\.$onsetSepsisScreen, to: summary.onsetSepsisScreen)
-            .set(\.$sepsisScreenPositive, to: summary.sepsisScreen != nil).set(\.$sepsisScreen, to: summary.sepsisScreen)
-            .set(\.$highAlert, to: summary.highAlerts != nil).set(\.$highAlerts, to: summary.highAlerts)
-        if standing {
-            update = update.set(\.$followUpStatus, to: summary.standing.followUpStatus).set(\.$worklistTier, to: summary.standing.tier)
-                .set(\.$standingDay, to: summary.standing.day.description).set(\.$standingUntil, to: summary.standing.until?.description)
+    /// The patient columns the summary fills, and the worklist standing's (migration 012).
+    static let summaryColumns = ["last_contact", "next_due", "has_unhealed_lesion", "active_infection", "infection_severity",
+                                 "worsening_lesion", "body_sites", "infection_onset", "onset_severity", "onset_sepsis_screen",
+                                 "sepsis_screen_positive", "sepsis_screen", "high_alert", "high_alerts"]
+    static let standingColumns = ["follow_up_status", "worklist_tier", "standing_day", "standing_until"]
+
+    /// Values of `summaryColumns`, in order.
+    var summaryValues: [any SQLExpression] {
+        [bulkBind(lastContact), bulkBind(nextDue), SQLBind(hasUnhealedLesion), SQLBind(activeInfection), bulkBind(infectionSeverity),
+         SQLBind(worseningLesion), bulkBind(bodySites), bulkBind(infectionOnset), bulkBind(onsetSeverity), bulkBind(onsetSepsisScreen),
+         SQLBind(sepsisScreen != nil), bulkBind(sepsisScreen), SQLBind(highAlerts != nil), bulkBind(highAlerts)]
+    }
+
+    /// Values of `standingColumns`, in order.
+    var standingValues: [any SQLExpression] {
+        [SQLBind(standing.followUpStatus), SQLBind(standing.tier), SQLBind(standing.day.description), bulkBind(standing.until?.description)]
+    }
+
+    /// Writes the summary columns of the patient row (and its worklist standing unless `standing`
+    /// is false), deleted or not. SQLKit, not a Fluent update: Fluent resolves each `.set` key path
+    /// by building a `Patient`. The row's update time moves, as it did with Fluent's update (FHIR
+    /// meta.lastUpdated of the Patient).
+    func saveColumns(of patientID: UUID, on db: any Database, standing: Bool = true, at now: Date = Date()) async throws {
+        var update = (db as! any SQLDatabase).update(Patient.schema)
+        let columns = Self.summaryColumns + (standing ? Self.standingColumns : [])
+        for (column, value) in zip(columns, summaryValues + (standing ? standingValues : [])) { update = update.set(column, to: value) }
+        try await update.set("updated_at", to: SQLBind(now)).where("id", .equal, SQLBind(patientID)).run()
+    }
+
+    /// `saveColumns` of many patients in multi-row UPDATEs (the import changes thousands per chunk;
+    /// on PostgreSQL one statement each was a round trip each).
+    static func saveColumns(_ rows: [(id: UUID, summary: PatientSummary)], at now: Date, on db: any Database) async throws {
+        let sql = db as! any SQLDatabase
+        let columns = summaryColumns + standingColumns
+        let maxBinds = sql.dialect.name == "sqlite" ? 32_766 : 65_535
+        for slice in rows.chunked(max(1, (maxBinds - 1) / (columns.count + 1))) {
+            let values = slice.map { [SQLBind($0.id)] + $0.summary.summaryValues + $0.summary.standingValues }
+            try await sql.execute(sql: MultiRowUpdate(table: Patient.schema, columns: columns, rows: values, updatedAt: now)) { _ in }
         }
-        try await update.update()
     }
 
     /// Refreshes several patients at once (bulk writes: FHIR Bundles, `calcitrack import`): their
@@ -152,15 +175,19 @@ struct PatientSummary: Sendable, Equatable {
     /// the case sections of all of them in multi-row upserts.
     static func refresh(_ patients: [Patient], records: [UUID: RegistryCase.Records], on db: any Database, today: LocalDate) async throws {
         var sections: [(UUID, String)] = []
+        var changed: [(id: UUID, summary: PatientSummary)] = []
+        let now = Date()
         for patient in patients {
             let id = try patient.requireID()
             let summary = try compute(patient: patient, records: records[id] ?? .empty, today: today)
             if !summary.isStored(in: patient) {
-                try await summary.saveColumns(of: id, on: db)
+                changed.append((id, summary))
                 summary.store(in: patient)
+                patient.updatedAt = now
             }
             sections.append((id, summary.caseRecords))
         }
+        try await saveColumns(changed, at: now, on: db)
         try await RegistryCase.storeSections(sections, on: db)
     }
 
