@@ -68,22 +68,25 @@ enum FHIRTypeHistory {
     }
 
     @Sendable static func history(req: Request) async throws -> Response {
-        let principal = try await FHIRReadController.reader(req)
-        let type = try FHIRReadController.resourceType(req)
+        let context = FHIRReadContext(req, principal: try await FHIRReadController.reader(req))
+        return try await history(try FHIRReadController.resourceType(req), pairs: FHIRSearch.pairs(req), query: req.url.query ?? "", context).response(req)
+    }
+
+    static func history(_ type: FHIRResourceType, pairs: [(String, String)], query: String, _ context: FHIRReadContext) async throws -> FHIRReadAnswer {
         guard let kind = kinds[type] else {
             let why = type == .Flag ? "Flags are computed on read and have no versions"
                 : type == .Observation ? "a vitals row is several Observations, so its versions are not one resource's; use Observation/<id>/_history"
                 : "the SSc Condition is a part of the patient's versions; use Condition/<id>/_history"
             throw FHIRError(.badRequest, .notSupported, "\(type.rawValue)/_history is not supported: \(why) (type history: \(kinds.keys.map(\.rawValue).sorted().joined(separator: ", ")))", at: "type")
         }
-        let q = try parse(FHIRSearch.pairs(req))
-        let sites = Array(principal.siteIDs)
-        let today = req.today
-        let base = FHIRReadController.baseURL(req)
+        let q = try parse(pairs)
+        let sites = Array(context.principal.siteIDs)
+        let today = context.today, db = context.db
+        let base = context.base
         var total = 0
         var entries: [JSONValue] = []
         if !sites.isEmpty {
-            let sql = req.db as! any SQLDatabase
+            let sql = db as! any SQLDatabase
             var conditions: SQLQueryString = "v.record_kind = \(bind: kind.rawValue) AND p.site_id IN (\(binds: sites))"
             if let since = q.since { conditions = conditions + " AND v.recorded_at >= \(bind: since)" }
             let from: SQLQueryString = "FROM resource_versions v JOIN patients p ON p.id = v.patient_id WHERE " + conditions
@@ -98,7 +101,7 @@ enum FHIRTypeHistory {
                     let stored = try ResourceHistory.decode(row)
                     let id = stored.recordID.uuidString.lowercased()
                     if let entry = try await FHIRReadController.historyEntry(type, id, kind: kind, version: stored.version, deleted: stored.deleted,
-                                                                             recordedAt: stored.recordedAt, body: stored.body, base: base, on: req.db, today: today) {
+                                                                             recordedAt: stored.recordedAt, body: stored.body, base: base, on: db, today: today) {
                         entries.append(entry)
                     }
                 }
@@ -115,12 +118,11 @@ enum FHIRTypeHistory {
         if q.count > 0 && q.offset + q.count < total {
             links.append(FHIRBundle.object([("relation", "next"), ("url", .string(link(offset: q.offset + q.count)))]))
         }
-        try await req.recordAudit([AuditEvent(action: "read", resourceType: "fhir/\(type.rawValue)", resourceID: "_history",
-                                              detail: "query \(req.url.query ?? ""); \(total) version(s); returned \(entries.count)")],
-                                  actor: try await req.auditActor)
-        return FHIRResponse.json(FHIRBundle.object([
+        let audit = AuditEvent(action: "read", resourceType: "fhir/\(type.rawValue)", resourceID: "_history",
+                               detail: "query \(query); \(total) version(s); returned \(entries.count)")
+        return FHIRReadAnswer(resource: FHIRBundle.object([
             ("resourceType", "Bundle"), ("type", "history"), ("total", .number(Double(total))),
             ("link", .array(links)), ("entry", entries.isEmpty ? nil : .array(entries)),
-        ]))
+        ]), audit: [audit])
     }
 }
