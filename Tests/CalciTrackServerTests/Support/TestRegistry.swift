@@ -45,7 +45,8 @@ struct TestRegistry {
         app.logger.logLevel = .warning
         app.registryClock = FixedClock(date: Date(timeIntervalSince1970: Double(today.daysSinceEpoch) * 86_400 + 12 * 3600))
         do {
-            try await configure(app, ServerSettings(database: location, demoWhenEmpty: false, migrate: false, postgresSchema: schema))
+            try await configure(app, ServerSettings(database: location, demoWhenEmpty: false, migrate: false, postgresSchema: schema,
+                                                    dataDirectory: NSTemporaryDirectory() + "calcitrack-test-\(UUID().uuidString.lowercased())"))
             if let schema { try await (app.db as! any SQLDatabase).raw("CREATE SCHEMA \(unsafeRaw: schema)").run() }
             try await app.autoMigrate()
             if case .sqliteFile = location { try await enableWriteAheadLog(app, location) }

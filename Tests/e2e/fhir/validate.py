@@ -4,7 +4,8 @@ Each resource is parsed by fhirclient's R4 (4.0.1) models in strict mode and by
 fhir.resources' R4B models (pydantic); any error is a failure. Also checks the API's
 behaviour: paging links, search modes, _include, ETag/Last-Modified, vread/_history,
 $everything, OperationOutcome errors (unknown parameter, bad date, researcher refused),
-conditional update and delete, and type-level Patient/_history with _count and _since.
+conditional update and delete, and type-level Patient/_history with _count and _since;
+GET entries of batch/transaction Bundles and Bulk Data $export (bundle_reads_and_bulk.py).
 """
 import importlib
 import json
@@ -15,6 +16,8 @@ import urllib.parse
 import urllib.request
 
 from fhir.resources.R4B import get_fhir_model_class
+
+import bundle_reads_and_bulk
 
 BASE = os.environ["CALCITRACK_URL"] + "/fhir"
 TOKEN = os.environ["CLINICIAN_TOKEN"]
@@ -224,6 +227,10 @@ def main():
     one = sum(1 for name in os.listdir(os.path.join(EXPORT, "one")) for _ in open(os.path.join(EXPORT, "one", name)))
     if one == 0:
         fail("export --patient wrote nothing")
+    # Before any write: $export must equal the CLI export made at the start.
+    here = sys.modules[__name__]
+    bundle_reads_and_bulk.bulk_export(here, EXPORT)
+    bundle_reads_and_bulk.bundle_reads(here, patients[0]["id"])
     conditional_writes_and_type_history()
     print(f"fhir: {len(patients)} patients, {reads} reads, {exported} exported resources; types {sorted(seen_types)}; "
           f"validated {validated['fhirclient']} (fhirclient R4 strict) and {validated['fhir.resources']} (fhir.resources R4B)")
