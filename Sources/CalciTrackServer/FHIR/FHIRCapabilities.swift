@@ -26,7 +26,7 @@ enum FHIRCapabilities {
     /// _id), update with If-Match (or meta.versionId), delete (409 while records depend on it);
     /// conditional update and delete (single) with the same parameters.
     static let writeInteractions = ["create", "update", "delete"]
-    /// Type-level history (`FHIRTypeHistory`): types whose records are one resource each.
+    /// Type-level history (`FHIRTypeHistory`; Observation and Condition: `FHIRSharedRowTypeHistory`).
     static let typeHistory = ["history-type"]
     /// System-level interactions: transaction and batch Bundles on POST /fhir (GET entries are reads).
     static let systemInteractions = ["transaction", "batch"]
@@ -45,11 +45,11 @@ enum FHIRCapabilities {
             SearchParam(name: "family", type: "string", documentation: "starts with, case- and accent-insensitive"),
         ], includes: [], operations: [("everything", "http://hl7.org/fhir/OperationDefinition/Patient-everything"),
                                      ("export", "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/patient-export")])),
-        (.Condition, ResourceSupport(interactions: readInteractions + writeInteractions, searchParams: patientParams + [
+        (.Condition, ResourceSupport(interactions: readInteractions + writeInteractions + typeHistory, searchParams: patientParams + [
             SearchParam(name: "code", type: "token", documentation: "system|code, code or system|"),
             SearchParam(name: "onset-date", type: "date", documentation: "eq ne lt gt le ge sa eb"),
         ], includes: ["Condition:patient", "Condition:subject"])),
-        (.Observation, ResourceSupport(interactions: readInteractions + writeInteractions, searchParams: patientParams + [
+        (.Observation, ResourceSupport(interactions: readInteractions + writeInteractions + typeHistory, searchParams: patientParams + [
             SearchParam(name: "code", type: "token", documentation: "system|code, code or system|"),
             SearchParam(name: "category", type: "token", documentation: "laboratory | vital-signs | exam"),
             SearchParam(name: "date", type: "date", documentation: "eq ne lt gt le ge sa eb"),

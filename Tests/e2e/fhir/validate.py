@@ -123,7 +123,14 @@ def conditional_writes_and_type_history():
     if future.get("total") != 0:
         fail(f"Patient/_history?_since=2099: total {future.get('total')}")
     get("/Patient/_history?_since=yesterday", expect=400)
-    get("/Observation/_history", expect=400)
+    get("/Flag/_history", expect=400)
+    for rtype in ["Observation", "Condition"]:
+        page, _ = get(f"/{rtype}/_history?_count=50")
+        if page.get("type") != "history" or not page.get("entry") or any(e.get("resource", {}).get("resourceType", rtype) != rtype for e in page["entry"]):
+            fail(f"{rtype}/_history: {json.dumps(page)[:300]}")
+        nxt = [l["url"] for l in page.get("link", []) if l["relation"] == "next"]
+        if nxt:
+            get(nxt[0])
     deleted, _ = send("DELETE", criteria, expect=200)
     if not deleted or deleted["resourceType"] != "OperationOutcome":
         fail(f"conditional delete: {deleted}")
