@@ -103,12 +103,13 @@ import VaporTesting
         try await TestRegistry.run { r in
             let a1 = try await r.createPatient(mrn: "BT-1")
             try await addRecords(r, a1, as: "clinA")
-            let typed = try await kickoff(r, "/fhir/Patient/$export?_type=Patient,BodyStructure&_outputFormat=application/fhir%2Bndjson")
+            // '+' unencoded, as many clients send it.
+            let typed = try await kickoff(r, "/fhir/Patient/$export?_type=Patient,BodyStructure&_outputFormat=application/fhir+ndjson")
             #expect(typed.status == .accepted, "\(typed.text)")
             let manifest = try await finished(r, Self.path(typed.headers.first(name: .contentLocation) ?? "")).json
             guard case .array(let outputs)? = manifest["output"] else { Issue.record("no output"); return }
             #expect(outputs.compactMap { $0["type"]?.stringValue } == ["Patient", "BodyStructure"])
-            let future = try await kickoff(r, "/fhir/$export?_since=2099-01-01T00:00:00Z")
+            let future = try await kickoff(r, "/fhir/$export?_since=2099-01-01T00:00:00+01:00")
             #expect(future.status == .accepted, "\(future.text)")
             let none = try await finished(r, Self.path(future.headers.first(name: .contentLocation) ?? "")).json
             #expect(none["output"] == .array([]))

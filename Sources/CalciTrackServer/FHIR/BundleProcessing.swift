@@ -15,11 +15,11 @@ import Vapor
 ///   OperationOutcome in `response.outcome`.
 enum BundleProcessing {
     static func run(_ request: BundleRequest, req: Request) async throws -> Response {
+        // Clinicians only, for reads and writes alike: the others are refused as GET /fhir/... refuses them.
+        let context = FHIRReadContext(req, principal: try await FHIRReadController.reader(req))
         let (authority, actor) = try await FHIRWriteController.authority(req)
         let writer = FHIRWriter(authority: authority, today: req.today, mode: request.kind == .transaction ? .transaction : .batch)
         let includeResources = FHIRWriteResponse.preferred(req) != .minimal
-        // The same clinician the write authority is; reads refuse the others exactly as GET /fhir/... does.
-        let context = FHIRReadContext(req, principal: try await FHIRReadController.reader(req))
         let entries = switch request.kind {
         case .transaction: try await transaction(request, writer: writer, actor: actor, context: context, includeResources: includeResources, req: req)
         case .batch: try await batch(request, writer: writer, actor: actor, context: context, includeResources: includeResources, req: req)

@@ -29,7 +29,9 @@ struct BulkExportKickoff: Sendable {
         var request = BulkExportKickoff(types: FHIRExport.types, since: nil)
         var seen = Set<String>()
         var named: [FHIRResourceType]?   // _type, repeated or comma-separated: any of
-        for (name, value) in pairs {
+        for (name, raw) in pairs {
+            // A '+' sent unencoded (application/fhir+ndjson, a +01:00 offset) reaches us as a space.
+            let value = name == "_outputFormat" || name == "_since" ? raw.replacingOccurrences(of: " ", with: "+") : raw
             if seen.contains(name) && name != "_type" { fail(name, "\(name) is given more than once"); continue }
             seen.insert(name)
             switch name {
