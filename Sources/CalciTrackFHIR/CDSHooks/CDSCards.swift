@@ -92,7 +92,7 @@ public enum CDSCards {
                     + (o.cautions.isEmpty ? "" : "; caution: " + o.cautions.joined(separator: "; "))
             }.joined(separator: "\n") + "\n\nOptions are from case series and reviews; none is a validated standard of care."
             add(.info, "Calcinosis therapy options to consider: \(options.prefix(3).map(\.name).joined(separator: ", "))\(options.count > 3 ? ", …" : "")",
-                detail, sources: Array(Set(options.flatMap(\.sources))).sorted(), topic: "therapy-options")
+                detail, sources: sortedUnique(options.flatMap(\.sources)), topic: "therapy-options")
         }
 
         for advice in a.imaging {
@@ -108,8 +108,16 @@ public enum CDSCards {
             }
             add(.info, summary, a.followUp.basis, sources: a.followUp.sources, topic: "follow-up:\(a.followUp.status)")
         }
-        let rank: [CDSCard.Indicator: Int] = [.critical: 0, .warning: 1, .info: 2]
-        return cards.enumerated().sorted { (rank[$0.element.indicator]!, $0.offset) < (rank[$1.element.indicator]!, $1.offset) }.map(\.element)
+        // Most urgent first, in the order built within each indicator (a stable sort by rank
+        // without a dictionary lookup and tuple compare per comparison).
+        return cards.filter { $0.indicator == .critical } + cards.filter { $0.indicator == .warning } + cards.filter { $0.indicator == .info }
+    }
+
+    /// The same as `Array(Set(ids)).sorted()` without hashing every id into a fresh Set.
+    static func sortedUnique(_ ids: [String]) -> [String] {
+        var out: [String] = []
+        for id in ids.sorted() where out.last != id { out.append(id) }
+        return out
     }
 
     /// At most 139 characters (the spec's "<140"), cut at a word with an ellipsis.

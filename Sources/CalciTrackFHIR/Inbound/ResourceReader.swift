@@ -166,6 +166,15 @@ struct ResourceReader {
         }) {
             return LocalDate(iso: text) != nil ? .day(text) : .invalid
         }
+        // A YYYY-MM-DDThh:mm:ss… dateTime in ASCII: the day as above, the time as bytes (the same
+        // rules as `validTime`; for ASCII text bytes and Characters are alike).
+        let utf8 = text.utf8
+        if utf8.count > 11, utf8.allSatisfy({ $0 < 0x80 }), utf8.prefix(11).enumerated().allSatisfy({ i, byte in
+            i == 4 || i == 7 ? byte == UInt8(ascii: "-") : i == 10 ? byte == UInt8(ascii: "T") : (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+        }) {
+            let day = String(text.prefix(10))
+            return LocalDate(iso: day) != nil && validTime(Array(utf8.dropFirst(11))) ? .day(day) : .invalid
+        }
         let parts = text.split(separator: "T", maxSplits: 1, omittingEmptySubsequences: false)
         let datePart = String(parts[0])
         let fields = datePart.split(separator: "-", omittingEmptySubsequences: false)
@@ -183,6 +192,29 @@ struct ResourceReader {
         default:
             return .invalid
         }
+    }
+
+    /// `validTime` over ASCII bytes.
+    private static func validTime(_ bytes: [UInt8]) -> Bool {
+        func digit(_ i: Int) -> Int? { i < bytes.count && (48...57).contains(bytes[i]) ? Int(bytes[i] - 48) : nil }
+        func two(_ i: Int, max: Int) -> Bool {
+            guard let a = digit(i), let b = digit(i + 1) else { return false }
+            return a * 10 + b <= max
+        }
+        guard bytes.count >= 9 else { return false }
+        guard two(0, max: 23), bytes[2] == UInt8(ascii: ":"), two(3, max: 59), bytes[5] == UInt8(ascii: ":"), two(6, max: 60) else { return false }
+        var i = 8
+        if i < bytes.count, bytes[i] == UInt8(ascii: ".") {
+            i += 1
+            let start = i
+            while digit(i) != nil { i += 1 }
+            if i == start { return false }
+        }
+        guard i < bytes.count else { return false }
+        if bytes[i] == UInt8(ascii: "Z") { return i == bytes.count - 1 }
+        guard bytes[i] == UInt8(ascii: "+") || bytes[i] == UInt8(ascii: "-"), bytes.count == i + 6, two(i + 1, max: 14), bytes[i + 3] == UInt8(ascii: ":"),
+              two(i + 4, max: 59) else { return false }
+        return true
     }
 
     private static func validTime(_ time: Substring) -> Bool {
@@ -246,14 +278,27 @@ extension ResourceReader {
                    at: element + ".reference")
             return nil
         }
-        let segments = ref.split(separator: "/")
-        let isType = segments.count >= 2 && segments[segments.count - 2] == type
-            || (segments.count >= 4 && segments[segments.count - 4] == type && segments[segments.count - 2] == "_history")
-        guard ref.hasPrefix("urn:uuid:") || isType else {
+        guard ref.hasPrefix("urn:uuid:") || Self.names(ref, type) else {
             reject(.value, "\(path(element)).reference \"\(ref)\" must name a \(type)", at: element + ".reference")
             return nil
         }
         return ref
+    }
+
+    /// Whether a reference's path ends in `<type>/<id>` or `<type>/<id>/_history/<version>`
+    /// (segments split at "/", empty ones skipped). ASCII references, nearly all, are split as
+    /// bytes: splitting by Characters was the largest cost of mapping a resource (BENCHMARKS.md,
+    /// CDS Hooks); for ASCII text bytes and Characters split and compare alike.
+    static func names(_ ref: String, _ type: String) -> Bool {
+        guard ref.utf8.allSatisfy({ $0 < 0x80 }) else {
+            let segments = ref.split(separator: "/")
+            return segments.count >= 2 && segments[segments.count - 2] == type
+                || (segments.count >= 4 && segments[segments.count - 4] == type && segments[segments.count - 2] == "_history")
+        }
+        let segments = ref.utf8.split(separator: UInt8(ascii: "/"))
+        func equal(_ i: Int, _ text: String) -> Bool { segments[i].elementsEqual(text.utf8) }
+        return segments.count >= 2 && equal(segments.count - 2, type)
+            || (segments.count >= 4 && equal(segments.count - 4, type) && equal(segments.count - 2, "_history"))
     }
 
     /// Checks a resource `status` against the values CalciTrack stores; rejects the others.
