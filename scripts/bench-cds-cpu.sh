@@ -12,7 +12,8 @@
 # tokens (the replay cache lives in the server process, and each run has its own process).
 #
 # Environment: DURATION (10s), CONNECTIONS (32), THREADS (2), ROUNDS (2), ROUTES ("es384 rs384 health"),
-# PORT (8098), OUT (artifacts/bench-cds-cpu; delete it for fresh tokens: they expire after an hour).
+# PORT (8098), TOKENS (per thread, 20000), OUT (artifacts/bench-cds-cpu; delete it for fresh tokens: they
+# expire after an hour).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 (($# >= 1)) || { echo "usage: $0 BINARY [BINARY...]" >&2; exit 2; }
@@ -26,7 +27,7 @@ BASE="http://127.0.0.1:$PORT"
 if [[ ! -f "$OUT/patient-view.lua" ]]; then
   log "making keys, tokens and the request body (scripts/bench-cds.sh setup)"
   sed -n '/^rm -f "\$OUT"/,/^# --- serve/p' scripts/bench-cds.sh > "$OUT/setup.sh"
-  PORT="$PORT" OUT="$OUT" THREADS="$THREADS" TOKENS="${TOKENS:-60000}" BASE="$BASE" AUD="$BASE/cds-services/calcinosis-assessment" \
+  PORT="$PORT" OUT="$OUT" THREADS="$THREADS" TOKENS="${TOKENS:-20000}" BASE="$BASE" AUD="$BASE/cds-services/calcinosis-assessment" \
     bash -c 'set -euo pipefail; log() { :; }; '"$(cat "$OUT/setup.sh")"
 fi
 

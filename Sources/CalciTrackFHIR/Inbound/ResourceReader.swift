@@ -286,19 +286,53 @@ extension ResourceReader {
     }
 
     /// Whether a reference's path ends in `<type>/<id>` or `<type>/<id>/_history/<version>`
-    /// (segments split at "/", empty ones skipped). ASCII references, nearly all, are split as
-    /// bytes: splitting by Characters was the largest cost of mapping a resource (BENCHMARKS.md,
-    /// CDS Hooks); for ASCII text bytes and Characters split and compare alike.
+    /// (segments split at "/", empty ones skipped). ASCII references, nearly all, are scanned as
+    /// bytes from the end, without splitting: splitting by Characters was the largest cost of
+    /// mapping a resource (BENCHMARKS.md, CDS Hooks); for ASCII text bytes and Characters split
+    /// and compare alike.
     static func names(_ ref: String, _ type: String) -> Bool {
-        guard ref.utf8.allSatisfy({ $0 < 0x80 }) else {
-            let segments = ref.split(separator: "/")
-            return segments.count >= 2 && segments[segments.count - 2] == type
-                || (segments.count >= 4 && segments[segments.count - 4] == type && segments[segments.count - 2] == "_history")
+        var text = ref
+        let ascii = text.withUTF8 { bytes -> Bool? in
+            guard !bytes.contains(where: { $0 >= 0x80 }) else { return nil }
+            func segmentIs(_ k: Int, _ expected: String) -> Bool {
+                guard let range = Self.segment(fromEnd: k, of: bytes) else { return false }
+                return UnsafeBufferPointer(rebasing: bytes[range]).elementsEqual(expected.utf8)
+            }
+            return segmentIs(1, type) || (segmentIs(3, type) && segmentIs(1, "_history"))
         }
-        let segments = ref.utf8.split(separator: UInt8(ascii: "/"))
-        func equal(_ i: Int, _ text: String) -> Bool { segments[i].elementsEqual(text.utf8) }
-        return segments.count >= 2 && equal(segments.count - 2, type)
-            || (segments.count >= 4 && equal(segments.count - 4, type) && equal(segments.count - 2, "_history"))
+        if let ascii { return ascii }
+        let segments = ref.split(separator: "/")
+        return segments.count >= 2 && segments[segments.count - 2] == type
+            || (segments.count >= 4 && segments[segments.count - 4] == type && segments[segments.count - 2] == "_history")
+    }
+
+    /// The last two non-empty "/"-separated segments of a reference joined by "/" ("a/b/Type/id"
+    /// → "Type/id"), as `split(separator: "/").suffix(2).joined(separator: "/")`; bytes for ASCII.
+    static func lastTwoSegments(_ ref: String) -> String {
+        var text = ref
+        let ascii = text.withUTF8 { bytes -> String? in
+            guard !bytes.contains(where: { $0 >= 0x80 }) else { return nil }
+            guard let last = segment(fromEnd: 0, of: bytes) else { return "" }
+            let lastText = String(decoding: UnsafeBufferPointer(rebasing: bytes[last]), as: UTF8.self)
+            guard let first = segment(fromEnd: 1, of: bytes) else { return lastText }
+            return String(decoding: UnsafeBufferPointer(rebasing: bytes[first]), as: UTF8.self) + "/" + lastText
+        }
+        return ascii ?? ref.split(separator: "/").suffix(2).joined(separator: "/")
+    }
+
+    /// The k-th non-empty "/"-separated segment counted from the end (0 = the last), or nil.
+    private static func segment(fromEnd k: Int, of bytes: UnsafeBufferPointer<UInt8>) -> Range<Int>? {
+        let slash = UInt8(ascii: "/")
+        var end = bytes.count, n = 0
+        while true {
+            while end > 0 && bytes[end - 1] == slash { end -= 1 }
+            if end == 0 { return nil }
+            var start = end
+            while start > 0 && bytes[start - 1] != slash { start -= 1 }
+            if n == k { return start..<end }
+            n += 1
+            end = start
+        }
     }
 
     /// Checks a resource `status` against the values CalciTrack stores; rejects the others.
