@@ -17,10 +17,14 @@ public struct ServerSettings: Sendable {
     public var migrate: Bool = true
     /// PostgreSQL schema to use instead of `public` (tests give each test its own).
     public var postgresSchema: String?
+    /// Where `$export` files go (`<dir>/exports`); nil: `CALCITRACK_DATA_DIR`, else the SQLite
+    /// file's directory, else the working directory (`Application.exportsDirectory`).
+    public var dataDirectory: String?
 
-    public init(database: DatabaseLocation, forceDemo: Bool = false, demoWhenEmpty: Bool = true, migrate: Bool = true, postgresSchema: String? = nil) {
+    public init(database: DatabaseLocation, forceDemo: Bool = false, demoWhenEmpty: Bool = true, migrate: Bool = true, postgresSchema: String? = nil,
+                dataDirectory: String? = nil) {
         self.database = database; self.forceDemo = forceDemo; self.demoWhenEmpty = demoWhenEmpty; self.migrate = migrate
-        self.postgresSchema = postgresSchema
+        self.postgresSchema = postgresSchema; self.dataDirectory = dataDirectory
     }
 }
 
@@ -55,6 +59,8 @@ public func configure(_ app: Application, _ settings: ServerSettings) async thro
         if settings.forceDemo || empty { try await DemoData.load(on: app.db, today: LocalDate.utc(app.registryClock.now()), logger: app.logger) }
     }
     app.cdsHooks = try await CDSHooksSettings.fromEnvironment(logger: app.logger)
+    app.bulkExports = BulkExportRunner(directory: Application.exportsDirectory(settings))
+    app.lifecycle.use(BulkExportCleanup())
     try routes(app, metrics: metricsRegistry)
 }
 
@@ -85,6 +91,7 @@ func addMigrations(_ app: Application) {
     app.migrations.add(ImportBookkeeping())
     app.migrations.add(FindingsHistoryAndWorklistFlags())
     app.migrations.add(WorklistStandingAndNameKeys())
+    app.migrations.add(CreateBulkExportJobs())
 }
 
 /// Model middleware: patients' name keys (012), then the history of every record (009).

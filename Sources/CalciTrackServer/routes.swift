@@ -44,4 +44,5 @@ func routes(_ app: Application, metrics: PrometheusCollectorRegistry) throws {
         .grouped(CSRFMiddleware())
     FHIRReadController().register(fhir)
     FHIRWriteController().register(fhir)
+    BulkExportController().register(fhir)
 }

@@ -83,9 +83,9 @@ import VaporTesting
             let unknown = try await fhir(r, .GET, "/fhir/Patient/_history?family=Doe", as: "clinA")
             #expect(unknown.status == .badRequest)
             #expect(unknown.text.contains("family"))
-            let observation = try await fhir(r, .GET, "/fhir/Observation/_history", as: "clinA")
-            #expect(observation.status == .badRequest)
-            #expect(observation["resourceType"] == "OperationOutcome")
+            let flags = try await fhir(r, .GET, "/fhir/Flag/_history", as: "clinA")
+            #expect(flags.status == .badRequest)
+            #expect(flags["resourceType"] == "OperationOutcome")
             let metadata = try await fhir(r, .GET, "/fhir/metadata", as: "clinA")
             #expect(metadata.text.contains("\"history-type\""))
         }

@@ -65,11 +65,11 @@ import VaporTesting
 
             var covered = Set<String>()
             func check(_ method: HTTPMethod, _ template: String, _ expect: Expect, body: @escaping () -> String? = { nil },
-                       path: @escaping () async throws -> String, ifMatch: Bool = false) async throws {
+                       headers extra: HTTPHeaders = [:], path: @escaping () async throws -> String, ifMatch: Bool = false) async throws {
                 covered.insert("\(method.rawValue) \(template)")
                 for role in Self.roles {
                     let p = try await path()
-                    var headers = HTTPHeaders()
+                    var headers = extra
                     if ifMatch { headers.add(name: .ifMatch, value: try await version(p)) }
                     let reply = try await r.send(method, p, as: role, json: body(), headers: headers)
                     #expect(Int(reply.status.code) == expect.status(role), "\(method) \(p) as \(role ?? "anonymous"): \(reply.status.code) \(reply.text.prefix(200))")
@@ -160,6 +160,26 @@ import VaporTesting
             try await check(.POST, "/fhir", Expect(anonymous: 401, clinA: 200, clinB: 403, research: 403, admin: 403), body: {
                 #"{"resourceType": "Bundle", "type": "transaction", "entry": [{"resource": \#(labObservation()), "request": {"method": "POST", "url": "Observation"}}]}"#
             }) { "/fhir" }
+
+            // Bulk export (issue 5): clinicians start jobs; a job and its files are its owner's only (others 404).
+            let kickoff: HTTPHeaders = ["Accept": "application/fhir+json", "Prefer": "respond-async"]
+            let exportStart = Expect(anonymous: 401, clinA: 202, clinB: 202, research: 403, admin: 403)
+            try await check(.GET, "/fhir/$export", exportStart, headers: kickoff) { "/fhir/$export" }
+            try await check(.GET, "/fhir/:type/$export", exportStart, headers: kickoff) { "/fhir/Patient/$export" }
+            func finishedJob() async throws -> String {
+                let started = try await r.send(.GET, "/fhir/$export?_type=Patient", as: "clinA", headers: kickoff)
+                let status = FHIRBulkExportTests.path(started.headers.first(name: .contentLocation) ?? "")
+                _ = try await FHIRBulkExportTests().finished(r, status)
+                return status
+            }
+            let job = try await finishedJob()
+            let ownerOnly = Expect(anonymous: 401, clinA: 200, clinB: 404, research: 403, admin: 403)
+            try await check(.GET, "/fhir/$export-status/:job", ownerOnly) { job }
+            let file = job.replacingOccurrences(of: "$export-status", with: "$export-file") + "/Patient.ndjson"
+            try await check(.GET, "/fhir/$export-file/:job/:file", ownerOnly) { file }
+            try await check(.DELETE, "/fhir/$export-status/:job", Expect(anonymous: 401, clinA: 202, clinB: 404, research: 403, admin: 403)) {
+                try await finishedJob()
+            }
 
             // CDS Hooks (issue 5): discovery and CORS preflight are open; services need a CDS client's
             // JWT (CDSHooksTests), which no registry user or session is, so every role is refused.

@@ -7,9 +7,15 @@ import Vapor
 struct BundleRequest: Sendable {
     enum Kind: String, Sendable { case transaction, batch }
 
+    /// A write (POST, PUT, DELETE) or a read (GET) entry.
+    enum Entry: Sendable {
+        case write(WriteEntry)
+        case read(BundleReadEntry)
+    }
+
     var kind: Kind
     /// One per Bundle entry; an entry that cannot be read is a failure in place.
-    var entries: [Result<WriteEntry, EntryFailure>]
+    var entries: [Result<Entry, EntryFailure>]
 
     static func read(_ bundle: JSONObject) throws(EntryFailure) -> BundleRequest {
         guard bundle["resourceType"]?.stringValue == "Bundle" else {
@@ -24,7 +30,28 @@ struct BundleRequest: Sendable {
         guard case .array(let items)? = bundle["entry"] ?? .array([]) else {
             throw EntryFailure(.badRequest, .structure, "Bundle.entry must be an array", at: "Bundle.entry")
         }
-        return BundleRequest(kind: kind, entries: items.enumerated().map { index, item in readEntry(item, index: index, keepSourceID: false) })
+        return BundleRequest(kind: kind, entries: items.enumerated().map { index, item in
+            if let read = readGetEntry(item, index: index) { return read.map(Entry.read) }
+            return readEntry(item, index: index, keepSourceID: false).map(Entry.write)
+        })
+    }
+
+    /// A GET entry (nil when the entry is not one): its `request.url` says what to read; a GET
+    /// carries no resource (one sent would be ignored, so it is refused).
+    static func readGetEntry(_ item: JSONValue, index: Int) -> Result<BundleReadEntry, EntryFailure>? {
+        guard case .object(let entry) = item, case .object(let request)? = entry["request"],
+              let method = request["method"]?.stringValue, method == "GET" || method == "HEAD" else { return nil }
+        let at = "Bundle.entry[\(index)]"
+        if method == "HEAD" {
+            return .failure(EntryFailure(.badRequest, .notSupported, "request.method HEAD is not supported in a Bundle (GET is)", at: at + ".request.method"))
+        }
+        if entry["resource"] != nil {
+            return .failure(EntryFailure(.badRequest, .invalid, "a GET entry carries no resource (request.url says what to read)", at: at + ".resource"))
+        }
+        for key in ["ifNoneExist", "ifMatch", "ifNoneMatch", "ifModifiedSince"] where request[key] != nil {
+            return .failure(EntryFailure(.badRequest, .notSupported, "request.\(key) is not supported on a GET entry", at: at + ".request.\(key)"))
+        }
+        return BundleReadEntry.read(url: request["url"]?.stringValue ?? "", index: index)
     }
 
     /// One entry of a transaction/batch Bundle (request.method and url say what to do) or of a
@@ -50,7 +77,7 @@ struct BundleRequest: Sendable {
         let methodText = request["method"]?.stringValue ?? ""
         guard let method = WriteEntry.Method(rawValue: methodText) else {
             return .failure(EntryFailure(.badRequest, .notSupported,
-                                         "request.method \(methodText.isEmpty ? "is missing" : methodText) is not supported here (POST, PUT, DELETE; read with GET /fhir/...)", at: at + ".request.method"))
+                                         "request.method \(methodText.isEmpty ? "is missing" : methodText) is not supported here (POST, PUT, DELETE; GET in batch and transaction Bundles posted to /fhir)", at: at + ".request.method"))
         }
         var url = request["url"]?.stringValue ?? ""
         var conditional: String?
@@ -114,12 +141,13 @@ struct BundleRequest: Sendable {
         return .object(entry)
     }
 
-    static func responseBundle(_ kind: Kind, _ results: [EntryResult], includeResources: Bool) -> JSONValue {
+    /// The response Bundle of response entries in the request's entry order.
+    static func responseBundle(_ kind: Kind, _ entries: [JSONValue]) -> JSONValue {
         .object(JSONObject([
             ("resourceType", "Bundle"),
             ("id", .string(UUID().uuidString.lowercased())),
             ("type", .string(kind == .transaction ? "transaction-response" : "batch-response")),
-            ("entry", .array(results.map { responseEntry($0, includeResource: includeResources) })),
+            ("entry", .array(entries)),
         ]))
     }
 }

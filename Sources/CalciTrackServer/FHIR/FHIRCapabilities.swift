@@ -26,10 +26,12 @@ enum FHIRCapabilities {
     /// _id), update with If-Match (or meta.versionId), delete (409 while records depend on it);
     /// conditional update and delete (single) with the same parameters.
     static let writeInteractions = ["create", "update", "delete"]
-    /// Type-level history (`FHIRTypeHistory`): types whose records are one resource each.
+    /// Type-level history (`FHIRTypeHistory`; Observation and Condition: `FHIRSharedRowTypeHistory`).
     static let typeHistory = ["history-type"]
-    /// System-level interactions: transaction and batch Bundles on POST /fhir.
+    /// System-level interactions: transaction and batch Bundles on POST /fhir (GET entries are reads).
     static let systemInteractions = ["transaction", "batch"]
+    /// Bulk Data Access 2.0 `$export` (`BulkExportController`): system level here, Patient level on Patient.
+    static let systemOperations = [(name: "export", definition: "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export")]
 
     /// Search parameters every type has (Bundle control).
     static let common = ["_id", "_count", "_sort", "_include", "_format"]
@@ -41,12 +43,13 @@ enum FHIRCapabilities {
             SearchParam(name: "birthdate", type: "date", documentation: "eq ne lt gt le ge sa eb"),
             SearchParam(name: "gender", type: "token", documentation: "female | male | other | unknown"),
             SearchParam(name: "family", type: "string", documentation: "starts with, case- and accent-insensitive"),
-        ], includes: [], operations: [("everything", "http://hl7.org/fhir/OperationDefinition/Patient-everything")])),
-        (.Condition, ResourceSupport(interactions: readInteractions + writeInteractions, searchParams: patientParams + [
+        ], includes: [], operations: [("everything", "http://hl7.org/fhir/OperationDefinition/Patient-everything"),
+                                     ("export", "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/patient-export")])),
+        (.Condition, ResourceSupport(interactions: readInteractions + writeInteractions + typeHistory, searchParams: patientParams + [
             SearchParam(name: "code", type: "token", documentation: "system|code, code or system|"),
             SearchParam(name: "onset-date", type: "date", documentation: "eq ne lt gt le ge sa eb"),
         ], includes: ["Condition:patient", "Condition:subject"])),
-        (.Observation, ResourceSupport(interactions: readInteractions + writeInteractions, searchParams: patientParams + [
+        (.Observation, ResourceSupport(interactions: readInteractions + writeInteractions + typeHistory, searchParams: patientParams + [
             SearchParam(name: "code", type: "token", documentation: "system|code, code or system|"),
             SearchParam(name: "category", type: "token", documentation: "laboratory | vital-signs | exam"),
             SearchParam(name: "date", type: "date", documentation: "eq ne lt gt le ge sa eb"),
@@ -107,6 +110,7 @@ enum FHIRCapabilities {
                 ("security", obj([("description", "Bearer token (calcitrack token issue) or a signed-in session; clinicians see their sites' patients; researchers are refused (FHIR carries identified data)")])),
                 ("resource", .array(resources)),
                 ("interaction", .array(systemInteractions.map { obj([("code", .string($0))]) })),
+                ("operation", .array(systemOperations.map { obj([("name", .string($0.name)), ("definition", .string($0.definition))]) })),
             ])])),
         ])
     }

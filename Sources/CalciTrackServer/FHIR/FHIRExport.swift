@@ -17,9 +17,15 @@ public enum FHIRExport {
     }
 
     /// Calls `emit` with each batch's resources by type, in `types` order (statuses judged on
-    /// `today`, default today UTC). A patient id that does not exist is an error.
+    /// `today`, default today UTC). A patient id that does not exist is an error. `siteIDs`
+    /// limits the export to those sites' patients (a clinician's `$export`; nil: every site).
     public static func run(on db: any Database, patient: UUID?, batchSize: Int = 200, today: LocalDate? = nil,
-                           emit: ([(FHIRResourceType, [JSONValue])]) throws -> Void) async throws -> Summary {
+                           emit: ([(FHIRResourceType, [JSONValue])]) async throws -> Void) async throws -> Summary {
+        try await run(on: db, patient: patient, siteIDs: nil, types: types, batchSize: batchSize, today: today, emit: emit)
+    }
+
+    static func run(on db: any Database, patient: UUID?, siteIDs: Set<UUID>?, types: [FHIRResourceType], batchSize: Int = 200, today: LocalDate? = nil,
+                    emit: ([(FHIRResourceType, [JSONValue])]) async throws -> Void) async throws -> Summary {
         var summary = Summary()
         let today = today ?? LocalDate.utc(Date())
         let sql = db as! any SQLDatabase
@@ -27,14 +33,18 @@ public enum FHIRExport {
         if let patient {
             guard try await Patient.find(patient, on: db) != nil else { throw APIError.notFound("patient \(patient.uuidString.lowercased())") }
         }
+        if let siteIDs, siteIDs.isEmpty { return summary }
+        let siteFilter: SQLQueryString = siteIDs.map { " AND site_id IN (\(binds: Array($0)))" } ?? ""
         while true {
             let ids: [UUID]
             if let patient {
                 if summary.patients > 0 { break }
                 ids = [patient]
             } else {
-                let page = after.map { SQLQueryString("SELECT id FROM patients WHERE deleted_at IS NULL AND id > \(bind: $0) ORDER BY id LIMIT \(literal: batchSize)") }
-                    ?? SQLQueryString("SELECT id FROM patients WHERE deleted_at IS NULL ORDER BY id LIMIT \(literal: batchSize)")
+                var page: SQLQueryString = "SELECT id FROM patients WHERE deleted_at IS NULL"
+                page = page + siteFilter
+                if let after { page = page + " AND id > \(bind: after)" }
+                page = page + " ORDER BY id LIMIT \(literal: batchSize)"
                 ids = try await sql.raw(page).all().map { try $0.decode(column: "id", as: UUID.self) }
             }
             if ids.isEmpty { break }
@@ -42,12 +52,12 @@ public enum FHIRExport {
             q.patients = [ids]
             var batch: [(FHIRResourceType, [JSONValue])] = []
             for type in types {
-                let (_, rows) = try await FHIRSearch.rows(type, q, siteIDs: nil, on: db, page: false)
+                let (_, rows) = try await FHIRSearch.rows(type, q, siteIDs: siteIDs.map(Array.init), on: db, page: false)
                 let resources = try await FHIRSearch.resources(type, rows, on: db, today: today)
                 summary.resources[type.rawValue, default: 0] += resources.count
                 batch.append((type, resources))
             }
-            try emit(batch)
+            try await emit(batch)
             summary.patients += ids.count
             after = ids.last
             if ids.count < batchSize && patient == nil { break }

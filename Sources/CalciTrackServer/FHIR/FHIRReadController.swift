@@ -58,23 +58,24 @@ struct FHIRReadController: Sendable {
     }
 
     @Sendable func read(req: Request) async throws -> Response {
-        let principal = try await Self.reader(req)
-        let type = try Self.resourceType(req)
-        let id = req.parameters.get("id") ?? ""
-        let today = req.today
-        guard let found = try await FHIRResolver.row(type, id, on: req.db, today: today) else { throw FHIRError.notFound(type.rawValue, id) }
-        try await Self.checkAccess(patientID: found.patientID, principal, type: type, id: id, on: req.db)
+        let context = FHIRReadContext(req, principal: try await Self.reader(req))
+        return try await Self.read(try Self.resourceType(req), req.parameters.get("id") ?? "", context).response(req)
+    }
+
+    static func read(_ type: FHIRResourceType, _ id: String, _ context: FHIRReadContext) async throws -> FHIRReadAnswer {
+        let db = context.db, today = context.today
+        guard let found = try await FHIRResolver.row(type, id, on: db, today: today) else { throw FHIRError.notFound(type.rawValue, id) }
+        try await Self.checkAccess(patientID: found.patientID, context.principal, type: type, id: id, on: db)
         if found.row.deleted { throw FHIRError.gone(type.rawValue, id) }
         let resource: JSONValue?
         if type == .Flag {
-            resource = try await FHIRAlerts.flags(patientID: found.patientID, on: req.db, today: today).first { $0["id"]?.stringValue == id }
+            resource = try await FHIRAlerts.flags(patientID: found.patientID, on: db, today: today).first { $0["id"]?.stringValue == id }
         } else {
-            resource = try await FHIRResolver.map(type, id, kind: found.kind, record: found.row.json, on: req.db, today: today)
+            resource = try await FHIRResolver.map(type, id, kind: found.kind, record: found.row.json, on: db, today: today)
         }
         guard let resource else { throw FHIRError.notFound(type.rawValue, id) }
-        try await req.recordAudit([AuditEvent(action: "read", resourceType: "fhir/\(type.rawValue)", resourceID: id,
-                                              patientID: found.patientID.uuidString.lowercased())], actor: try await req.auditActor)
-        return FHIRResponse.resource(resource)
+        return FHIRReadAnswer(resource: resource, audit: [AuditEvent(action: "read", resourceType: "fhir/\(type.rawValue)", resourceID: id,
+                                                                     patientID: found.patientID.uuidString.lowercased())])
     }
 
     /// Stored versions of the row behind a resource, newest first; a row written before history
@@ -95,62 +96,63 @@ struct FHIRReadController: Sendable {
     }
 
     @Sendable func vread(req: Request) async throws -> Response {
-        let principal = try await Self.reader(req)
-        let type = try Self.resourceType(req)
-        let id = req.parameters.get("id") ?? ""
-        let vid = req.parameters.get("vid") ?? ""
-        let today = req.today
-        guard let found = try await FHIRResolver.row(type, id, on: req.db, today: today) else { throw FHIRError.notFound(type.rawValue, id) }
-        try await Self.checkAccess(patientID: found.patientID, principal, type: type, id: id, on: req.db)
+        let context = FHIRReadContext(req, principal: try await Self.reader(req))
+        return try await Self.vread(try Self.resourceType(req), req.parameters.get("id") ?? "", req.parameters.get("vid") ?? "", context).response(req)
+    }
+
+    static func vread(_ type: FHIRResourceType, _ id: String, _ vid: String, _ context: FHIRReadContext) async throws -> FHIRReadAnswer {
+        let db = context.db, today = context.today
+        guard let found = try await FHIRResolver.row(type, id, on: db, today: today) else { throw FHIRError.notFound(type.rawValue, id) }
+        try await Self.checkAccess(patientID: found.patientID, context.principal, type: type, id: id, on: db)
         guard Self.historyCapable(type, id) else {
             throw FHIRError(.notFound, .notSupported, "\(type.rawValue)/\(id) is derived from several records and has no version history")
         }
         guard let version = Int(vid), version >= 1 else { throw FHIRError(.badRequest, .value, "version id must be a positive integer, got \(vid)", at: "vid") }
-        guard let stored = try await Self.versions(found, on: req.db).first(where: { $0.version == version }) else {
+        guard let stored = try await Self.versions(found, on: db).first(where: { $0.version == version }) else {
             throw FHIRError(.notFound, .notFound, "\(type.rawValue)/\(id) has no version \(vid)")
         }
         if stored.deleted { throw FHIRError(.gone, .deleted, "\(type.rawValue)/\(id) version \(vid) is its deletion") }
-        guard let resource = try await FHIRResolver.map(type, id, kind: found.kind, record: stored.body, on: req.db, today: today) else {
+        guard let resource = try await FHIRResolver.map(type, id, kind: found.kind, record: stored.body, on: db, today: today) else {
             throw FHIRError(.notFound, .notFound, "\(type.rawValue)/\(id) did not exist in version \(vid)")
         }
-        try await req.recordAudit([AuditEvent(action: "read", resourceType: "fhir/\(type.rawValue)", resourceID: "\(id)/_history/\(vid)",
-                                              patientID: found.patientID.uuidString.lowercased())], actor: try await req.auditActor)
-        return FHIRResponse.resource(resource)
+        return FHIRReadAnswer(resource: resource, audit: [AuditEvent(action: "read", resourceType: "fhir/\(type.rawValue)", resourceID: "\(id)/_history/\(vid)",
+                                                                     patientID: found.patientID.uuidString.lowercased())])
     }
 
     @Sendable func history(req: Request) async throws -> Response {
-        let principal = try await Self.reader(req)
-        let type = try Self.resourceType(req)
-        let id = req.parameters.get("id") ?? ""
-        let today = req.today
-        for (key, _) in FHIRSearch.pairs(req) where key != "_format" {
+        let context = FHIRReadContext(req, principal: try await Self.reader(req))
+        return try await Self.history(try Self.resourceType(req), req.parameters.get("id") ?? "", pairs: FHIRSearch.pairs(req), context).response(req)
+    }
+
+    static func history(_ type: FHIRResourceType, _ id: String, pairs: [(String, String)], _ context: FHIRReadContext) async throws -> FHIRReadAnswer {
+        let db = context.db, today = context.today
+        for (key, _) in pairs where key != "_format" {
             throw FHIRError(.badRequest, .notSupported, "parameter \(key) is not supported on _history", at: key)
         }
-        guard let found = try await FHIRResolver.row(type, id, on: req.db, today: today) else { throw FHIRError.notFound(type.rawValue, id) }
+        guard let found = try await FHIRResolver.row(type, id, on: db, today: today) else { throw FHIRError.notFound(type.rawValue, id) }
         // A deleted resource's history is still readable (FHIR history lists the deletion).
-        guard let patient = try await Patient.query(on: req.db).withDeleted().filter(\.$id == found.patientID).first(),
-              principal.siteIDs.contains(patient.$site.id) else {
+        guard let patient = try await Patient.query(on: db).withDeleted().filter(\.$id == found.patientID).first(),
+              context.principal.siteIDs.contains(patient.$site.id) else {
             throw FHIRError(.forbidden, .forbidden, "\(type.rawValue)/\(id) belongs to a patient of a site you are not a member of")
         }
         guard Self.historyCapable(type, id) else {
             throw FHIRError(.notFound, .notSupported, "\(type.rawValue)/\(id) is derived from several records and has no version history")
         }
-        let base = Self.baseURL(req)
+        let base = context.base
         var entries: [JSONValue] = []
-        for stored in try await Self.versions(found, on: req.db) {
+        for stored in try await Self.versions(found, on: db) {
             if let entry = try await Self.historyEntry(type, id, kind: found.kind, version: stored.version, deleted: stored.deleted,
-                                                       recordedAt: stored.recordedAt, body: stored.body, base: base, on: req.db, today: today) {
+                                                       recordedAt: stored.recordedAt, body: stored.body, base: base, on: db, today: today) {
                 entries.append(entry)
             }
         }
-        try await req.recordAudit([AuditEvent(action: "read", resourceType: "fhir/\(type.rawValue)", resourceID: "\(id)/_history",
-                                              patientID: found.patientID.uuidString.lowercased(), detail: "\(entries.count) version(s)")],
-                                  actor: try await req.auditActor)
-        return FHIRResponse.json(FHIRBundle.object([
+        let bundle = FHIRBundle.object([
             ("resourceType", "Bundle"), ("type", "history"), ("total", .number(Double(entries.count))),
             ("link", .array([FHIRBundle.object([("relation", "self"), ("url", .string("\(base)/\(type.rawValue)/\(id)/_history"))])])),
             ("entry", .array(entries)),
-        ]))
+        ])
+        return FHIRReadAnswer(resource: bundle, audit: [AuditEvent(action: "read", resourceType: "fhir/\(type.rawValue)", resourceID: "\(id)/_history",
+                                                                   patientID: found.patientID.uuidString.lowercased(), detail: "\(entries.count) version(s)")])
     }
 
     /// One entry of a history Bundle: the version as a resource with its request and response,
@@ -176,28 +178,30 @@ struct FHIRReadController: Sendable {
     }
 
     @Sendable func search(req: Request) async throws -> Response {
-        let principal = try await Self.reader(req)
-        let type = try Self.resourceType(req)
-        return try await FHIRSearch.run(type: type, req: req, principal: principal)
+        let context = FHIRReadContext(req, principal: try await Self.reader(req))
+        return try await FHIRSearch.run(type: try Self.resourceType(req), pairs: FHIRSearch.pairs(req), query: req.url.query ?? "", context).response(req)
     }
 
     @Sendable func everything(req: Request) async throws -> Response {
-        let principal = try await Self.reader(req)
+        let context = FHIRReadContext(req, principal: try await Self.reader(req))
         guard try Self.resourceType(req) == .Patient else {
             throw FHIRError(.notFound, .notSupported, "$everything is supported on Patient only")
         }
-        let id = req.parameters.get("id") ?? ""
+        return try await Self.everything(req.parameters.get("id") ?? "", pairs: FHIRSearch.pairs(req), context).response(req)
+    }
+
+    static func everything(_ id: String, pairs: [(String, String)], _ context: FHIRReadContext) async throws -> FHIRReadAnswer {
         guard let pid = UUID(uuidString: id), id.count == 36 else { throw FHIRError.notFound("Patient", id) }
-        try await Self.checkAccess(patientID: pid, principal, type: .Patient, id: id, on: req.db)
-        for (key, _) in FHIRSearch.pairs(req) where key != "_format" {
+        try await Self.checkAccess(patientID: pid, context.principal, type: .Patient, id: id, on: context.db)
+        for (key, _) in pairs where key != "_format" {
             throw FHIRError(.badRequest, .notSupported, "parameter \(key) is not supported on Patient/$everything", at: key)
         }
-        let resources = try await FHIRSearch.everything(patientID: pid, on: req.db, today: req.today)
-        try await req.recordAudit([AuditEvent(action: "read", resourceType: "fhir/Patient", resourceID: "\(id)/$everything",
-                                              patientID: id, detail: "\(resources.count) resource(s)")], actor: try await req.auditActor)
-        let base = Self.baseURL(req)
-        return FHIRResponse.json(FHIRBundle.searchset(resources.map { ($0, "match") }, total: resources.count, base: base,
-                                                      selfURL: "\(base)/Patient/\(id)/$everything", nextURL: nil))
+        let resources = try await FHIRSearch.everything(patientID: pid, on: context.db, today: context.today)
+        let base = context.base
+        let bundle = FHIRBundle.searchset(resources.map { ($0, "match") }, total: resources.count, base: base,
+                                          selfURL: "\(base)/Patient/\(id)/$everything", nextURL: nil)
+        return FHIRReadAnswer(resource: bundle, audit: [AuditEvent(action: "read", resourceType: "fhir/Patient", resourceID: "\(id)/$everything",
+                                                                   patientID: id, detail: "\(resources.count) resource(s)")])
     }
 }
 

@@ -12,8 +12,10 @@ enum FHIRSearch {
     static let maxCount = 500
 
     /// The query string as name/value pairs, in order, repeated names kept (`date=ge..&date=le..`).
-    static func pairs(_ req: Request) -> [(String, String)] {
-        guard let query = req.url.query, !query.isEmpty else { return [] }
+    static func pairs(_ req: Request) -> [(String, String)] { pairs(query: req.url.query ?? "") }
+
+    static func pairs(query: String) -> [(String, String)] {
+        guard !query.isEmpty else { return [] }
         return query.split(separator: "&").map { part in
             let kv = part.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             func decode(_ s: Substring) -> String { String(s).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(s) }
@@ -339,12 +341,12 @@ enum FHIRSearch {
         return refs
     }
 
-    static func run(type: FHIRResourceType, req: Request, principal: Principal) async throws -> Response {
-        let pairs = pairs(req)
+    /// A search as a searchset Bundle; `query` is the query string as sent (for the audit entry).
+    static func run(type: FHIRResourceType, pairs: [(String, String)], query: String, _ context: FHIRReadContext) async throws -> FHIRReadAnswer {
         let q = try parse(type, pairs)
-        let today = req.today
+        let today = context.today, db = context.db, principal = context.principal
         let siteIDs = Array(principal.siteIDs)
-        let base = FHIRReadController.baseURL(req)
+        let base = context.base
         var matches: [JSONValue]
         var total: Int
         if type == .Flag {
@@ -354,16 +356,16 @@ enum FHIRSearch {
             }
             var flags: [JSONValue] = []
             for pid in group {
-                guard let patient = try await Patient.find(pid, on: req.db), principal.siteIDs.contains(patient.$site.id) else { continue }
-                flags += try await FHIRAlerts.flags(patientID: pid, on: req.db, today: today)
+                guard let patient = try await Patient.find(pid, on: db), principal.siteIDs.contains(patient.$site.id) else { continue }
+                flags += try await FHIRAlerts.flags(patientID: pid, on: db, today: today)
             }
             if let ids = q.ids.first { flags = flags.filter { ids.contains($0["id"]?.stringValue ?? "") } }
             total = flags.count
             matches = Array(flags.dropFirst(q.offset).prefix(q.count))
         } else {
-            let (t, rows) = try await Self.rows(type, q, siteIDs: siteIDs, on: req.db, page: true)
+            let (t, rows) = try await Self.rows(type, q, siteIDs: siteIDs, on: db, page: true)
             total = t
-            matches = try await resources(type, rows, on: req.db, today: today)
+            matches = try await resources(type, rows, on: db, today: today)
         }
         var entries = matches.map { ($0, "match") }
         if !q.includes.isEmpty {
@@ -374,8 +376,8 @@ enum FHIRSearch {
                     seen.insert(ref)
                     let parts = ref.split(separator: "/").map(String.init)
                     guard parts.count == 2, let refType = FHIRResourceType(rawValue: parts[0]),
-                          let found = try await FHIRResolver.row(refType, parts[1], on: req.db, today: today), !found.row.deleted,
-                          let included = try await FHIRResolver.map(refType, parts[1], kind: found.kind, record: found.row.json, on: req.db, today: today)
+                          let found = try await FHIRResolver.row(refType, parts[1], on: db, today: today), !found.row.deleted,
+                          let included = try await FHIRResolver.map(refType, parts[1], kind: found.kind, record: found.row.json, on: db, today: today)
                     else { continue }
                     entries.append((included, "include"))
                 }
@@ -388,11 +390,10 @@ enum FHIRSearch {
             return "\(base)/\(type.rawValue)?" + items.joined(separator: "&")
         }
         let next = q.count > 0 && q.offset + q.count < total ? link(offset: q.offset + q.count) : nil
-        try await req.recordAudit([AuditEvent(action: "search", resourceType: "fhir/\(type.rawValue)",
-                                              patientID: q.patients.first?.count == 1 ? q.patients.first?.first?.uuidString.lowercased() : nil,
-                                              detail: "query \(req.url.query ?? ""); \(total) match(es); returned " + entries.compactMap { e in e.0["id"]?.stringValue.map { "\(e.0["resourceType"]?.stringValue ?? "")/\($0)" } }.joined(separator: " "))],
-                                  actor: try await req.auditActor)
-        return FHIRResponse.json(FHIRBundle.searchset(entries, total: total, base: base, selfURL: link(offset: q.offset), nextURL: next))
+        let audit = AuditEvent(action: "search", resourceType: "fhir/\(type.rawValue)",
+                               patientID: q.patients.first?.count == 1 ? q.patients.first?.first?.uuidString.lowercased() : nil,
+                               detail: "query \(query); \(total) match(es); returned " + entries.compactMap { e in e.0["id"]?.stringValue.map { "\(e.0["resourceType"]?.stringValue ?? "")/\($0)" } }.joined(separator: " "))
+        return FHIRReadAnswer(resource: FHIRBundle.searchset(entries, total: total, base: base, selfURL: link(offset: q.offset), nextURL: next), audit: [audit])
     }
 
     static func encode(_ s: String) -> String {

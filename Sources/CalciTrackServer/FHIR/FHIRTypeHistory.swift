@@ -9,9 +9,9 @@ import Vapor
 /// version (009 `resource_versions`) of the type's records at the caller's sites, newest first,
 /// paged with `_count` and `_offset` (the `next` link), limited with `_since`.
 ///
-/// Only types whose records are one resource each have it. Observation (a vitals row is up to
-/// five Observations) and Condition (the SSc Condition is a part of the patient row) are refused
-/// by name rather than answered with some of their versions.
+/// Types whose records are one resource each are counted and paged in SQL here; Observation (a
+/// vitals row is up to five Observations) and Condition (the SSc Condition is a part of the
+/// patient row) are expanded row by row (`FHIRSharedRowTypeHistory`). Flags have no versions.
 enum FHIRTypeHistory {
     /// The record kind (009 `record_kind`) behind each type with type-level history.
     static let kinds: [FHIRResourceType: RecordKind] = [
@@ -68,41 +68,51 @@ enum FHIRTypeHistory {
     }
 
     @Sendable static func history(req: Request) async throws -> Response {
-        let principal = try await FHIRReadController.reader(req)
-        let type = try FHIRReadController.resourceType(req)
-        guard let kind = kinds[type] else {
-            let why = type == .Flag ? "Flags are computed on read and have no versions"
-                : type == .Observation ? "a vitals row is several Observations, so its versions are not one resource's; use Observation/<id>/_history"
-                : "the SSc Condition is a part of the patient's versions; use Condition/<id>/_history"
-            throw FHIRError(.badRequest, .notSupported, "\(type.rawValue)/_history is not supported: \(why) (type history: \(kinds.keys.map(\.rawValue).sorted().joined(separator: ", ")))", at: "type")
+        let context = FHIRReadContext(req, principal: try await FHIRReadController.reader(req))
+        return try await history(try FHIRReadController.resourceType(req), pairs: FHIRSearch.pairs(req), query: req.url.query ?? "", context).response(req)
+    }
+
+    static func history(_ type: FHIRResourceType, pairs: [(String, String)], query: String, _ context: FHIRReadContext) async throws -> FHIRReadAnswer {
+        guard kinds[type] != nil || FHIRSharedRowTypeHistory.kinds[type] != nil else {
+            throw FHIRError(.badRequest, .notSupported, "\(type.rawValue)/_history is not supported: Flags are computed on read and have no versions", at: "type")
         }
-        let q = try parse(FHIRSearch.pairs(req))
-        let sites = Array(principal.siteIDs)
-        let today = req.today
-        let base = FHIRReadController.baseURL(req)
-        var total = 0
+        let q = try parse(pairs)
+        let sites = Array(context.principal.siteIDs)
+        let today = context.today, db = context.db
+        let base = context.base
+        var total: Int?
+        var more = false
         var entries: [JSONValue] = []
-        if !sites.isEmpty {
-            let sql = req.db as! any SQLDatabase
-            var conditions: SQLQueryString = "v.record_kind = \(bind: kind.rawValue) AND p.site_id IN (\(binds: sites))"
-            if let since = q.since { conditions = conditions + " AND v.recorded_at >= \(bind: since)" }
-            let from: SQLQueryString = "FROM resource_versions v JOIN patients p ON p.id = v.patient_id WHERE " + conditions
-            let countRow = try await sql.raw("SELECT COUNT(*) AS n " + from).first()
-            total = try countRow?.decode(column: "n", as: Int.self) ?? 0
-            if q.count > 0 {
-                let rows = try await sql.raw("""
-                    SELECT v.record_kind, v.record_id, v.version, v.patient_id, v.deleted, v.recorded_at, v.body \(from)
-                    ORDER BY v.recorded_at DESC, v.record_id, v.version DESC LIMIT \(unsafeRaw: String(q.count)) OFFSET \(unsafeRaw: String(q.offset))
-                    """).all()
-                for row in rows {
-                    let stored = try ResourceHistory.decode(row)
-                    let id = stored.recordID.uuidString.lowercased()
-                    if let entry = try await FHIRReadController.historyEntry(type, id, kind: kind, version: stored.version, deleted: stored.deleted,
-                                                                             recordedAt: stored.recordedAt, body: stored.body, base: base, on: req.db, today: today) {
-                        entries.append(entry)
+        if let kind = kinds[type] {
+            var count = 0
+            if !sites.isEmpty {
+                let sql = db as! any SQLDatabase
+                var conditions: SQLQueryString = "v.record_kind = \(bind: kind.rawValue) AND p.site_id IN (\(binds: sites))"
+                if let since = q.since { conditions = conditions + " AND v.recorded_at >= \(bind: since)" }
+                let from: SQLQueryString = "FROM resource_versions v JOIN patients p ON p.id = v.patient_id WHERE " + conditions
+                let countRow = try await sql.raw("SELECT COUNT(*) AS n " + from).first()
+                count = try countRow?.decode(column: "n", as: Int.self) ?? 0
+                if q.count > 0 {
+                    let rows = try await sql.raw("""
+                        SELECT v.record_kind, v.record_id, v.version, v.patient_id, v.deleted, v.recorded_at, v.body \(from)
+                        ORDER BY v.recorded_at DESC, v.record_id, v.version DESC LIMIT \(unsafeRaw: String(q.count)) OFFSET \(unsafeRaw: String(q.offset))
+                        """).all()
+                    for row in rows {
+                        let stored = try ResourceHistory.decode(row)
+                        let id = stored.recordID.uuidString.lowercased()
+                        if let entry = try await FHIRReadController.historyEntry(type, id, kind: kind, version: stored.version, deleted: stored.deleted,
+                                                                                 recordedAt: stored.recordedAt, body: stored.body, base: base, on: db, today: today) {
+                            entries.append(entry)
+                        }
                     }
                 }
             }
+            total = count
+            more = q.count > 0 && q.offset + q.count < count
+        } else {
+            // Observation, Condition: several resources per row (FHIRSharedRowTypeHistory); no total.
+            (entries, more) = try await FHIRSharedRowTypeHistory.page(type, q, sites: sites, base: base, on: db, today: today)
+            more = more && q.count > 0
         }
         func link(offset: Int) -> String {
             var items: [String] = []
@@ -112,15 +122,14 @@ enum FHIRTypeHistory {
             return "\(base)/\(type.rawValue)/_history?" + items.joined(separator: "&")
         }
         var links = [FHIRBundle.object([("relation", "self"), ("url", .string(link(offset: q.offset)))])]
-        if q.count > 0 && q.offset + q.count < total {
+        if more {
             links.append(FHIRBundle.object([("relation", "next"), ("url", .string(link(offset: q.offset + q.count)))]))
         }
-        try await req.recordAudit([AuditEvent(action: "read", resourceType: "fhir/\(type.rawValue)", resourceID: "_history",
-                                              detail: "query \(req.url.query ?? ""); \(total) version(s); returned \(entries.count)")],
-                                  actor: try await req.auditActor)
-        return FHIRResponse.json(FHIRBundle.object([
-            ("resourceType", "Bundle"), ("type", "history"), ("total", .number(Double(total))),
+        let audit = AuditEvent(action: "read", resourceType: "fhir/\(type.rawValue)", resourceID: "_history",
+                               detail: "query \(query); \(total.map(String.init) ?? "(not counted)") version(s); returned \(entries.count)")
+        return FHIRReadAnswer(resource: FHIRBundle.object([
+            ("resourceType", "Bundle"), ("type", "history"), ("total", total.map { .number(Double($0)) }),
             ("link", .array(links)), ("entry", entries.isEmpty ? nil : .array(entries)),
-        ]))
+        ]), audit: [audit])
     }
 }

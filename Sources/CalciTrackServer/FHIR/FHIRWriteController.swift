@@ -5,7 +5,7 @@ import Vapor
 
 /// The FHIR write interactions (issue 5): create (`POST /fhir/{type}`, conditional with
 /// `If-None-Exist`), update (`PUT /fhir/{type}/{id}`, `If-Match`), delete, and transaction or
-/// batch Bundles (`POST /fhir`). Same sign-in as the JSON API (bearer token, or session with
+/// batch Bundles (`POST /fhir`, whose GET entries are reads). Same sign-in as the JSON API (bearer token, or session with
 /// CSRF token); clinicians only (researchers read de-identified data, admins no patient data),
 /// limited to their sites. Every write is one `AuditLog.write` transaction with its audit
 /// entries and the summary refresh of each patient it touched.
@@ -155,55 +155,12 @@ struct FHIRWriteController: Sendable {
         return FHIRWriteResponse.written(result, resource: resource, prefer: FHIRWriteResponse.preferred(req))
     }
 
-    /// `POST /fhir`: a transaction (all or nothing) or batch (each entry on its own) Bundle.
+    /// `POST /fhir`: a transaction (all or nothing) or batch (each entry on its own) Bundle (`BundleProcessing`).
     @Sendable func bundle(req: Request) async throws -> Response {
         do {
             let body = try Self.resourceBody(req, type: "Bundle")
             let request = try BundleRequest.read(body)
-            let (authority, actor) = try await Self.authority(req)
-            let writer = FHIRWriter(authority: authority, today: req.today, mode: request.kind == .transaction ? .transaction : .batch)
-            let includeResources = FHIRWriteResponse.preferred(req) != .minimal
-            switch request.kind {
-            case .transaction:
-                var prepared: [FHIRWriter.Prepared] = []
-                for item in request.entries {
-                    switch item {
-                    case .success(let entry): prepared.append(FHIRWriter.prepare(entry))
-                    case .failure(let failure): throw TransactionFailure(status: failure.status, issues: failure.issues)
-                    }
-                }
-                let all = prepared
-                let results = try await AuditLog.write(on: req.db, actor: actor) { tx in try await writer.write(all, on: tx) }
-                var rendered: [EntryResult] = []
-                for var result in results {
-                    if includeResources { result.resource = try await FHIRWriteRendering.resource(for: result, on: req.db, today: req.today) }
-                    rendered.append(result)
-                }
-                return FHIRWriteResponse.json(BundleRequest.responseBundle(.transaction, rendered, includeResources: includeResources), status: .ok)
-            case .batch:
-                var results: [EntryResult] = []
-                for item in request.entries {
-                    switch item {
-                    case .failure(let failure):
-                        results.append(EntryResult(action: .rejected, status: failure.status, resourceType: "", issues: failure.issues))
-                    case .success(let entry):
-                        let prepared = FHIRWriter.prepare(entry)
-                        do {
-                            var result = try await AuditLog.write(on: req.db, actor: actor) { tx in
-                                let (r, events) = try await writer.write([prepared], on: tx)
-                                // A rejected entry writes nothing; its audit entries are dropped with the rollback.
-                                if r[0].failed { throw EntryFailure(r[0].status, r[0].issues) }
-                                return (r[0], events)
-                            }
-                            if includeResources { result.resource = try await FHIRWriteRendering.resource(for: result, on: req.db, today: req.today) }
-                            results.append(result)
-                        } catch let failure as EntryFailure {
-                            results.append(EntryResult(action: .rejected, status: failure.status, resourceType: entry.resourceType, issues: failure.issues))
-                        }
-                    }
-                }
-                return FHIRWriteResponse.json(BundleRequest.responseBundle(.batch, results, includeResources: includeResources), status: .ok)
-            }
+            return try await BundleProcessing.run(request, req: req)
         } catch {
             return FHIRWriteResponse.outcome(for: error, resourceType: "Bundle", logger: req.logger)
         }

@@ -31,6 +31,7 @@ enum FHIRWriteResponse {
         switch error {
         case let failure as EntryFailure: return outcome(failure.status, failure.issues)
         case let failure as TransactionFailure: return outcome(failure.status, failure.issues)
+        case let failure as FHIRError: return outcome(failure.status, failure.outcome.issues)
         case let api as APIError:
             let failure = EntryFailure(api, resourceType: resourceType)
             let response = outcome(failure.status == .unprocessableEntity && api.fieldIssues.isEmpty ? api.status : failure.status, failure.issues)

@@ -41,11 +41,14 @@ struct TestRegistry {
         }
         // On PostgreSQL each test gets its own schema, so suites can run in parallel.
         let schema = location.isPostgres ? "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16).lowercased() : nil
+        let dataDirectory = NSTemporaryDirectory() + "calcitrack-test-\(UUID().uuidString.lowercased())"
+        defer { try? FileManager.default.removeItem(atPath: dataDirectory) }
         let app = try await Application.make(.testing)
         app.logger.logLevel = .warning
         app.registryClock = FixedClock(date: Date(timeIntervalSince1970: Double(today.daysSinceEpoch) * 86_400 + 12 * 3600))
         do {
-            try await configure(app, ServerSettings(database: location, demoWhenEmpty: false, migrate: false, postgresSchema: schema))
+            try await configure(app, ServerSettings(database: location, demoWhenEmpty: false, migrate: false, postgresSchema: schema,
+                                                    dataDirectory: dataDirectory))
             if let schema { try await (app.db as! any SQLDatabase).raw("CREATE SCHEMA \(unsafeRaw: schema)").run() }
             try await app.autoMigrate()
             if case .sqliteFile = location { try await enableWriteAheadLog(app, location) }

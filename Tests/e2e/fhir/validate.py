@@ -4,7 +4,8 @@ Each resource is parsed by fhirclient's R4 (4.0.1) models in strict mode and by
 fhir.resources' R4B models (pydantic); any error is a failure. Also checks the API's
 behaviour: paging links, search modes, _include, ETag/Last-Modified, vread/_history,
 $everything, OperationOutcome errors (unknown parameter, bad date, researcher refused),
-conditional update and delete, and type-level Patient/_history with _count and _since.
+conditional update and delete, and type-level Patient/_history with _count and _since;
+GET entries of batch/transaction Bundles and Bulk Data $export (bundle_reads_and_bulk.py).
 """
 import importlib
 import json
@@ -15,6 +16,8 @@ import urllib.parse
 import urllib.request
 
 from fhir.resources.R4B import get_fhir_model_class
+
+import bundle_reads_and_bulk
 
 BASE = os.environ["CALCITRACK_URL"] + "/fhir"
 TOKEN = os.environ["CLINICIAN_TOKEN"]
@@ -120,7 +123,14 @@ def conditional_writes_and_type_history():
     if future.get("total") != 0:
         fail(f"Patient/_history?_since=2099: total {future.get('total')}")
     get("/Patient/_history?_since=yesterday", expect=400)
-    get("/Observation/_history", expect=400)
+    get("/Flag/_history", expect=400)
+    for rtype in ["Observation", "Condition"]:
+        page, _ = get(f"/{rtype}/_history?_count=50")
+        if page.get("type") != "history" or not page.get("entry") or any(e.get("resource", {}).get("resourceType", rtype) != rtype for e in page["entry"]):
+            fail(f"{rtype}/_history: {json.dumps(page)[:300]}")
+        nxt = [l["url"] for l in page.get("link", []) if l["relation"] == "next"]
+        if nxt:
+            get(nxt[0])
     deleted, _ = send("DELETE", criteria, expect=200)
     if not deleted or deleted["resourceType"] != "OperationOutcome":
         fail(f"conditional delete: {deleted}")
@@ -224,6 +234,10 @@ def main():
     one = sum(1 for name in os.listdir(os.path.join(EXPORT, "one")) for _ in open(os.path.join(EXPORT, "one", name)))
     if one == 0:
         fail("export --patient wrote nothing")
+    # Before any write: $export must equal the CLI export made at the start.
+    here = sys.modules[__name__]
+    bundle_reads_and_bulk.bulk_export(here, EXPORT)
+    bundle_reads_and_bulk.bundle_reads(here, patients[0]["id"])
     conditional_writes_and_type_history()
     print(f"fhir: {len(patients)} patients, {reads} reads, {exported} exported resources; types {sorted(seen_types)}; "
           f"validated {validated['fhirclient']} (fhirclient R4 strict) and {validated['fhir.resources']} (fhir.resources R4B)")

@@ -1,0 +1,151 @@
+import CalciTrackCore
+import CalciTrackFHIR
+import Fluent
+import Vapor
+
+/// FHIR Bulk Data Access 2.0 `$export`, async pattern (docs/fhir.md "Bulk export"):
+/// - `GET /fhir/$export`, `GET /fhir/Patient/$export`: kick-off (Accept: application/fhir+json,
+///   Prefer: respond-async; `_outputFormat`, `_type`, `_since`) → 202, Content-Location = status URL.
+/// - `GET /fhir/$export-status/{job}`: 202 with X-Progress while running, 200 with the manifest
+///   when complete, 500 with an OperationOutcome when it failed; `DELETE` cancels and deletes (202).
+/// - `GET /fhir/$export-file/{job}/{Type}.ndjson`: an output file (application/fhir+ndjson).
+/// Clinicians only, their sites' patients; a job is visible to the user who started it only
+/// (anyone else: 404). Kick-off, cancel and each download are audited.
+struct BulkExportController: Sendable {
+    func register(_ fhir: any RoutesBuilder) {
+        fhir.get("$export", use: systemKickoff)
+        // `:type`, not "Patient": the router does not backtrack from a constant segment (see FHIRReadController).
+        fhir.get(":type", "$export", use: patientKickoff)
+        fhir.get("$export-status", ":job", use: status)
+        fhir.delete("$export-status", ":job", use: cancel)
+        fhir.get("$export-file", ":job", ":file", use: file)
+    }
+
+    static let ndjson = "application/fhir+ndjson"
+
+    /// Clinicians only. FHIR resources carry identified data and no de-identified FHIR export
+    /// exists, so researchers are refused (the de-identified JSON API is theirs).
+    static func exporter(_ req: Request) async throws -> Principal {
+        let principal = try await req.principal()
+        switch principal.role {
+        case .clinician: return principal
+        case .researcher:
+            throw FHIRError(.forbidden, .forbidden, "researchers cannot use $export: it writes identified FHIR resources and CalciTrack has no de-identified FHIR export; use the de-identified JSON API")
+        case .admin:
+            throw FHIRError(.forbidden, .forbidden, "admins manage users and sites; patient data needs the clinician role")
+        }
+    }
+
+    @Sendable func systemKickoff(req: Request) async throws -> Response { try await kickoff(req) }
+
+    /// Patient/$export: every resource CalciTrack exports is in a patient's compartment, so it
+    /// exports what the system-level export does.
+    @Sendable func patientKickoff(req: Request) async throws -> Response {
+        guard req.parameters.get("type") == "Patient" else {
+            throw FHIRError(.notFound, .notSupported, "$export is supported on the system (/fhir/$export) and Patient (/fhir/Patient/$export); Group export is not")
+        }
+        return try await kickoff(req)
+    }
+
+    func kickoff(_ req: Request) async throws -> Response {
+        let principal = try await Self.exporter(req)
+        let request = try BulkExportKickoff.parse(accept: req.headers.first(name: .accept), prefer: req.headers.first(name: "Prefer"),
+                                                  pairs: FHIRSearch.pairs(req))
+        let runner = req.application.bulkExports
+        try await runner.purgeExpired(on: req.db)
+        let base = FHIRReadController.baseURL(req)
+        let requestURL = "http://\(req.headers.first(name: .host) ?? "localhost")" + req.url.string
+        let job = BulkExportJob(id: UUID(), ownerID: principal.userID, ownerUsername: principal.username, requestURL: requestURL,
+                                types: request.types, since: request.since, transactionTime: Date())
+        let jobID = job.id!.uuidString.lowercased()
+        let event = AuditEvent(action: "export", resourceType: "fhir/$export", resourceID: jobID,
+                               detail: "types \(job.typesText)" + (request.since.map { "; _since \(ISOTimestamp.iso($0))" } ?? "") + "; sites of \(principal.username)")
+        try await AuditLog.write(on: req.db, actor: try await req.auditActor) { tx in
+            try await job.create(on: tx)
+            return ((), [event])
+        }
+        await runner.start(job, siteIDs: principal.siteIDs, db: req.application.db, today: req.today, logger: req.logger)
+        var headers = HTTPHeaders()
+        headers.replaceOrAdd(name: .contentLocation, value: "\(base)/$export-status/\(jobID)")
+        return FHIRResponse.json(OperationOutcome(.information, .informational, "export \(jobID) started; poll the Content-Location URL").json,
+                                 status: .accepted, headers: headers)
+    }
+
+    /// The caller's job, after expired ones are deleted; 404 for an unknown job or another user's.
+    static func ownJob(_ req: Request) async throws -> (BulkExportJob, UUID) {
+        let principal = try await exporter(req)
+        let text = req.parameters.get("job") ?? ""
+        try await req.application.bulkExports.purgeExpired(on: req.db)
+        guard let id = UUID(uuidString: text), let job = try await BulkExportJob.find(id, on: req.db), job.ownerID == principal.userID else {
+            throw FHIRError(.notFound, .notFound, "export \(text) is not known (exports are deleted \(Int(BulkExportRunner.lifetime / 3600)) h after they start)")
+        }
+        return (job, id)
+    }
+
+    @Sendable func status(req: Request) async throws -> Response {
+        var (job, id) = try await Self.ownJob(req)
+        let runner = req.application.bulkExports
+        if job.state == .running, !(await runner.isRunning(id)) {
+            // No task of this process runs it: it finished just now, or a restart cut it off.
+            job = try await BulkExportJob.find(id, on: req.db) ?? job
+            if job.state == .running {
+                job.stateText = BulkExportJob.State.failed.rawValue
+                job.error = "the server stopped while this export ran; start a new export"
+                job.finishedAt = Date()
+                try await job.update(on: req.db)
+            }
+        }
+        switch job.state {
+        case .running:
+            var headers = HTTPHeaders()
+            headers.replaceOrAdd(name: "X-Progress", value: job.progress)
+            headers.replaceOrAdd(name: .retryAfter, value: "2")
+            return Response(status: .accepted, headers: headers)
+        case .complete:
+            let base = FHIRReadController.baseURL(req)
+            let manifest = JSONObject([
+                ("transactionTime", .string(ISOTimestamp.isoMillis(job.transactionTime))),
+                ("request", .string(job.requestURL)),
+                ("requiresAccessToken", .bool(true)),
+                ("output", .array(job.outputs.map { output in
+                    .object(JSONObject([("type", .string(output.type.rawValue)),
+                                        ("url", .string("\(base)/$export-file/\(id.uuidString.lowercased())/\(output.type.rawValue).ndjson")),
+                                        ("count", .number(Double(output.count)))]))
+                })),
+                ("error", .array([])),
+            ])
+            var headers = HTTPHeaders()
+            headers.replaceOrAdd(name: .contentType, value: "application/json")
+            headers.replaceOrAdd(name: .expires, value: FHIRDates.httpDate(job.transactionTime.addingTimeInterval(BulkExportRunner.lifetime)))
+            return Response(status: .ok, headers: headers, body: .init(string: JSONWriter.write(.object(manifest), pretty: false)))
+        case .failed, nil:
+            throw FHIRError(.internalServerError, .exception, job.error ?? "the export failed")
+        }
+    }
+
+    @Sendable func cancel(req: Request) async throws -> Response {
+        let (_, id) = try await Self.ownJob(req)
+        try await req.application.bulkExports.remove(id, on: req.db)
+        try await req.recordAudit([AuditEvent(action: "export-cancel", resourceType: "fhir/$export", resourceID: id.uuidString.lowercased())],
+                                  actor: try await req.auditActor)
+        return FHIRResponse.json(OperationOutcome(.information, .informational, "export \(id.uuidString.lowercased()) cancelled and its files deleted").json,
+                                 status: .accepted)
+    }
+
+    @Sendable func file(req: Request) async throws -> Response {
+        let (job, id) = try await Self.ownJob(req)
+        let name = req.parameters.get("file") ?? ""
+        guard job.state == .complete, name.hasSuffix(".ndjson"),
+              let type = FHIRResourceType(rawValue: String(name.dropLast(".ndjson".count))),
+              let output = job.outputs.first(where: { $0.type == type }) else {
+            throw FHIRError(.notFound, .notFound, "export \(id.uuidString.lowercased()) has no file \(name)")
+        }
+        let path = req.application.bulkExports.file(id, type)
+        guard FileManager.default.fileExists(atPath: path) else { throw FHIRError(.notFound, .notFound, "export \(id.uuidString.lowercased()) has no file \(name)") }
+        try await req.recordAudit([AuditEvent(action: "export-download", resourceType: "fhir/$export", resourceID: "\(id.uuidString.lowercased())/\(name)",
+                                              detail: "\(output.count) \(type.rawValue) resource(s)")], actor: try await req.auditActor)
+        let response = try await req.fileio.asyncStreamFile(at: path)
+        response.headers.replaceOrAdd(name: .contentType, value: Self.ndjson)
+        return response
+    }
+}

@@ -1,0 +1,77 @@
+import CalciTrackCore
+import CalciTrackFHIR
+import Fluent
+import Foundation
+import SQLKit
+
+/// Type-level history of Observation and Condition, whose resources do not map one to one onto
+/// registry rows: a vitals row is up to five Observations (`<row>-<vital>`), the patient row
+/// carries the body-weight Observation (`weight-<patient>`) and the SSc Condition (`ssc-<patient>`).
+///
+/// The history is the union of the instance histories of the type's resources at the caller's
+/// sites, newest first: each stored version (009) of a source row is a version of every resource
+/// of the type that version produces (the same ids and mapping `GET Type/id/_history` uses), a
+/// deleted row version a DELETE of each resource it held. The calcinosis Condition is derived
+/// from several records and has no versions (as in its instance history): it is not listed.
+///
+/// Paging counts resources, not rows (`_count` entries a page, `_offset` entries skipped), so
+/// rows are read in order until the page is full. `Bundle.total` is left out: it would need every
+/// version row of the type read and expanded on each page (R4 makes `total` optional).
+enum FHIRSharedRowTypeHistory {
+    /// The record kinds whose versions hold the type's resources.
+    static let kinds: [FHIRResourceType: [RecordKind]] = [
+        .Observation: [.measurements, .labs, .vitals, .patients],
+        .Condition: [.infectionEpisodes, .patients],
+    ]
+
+    /// The ids of the `type` resources one stored version of a `kind` row is a version of.
+    static func resourceIDs(_ type: FHIRResourceType, kind: RecordKind, rowID: String, body: JSONValue) -> [String] {
+        switch (type, kind) {
+        case (.Observation, .vitals): return ObservationOutbound.vitalsPresent(body).map { ResourceID.vital(rowID, $0) }
+        case (.Observation, .patients): return ObservationOutbound.weight(patient: body) == nil ? [] : [ObservationOutbound.weightID(patientID: rowID)]
+        case (.Condition, .patients): return ConditionOutbound.ssc(patient: body) == nil ? [] : ["ssc-\(rowID)"]
+        default: return [rowID]
+        }
+    }
+
+    /// Rows are read this many at a time while a page fills.
+    static let rowBatch = 500
+
+    /// The page's entries and whether more follow.
+    static func page(_ type: FHIRResourceType, _ q: FHIRTypeHistory.Query, sites: [UUID], base: String,
+                     on db: any Database, today: LocalDate) async throws -> (entries: [JSONValue], more: Bool) {
+        guard let kinds = kinds[type], !sites.isEmpty else { return ([], false) }
+        let sql = db as! any SQLDatabase
+        var conditions: SQLQueryString = "v.record_kind IN (\(binds: kinds.map(\.rawValue))) AND p.site_id IN (\(binds: sites))"
+        if let since = q.since { conditions = conditions + " AND v.recorded_at >= \(bind: since)" }
+        var skipped = 0, rowOffset = 0
+        var wanted: [(version: ResourceHistory.Version, kind: RecordKind, id: String)] = []
+        var more = false
+        reading: while true {
+            let select: SQLQueryString = "SELECT v.record_kind, v.record_id, v.version, v.patient_id, v.deleted, v.recorded_at, v.body "
+                + "FROM resource_versions v JOIN patients p ON p.id = v.patient_id WHERE " + conditions
+                + " ORDER BY v.recorded_at DESC, v.record_kind, v.record_id, v.version DESC"
+                + " LIMIT \(unsafeRaw: String(rowBatch)) OFFSET \(unsafeRaw: String(rowOffset))"
+            let rows = try await sql.raw(select).all()
+            rowOffset += rows.count
+            for row in rows {
+                let stored = try ResourceHistory.decode(row)
+                guard let kind = RecordKind(rawValue: stored.kind) else { continue }
+                for id in resourceIDs(type, kind: kind, rowID: stored.recordID.uuidString.lowercased(), body: stored.body) {
+                    if skipped < q.offset { skipped += 1; continue }
+                    if wanted.count == q.count { more = true; break reading }
+                    wanted.append((stored, kind, id))
+                }
+            }
+            if rows.count < rowBatch { break }
+        }
+        var entries: [JSONValue] = []
+        for (stored, kind, id) in wanted {
+            if let entry = try await FHIRReadController.historyEntry(type, id, kind: kind, version: stored.version, deleted: stored.deleted,
+                                                                     recordedAt: stored.recordedAt, body: stored.body, base: base, on: db, today: today) {
+                entries.append(entry)
+            }
+        }
+        return (entries, more)
+    }
+}

@@ -1,0 +1,202 @@
+@testable import CalciTrackServer
+import CalciTrackCore
+import CalciTrackFHIR
+import Fluent
+import Foundation
+import Testing
+import VaporTesting
+
+/// Bulk Data `$export` (async pattern): kick-off, status, manifest, download, cancel, the 400s,
+/// other users, a job cut off by a restart, and expiry. The files must hold exactly what
+/// `calcitrack export` (`FHIRExport.run`) writes for the clinician's sites.
+@Suite(.serialized) struct FHIRBulkExportTests {
+    static let kickoffHeaders: HTTPHeaders = ["Accept": "application/fhir+json", "Prefer": "respond-async"]
+
+    func kickoff(_ r: TestRegistry, _ path: String = "/fhir/$export", as user: String = "clinA", headers: HTTPHeaders = kickoffHeaders) async throws -> TestRegistry.Reply {
+        try await r.send(.GET, path, as: user, headers: headers)
+    }
+
+    /// The path of a URL the server gave (`http://host/fhir/...`).
+    static func path(_ url: String) -> String {
+        guard let range = url.range(of: "/fhir/") else { return url }
+        return "/fhir/" + url[range.upperBound...]
+    }
+
+    /// Polls the status URL until the job is no longer running.
+    func finished(_ r: TestRegistry, _ status: String, as user: String = "clinA") async throws -> TestRegistry.Reply {
+        for _ in 0..<400 {
+            let reply = try await r.send(.GET, status, as: user)
+            if reply.status != .accepted { return reply }
+            #expect(reply.headers.first(name: "X-Progress") != nil)
+            try await Task.sleep(for: .milliseconds(25))
+        }
+        Issue.record("the export did not finish")
+        return try await r.send(.GET, status, as: user)
+    }
+
+    func addRecords(_ r: TestRegistry, _ patient: String, as user: String) async throws {
+        for body in [#"{"test": "calcium", "value": 9.5, "unit": "mg/dL", "date": "2026-11-01"}"#, #"{"test": "phosphate", "value": 4.1, "unit": "mg/dL", "date": "2026-11-02"}"#] {
+            let lab = try await r.send(.POST, "/api/v1/patients/\(patient)/labs", as: user, json: body)
+            #expect(lab.status == .created, "\(lab.text)")
+        }
+        let lesion = try await r.send(.POST, "/api/v1/patients/\(patient)/lesions", as: user,
+                                      json: #"{"label": "L1", "site": "lower-leg", "laterality": "right"}"#)
+        #expect(lesion.status == .created, "\(lesion.text)")
+    }
+
+    func lines(_ text: String) -> [JSONValue] {
+        text.split(separator: "\n").map { (try? JSONParser.parse(String($0))) ?? .null }
+    }
+
+    @Test func kickoffPollManifestAndDownloadGiveTheCLIExportOfTheClinicianSites() async throws {
+        try await TestRegistry.run { r in
+            let a1 = try await r.createPatient(mrn: "BX-1"), a2 = try await r.createPatient(mrn: "BX-2")
+            let b1 = try await r.createPatient(site: "B", mrn: "BX-3")
+            try await addRecords(r, a1, as: "clinA")
+            try await addRecords(r, a2, as: "clinA")
+            try await addRecords(r, b1, as: "clinB")
+            let started = try await kickoff(r)
+            #expect(started.status == .accepted, "\(started.text)")
+            let statusURL = started.headers.first(name: .contentLocation) ?? ""
+            #expect(statusURL.contains("/fhir/$export-status/"), "\(statusURL)")
+            let done = try await finished(r, Self.path(statusURL))
+            #expect(done.status == .ok, "\(done.text)")
+            #expect(done.headers.first(name: .contentType)?.hasPrefix("application/json") == true)
+            let manifest = done.json
+            #expect(manifest["requiresAccessToken"] == .bool(true))
+            #expect(manifest["request"]?.stringValue?.hasSuffix("/fhir/$export") == true)
+            #expect(manifest["transactionTime"]?.stringValue.flatMap(FHIRDates.instant) != nil)
+            #expect(manifest["error"] == .array([]))
+            guard case .array(let outputs)? = manifest["output"] else { Issue.record("no output"); return }
+            // What the CLI writes, without site B's patient.
+            var expected: [String: [JSONValue]] = [:]
+            _ = try await FHIRExport.run(on: r.app.db, patient: nil, today: TestRegistry.today) { batch in
+                for (type, resources) in batch { expected[type.rawValue, default: []] += resources }
+            }
+            let cli = expected.mapValues { list in list.filter { !JSONWriter.write($0, pretty: false).contains(b1) } }.filter { !$0.value.isEmpty }
+            #expect(Set(outputs.compactMap { $0["type"]?.stringValue }) == Set(cli.keys))
+            #expect(cli["Patient"]?.count == 2)
+            #expect(cli["Observation"]?.isEmpty == false && cli["BodyStructure"]?.isEmpty == false)
+            var downloads = 0
+            for output in outputs {
+                let type = output["type"]?.stringValue ?? ""
+                let url = output["url"]?.stringValue ?? ""
+                let file = try await r.send(.GET, Self.path(url), as: "clinA")
+                #expect(file.status == .ok, "\(url): \(file.text)")
+                #expect(file.headers.first(name: .contentType) == "application/fhir+ndjson")
+                let resources = lines(file.text)
+                #expect(resources.allSatisfy { $0["resourceType"]?.stringValue == type })
+                #expect(resources == cli[type], "\(type)")
+                #expect(output["count"] == .number(Double(resources.count)))
+                #expect(!file.text.contains(b1))
+                downloads += 1
+                // Another clinician does not see the file, nor that it exists.
+                #expect(try await r.send(.GET, Self.path(url), as: "clinB").status == .notFound)
+            }
+            #expect(try await AuditEntry.query(on: r.app.db).filter(\.$action == "export").count() == 1)
+            #expect(try await AuditEntry.query(on: r.app.db).filter(\.$action == "export-download").count() == downloads)
+            #expect(try await r.send(.GET, Self.path(statusURL), as: "clinB").status == .notFound)
+        }
+    }
+
+    @Test func typeAndSinceLimitTheExportAndPatientLevelExportWorks() async throws {
+        try await TestRegistry.run { r in
+            let a1 = try await r.createPatient(mrn: "BT-1")
+            try await addRecords(r, a1, as: "clinA")
+            // '+' unencoded, as many clients send it.
+            let typed = try await kickoff(r, "/fhir/Patient/$export?_type=Patient,BodyStructure&_outputFormat=application/fhir+ndjson")
+            #expect(typed.status == .accepted, "\(typed.text)")
+            let manifest = try await finished(r, Self.path(typed.headers.first(name: .contentLocation) ?? "")).json
+            guard case .array(let outputs)? = manifest["output"] else { Issue.record("no output"); return }
+            #expect(outputs.compactMap { $0["type"]?.stringValue } == ["Patient", "BodyStructure"])
+            let future = try await kickoff(r, "/fhir/$export?_since=2099-01-01T00:00:00+01:00")
+            #expect(future.status == .accepted, "\(future.text)")
+            let none = try await finished(r, Self.path(future.headers.first(name: .contentLocation) ?? "")).json
+            #expect(none["output"] == .array([]))
+        }
+    }
+
+    @Test func badKickoffsAre400AndOtherRolesAre403() async throws {
+        try await TestRegistry.run { r in
+            for (path, headers, element) in [
+                ("/fhir/$export", HTTPHeaders([("Accept", "application/fhir+json")]), "Prefer"),
+                ("/fhir/$export", HTTPHeaders([("Prefer", "respond-async")]), "Accept"),
+                ("/fhir/$export?_type=Flag", Self.kickoffHeaders, "_type"),
+                ("/fhir/$export?_type=Patient,Practitioner", Self.kickoffHeaders, "_type"),
+                ("/fhir/$export?_outputFormat=text/csv", Self.kickoffHeaders, "_outputFormat"),
+                ("/fhir/$export?_since=yesterday", Self.kickoffHeaders, "_since"),
+                ("/fhir/$export?_typeFilter=Observation%3Fcode%3D1", Self.kickoffHeaders, "_typeFilter"),
+            ] {
+                let reply = try await kickoff(r, path, headers: headers)
+                #expect(reply.status == .badRequest, "\(path): \(reply.text)")
+                #expect(reply["resourceType"] == "OperationOutcome")
+                #expect(reply.text.contains("\"\(element)\""), "\(path): \(reply.text)")
+            }
+            #expect(try await kickoff(r, "/fhir/Observation/$export").status == .notFound)
+            #expect(try await kickoff(r, as: "research").status == .forbidden)
+            #expect(try await kickoff(r, as: "admin").status == .forbidden)
+            #expect(try await BulkExportJob.query(on: r.app.db).count() == 0)
+            #expect(try await r.send(.GET, "/fhir/$export-status/\(UUID().uuidString)", as: "clinA").status == .notFound)
+        }
+    }
+
+    @Test func deleteCancelsAndRemovesTheJobAndItsFiles() async throws {
+        try await TestRegistry.run { r in
+            let a1 = try await r.createPatient(mrn: "BC-1")
+            try await addRecords(r, a1, as: "clinA")
+            let started = try await kickoff(r)
+            let status = Self.path(started.headers.first(name: .contentLocation) ?? "")
+            _ = try await finished(r, status)
+            let id = UUID(uuidString: String(status.split(separator: "/").last ?? ""))!
+            let directory = r.app.bulkExports.jobDirectory(id)
+            #expect(FileManager.default.fileExists(atPath: directory))
+            #expect(try await r.send(.DELETE, status, as: "clinB").status == .notFound)
+            let cancelled = try await r.send(.DELETE, status, as: "clinA")
+            #expect(cancelled.status == .accepted, "\(cancelled.text)")
+            #expect(try await r.send(.GET, status, as: "clinA").status == .notFound)
+            #expect(!FileManager.default.fileExists(atPath: directory))
+            #expect(try await BulkExportJob.query(on: r.app.db).count() == 0)
+            // A job cancelled while it runs leaves nothing either.
+            let running = try await kickoff(r)
+            let runningStatus = Self.path(running.headers.first(name: .contentLocation) ?? "")
+            #expect(try await r.send(.DELETE, runningStatus, as: "clinA").status == .accepted)
+            #expect(try await r.send(.GET, runningStatus, as: "clinA").status == .notFound)
+            #expect(try await BulkExportJob.query(on: r.app.db).count() == 0)
+        }
+    }
+
+    @Test func aJobCutOffByARestartIsFailedAndOldJobsExpire() async throws {
+        try await TestRegistry.run { r in
+            let clinA = try await User.query(on: r.app.db).filter(\.$username == "clinA").first()!.id!
+            // A row that says running with no task in this process: the server was restarted.
+            let orphan = BulkExportJob(id: UUID(), ownerID: clinA, ownerUsername: "clinA", requestURL: "http://localhost/fhir/$export",
+                                       types: FHIRExport.types, since: nil, transactionTime: Date())
+            try await orphan.create(on: r.app.db)
+            let reply = try await r.send(.GET, "/fhir/$export-status/\(orphan.id!.uuidString)", as: "clinA")
+            #expect(reply.status == .internalServerError, "\(reply.text)")
+            #expect(reply["resourceType"] == "OperationOutcome")
+            #expect(reply.text.contains("server stopped"))
+            #expect(try await BulkExportJob.find(orphan.id!, on: r.app.db)?.state == .failed)
+            // Over 24 h after its transaction time a job and its files are deleted.
+            let old = BulkExportJob(id: UUID(), ownerID: clinA, ownerUsername: "clinA", requestURL: "http://localhost/fhir/$export",
+                                    types: [.Patient], since: nil, transactionTime: Date().addingTimeInterval(-BulkExportRunner.lifetime - 60))
+            old.stateText = BulkExportJob.State.complete.rawValue
+            try await old.create(on: r.app.db)
+            let directory = r.app.bulkExports.jobDirectory(old.id!)
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            #expect(try await r.send(.GET, "/fhir/$export-status/\(old.id!.uuidString)", as: "clinA").status == .notFound)
+            #expect(!FileManager.default.fileExists(atPath: directory))
+            #expect(try await BulkExportJob.find(old.id!, on: r.app.db) == nil)
+            #expect(try await BulkExportJob.find(orphan.id!, on: r.app.db) != nil)
+        }
+    }
+
+    @Test func theCapabilityStatementListsTheExportOperations() async throws {
+        try await TestRegistry.run { r in
+            let meta = try await r.send(.GET, "/fhir/metadata", as: "clinA")
+            let text = meta.text
+            #expect(text.contains("http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export"))
+            #expect(text.contains("http://hl7.org/fhir/uv/bulkdata/OperationDefinition/patient-export"))
+        }
+    }
+}

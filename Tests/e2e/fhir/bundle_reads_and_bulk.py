@@ -1,0 +1,131 @@
+"""GET entries of batch/transaction Bundles and Bulk Data $export (Tests/e2e/fhir.sh, via validate.py).
+
+Every Bundle response and every line of every $export file goes through the same validation
+(fhirclient R4 strict + fhir.resources R4B) as the rest of the API; the files must equal the
+`calcitrack export --format ndjson` files line for line.
+"""
+import json
+import os
+import time
+import urllib.error
+import urllib.request
+
+
+def request(h, method, url, headers, body=None):
+    url = url if url.startswith("http") else h.BASE + url
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(url, data=data, method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(req) as r:
+            return r.status, r.headers, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers, e.read()
+
+
+def bundle_reads(h, pid):
+    """A batch and a transaction with GET entries: each answer validated and equal to the plain GET."""
+    plain, _ = h.get(f"/Patient/{pid}")
+    search, _ = h.get(f"/Observation?patient={pid}&_count=200")
+    missing = "00000000-0000-0000-0000-000000000000"
+    batch = {"resourceType": "Bundle", "type": "batch", "entry": [
+        {"request": {"method": "GET", "url": f"Patient/{pid}"}},
+        {"request": {"method": "GET", "url": f"Observation?patient={pid}&_count=200"}},
+        {"request": {"method": "GET", "url": f"Patient/{pid}/_history"}},
+        {"request": {"method": "GET", "url": f"Patient/{missing}"}},
+    ]}
+    answer, _ = h.send("POST", "", batch, expect=200)
+    entries = (answer or {}).get("entry", [])
+    statuses = [e.get("response", {}).get("status") for e in entries]
+    if statuses != ["200 OK", "200 OK", "200 OK", "404 Not Found"]:
+        h.fail(f"batch GET statuses {statuses}")
+        return
+    for e in entries:
+        for doc in [e.get("resource"), e.get("response", {}).get("outcome")]:
+            if doc:
+                h.validate(doc, "batch GET entry")
+    if entries[0]["resource"] != plain:
+        h.fail("batch GET Patient differs from GET /Patient/id")
+    if entries[0]["response"].get("etag") != f'W/"{plain["meta"]["versionId"]}"':
+        h.fail(f"batch GET etag {entries[0]['response'].get('etag')}")
+    if entries[1]["resource"].get("entry") != search.get("entry"):
+        h.fail("batch GET search differs from the plain search")
+    transaction = {"resourceType": "Bundle", "type": "transaction", "entry": [
+        {"request": {"method": "GET", "url": "Patient?identifier=https://calcitrack.org/fhir/sid/mrn/DEMO|E2E-TX-1"}},
+        {"fullUrl": "urn:uuid:5b0c1f8e-2d7a-4a55-9f3e-1c2b3a4d5e61", "request": {"method": "POST", "url": "Patient"},
+         "resource": {"resourceType": "Patient", "identifier": [{"system": "https://calcitrack.org/fhir/sid/mrn/DEMO", "value": "E2E-TX-1"}],
+                      "name": [{"family": "Bundle", "given": ["Reader"]}], "gender": "female", "birthDate": "1969-04-05"}},
+    ]}
+    answer, _ = h.send("POST", "", transaction, expect=200)
+    entries = (answer or {}).get("entry", [])
+    if len(entries) != 2 or entries[0].get("resource", {}).get("total") != 1:
+        h.fail(f"transaction GET did not see the transaction's POST: {json.dumps(answer)[:400]}")
+    for e in entries:
+        if e.get("resource"):
+            h.validate(e["resource"], "transaction entry")
+    failed = dict(transaction, entry=[transaction["entry"][1] | {"fullUrl": "urn:uuid:5b0c1f8e-2d7a-4a55-9f3e-1c2b3a4d5e62"},
+                                      {"request": {"method": "GET", "url": f"Patient/{missing}"}}])
+    failed["entry"][0]["resource"] = dict(failed["entry"][0]["resource"], identifier=[{"system": "https://calcitrack.org/fhir/sid/mrn/DEMO", "value": "E2E-TX-2"}])
+    h.send("POST", "", failed, expect=404)
+    found, _ = h.get("/Patient?identifier=https://calcitrack.org/fhir/sid/mrn/DEMO|E2E-TX-2")
+    if found.get("total") != 0:
+        h.fail("a transaction with a failing GET wrote its POST")
+
+
+def bulk_export(h, export_dir):
+    """Kick-off, poll, manifest, download; each line validated and equal to the CLI export."""
+    auth = {"Authorization": "Bearer " + h.TOKEN}
+    status, headers, body = request(h, "GET", "/$export", dict(auth, Accept="application/fhir+json"))
+    if status != 400:
+        h.fail(f"$export without Prefer: {status}")
+    else:
+        h.validate(json.loads(body), "$export 400")
+    status, _, _ = request(h, "GET", "/$export", {"Authorization": "Bearer " + h.RESEARCHER, "Accept": "application/fhir+json", "Prefer": "respond-async"})
+    if status != 403:
+        h.fail(f"$export by a researcher: {status}")
+    status, headers, body = request(h, "GET", "/$export?_outputFormat=application/fhir%2Bndjson",
+                                    dict(auth, Accept="application/fhir+json", Prefer="respond-async"))
+    location = headers.get("Content-Location")
+    if status != 202 or not location:
+        h.fail(f"$export kick-off: {status} {body[:300]!r}")
+        return
+    deadline = time.time() + 600
+    while True:
+        status, headers, body = request(h, "GET", location, auth)
+        if status != 202 or time.time() > deadline:
+            break
+        time.sleep(0.5)
+    if status != 200:
+        h.fail(f"$export status: {status} {body[:300]!r}")
+        return
+    manifest = json.loads(body)
+    if manifest.get("requiresAccessToken") is not True or not manifest.get("transactionTime") or manifest.get("error") != []:
+        h.fail(f"$export manifest: {json.dumps(manifest)[:400]}")
+    cli = sorted(os.listdir(os.path.join(export_dir, "ndjson")))
+    served = sorted(o["type"] + ".ndjson" for o in manifest.get("output", []))
+    if served != cli:
+        h.fail(f"$export files {served}, CLI export files {cli}")
+    total = 0
+    for output in manifest.get("output", []):
+        status, headers, body = request(h, "GET", output["url"], auth)
+        if status != 200 or headers.get("Content-Type") != "application/fhir+ndjson":
+            h.fail(f"{output['url']}: {status} {headers.get('Content-Type')}")
+            continue
+        lines = body.decode().splitlines()
+        if len(lines) != output.get("count"):
+            h.fail(f"{output['url']}: {len(lines)} lines, manifest count {output.get('count')}")
+        for n, line in enumerate(lines):
+            resource = json.loads(line)
+            if resource.get("resourceType") != output["type"]:
+                h.fail(f"{output['url']} line {n + 1} is a {resource.get('resourceType')}")
+            h.validate(resource, f"$export {output['type']}:{n + 1}")
+        with open(os.path.join(export_dir, "ndjson", output["type"] + ".ndjson")) as f:
+            if [json.loads(l) for l in f] != [json.loads(l) for l in lines]:
+                h.fail(f"$export {output['type']} differs from calcitrack export")
+        total += len(lines)
+    status, _, _ = request(h, "DELETE", location, auth)
+    if status != 202:
+        h.fail(f"$export DELETE: {status}")
+    status, _, _ = request(h, "GET", location, auth)
+    if status != 404:
+        h.fail(f"$export status after DELETE: {status}")
+    print(f"fhir: $export served {total} resources in {len(manifest.get('output', []))} files, each equal to the CLI export")
