@@ -50,7 +50,7 @@ public func configure(_ app: Application, _ settings: ServerSettings) async thro
     app.middleware = Middlewares()
     app.middleware.use(RouteLoggingMiddleware(logLevel: .info))
     app.middleware.use(JSONErrorMiddleware())
-    app.middleware.use(app.sessions.middleware)
+    app.middleware.use(SessionsOutsideCDSHooks(sessions: app.sessions.middleware))
 
     if settings.migrate { try await app.autoMigrate() }
     try await enableWriteAheadLog(app, settings.database)

@@ -11,7 +11,9 @@ public struct JSONParser {
         public var description: String { "\(message) at line \(line), column \(column)" }
     }
 
-    private let bytes: [UInt8]
+    /// The document, valid while `parse` runs. A buffer pointer rather than an array: every
+    /// byte read of an array is a bounds check on a retained buffer (BENCHMARKS.md, CDS Hooks).
+    private let bytes: UnsafeBufferPointer<UInt8>
     private var index = 0
     private let maxDepth = 256
 
@@ -20,6 +22,11 @@ public struct JSONParser {
     }
 
     public static func parse(_ bytes: [UInt8]) throws(SyntaxError) -> JSONValue {
+        try bytes.withUnsafeBufferPointer { buffer throws(SyntaxError) in try parse(buffer) }
+    }
+
+    /// Parses bytes in place (a request body as received), without copying them into an array.
+    public static func parse(_ bytes: UnsafeBufferPointer<UInt8>) throws(SyntaxError) -> JSONValue {
         var parser = JSONParser(bytes: bytes)
         // A UTF-8 byte-order mark is tolerated: some Windows editors write one.
         if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { parser.index = 3 }
@@ -31,7 +38,7 @@ public struct JSONParser {
         return value
     }
 
-    private init(bytes: [UInt8]) { self.bytes = bytes }
+    private init(bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
 
     private func error(_ message: String) -> SyntaxError {
         var line = 1
@@ -84,6 +91,8 @@ public struct JSONParser {
         var seen: Set<String>?
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "}") { index += 1; return .object(object) }
+        // One allocation for objects of up to four keys instead of growing 1, 2, 4.
+        object.reserveCapacity(4)
         while true {
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw error("expected a quoted key") }
@@ -138,8 +147,9 @@ public struct JSONParser {
         if end < bytes.count, bytes[end] == UInt8(ascii: "\"") {
             let start = index
             index = end + 1
-            if ascii { return String(decoding: bytes[start..<end], as: UTF8.self) }
-            guard let string = String(validating: bytes[start..<end], as: UTF8.self) else {
+            let text = UnsafeBufferPointer(rebasing: bytes[start..<end])
+            if ascii { return String(decoding: text, as: UTF8.self) }
+            guard let string = String(validating: text, as: UTF8.self) else {
                 throw error("string is not valid UTF-8")
             }
             return string
@@ -235,8 +245,8 @@ public struct JSONParser {
             guard index < bytes.count, isDigit(bytes[index]) else { throw error("invalid number: exponent digits expected") }
             while index < bytes.count, isDigit(bytes[index]) { index += 1 }
         }
-        if let value = exactValue(bytes[start..<index]) { return value }
-        let text = String(decoding: bytes[start..<index], as: UTF8.self)
+        if let value = exactValue(UnsafeBufferPointer(rebasing: bytes[start..<index])) { return value }
+        let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
         guard let value = Double(text), value.isFinite else {
             index = start
             throw error("number out of range")
@@ -247,7 +257,7 @@ public struct JSONParser {
     /// Numbers with at most 15 significant digits and no exponent, such as 38.6 or -2.5: the digits
     /// and the power of ten are exact doubles, so one division is correctly rounded, the same double
     /// `Double(text)` parses (Clinger's fast path). nil for anything else.
-    private func exactValue(_ text: ArraySlice<UInt8>) -> Double? {
+    private func exactValue(_ text: UnsafeBufferPointer<UInt8>) -> Double? {
         var mantissa: Int64 = 0, digits = 0, fractionDigits = 0, inFraction = false, negative = false
         for byte in text {
             switch byte {

@@ -48,6 +48,9 @@ public struct JSONObject: Sendable, Equatable {
 
     public var keys: [String] { entries.map(\.key) }
 
+    /// Room for `count` entries without regrowing (the parser: most FHIR objects hold a few keys).
+    mutating func reserveCapacity(_ count: Int) { entries.reserveCapacity(count) }
+
     /// Adds an entry without looking for an existing key: for a builder that knows the key is new.
     mutating func append(key: String, value: JSONValue) { entries.append((key: key, value: value)) }
 

@@ -87,12 +87,18 @@ public enum CDSCards {
 
         let options = a.therapyOptions.filter { !$0.current }
         if !options.isEmpty {
-            let detail = options.map { o in
-                "- **\(o.name)**" + (o.regimen.map { " — \($0)" } ?? "") + (o.evidenceLevel.map { " (evidence \($0))" } ?? "")
-                    + (o.cautions.isEmpty ? "" : "; caution: " + o.cautions.joined(separator: "; "))
-            }.joined(separator: "\n") + "\n\nOptions are from case series and reviews; none is a validated standard of care."
+            // Appended piece by piece into one string: a string per option joined was a tenth of the cards' cost.
+            var detail = ""
+            for (i, o) in options.enumerated() {
+                if i > 0 { detail += "\n" }
+                detail += "- **"; detail += o.name; detail += "**"
+                if let regimen = o.regimen { detail += " — "; detail += regimen }
+                if let level = o.evidenceLevel { detail += " (evidence "; detail += level; detail += ")" }
+                if !o.cautions.isEmpty { detail += "; caution: "; detail += o.cautions.joined(separator: "; ") }
+            }
+            detail += "\n\nOptions are from case series and reviews; none is a validated standard of care."
             add(.info, "Calcinosis therapy options to consider: \(options.prefix(3).map(\.name).joined(separator: ", "))\(options.count > 3 ? ", …" : "")",
-                detail, sources: Array(Set(options.flatMap(\.sources))).sorted(), topic: "therapy-options")
+                detail, sources: sortedUnique(options.flatMap(\.sources)), topic: "therapy-options")
         }
 
         for advice in a.imaging {
@@ -108,8 +114,17 @@ public enum CDSCards {
             }
             add(.info, summary, a.followUp.basis, sources: a.followUp.sources, topic: "follow-up:\(a.followUp.status)")
         }
-        let rank: [CDSCard.Indicator: Int] = [.critical: 0, .warning: 1, .info: 2]
-        return cards.enumerated().sorted { (rank[$0.element.indicator]!, $0.offset) < (rank[$1.element.indicator]!, $1.offset) }.map(\.element)
+        // Most urgent first, in the order built within each indicator (a stable sort by rank
+        // without a dictionary lookup and tuple compare per comparison).
+        return cards.filter { $0.indicator == .critical } + cards.filter { $0.indicator == .warning } + cards.filter { $0.indicator == .info }
+    }
+
+    /// The same as `Array(Set(ids)).sorted()` without hashing every id into a fresh Set (a
+    /// handful of ids: a linear look is cheaper).
+    static func sortedUnique(_ ids: [String]) -> [String] {
+        var unique: [String] = []
+        for id in ids where !unique.contains(id) { unique.append(id) }
+        return unique.sorted()
     }
 
     /// At most 139 characters (the spec's "<140"), cut at a word with an ellipsis.

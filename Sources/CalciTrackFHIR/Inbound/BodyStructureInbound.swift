@@ -128,7 +128,11 @@ enum BodyStructureInbound {
             let dashed = String(text.map { $0 == " " ? "-" : $0 })
             if V(rawValue: dashed) != nil { return dashed }
             // "right thigh": the value as a whole word at the end.
-            if let match = V.allCases.map(\.rawValue).sorted(by: { $0.count > $1.count }).first(where: { dashed.hasSuffix("-" + $0) }) { return match }
+            // The longest value that matches, the first of equal length (as a stable sort by
+            // length then a search would find, without sorting the vocabulary per call).
+            var match: String?
+            for value in V.allCases where dashed.hasSuffix("-" + value.rawValue) && value.rawValue.count > (match?.count ?? -1) { match = value.rawValue }
+            if let match { return match }
         }
         return nil
     }

@@ -98,7 +98,7 @@ public enum CaseFromFHIR {
             lesionObjects[i]["measurements"] = .array([])
         }
         for m in measurements {
-            let target = m.ref.split(separator: "/").suffix(2).joined(separator: "/")
+            let target = ResourceReader.lastTwoSegments(m.ref)
             guard let i = lesions.firstIndex(where: { $0.names.contains(m.ref) || $0.names.contains(target) }) else {
                 issues.append(.init(.warning, .notFound, "\(m.name): its lesion \(m.ref) is not among the resources given; the measurement is not used",
                                     at: ["Observation.focus"]))

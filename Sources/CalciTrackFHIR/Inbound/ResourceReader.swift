@@ -166,6 +166,15 @@ struct ResourceReader {
         }) {
             return LocalDate(iso: text) != nil ? .day(text) : .invalid
         }
+        // A YYYY-MM-DDThh:mm:ss… dateTime in ASCII: the day as above, the time as bytes (the same
+        // rules as `validTime`; for ASCII text bytes and Characters are alike).
+        let utf8 = text.utf8
+        if utf8.count > 11, utf8.allSatisfy({ $0 < 0x80 }), utf8.prefix(11).enumerated().allSatisfy({ i, byte in
+            i == 4 || i == 7 ? byte == UInt8(ascii: "-") : i == 10 ? byte == UInt8(ascii: "T") : (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+        }) {
+            let day = String(text.prefix(10))
+            return LocalDate(iso: day) != nil && validTime(Array(utf8.dropFirst(11))) ? .day(day) : .invalid
+        }
         let parts = text.split(separator: "T", maxSplits: 1, omittingEmptySubsequences: false)
         let datePart = String(parts[0])
         let fields = datePart.split(separator: "-", omittingEmptySubsequences: false)
@@ -183,6 +192,29 @@ struct ResourceReader {
         default:
             return .invalid
         }
+    }
+
+    /// `validTime` over ASCII bytes.
+    private static func validTime(_ bytes: [UInt8]) -> Bool {
+        func digit(_ i: Int) -> Int? { i < bytes.count && (48...57).contains(bytes[i]) ? Int(bytes[i] - 48) : nil }
+        func two(_ i: Int, max: Int) -> Bool {
+            guard let a = digit(i), let b = digit(i + 1) else { return false }
+            return a * 10 + b <= max
+        }
+        guard bytes.count >= 9 else { return false }
+        guard two(0, max: 23), bytes[2] == UInt8(ascii: ":"), two(3, max: 59), bytes[5] == UInt8(ascii: ":"), two(6, max: 60) else { return false }
+        var i = 8
+        if i < bytes.count, bytes[i] == UInt8(ascii: ".") {
+            i += 1
+            let start = i
+            while digit(i) != nil { i += 1 }
+            if i == start { return false }
+        }
+        guard i < bytes.count else { return false }
+        if bytes[i] == UInt8(ascii: "Z") { return i == bytes.count - 1 }
+        guard bytes[i] == UInt8(ascii: "+") || bytes[i] == UInt8(ascii: "-"), bytes.count == i + 6, two(i + 1, max: 14), bytes[i + 3] == UInt8(ascii: ":"),
+              two(i + 4, max: 59) else { return false }
+        return true
     }
 
     private static func validTime(_ time: Substring) -> Bool {
@@ -246,14 +278,61 @@ extension ResourceReader {
                    at: element + ".reference")
             return nil
         }
-        let segments = ref.split(separator: "/")
-        let isType = segments.count >= 2 && segments[segments.count - 2] == type
-            || (segments.count >= 4 && segments[segments.count - 4] == type && segments[segments.count - 2] == "_history")
-        guard ref.hasPrefix("urn:uuid:") || isType else {
+        guard ref.hasPrefix("urn:uuid:") || Self.names(ref, type) else {
             reject(.value, "\(path(element)).reference \"\(ref)\" must name a \(type)", at: element + ".reference")
             return nil
         }
         return ref
+    }
+
+    /// Whether a reference's path ends in `<type>/<id>` or `<type>/<id>/_history/<version>`
+    /// (segments split at "/", empty ones skipped). ASCII references, nearly all, are scanned as
+    /// bytes from the end, without splitting: splitting by Characters was the largest cost of
+    /// mapping a resource (BENCHMARKS.md, CDS Hooks); for ASCII text bytes and Characters split
+    /// and compare alike.
+    static func names(_ ref: String, _ type: String) -> Bool {
+        var text = ref
+        let ascii = text.withUTF8 { bytes -> Bool? in
+            guard !bytes.contains(where: { $0 >= 0x80 }) else { return nil }
+            func segmentIs(_ k: Int, _ expected: String) -> Bool {
+                guard let range = Self.segment(fromEnd: k, of: bytes) else { return false }
+                return UnsafeBufferPointer(rebasing: bytes[range]).elementsEqual(expected.utf8)
+            }
+            return segmentIs(1, type) || (segmentIs(3, type) && segmentIs(1, "_history"))
+        }
+        if let ascii { return ascii }
+        let segments = ref.split(separator: "/")
+        return segments.count >= 2 && segments[segments.count - 2] == type
+            || (segments.count >= 4 && segments[segments.count - 4] == type && segments[segments.count - 2] == "_history")
+    }
+
+    /// The last two non-empty "/"-separated segments of a reference joined by "/" ("a/b/Type/id"
+    /// → "Type/id"), as `split(separator: "/").suffix(2).joined(separator: "/")`; bytes for ASCII.
+    static func lastTwoSegments(_ ref: String) -> String {
+        var text = ref
+        let ascii = text.withUTF8 { bytes -> String? in
+            guard !bytes.contains(where: { $0 >= 0x80 }) else { return nil }
+            guard let last = segment(fromEnd: 0, of: bytes) else { return "" }
+            let lastText = String(decoding: UnsafeBufferPointer(rebasing: bytes[last]), as: UTF8.self)
+            guard let first = segment(fromEnd: 1, of: bytes) else { return lastText }
+            return String(decoding: UnsafeBufferPointer(rebasing: bytes[first]), as: UTF8.self) + "/" + lastText
+        }
+        return ascii ?? ref.split(separator: "/").suffix(2).joined(separator: "/")
+    }
+
+    /// The k-th non-empty "/"-separated segment counted from the end (0 = the last), or nil.
+    private static func segment(fromEnd k: Int, of bytes: UnsafeBufferPointer<UInt8>) -> Range<Int>? {
+        let slash = UInt8(ascii: "/")
+        var end = bytes.count, n = 0
+        while true {
+            while end > 0 && bytes[end - 1] == slash { end -= 1 }
+            if end == 0 { return nil }
+            var start = end
+            while start > 0 && bytes[start - 1] != slash { start -= 1 }
+            if n == k { return start..<end }
+            n += 1
+            end = start
+        }
     }
 
     /// Checks a resource `status` against the values CalciTrack stores; rejects the others.

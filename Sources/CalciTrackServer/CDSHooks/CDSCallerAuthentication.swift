@@ -33,7 +33,10 @@ struct CDSCaller: Sendable {
 /// future), `aud` (the service's URL) and `jti` (present, never seen before while the token is
 /// valid: replay) are checked. Every refusal is a 401 naming the reason.
 final class CDSCallerAuthentication: Sendable {
-    private let seen = NIOLockedValueBox<[String: Date]>([:])
+    /// jti (with its issuer) → the token's expiry; expired entries are never a replay and are
+    /// pruned once the map doubles since the last pruning (pruning whenever it held over 50,000
+    /// meant a pass over all of them on every call while that many tokens were valid).
+    private let seen = NIOLockedValueBox<(tokens: [String: Date], pruneAbove: Int)>(([:], 50_000))
 
     func verify(_ req: Request, settings: CDSHooksSettings, audience: String, now: Date = Date()) async throws -> CDSCaller {
         guard let token = Self.bearerToken(req.headers) else { throw Self.refuse("a bearer JWT is required (Authorization: Bearer <jwt>)") }
@@ -66,10 +69,13 @@ final class CDSCallerAuthentication: Sendable {
         let jti = claims.jti.value
         guard !jti.isEmpty else { throw Self.refuse("the token has no jti") }
         let replay = seen.withLockedValue { seen -> Bool in
-            if seen.count > 50_000 { seen = seen.filter { $0.value > now } }
+            if seen.tokens.count > seen.pruneAbove {
+                seen.tokens = seen.tokens.filter { $0.value > now }
+                seen.pruneAbove = max(50_000, 2 * seen.tokens.count)
+            }
             let key = iss + "\u{1F}" + jti
-            if let until = seen[key], until > now { return true }
-            seen[key] = claims.exp.value
+            if let until = seen.tokens[key], until > now { return true }
+            seen.tokens[key] = claims.exp.value
             return false
         }
         if replay { throw Self.refuse("token \(jti) was already used (replay)") }

@@ -13,7 +13,9 @@ import Vapor
 struct CDSHooksController: Sendable {
     let authentication = CDSCallerAuthentication()
     /// Card uuid → patient id, so feedback is audited against its patient (bounded, newest kept).
-    let issuedCards = NIOLockedValueBox<[String: String]>([:])
+    /// Sized for its bound at once: growing it rehashed every id on the way (≈ 1 % of a call).
+    let issuedCards = NIOLockedValueBox<[String: String]>(Dictionary(minimumCapacity: CDSHooksController.issuedCardsLimit + 1))
+    static let issuedCardsLimit = 100_000
 
     func register(_ app: Application) {
         // CDS Hooks 2.0: services must allow cross-origin calls from browser-based clients.
@@ -49,10 +51,15 @@ struct CDSHooksController: Sendable {
     }
 
     private func body(_ req: Request) throws -> JSONValue {
-        guard var buffer = req.body.data, let bytes = buffer.readBytes(length: buffer.readableBytes) else {
-            throw APIError(.badRequest, "a JSON body is required")
+        guard let buffer = req.body.data else { throw APIError(.badRequest, "a JSON body is required") }
+        // Parsed where NIO received it, without a copy into an array.
+        let parsed = buffer.withUnsafeReadableBytes { raw -> Result<JSONValue, JSONParser.SyntaxError> in
+            do throws(JSONParser.SyntaxError) { return .success(try JSONParser.parse(raw.assumingMemoryBound(to: UInt8.self))) } catch { return .failure(error) }
         }
-        do { return try JSONParser.parse(bytes) } catch { throw APIError(.badRequest, "the body is not valid JSON: \(error)") }
+        switch parsed {
+        case .success(let value): return value
+        case .failure(let error): throw APIError(.badRequest, "the body is not valid JSON: \(error)")
+        }
     }
 
     @Sendable func patientView(req: Request) async throws -> Response {
@@ -90,34 +97,19 @@ struct CDSHooksController: Sendable {
         }
         let assessment = Assessor().assess(decoded)
         let page = UUID(uuidString: request.patientID).map { baseURL(req) + "/patients/" + $0.uuidString.lowercased() }
-        let cards = CDSCards.cards(from: assessment, patientPage: page, makeID: Self.randomCardID)
+        var ids = CDSCardIDs()
+        let cards = CDSCards.cards(from: assessment, patientPage: page, makeID: { ids.next() })
         issuedCards.withLockedValue { issued in
-            if issued.count > 100_000 { issued.removeAll(keepingCapacity: true) }
+            if issued.count > Self.issuedCardsLimit { issued.removeAll(keepingCapacity: true) }
             for card in cards { issued[card.uuid] = request.patientID }
         }
         return Response.json(.object(JSONObject([("cards", .array(cards.map(\.json)))])))
     }
 
-    /// A random (version 4) UUID, lower case, from the system generator (getrandom): Foundation's
-    /// `UUID()` opens, reads and closes /dev/urandom for each one, three system calls per card.
+    /// One random card id (tests; a call draws its ids from one `CDSCardIDs`).
     static func randomCardID() -> String {
-        var generator = SystemRandomNumberGenerator()
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(16)
-        for word in [generator.next() as UInt64, generator.next() as UInt64] {
-            for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: word >> UInt64(shift))) }
-        }
-        bytes[6] = (bytes[6] & 0x0F) | 0x40  // version 4 (RFC 9562 §5.4)
-        bytes[8] = (bytes[8] & 0x3F) | 0x80  // variant 10
-        let hex = Array("0123456789abcdef".utf8)
-        var text: [UInt8] = []
-        text.reserveCapacity(36)
-        for (i, byte) in bytes.enumerated() {
-            if i == 4 || i == 6 || i == 8 || i == 10 { text.append(UInt8(ascii: "-")) }
-            text.append(hex[Int(byte >> 4)])
-            text.append(hex[Int(byte & 0x0F)])
-        }
-        return String(decoding: text, as: UTF8.self)
+        var ids = CDSCardIDs()
+        return ids.next()
     }
 
     @Sendable func feedback(req: Request) async throws -> Response {

@@ -7,7 +7,7 @@ extension Response {
     static func json(_ value: JSONValue, status: HTTPResponseStatus = .ok, headers: HTTPHeaders = [:]) -> Response {
         var headers = headers
         headers.contentType = .json
-        return Response(status: status, headers: headers, body: .init(string: JSONWriter.write(value, pretty: false)))
+        return Response(status: status, headers: headers, body: .init(buffer: ByteBuffer(bytes: JSONWriter.bytes(value, pretty: false))))
     }
 }
 
