@@ -76,11 +76,13 @@ extension FHIRWriter {
                                              ("history", section(patient.history)), ("infection", section(patient.infectionInputs)),
                                              ("workup", section(patient.workup))])
         let body = InboundMapping.mergePatientUpdate(sections, into: stored)
-        let before = patient.bulkValues.map { String(describing: $0) }
+        // A patient this call creates is not stored yet (and its name keys are not set until it is).
+        let isNew = state.newPatients.contains(where: { $0 === patient })
+        let before = isNew ? [] : patient.bulkValues.map { String(describing: $0) }
         try await fillPatient(patient, body: body, existing: patient, entry: entry, state, on: tx)
         patient.version += 1
         patient.updatedBy = authority.username
-        if state.newPatients.contains(where: { $0 === patient }) {
+        if isNew {
             patient.version = 1 // not inserted yet: the sections are part of its first version
         } else {
             try await writeSectionUpdate(patient, changedFrom: before, state, on: tx)
