@@ -31,10 +31,10 @@ enum BulkRecordInsert {
         let values: [[any SQLExpression]] = rows.map { r in
             [SQLBind(r.kind), SQLBind(r.id), SQLBind(1), SQLBind(r.patientID), SQLBind(false), SQLBind(now), SQLBind(JSONWriter.write(r.body, pretty: false))]
         }
-        let perStatement = max(1, maxBinds / 7)
+        let perStatement = max(1, maxBinds / ResourceHistory.columns.count)
         for start in stride(from: 0, to: values.count, by: perStatement) {
-            try await sql.insert(into: "resource_versions")
-                .columns("record_kind", "record_id", "version", "patient_id", "deleted", "recorded_at", "body")
+            try await sql.insert(into: ResourceHistory.table)
+                .columns(ResourceHistory.columns)
                 .rows(values[start..<min(start + perStatement, values.count)])
                 .run()
         }

@@ -111,9 +111,7 @@ extension FHIRWriter {
             if column == "updated_at" || String(describing: value) != before[n] { update = update.set(column, to: value) }
         }
         try await update.where("id", .equal, SQLBind(id)).run()
-        let siteCode = state.sitesByCode.first { $0.value == patient.$site.id }?.key
-        let code = siteCode == nil ? try await Site.find(patient.$site.id, on: tx)?.code : siteCode
         try await ResourceHistory.append(kind: RecordKind.patients.rawValue, id: id, version: patient.version, patientID: id, deleted: false,
-                                         body: patient.apiJSON(.none, today: LocalDate.utc(Date()), siteCode: code), on: tx)
+                                         body: patient.apiJSON(.none, today: LocalDate.utc(Date()), siteCode: state.siteCode(of: patient)), on: tx)
     }
 }

@@ -16,7 +16,11 @@ extension FHIRWriter {
         var patients: [UUID: Patient] = [:]
         /// Lesions and medications by id: their patient.
         var parents: [UUID: UUID] = [:]
+        /// Every site (the preload reads them all), by code.
         var sitesByCode: [String: UUID] = [:]
+
+        /// The code of a patient's site (its MRN identifier's system, in history bodies).
+        func siteCode(of patient: Patient) -> String? { sitesByCode.first { $0.value == patient.$site.id }?.key }
         /// fullUrl / source key → what this call wrote for it.
         var written: [String: ImportLedger.Entry] = [:]
         var creates: [RegistryRecordKind: [any PatientRecord]] = [:]

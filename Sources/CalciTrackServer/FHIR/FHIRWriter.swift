@@ -280,9 +280,8 @@ struct FHIRWriter {
         if !state.newPatients.isEmpty {
             for p in state.newPatients { p.createdAt = now; p.updatedAt = now }
             try await BulkRecordInsert.insert(state.newPatients, maxBinds: maxBinds, on: tx)
-            let codes = Dictionary(state.sitesByCode.map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
             history += state.newPatients.map { p in
-                ("patients", p.id!, p.id!, p.apiJSON(.none, today: today, siteCode: codes[p.$site.id]))
+                ("patients", p.id!, p.id!, p.apiJSON(.none, today: today, siteCode: state.siteCode(of: p)))
             }
         }
         for kind in RegistryRecordKind.allCases.sorted(by: { $0.writeOrder < $1.writeOrder }) {

@@ -73,9 +73,13 @@ struct PatientHistoryMiddleware: AsyncModelMiddleware {
 
 /// The `resource_versions` table (009).
 enum ResourceHistory {
+    static let table = "resource_versions"
+    /// The columns a version row is written with (here and by `BulkRecordInsert.history`).
+    static let columns = ["record_kind", "record_id", "version", "patient_id", "deleted", "recorded_at", "body"]
+
     static func append(kind: String, id: UUID, version: Int, patientID: UUID, deleted: Bool, body: JSONValue, on db: any Database) async throws {
-        try await (db as! any SQLDatabase).insert(into: "resource_versions")
-            .columns("record_kind", "record_id", "version", "patient_id", "deleted", "recorded_at", "body")
+        try await (db as! any SQLDatabase).insert(into: table)
+            .columns(columns)
             .values(SQLBind(kind), SQLBind(id), SQLBind(version), SQLBind(patientID), SQLBind(deleted), SQLBind(Date()),
                     SQLBind(JSONWriter.write(body, pretty: false)))
             .run()
