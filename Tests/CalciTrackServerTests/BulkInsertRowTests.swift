@@ -20,6 +20,20 @@ import Testing
         #expect(Set(columns) == Set(ModelPropertyListTests.reflected(type.init())))
     }
 
+    /// `BulkBindComparison.differ` decides which columns a patient section update sets: equal
+    /// values are not changed, any change is, and NULL is a value of its own.
+    @Test func bindComparisonFindsExactlyTheChangedValues() {
+        let id = UUID()
+        let same: [(any SQLExpression, any SQLExpression)] = [(SQLBind("a"), SQLBind("a")), (SQLBind(3), SQLBind(3)), (SQLBind(61.5), SQLBind(61.5)),
+                                                             (SQLBind(true), SQLBind(true)), (SQLBind(id), SQLBind(id)), (SQLLiteral.null, SQLLiteral.null),
+                                                             (SQLBind(Date(timeIntervalSince1970: 5)), SQLBind(Date(timeIntervalSince1970: 5)))]
+        for (a, b) in same { #expect(!BulkBindComparison.differ(a, b), "\(a) vs \(b)") }
+        let changed: [(any SQLExpression, any SQLExpression)] = [(SQLBind("a"), SQLBind("b")), (SQLBind(3), SQLBind(4)), (SQLBind(61.5), SQLBind(62.0)),
+                                                                (SQLBind(true), SQLBind(false)), (SQLBind(id), SQLBind(UUID())), (SQLBind("a"), SQLLiteral.null),
+                                                                (SQLLiteral.null, SQLBind(0)), (SQLBind(Date(timeIntervalSince1970: 5)), SQLBind(Date(timeIntervalSince1970: 6)))]
+        for (a, b) in changed { #expect(BulkBindComparison.differ(a, b), "\(a) vs \(b)") }
+    }
+
     /// A stored record of each kind (the demo patients have every kind) copied under a new id with
     /// `BulkRecordInsert` reads back through Fluent as the same record: a value bound to the wrong
     /// column, or of the wrong type, changes the API JSON or fails the read.

@@ -14,7 +14,7 @@ public enum Accounts {
             if try await Site.query(on: tx).filter(\.$code == code).count() > 0 { throw Failure(description: "site \(code) exists") }
             let site = Site(code: code, name: name)
             try await site.create(on: tx)
-            return ((), [AuditEvent(action: "create", resourceType: "sites", resourceID: site.id?.uuidString.lowercased(), detail: code)])
+            return ((), [AuditEvent(action: "create", resourceType: "sites", resourceID: site.id?.lowercasedString, detail: code)])
         }
     }
 
@@ -40,7 +40,7 @@ public enum Accounts {
             let user = User(username: username, role: role, passwordHash: hash)
             try await user.create(on: tx)
             for id in siteIDs { try await UserSite(userID: user.id!, siteID: id).create(on: tx) }
-            return ((), [AuditEvent(action: "create", resourceType: "users", resourceID: user.id?.uuidString.lowercased(),
+            return ((), [AuditEvent(action: "create", resourceType: "users", resourceID: user.id?.lowercasedString,
                                     detail: "\(username) as \(role.rawValue); sites \(siteCodes.joined(separator: ","))")])
         }
     }
@@ -54,7 +54,7 @@ public enum Accounts {
             }
             let record = APIToken(userID: id, tokenHash: APIToken.hash(token), label: label)
             try await record.create(on: tx)
-            return ((), [AuditEvent(action: "token-issue", resourceType: "api_tokens", resourceID: record.id?.uuidString.lowercased(), detail: "\(username): \(label)")])
+            return ((), [AuditEvent(action: "token-issue", resourceType: "api_tokens", resourceID: record.id?.lowercasedString, detail: "\(username): \(label)")])
         }
         return token
     }

@@ -118,7 +118,7 @@ public enum SyntheticRegistry {
             let detail = "generated \(total) synthetic patient(s) at site \(siteCode), MRN \(mrn(firstIndex + 1))..\(mrn(firstIndex + total)), "
                 + "seed \(options.seed), as of \(options.today); \(report.totalRows) rows: "
                 + report.rows.map { "\($0.table) \($0.count)" }.joined(separator: ", ")
-            return (report, [AuditEvent(action: "generate", resourceType: "patients", resourceID: siteID.uuidString.lowercased(), detail: detail)])
+            return (report, [AuditEvent(action: "generate", resourceType: "patients", resourceID: siteID.lowercasedString, detail: detail)])
         }
     }
 

@@ -81,26 +81,17 @@ enum AuditLog {
         var seq = head.seq, hash = head.hash
         let at = ISOTimestamp.isoMillis(Date())
         var rows: [[any SQLExpression]] = []
+        func text(_ value: String?) -> any SQLExpression { value.map { SQLBind($0) } ?? SQLLiteral.null }
         for event in events {
-            let entry = AuditEntry()
             seq += 1
-            entry.id = seq
-            entry.at = at
-            entry.actor = actor.username
-            entry.role = actor.role
-            entry.action = event.action
-            entry.resourceType = event.resourceType
-            entry.resourceID = event.resourceID
-            entry.patientID = event.patientID
-            entry.ip = actor.ip
-            entry.detail = sanitize(event.detail)
-            entry.prevHash = hash
-            entry.hash = digest(entry.hashedText)
-            hash = entry.hash
-            func text(_ value: String?) -> any SQLExpression { value.map { SQLBind($0) } ?? SQLLiteral.null }
-            rows.append([SQLBind(seq), SQLBind(entry.at), SQLBind(entry.actor), SQLBind(entry.role), SQLBind(entry.action),
-                         SQLBind(entry.resourceType), text(entry.resourceID), text(entry.patientID), text(entry.ip),
-                         SQLBind(entry.detail), SQLBind(entry.prevHash), SQLBind(entry.hash)])
+            let detail = sanitize(event.detail)
+            let entryHash = digest(AuditEntry.hashedText(seq: seq, at: at, actor: actor.username, role: actor.role, action: event.action,
+                                                         resourceType: event.resourceType, resourceID: event.resourceID, patientID: event.patientID,
+                                                         ip: actor.ip, detail: detail, prevHash: hash))
+            rows.append([SQLBind(seq), SQLBind(at), SQLBind(actor.username), SQLBind(actor.role), SQLBind(event.action),
+                         SQLBind(event.resourceType), text(event.resourceID), text(event.patientID), text(actor.ip),
+                         SQLBind(detail), SQLBind(hash), SQLBind(entryHash)])
+            hash = entryHash
         }
         let sql = tx as! any SQLDatabase
         // 1,000 rows of 12 binds stay under SQLite's and PostgreSQL's limits on binds per statement.
@@ -114,7 +105,8 @@ enum AuditLog {
     /// SHA-256 as lowercase hex. Hex by table, not `String(format:)`: the import hashes every
     /// resource and every audit entry, and formatting was 8% of its time (BENCHMARKS.md).
     static func digest(_ text: String) -> String {
-        hex(SHA256.hash(data: Data(text.utf8)))
+        var text = text
+        return text.withUTF8 { hex(SHA256.hash(data: UnsafeRawBufferPointer($0))) }
     }
 
     private static let hexDigits = Array("0123456789abcdef".utf8)
@@ -127,7 +119,9 @@ enum AuditLog {
     }
 
     /// The separator of `hashedText` must not occur inside a field.
-    private static func sanitize(_ s: String) -> String { s.replacingOccurrences(of: "\u{1F}", with: " ") }
+    private static func sanitize(_ s: String) -> String {
+        s.utf8.contains(0x1F) ? s.replacingOccurrences(of: "\u{1F}", with: " ") : s
+    }
 
     struct Verification: Sendable {
         var entries: Int

@@ -86,8 +86,8 @@ struct CDSHooksController: Sendable {
             let json = try await RegistryCase.json(patient: patient, sections: sections, asOf: today, on: req.db)
             decoded = try RegistryCase.decode(json, today: today)
             // A registry read by a CDS client is audited like any other read of patient data.
-            try await req.recordAudit([AuditEvent(action: "assess", resourceType: "patients", resourceID: uuid.uuidString.lowercased(),
-                                                  patientID: uuid.uuidString.lowercased(),
+            try await req.recordAudit([AuditEvent(action: "assess", resourceType: "patients", resourceID: uuid.lowercasedString,
+                                                  patientID: uuid.lowercasedString,
                                                   detail: "CDS Hooks \(CDSService.hook) hookInstance \(request.hookInstance) user \(request.userID)")],
                                       actor: actor)
         }
@@ -96,7 +96,7 @@ struct CDSHooksController: Sendable {
                            + "send the prefetch listed at GET /cds-services")
         }
         let assessment = Assessor().assess(decoded)
-        let page = UUID(uuidString: request.patientID).map { baseURL(req) + "/patients/" + $0.uuidString.lowercased() }
+        let page = UUID(uuidString: request.patientID).map { baseURL(req) + "/patients/" + $0.lowercasedString }
         var ids = CDSCardIDs()
         let cards = CDSCards.cards(from: assessment, patientPage: page, makeID: { ids.next() })
         issuedCards.withLockedValue { issued in

@@ -20,7 +20,7 @@ struct AdminController: Sendable {
     }
 
     static func json(_ site: Site) -> JSONValue {
-        .object(JSONObject([("id", .string(site.id!.uuidString.lowercased())), ("code", .string(site.code)), ("name", .string(site.name))]))
+        .object(JSONObject([("id", .string(site.id!.lowercasedString)), ("code", .string(site.code)), ("name", .string(site.name))]))
     }
 
     @Sendable func createSite(req: Request) async throws -> Response {
@@ -36,7 +36,7 @@ struct AdminController: Sendable {
             }
             let site = Site(code: code!, name: name!)
             try await site.create(on: tx)
-            return (site, [AuditEvent(action: "create", resourceType: "sites", resourceID: site.id?.uuidString.lowercased(), detail: code!)])
+            return (site, [AuditEvent(action: "create", resourceType: "sites", resourceID: site.id?.lowercasedString, detail: code!)])
         }
         return Response.json(Self.json(site), status: .created)
     }
@@ -45,7 +45,7 @@ struct AdminController: Sendable {
         _ = try await req.require(.admin)
         let users = try await User.query(on: req.db).with(\.$sites).sort(\.$username).all()
         return Response.json(.object(JSONObject([("items", .array(users.map { u in
-            .object(JSONObject([("id", .string(u.id!.uuidString.lowercased())), ("username", .string(u.username)), ("role", .string(u.role)),
+            .object(JSONObject([("id", .string(u.id!.lowercasedString)), ("username", .string(u.username)), ("role", .string(u.role)),
                                 ("active", .bool(u.active)), ("sites", .array(u.sites.map { .string($0.code) }))]))
         }))])))
     }

@@ -50,15 +50,15 @@ struct AssessmentController: Sendable {
         let (json, id) = try await loadCase(req)
         let decoded = try RegistryCase.decode(json, today: req.today)
         let assessment = Assessor().assess(decoded)
-        try await req.recordAudit([AuditEvent(action: "assess", resourceType: "patients", resourceID: id.uuidString.lowercased(),
-                                              patientID: id.uuidString.lowercased(), detail: "asOf \(decoded.asOf)")],
+        try await req.recordAudit([AuditEvent(action: "assess", resourceType: "patients", resourceID: id.lowercasedString,
+                                              patientID: id.lowercasedString, detail: "asOf \(decoded.asOf)")],
                                   actor: try await req.auditActor)
         return render(assessment, format)
     }
 
     @Sendable func patientCase(req: Request) async throws -> Response {
         let (json, id) = try await loadCase(req)
-        try await req.recordAudit([AuditEvent(action: "read", resourceType: "cases", resourceID: id.uuidString.lowercased(), patientID: id.uuidString.lowercased())],
+        try await req.recordAudit([AuditEvent(action: "read", resourceType: "cases", resourceID: id.lowercasedString, patientID: id.lowercasedString)],
                                   actor: try await req.auditActor)
         return Response.json(.object(json))
     }

@@ -36,14 +36,14 @@ struct AuthController: Sendable {
         req.auth.login(user)
         req.session.authenticate(user)
         let csrf = CSRFMiddleware.issue(for: req)
-        try await req.recordAudit([AuditEvent(action: "login", resourceType: "users", resourceID: user.id?.uuidString.lowercased())],
+        try await req.recordAudit([AuditEvent(action: "login", resourceType: "users", resourceID: user.id?.lowercasedString)],
                                   actor: AuditActor(username: user.username, role: user.role, ip: ip))
         return Response.json(.object(JSONObject([("username", .string(user.username)), ("role", .string(user.role)), ("csrfToken", .string(csrf))])))
     }
 
     @Sendable func logout(req: Request) async throws -> Response {
         if let user = req.auth.get(User.self) {
-            try await req.recordAudit([AuditEvent(action: "logout", resourceType: "users", resourceID: user.id?.uuidString.lowercased())],
+            try await req.recordAudit([AuditEvent(action: "logout", resourceType: "users", resourceID: user.id?.lowercasedString)],
                                       actor: try await req.auditActor)
         }
         req.auth.logout(User.self)
@@ -56,7 +56,7 @@ struct AuthController: Sendable {
         let p = try await req.principal()
         let sites = try await Site.query(on: req.db).all().filter { p.siteIDs.contains($0.id!) }
         var pairs: [(String, JSONValue?)] = [("username", .string(p.username)), ("role", .string(p.role.rawValue)),
-                                             ("sites", .array(sites.map { .object(JSONObject([("id", .string($0.id!.uuidString.lowercased())), ("code", .string($0.code)), ("name", .string($0.name))])) }))]
+                                             ("sites", .array(sites.map { .object(JSONObject([("id", .string($0.id!.lowercasedString)), ("code", .string($0.code)), ("name", .string($0.name))])) }))]
         if p.viaSession, req.hasSession { pairs.append(("csrfToken", .optional(req.session.data[CSRFMiddleware.sessionKey]))) }
         return Response.json(.object(JSONObject(compacting: pairs)))
     }

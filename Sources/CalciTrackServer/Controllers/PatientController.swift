@@ -105,7 +105,7 @@ struct PatientController: Sendable {
             let body = JSONValue.object(JSONObject([("total", .number(Double(total))), ("limit", .number(Double(limit))),
                                                     ("offset", .number(Double(offset))), ("items", .array(items))]))
             page = WorklistCache.Page(body: JSONWriter.write(body, pretty: false),
-                                      ids: patients.compactMap { $0.id?.uuidString.lowercased() }, total: total)
+                                      ids: patients.compactMap { $0.id?.lowercasedString }, total: total)
             cache.store(page: page, for: pageKey, version: version)
         }
         try await req.recordAudit([AuditEvent(action: "search", resourceType: "patients",
@@ -156,7 +156,7 @@ struct PatientController: Sendable {
         let principal = try await req.require(.clinician)
         let input = try PatientInput.validate(try req.jsonObject(), today: req.today)
         guard principal.siteIDs.contains(input.siteID) else {
-            throw APIError.invalid("siteId", .string(input.siteID.uuidString.lowercased()), "siteId must be one of your sites")
+            throw APIError.invalid("siteId", .string(input.siteID.lowercasedString), "siteId must be one of your sites")
         }
         let today = req.today
         let patient = try await AuditLog.write(on: req.db, actor: try await req.auditActor) { tx in
@@ -173,8 +173,8 @@ struct PatientController: Sendable {
             summary.store(in: patient)
             try await patient.create(on: tx)
             try await RegistryCase.storeSections(summary.caseRecords, of: patient.requireID(), on: tx)
-            return (patient, [AuditEvent(action: "create", resourceType: "patients", resourceID: patient.id?.uuidString.lowercased(),
-                                         patientID: patient.id?.uuidString.lowercased(), detail: "version 1")])
+            return (patient, [AuditEvent(action: "create", resourceType: "patients", resourceID: patient.id?.lowercasedString,
+                                         patientID: patient.id?.lowercasedString, detail: "version 1")])
         }
         return try await respond(patient, req: req, status: .created)
     }
@@ -186,7 +186,7 @@ struct PatientController: Sendable {
         let principal = try await req.principal()
         let id = try req.uuidParameter("id", "patient")
         let (patient, shift) = try await PatientAccess.load(id, principal, .read, on: req.db)
-        try await req.recordAudit([AuditEvent(action: "read", resourceType: "patients", resourceID: id.uuidString.lowercased(), patientID: id.uuidString.lowercased())],
+        try await req.recordAudit([AuditEvent(action: "read", resourceType: "patients", resourceID: id.lowercasedString, patientID: id.lowercasedString)],
                                   actor: try await req.auditActor)
         return try await respond(patient, req: req, shift: shift)
     }
@@ -201,7 +201,7 @@ struct PatientController: Sendable {
             let (patient, _) = try await PatientAccess.load(id, principal, .write, on: tx)
             try VersionCheck.check(expected, current: patient.version, what: "patient")
             guard principal.siteIDs.contains(input.siteID) else {
-                throw APIError.invalid("siteId", .string(input.siteID.uuidString.lowercased()), "siteId must be one of your sites")
+                throw APIError.invalid("siteId", .string(input.siteID.lowercasedString), "siteId must be one of your sites")
             }
             if try await Patient.query(on: tx).filter(\.$site.$id == input.siteID).filter(\.$mrn == input.mrn).filter(\.$id != id).withDeleted().count() > 0 {
                 throw APIError.invalid("mrn", .string(input.mrn), "a patient with this MRN already exists at this site")
@@ -211,8 +211,8 @@ struct PatientController: Sendable {
             patient.updatedBy = principal.username
             try await patient.update(on: tx)
             try await PatientSummary.refresh(id, on: tx, today: today)
-            return (patient, [AuditEvent(action: "update", resourceType: "patients", resourceID: id.uuidString.lowercased(),
-                                         patientID: id.uuidString.lowercased(), detail: "version \(patient.version)")])
+            return (patient, [AuditEvent(action: "update", resourceType: "patients", resourceID: id.lowercasedString,
+                                         patientID: id.lowercasedString, detail: "version \(patient.version)")])
         }
         guard let fresh = try await Patient.find(id, on: req.db) else { throw APIError.notFound("patient") }
         _ = patient
@@ -227,8 +227,8 @@ struct PatientController: Sendable {
             let (patient, _) = try await PatientAccess.load(id, principal, .write, on: tx)
             try VersionCheck.check(expected, current: patient.version, what: "patient")
             try await patient.delete(on: tx)
-            return ((), [AuditEvent(action: "delete", resourceType: "patients", resourceID: id.uuidString.lowercased(),
-                                    patientID: id.uuidString.lowercased(), detail: "version \(patient.version) deleted (kept, hidden)")])
+            return ((), [AuditEvent(action: "delete", resourceType: "patients", resourceID: id.lowercasedString,
+                                    patientID: id.lowercasedString, detail: "version \(patient.version) deleted (kept, hidden)")])
         }
         return Response(status: .noContent)
     }
@@ -237,7 +237,7 @@ struct PatientController: Sendable {
         let code = try await Site.find(patient.$site.id, on: req.db)?.code
         var headers = HTTPHeaders()
         headers.replaceOrAdd(name: .eTag, value: VersionCheck.etag(patient.version))
-        if status == .created, let id = patient.id { headers.replaceOrAdd(name: .location, value: "/api/v1/patients/\(id.uuidString.lowercased())") }
+        if status == .created, let id = patient.id { headers.replaceOrAdd(name: .location, value: "/api/v1/patients/\(id.lowercasedString)") }
         return Response.json(patient.apiJSON(shift, today: req.today, siteCode: code), status: status, headers: headers)
     }
 }

@@ -38,7 +38,7 @@ struct PatientPageController: Sendable {
         let decoded = try RegistryCase.decode(json, today: today)
         let assessment = Assessor().assess(decoded)
         let siteCode = try await Site.find(patient.$site.id, on: req.db)?.code ?? ""
-        let pid = id.uuidString.lowercased()
+        let pid = id.lowercasedString
         try await req.recordAudit([
             AuditEvent(action: "read", resourceType: "patients", resourceID: pid, patientID: pid, detail: "web patient page"),
             AuditEvent(action: "assess", resourceType: "patients", resourceID: pid, patientID: pid, detail: "asOf \(decoded.asOf) (web)"),
@@ -96,7 +96,7 @@ struct PatientPageModel: Sendable {
          records: RegistryCase.Records, procedures: [ProcedureRecord], holds: [HoldRecord]) {
         let c = decoded.case
         deidentified = shift.days != 0
-        id = patient.id!.uuidString.lowercased()
+        id = patient.id!.lowercasedString
         title = deidentified ? WorklistRow.pseudonym(patient.id!) : "\(patient.familyName), \(patient.givenName)"
         mrn = deidentified ? nil : patient.mrn
         self.siteCode = siteCode
@@ -120,7 +120,7 @@ struct PatientPageModel: Sendable {
             else if m.healed == true { status = "healed" }
             else if m.areas.isEmpty { status = "unknown" }
             else { status = "active" }
-            views.append(LesionView(recordID: record.id!.uuidString.lowercased(), label: record.label, place: place.isEmpty ? "site not given" : place,
+            views.append(LesionView(recordID: record.id!.lowercasedString, label: record.label, place: place.isEmpty ? "site not given" : place,
                                     status: status, recordStatus: record.status,
                                     findings: Self.findingLabels(caseFindings[record.label] ?? nil),
                                     findingsHistory: records.measurements.filter { $0.lesionID == record.id && $0.findings != nil }.map {

@@ -46,7 +46,7 @@ struct RecordController<R: PatientRecord>: Sendable {
         let parentID = try req.uuidParameter("id", "parent record")
         let (patient, shift) = try await PatientAccess.load(try await patientID(forParent: parentID, on: req.db), principal, .read, on: req.db)
         let records = try await R.query(on: req.db).filter(R.info.parent.key, .equal, parentID).sort(R.info.dateKey).all()
-        try await req.recordAudit([AuditEvent(action: "read", resourceType: R.info.path, patientID: patient.id?.uuidString.lowercased(),
+        try await req.recordAudit([AuditEvent(action: "read", resourceType: R.info.path, patientID: patient.id?.lowercasedString,
                                               detail: "listed \(records.count) \(R.info.name) record(s)")],
                                   actor: try await req.auditActor)
         return Response.json(.object(JSONObject([("items", .array(records.map { $0.apiJSON(shift, includeAuthors: shift.days == 0) }))])))
@@ -71,8 +71,8 @@ struct RecordController<R: PatientRecord>: Sendable {
             record.updatedBy = principal.username
             try await record.create(on: tx)
             try await PatientSummary.refresh(pid, on: tx, today: today)
-            return (record, [AuditEvent(action: "create", resourceType: R.info.path, resourceID: record.id?.uuidString.lowercased(),
-                                        patientID: pid.uuidString.lowercased(), detail: "version 1")])
+            return (record, [AuditEvent(action: "create", resourceType: R.info.path, resourceID: record.id?.lowercasedString,
+                                        patientID: pid.lowercasedString, detail: "version 1")])
         }
         return respond(record, status: .created)
     }
@@ -82,8 +82,8 @@ struct RecordController<R: PatientRecord>: Sendable {
         let id = try req.uuidParameter("id", R.info.name)
         guard let record = try await R.find(id, on: req.db) else { throw APIError.notFound(R.info.name) }
         let (_, shift) = try await PatientAccess.load(record.patientID, principal, .read, on: req.db)
-        try await req.recordAudit([AuditEvent(action: "read", resourceType: R.info.path, resourceID: id.uuidString.lowercased(),
-                                              patientID: record.patientID.uuidString.lowercased())],
+        try await req.recordAudit([AuditEvent(action: "read", resourceType: R.info.path, resourceID: id.lowercasedString,
+                                              patientID: record.patientID.lowercasedString)],
                                   actor: try await req.auditActor)
         return respond(record, shift: shift)
     }
@@ -106,8 +106,8 @@ struct RecordController<R: PatientRecord>: Sendable {
             record.updatedBy = principal.username
             try await record.update(on: tx)
             try await PatientSummary.refresh(record.patientID, on: tx, today: today)
-            return (record, [AuditEvent(action: "update", resourceType: R.info.path, resourceID: id.uuidString.lowercased(),
-                                        patientID: record.patientID.uuidString.lowercased(),
+            return (record, [AuditEvent(action: "update", resourceType: R.info.path, resourceID: id.lowercasedString,
+                                        patientID: record.patientID.lowercasedString,
                                         detail: "version \(record.version); changed: \(changed.isEmpty ? "nothing" : changed.joined(separator: ", "))")])
         }
         return respond(record)
@@ -125,8 +125,8 @@ struct RecordController<R: PatientRecord>: Sendable {
             try await checkDependents(record, on: tx)
             try await record.delete(on: tx)
             try await PatientSummary.refresh(record.patientID, on: tx, today: today)
-            return ((), [AuditEvent(action: "delete", resourceType: R.info.path, resourceID: id.uuidString.lowercased(),
-                                    patientID: record.patientID.uuidString.lowercased(), detail: "version \(record.version) deleted")])
+            return ((), [AuditEvent(action: "delete", resourceType: R.info.path, resourceID: id.lowercasedString,
+                                    patientID: record.patientID.lowercasedString, detail: "version \(record.version) deleted")])
         }
         return Response(status: .noContent)
     }
@@ -141,7 +141,7 @@ struct RecordController<R: PatientRecord>: Sendable {
     private func respond(_ record: R, status: HTTPResponseStatus = .ok, shift: DateShift = .none) -> Response {
         var headers = HTTPHeaders()
         headers.replaceOrAdd(name: .eTag, value: VersionCheck.etag(record.version))
-        if status == .created, let id = record.id { headers.replaceOrAdd(name: .location, value: "/api/v1/\(R.info.path)/\(id.uuidString.lowercased())") }
+        if status == .created, let id = record.id { headers.replaceOrAdd(name: .location, value: "/api/v1/\(R.info.path)/\(id.lowercasedString)") }
         return Response.json(record.apiJSON(shift, includeAuthors: shift.days == 0), status: status, headers: headers)
     }
 
@@ -150,7 +150,7 @@ struct RecordController<R: PatientRecord>: Sendable {
     private func checkReferences(_ record: R, patientID: UUID, on db: any Database) async throws {
         if let lesionID = record.referencedLesionID {
             guard let lesion = try await LesionRecord.find(lesionID, on: db), lesion.patientID == patientID else {
-                throw APIError.invalid("lesionId", .string(lesionID.uuidString.lowercased()), "lesionId must name a lesion of this patient")
+                throw APIError.invalid("lesionId", .string(lesionID.lowercasedString), "lesionId must name a lesion of this patient")
             }
         }
         if let lesion = record as? LesionRecord {

@@ -28,7 +28,7 @@ struct VisitFormController: Sendable {
     @Sendable func page(req: Request) async throws -> Response {
         let ctx = try await req.webContext()
         let (patient, context) = try await load(req, ctx, on: req.db)
-        let pid = patient.id!.uuidString.lowercased()
+        let pid = patient.id!.lowercasedString
         try await req.recordAudit([AuditEvent(action: "read", resourceType: "patients", resourceID: pid, patientID: pid, detail: "web visit form")],
                                   actor: try await req.auditActor)
         return .html(VisitFormPage(ctx: ctx, patient: patient, context: context, form: .blank(today: req.today, context)).render())
@@ -53,7 +53,7 @@ struct VisitFormController: Sendable {
             form.fail("new_label", VisitForm.duplicateLabel(duplicate.label))
             return .html(VisitFormPage(ctx: ctx, patient: patient, context: context, form: form).render(), status: .unprocessableEntity)
         }
-        return .seeOther("/patients/\(pid.uuidString.lowercased())?saved=1")
+        return .seeOther("/patients/\(pid.lowercasedString)?saved=1")
     }
 
     /// A new lesion's label taken inside the write transaction (the label is the lesion's id in
@@ -72,8 +72,8 @@ struct VisitFormController: Sendable {
                 record.createdBy = principal.username
                 record.updatedBy = principal.username
                 try await record.create(on: tx)
-                events.append(AuditEvent(action: "create", resourceType: R.info.path, resourceID: record.id?.uuidString.lowercased(),
-                                         patientID: pid.uuidString.lowercased(), detail: "version 1 (web visit form)"))
+                events.append(AuditEvent(action: "create", resourceType: R.info.path, resourceID: record.id?.lowercasedString,
+                                         patientID: pid.lowercasedString, detail: "version 1 (web visit form)"))
             }
             try await create(plan.visit)
             if let vitals = plan.vitals { try await create(vitals) }
@@ -85,8 +85,8 @@ struct VisitFormController: Sendable {
                 lesion.version += 1
                 lesion.updatedBy = principal.username
                 try await lesion.update(on: tx)
-                events.append(AuditEvent(action: "update", resourceType: "lesions", resourceID: id.uuidString.lowercased(),
-                                         patientID: pid.uuidString.lowercased(), detail: "version \(lesion.version); changed: status (web visit form)"))
+                events.append(AuditEvent(action: "update", resourceType: "lesions", resourceID: id.lowercasedString,
+                                         patientID: pid.lowercasedString, detail: "version \(lesion.version); changed: status (web visit form)"))
             }
             if let lesion = plan.newLesion {
                 if try await LesionRecord.query(on: tx).filter(\.$patientID == pid).filter(\.$label == lesion.label).count() > 0 {
@@ -102,8 +102,8 @@ struct VisitFormController: Sendable {
                 med.version += 1
                 med.updatedBy = principal.username
                 try await med.update(on: tx)
-                events.append(AuditEvent(action: "update", resourceType: "medications", resourceID: id.uuidString.lowercased(),
-                                         patientID: pid.uuidString.lowercased(), detail: "version \(med.version); changed: stop (web visit form)"))
+                events.append(AuditEvent(action: "update", resourceType: "medications", resourceID: id.lowercasedString,
+                                         patientID: pid.lowercasedString, detail: "version \(med.version); changed: stop (web visit form)"))
             }
             for hold in plan.holds { try await create(hold, parent: hold.medicationID) }
             if let procedure = plan.procedure { try await create(procedure) }

@@ -54,14 +54,14 @@ struct WebAuthController: Sendable {
         req.auth.login(user)
         req.session.authenticate(user)
         _ = CSRFMiddleware.issue(for: req)
-        try await req.recordAudit([AuditEvent(action: "login", resourceType: "users", resourceID: user.id?.uuidString.lowercased(), detail: "web")],
+        try await req.recordAudit([AuditEvent(action: "login", resourceType: "users", resourceID: user.id?.lowercasedString, detail: "web")],
                                   actor: AuditActor(username: user.username, role: user.role, ip: ip))
         return .seeOther(next)
     }
 
     @Sendable func logout(req: Request) async throws -> Response {
         if let user = req.auth.get(User.self) {
-            try await req.recordAudit([AuditEvent(action: "logout", resourceType: "users", resourceID: user.id?.uuidString.lowercased(), detail: "web")],
+            try await req.recordAudit([AuditEvent(action: "logout", resourceType: "users", resourceID: user.id?.lowercasedString, detail: "web")],
                                       actor: try await req.auditActor)
         }
         req.auth.logout(User.self)

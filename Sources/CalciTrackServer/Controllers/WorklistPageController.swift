@@ -61,7 +61,7 @@ struct WorklistPageController: Sendable {
         try await req.recordAudit([AuditEvent(action: "search", resourceType: "patients",
                                               detail: "web worklist \(req.url.query ?? ""); \(results.total) match(es); shown " + results.ids.joined(separator: " "))],
                                   actor: try await req.auditActor)
-        return .html(WorklistPage(ctx: ctx, filter: filter, sites: sites.map { ($0.id!.uuidString.lowercased(), "\($0.code) · \($0.name)") },
+        return .html(WorklistPage(ctx: ctx, filter: filter, sites: sites.map { ($0.id!.lowercasedString, "\($0.code) · \($0.name)") },
                                   results: results.body).render())
     }
 
@@ -125,7 +125,7 @@ struct WorklistFilter: Sendable {
     func query(page: Int) -> String {
         var parts = ["status=\(status)"]
         if !q.isEmpty { parts.append("q=" + (q.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")) }
-        if let site { parts.append("site=\(site.uuidString.lowercased())") }
+        if let site { parts.append("site=\(site.lowercasedString)") }
         if page > 1 { parts.append("page=\(page)") }
         return "?" + parts.joined(separator: "&")
     }
@@ -152,7 +152,7 @@ struct WorklistRow: Sendable {
 
     init(_ p: Patient, today: LocalDate, deidentified: Bool, siteCode: String) {
         let shift = deidentified ? DateShift(days: p.dateShiftDays) : .none
-        id = p.id!.uuidString.lowercased()
+        id = p.id!.lowercasedString
         name = deidentified ? Self.pseudonym(p.id!) : "\(p.familyName), \(p.givenName)"
         mrn = deidentified ? nil : p.mrn
         age = p.birthDate.flatMap(LocalDate.init(iso:)).map { today.age(from: $0) }
@@ -208,6 +208,6 @@ struct WorklistRow: Sendable {
 
     /// A stable, non-identifying label for de-identified views (from the record's random UUID).
     static func pseudonym(_ id: UUID) -> String {
-        "P-" + id.uuidString.lowercased().prefix(8)
+        "P-" + id.lowercasedString.prefix(8)
     }
 }

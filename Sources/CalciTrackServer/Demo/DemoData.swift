@@ -76,8 +76,8 @@ enum DemoData {
                     _ = try await add(HoldRecord.self, h, parent: medication)
                 }
                 try await PatientSummary.refresh(pid, on: tx, today: today)
-                events.append(AuditEvent(action: "create", resourceType: "patients", resourceID: pid.uuidString.lowercased(),
-                                         patientID: pid.uuidString.lowercased(), detail: "demo patient \(mrn) with its records"))
+                events.append(AuditEvent(action: "create", resourceType: "patients", resourceID: pid.lowercasedString,
+                                         patientID: pid.lowercasedString, detail: "demo patient \(mrn) with its records"))
             }
             logger.info("demo data: \(events.count) patient(s) loaded into site \(siteCode)")
             return ((), events)

@@ -9,12 +9,12 @@ import SQLKit
 /// and in the same transaction: one `resource_versions` row per created record, version 1, with
 /// the record's API JSON as the middleware stores it.
 enum BulkRecordInsert {
-    /// Inserts `models` (new, ids and timestamps set) in statements of at most `maxBinds` binds,
-    /// with their hand-written rows (`BulkInsertRow`, no reflection).
+    /// Inserts `models` (new and complete: ids, timestamps and a patient's name keys set, as
+    /// `PatientNameKeyMiddleware` sets them for a patient created through Fluent, 012) in
+    /// statements of at most `maxBinds` binds, with their hand-written rows (`BulkInsertRow`, no
+    /// reflection). The models are only read: other work may read them at the same time.
     static func insert<M: Model & BulkInsertRow>(_ models: [M], maxBinds: Int, on db: any Database) async throws {
         guard !models.isEmpty else { return }
-        // What `PatientNameKeyMiddleware` does for a patient created through Fluent (012).
-        for model in models { (model as? Patient)?.setNameKeys() }
         let sql = db as! any SQLDatabase
         let perStatement = max(1, maxBinds / M.bulkColumns.count)
         for start in stride(from: 0, to: models.count, by: perStatement) {
@@ -24,12 +24,27 @@ enum BulkRecordInsert {
         }
     }
 
-    /// The `resource_versions` rows the history middleware would have written for these creates.
-    static func history(_ rows: [(kind: String, id: UUID, patientID: UUID, body: JSONValue)], now: Date, maxBinds: Int, on db: any Database) async throws {
+    /// One `resource_versions` row: a version of a record and its API JSON (as text).
+    struct HistoryRow: Sendable {
+        var kind: String
+        var id: UUID
+        var version: Int
+        var patientID: UUID
+        var body: String
+
+        init(kind: String, id: UUID, version: Int, patientID: UUID, body: JSONValue) {
+            self.kind = kind; self.id = id; self.version = version; self.patientID = patientID
+            self.body = JSONWriter.write(body, pretty: false)
+        }
+    }
+
+    /// The `resource_versions` rows the history middleware would have written for these creates
+    /// and updates.
+    static func history(_ rows: [HistoryRow], now: Date, maxBinds: Int, on db: any Database) async throws {
         guard !rows.isEmpty else { return }
         let sql = db as! any SQLDatabase
         let values: [[any SQLExpression]] = rows.map { r in
-            [SQLBind(r.kind), SQLBind(r.id), SQLBind(1), SQLBind(r.patientID), SQLBind(false), SQLBind(now), SQLBind(JSONWriter.write(r.body, pretty: false))]
+            [SQLBind(r.kind), SQLBind(r.id), SQLBind(r.version), SQLBind(r.patientID), SQLBind(false), SQLBind(now), SQLBind(r.body)]
         }
         let perStatement = max(1, maxBinds / ResourceHistory.columns.count)
         for start in stride(from: 0, to: values.count, by: perStatement) {

@@ -145,7 +145,7 @@ struct BundleRequest: Sendable {
     static func responseBundle(_ kind: Kind, _ entries: [JSONValue]) -> JSONValue {
         .object(JSONObject([
             ("resourceType", "Bundle"),
-            ("id", .string(UUID().uuidString.lowercased())),
+            ("id", .string(UUID().lowercasedString)),
             ("type", .string(kind == .transaction ? "transaction-response" : "batch-response")),
             ("entry", .array(entries)),
         ]))

@@ -100,7 +100,7 @@ enum ConditionalMatch {
             }
         }
         var visibleMatches: [FHIRRecordLocator.Match] = []
-        for id in (result ?? []).sorted(by: { $0.uuidString < $1.uuidString }) {
+        for id in (result ?? []).sorted(by: { $0.precedes($1) }) {
             guard let match = kinds[id], let patientID = try await visible(match, authority, on: db) else { continue }
             var m = match
             m.patientID = patientID

@@ -11,6 +11,6 @@ enum FHIRAlerts {
         let json = try await RegistryCase.json(patient: patient, sections: sections, asOf: today, on: db)
         let decoded = try RegistryCase.decode(json, today: today)
         let assessment = Assessor().assess(decoded)
-        return FlagOutbound.resources(assessment.alerts, patientID: patientID.uuidString.lowercased(), asOf: today)
+        return FlagOutbound.resources(assessment.alerts, patientID: patientID.lowercasedString, asOf: today)
     }
 }

@@ -31,7 +31,7 @@ public enum FHIRExport {
         let sql = db as! any SQLDatabase
         var after: UUID?
         if let patient {
-            guard try await Patient.find(patient, on: db) != nil else { throw APIError.notFound("patient \(patient.uuidString.lowercased())") }
+            guard try await Patient.find(patient, on: db) != nil else { throw APIError.notFound("patient \(patient.lowercasedString)") }
         }
         if let siteIDs, siteIDs.isEmpty { return summary }
         let siteFilter: SQLQueryString = siteIDs.map { " AND site_id IN (\(binds: Array($0)))" } ?? ""

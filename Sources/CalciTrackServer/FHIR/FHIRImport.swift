@@ -80,6 +80,28 @@ public enum FHIRImport {
 
     public static func run(paths: [String], on db: any Database, options: Options,
                            progress: @escaping @Sendable (Progress) -> Void = { _ in }) async throws -> Summary {
+        guard let sql = db as? any SQLDatabase, sql.dialect.name == "sqlite" else {
+            return try await run(paths: paths, onConnection: db, options: options, progress: progress)
+        }
+        // SQLite: one connection for the whole import, so that its settings hold for every chunk.
+        // (Not PostgreSQL: a transaction inside FluentPostgresDriver's `withConnection` ran its
+        // SAVEPOINTs outside the transaction block.)
+        return try await db.withConnection { conn in
+            let sqlite = conn as! any SQLDatabase
+            try await SQLiteImportSettings.apply(on: sqlite)
+            do {
+                let summary = try await run(paths: paths, onConnection: conn, options: options, progress: progress)
+                try await SQLiteImportSettings.reset(on: sqlite)
+                return summary
+            } catch {
+                try? await SQLiteImportSettings.reset(on: sqlite)
+                throw error
+            }
+        }
+    }
+
+    private static func run(paths: [String], onConnection db: any Database, options: Options,
+                            progress: @escaping @Sendable (Progress) -> Void) async throws -> Summary {
         let start = Date()
         var summary = Summary()
         let authority = WriteAuthority(username: options.actor, sites: nil, defaultSiteCode: options.siteCode)
@@ -107,6 +129,10 @@ public enum FHIRImport {
             } else {
                 try await importChunks(reader, key: key, db: db, authority: authority, options: options, cache: cache, into: &summary, done: &done, report: report)
             }
+        }
+        if let sql = db as? any SQLDatabase, sql.dialect.name == "sqlite" {
+            // The WAL the import let grow goes back into the database file before the clock stops.
+            try await sql.raw("PRAGMA wal_checkpoint(PASSIVE)").run()
         }
         summary.seconds = Date().timeIntervalSince(start)
         return summary
@@ -200,11 +226,6 @@ public enum FHIRImport {
             var results: [EntryResult]
             do {
                 results = try await AuditLog.write(on: db, actor: .system(options.actor)) { [writer] tx in
-                    if let sql = tx as? any SQLDatabase, sql.dialect.name == "sqlite" {
-                        // A bigger page cache for the import's connection (as `calcitrack generate`):
-                        // the indexes of history, ledger and audit rows have random keys.
-                        try await sql.raw("PRAGMA cache_size = -131072").run()
-                    }
                     let (results, events) = try await writer.write(prepared, on: tx)
                     try await ImportLedger.record(ImportLedger.Progress(chunksDone: 0, resourcesDone: committed, completed: false), of: key, path: path, on: tx)
                     return (results, events)
@@ -329,5 +350,27 @@ final class ChunkSource: @unchecked Sendable {
             }
         }
         return Chunk(prepared: prepared, failures: failures, bytes: reader.bytesRead, end: index)
+    }
+}
+
+/// Settings of the import's SQLite connection, set before its first transaction (SQLite refuses
+/// `temp_store` inside one) and reset after it, as the connection goes back to the pool.
+enum SQLiteImportSettings {
+    static func apply(on sql: any SQLDatabase) async throws {
+        // A bigger page cache (as `calcitrack generate`): the indexes of history, ledger and audit
+        // rows have random keys.
+        try await sql.raw("PRAGMA cache_size = -131072").run()
+        // The statement journal of each multi-row INSERT in memory, not in a temporary file.
+        try await sql.raw("PRAGMA temp_store = MEMORY").run()
+        // A checkpoint after 64 MiB of WAL rather than 4 MiB: the patient rows, case sections and
+        // index pages each chunk rewrites go back to the database file once per checkpoint, not
+        // once per chunk. `run` checkpoints at the end.
+        try await sql.raw("PRAGMA wal_autocheckpoint = 16384").run()
+    }
+
+    static func reset(on sql: any SQLDatabase) async throws {
+        try await sql.raw("PRAGMA cache_size = -2000").run()
+        try await sql.raw("PRAGMA temp_store = DEFAULT").run()
+        try await sql.raw("PRAGMA wal_autocheckpoint = 1000").run()
     }
 }

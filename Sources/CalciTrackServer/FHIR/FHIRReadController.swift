@@ -75,7 +75,7 @@ struct FHIRReadController: Sendable {
         }
         guard let resource else { throw FHIRError.notFound(type.rawValue, id) }
         return FHIRReadAnswer(resource: resource, audit: [AuditEvent(action: "read", resourceType: "fhir/\(type.rawValue)", resourceID: id,
-                                                                     patientID: found.patientID.uuidString.lowercased())])
+                                                                     patientID: found.patientID.lowercasedString)])
     }
 
     /// Stored versions of the row behind a resource, newest first; a row written before history
@@ -116,7 +116,7 @@ struct FHIRReadController: Sendable {
             throw FHIRError(.notFound, .notFound, "\(type.rawValue)/\(id) did not exist in version \(vid)")
         }
         return FHIRReadAnswer(resource: resource, audit: [AuditEvent(action: "read", resourceType: "fhir/\(type.rawValue)", resourceID: "\(id)/_history/\(vid)",
-                                                                     patientID: found.patientID.uuidString.lowercased())])
+                                                                     patientID: found.patientID.lowercasedString)])
     }
 
     @Sendable func history(req: Request) async throws -> Response {
@@ -152,7 +152,7 @@ struct FHIRReadController: Sendable {
             ("entry", .array(entries)),
         ])
         return FHIRReadAnswer(resource: bundle, audit: [AuditEvent(action: "read", resourceType: "fhir/\(type.rawValue)", resourceID: "\(id)/_history",
-                                                                   patientID: found.patientID.uuidString.lowercased(), detail: "\(entries.count) version(s)")])
+                                                                   patientID: found.patientID.lowercasedString, detail: "\(entries.count) version(s)")])
     }
 
     /// One entry of a history Bundle: the version as a resource with its request and response,
@@ -191,7 +191,7 @@ struct FHIRReadController: Sendable {
     }
 
     static func everything(_ id: String, pairs: [(String, String)], _ context: FHIRReadContext) async throws -> FHIRReadAnswer {
-        guard let pid = UUID(uuidString: id), id.count == 36 else { throw FHIRError.notFound("Patient", id) }
+        guard let pid = UUID.parse(id) else { throw FHIRError.notFound("Patient", id) }
         try await Self.checkAccess(patientID: pid, context.principal, type: .Patient, id: id, on: context.db)
         for (key, _) in pairs where key != "_format" {
             throw FHIRError(.badRequest, .notSupported, "parameter \(key) is not supported on Patient/$everything", at: key)

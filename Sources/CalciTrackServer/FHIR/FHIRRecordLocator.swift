@@ -27,7 +27,7 @@ enum FHIRRecordLocator {
 
     static func locate(type: String, id: String, ledger: [String: ImportLedger.Entry], on db: any Database) async throws -> (RegistryRecordKind, UUID)? {
         if let known = ledger["\(type)/\(id)"], let kind = RegistryRecordKind(rawValue: known.kind) { return (kind, known.recordID) }
-        if type == "Condition", id.hasPrefix("ssc-"), let pid = UUID(uuidString: String(id.dropFirst(4))) { return (.patientSection, pid) }
+        if type == "Condition", id.hasPrefix("ssc-"), let pid = UUID.parse(id.dropFirst(4)) { return (.patientSection, pid) }
         guard let uuid = FHIRWriter.registryID(inLogicalID: id) else {
             // A client-assigned id an import kept in the ledger.
             let found = try await ImportLedger.lookup(["\(type)/\(id)"], on: db)

@@ -58,12 +58,12 @@ enum FHIRRecords {
         var context = OutboundContext(asOf: today)
         let lesionIDs = rows.filter { $0.0 == .infectionEpisodes }.compactMap { $0.1["lesionId"]?.stringValue.flatMap(UUID.init(uuidString:)) }
         for lesion in try await LesionRecord.query(on: db).withDeleted().filter(\.$id ~~ lesionIDs).all() {
-            if let id = lesion.id { context.lesions[id.uuidString.lowercased()] = lesion.apiJSON(.none, includeAuthors: true) }
+            if let id = lesion.id { context.lesions[id.lowercasedString] = lesion.apiJSON(.none, includeAuthors: true) }
         }
         let medicationIDs = rows.filter { $0.0 == .medications }.compactMap { $0.1["id"]?.stringValue.flatMap(UUID.init(uuidString:)) }
         if !medicationIDs.isEmpty {
             for hold in try await HoldRecord.query(on: db).filter(\.$medicationID ~~ medicationIDs).sort(\.$start).all() {
-                context.holds[hold.medicationID.uuidString.lowercased(), default: []].append(hold.apiJSON(.none, includeAuthors: true))
+                context.holds[hold.medicationID.lowercasedString, default: []].append(hold.apiJSON(.none, includeAuthors: true))
             }
         }
         return context

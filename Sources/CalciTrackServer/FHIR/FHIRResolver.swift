@@ -8,7 +8,7 @@ enum FHIRResolver {
     /// Where a resource id can come from: candidate record kinds and the row id, or nil when the
     /// id cannot name a CalciTrack resource of that type.
     static func candidates(_ type: FHIRResourceType, _ id: String) -> (kinds: [RecordKind], rowID: UUID)? {
-        func uuid(_ text: Substring) -> UUID? { text.count == 36 ? UUID(uuidString: String(text)) : nil }
+        func uuid(_ text: Substring) -> UUID? { UUID.parse(text) }
         switch type {
         case .Patient: return uuid(id[...]).map { ([.patients], $0) }
         case .Condition:
@@ -16,7 +16,7 @@ enum FHIRResolver {
             if id.hasPrefix("calcinosis-") { return uuid(id.dropFirst(11)).map { ([.patients], $0) } }
             return uuid(id[...]).map { ([.infectionEpisodes], $0) }
         case .Observation:
-            if let vital = ResourceID.parseVital(id) { return UUID(uuidString: vital.vitalsID).map { ([.vitals], $0) } }
+            if let vital = ResourceID.parseVital(id) { return UUID.parse(vital.vitalsID).map { ([.vitals], $0) } }
             if id.hasPrefix("weight-") { return uuid(id.dropFirst(7)).map { ([.patients], $0) } }
             return uuid(id[...]).map { ([.labs, .measurements], $0) }
         case .BodyStructure: return uuid(id[...]).map { ([.lesions], $0) }
@@ -30,7 +30,7 @@ enum FHIRResolver {
             let parts = id.split(separator: "-", omittingEmptySubsequences: false)
             for start in parts.indices where parts.count - start >= 5 {
                 let candidate = parts[start..<(start + 5)].joined(separator: "-")
-                if let u = UUID(uuidString: candidate), candidate.count == 36 { return ([.patients], u) }
+                if let u = UUID.parse(candidate) { return ([.patients], u) }
             }
             return nil
         }

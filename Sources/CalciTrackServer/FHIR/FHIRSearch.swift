@@ -168,7 +168,7 @@ enum FHIRSearch {
                 var ids: [UUID] = []
                 for v in values {
                     let text = v.hasPrefix("Patient/") ? String(v.dropFirst(8)) : v
-                    guard UUIDText.isValid(text), let id = UUID(uuidString: text) else {
+                    guard let id = UUID.parse(text) else {
                         fail(name, "\(name) must be Patient/<id> or <id> (a patient id), got \(v)"); continue
                     }
                     ids.append(id)
@@ -391,7 +391,7 @@ enum FHIRSearch {
         }
         let next = q.count > 0 && q.offset + q.count < total ? link(offset: q.offset + q.count) : nil
         let audit = AuditEvent(action: "search", resourceType: "fhir/\(type.rawValue)",
-                               patientID: q.patients.first?.count == 1 ? q.patients.first?.first?.uuidString.lowercased() : nil,
+                               patientID: q.patients.first?.count == 1 ? q.patients.first?.first?.lowercasedString : nil,
                                detail: "query \(query); \(total) match(es); returned " + entries.compactMap { e in e.0["id"]?.stringValue.map { "\(e.0["resourceType"]?.stringValue ?? "")/\($0)" } }.joined(separator: " "))
         return FHIRReadAnswer(resource: FHIRBundle.searchset(entries, total: total, base: base, selfURL: link(offset: q.offset), nextURL: next), audit: [audit])
     }

@@ -1,5 +1,6 @@
 import CalciTrackCore
 import CalciTrackFHIR
+import Foundation
 import SQLKit
 
 /// Where the resources of a FHIR type come from in the registry's tables. A search is one
@@ -50,7 +51,7 @@ struct FHIRSource: Sendable {
 
     /// The row id behind a resource id of this source, or nil if the id is not one of its ids.
     func rowID(forResourceID id: String) -> String? {
-        func uuid(_ s: Substring) -> String? { s.count == 36 && UUIDText.isValid(String(s)) ? String(s).lowercased() : nil }
+        func uuid(_ s: Substring) -> String? { UUID.parse(s) != nil ? String(s).lowercased() : nil }
         switch derived {
         case .record: return uuid(id[...])
         case .vital(let v):
@@ -59,14 +60,6 @@ struct FHIRSource: Sendable {
         case .ssc: return id.hasPrefix("ssc-") ? uuid(id.dropFirst(4)) : nil
         case .weight: return id.hasPrefix("weight-") ? uuid(id.dropFirst(7)) : nil
         case .calcinosis: return id.hasPrefix("calcinosis-") ? uuid(id.dropFirst(11)) : nil
-        }
-    }
-}
-
-enum UUIDText {
-    static func isValid(_ s: String) -> Bool {
-        s.count == 36 && s.utf8.enumerated().allSatisfy { i, c in
-            [8, 13, 18, 23].contains(i) ? c == 0x2D : (c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66) || (c >= 0x41 && c <= 0x46)
         }
     }
 }

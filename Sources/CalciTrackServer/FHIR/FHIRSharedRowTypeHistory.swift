@@ -57,7 +57,7 @@ enum FHIRSharedRowTypeHistory {
             for row in rows {
                 let stored = try ResourceHistory.decode(row)
                 guard let kind = RecordKind(rawValue: stored.kind) else { continue }
-                for id in resourceIDs(type, kind: kind, rowID: stored.recordID.uuidString.lowercased(), body: stored.body) {
+                for id in resourceIDs(type, kind: kind, rowID: stored.recordID.lowercasedString, body: stored.body) {
                     if skipped < q.offset { skipped += 1; continue }
                     if wanted.count == q.count { more = true; break reading }
                     wanted.append((stored, kind, id))

@@ -99,7 +99,7 @@ enum FHIRTypeHistory {
                         """).all()
                     for row in rows {
                         let stored = try ResourceHistory.decode(row)
-                        let id = stored.recordID.uuidString.lowercased()
+                        let id = stored.recordID.lowercasedString
                         if let entry = try await FHIRReadController.historyEntry(type, id, kind: kind, version: stored.version, deleted: stored.deleted,
                                                                                  recordedAt: stored.recordedAt, body: stored.body, base: base, on: db, today: today) {
                             entries.append(entry)

@@ -78,40 +78,57 @@ extension FHIRWriter {
         let body = InboundMapping.mergePatientUpdate(sections, into: stored)
         // A patient this call creates is not stored yet (and its name keys are not set until it is).
         let isNew = state.newPatients.contains(where: { $0 === patient })
-        let before = isNew ? [] : patient.bulkValues.map { String(describing: $0) }
+        if !isNew, state.sectionUpdates[patient.id!] == nil { state.sectionUpdates[patient.id!] = (patient, patient.bulkValues) }
         try await fillPatient(patient, body: body, existing: patient, entry: entry, state, on: tx)
         patient.version += 1
         patient.updatedBy = authority.username
         if isNew {
             patient.version = 1 // not inserted yet: the sections are part of its first version
         } else {
-            try await writeSectionUpdate(patient, changedFrom: before, state, on: tx)
+            patient.updatedAt = Date()
+            patient.setNameKeys()
+            state.updateHistory.append(.init(kind: RecordKind.patients.rawValue, id: patient.id!, version: patient.version, patientID: patient.id!,
+                                             body: patient.apiJSON(.none, today: LocalDate.utc(Date()), siteCode: state.siteCode(of: patient))))
         }
         state.touched.insert(patient.id!)
-        state.events.append(AuditEvent(action: "update", resourceType: "patients", resourceID: patient.id!.uuidString.lowercased(),
-                                       patientID: patient.id!.uuidString.lowercased(),
+        state.events.append(AuditEvent(action: "update", resourceType: "patients", resourceID: patient.id!.lowercasedString,
+                                       patientID: patient.id!.lowercasedString,
                                        detail: "version \(patient.version) (FHIR \(entry.resourceType)); changed: \(sections.keys.joined(separator: ", "))"))
         return patient.version
     }
 
-    /// Writes a stored patient's row after a section update, and its history row, with SQLKit:
-    /// what `patient.update(on:)` and its model middleware (name keys, 012; history, 009) write,
-    /// without Fluent's reflection, the middleware chain and the history body's site read. The
-    /// import updates a patient for every SSc Condition and body weight, and through Fluent each
-    /// cost about a millisecond (BENCHMARKS.md). Only the columns whose value changed since
-    /// `before` (the row's `bulkValues` as text) are set, as Fluent did: the patients table has
-    /// some twenty indexes, and SQLite rewrites an index's entry whenever the UPDATE assigns one
-    /// of its columns.
-    func writeSectionUpdate(_ patient: Patient, changedFrom before: [String], _ state: State, on tx: any Database) async throws {
-        let id = try patient.requireID()
-        patient.updatedAt = Date()
-        patient.setNameKeys()
-        var update = (tx as! any SQLDatabase).update(Patient.schema)
-        for (n, (column, value)) in zip(Patient.bulkColumns, patient.bulkValues).enumerated() where column != "id" {
-            if column == "updated_at" || String(describing: value) != before[n] { update = update.set(column, to: value) }
+    /// Writes the rows of the stored patients this call's section updates changed (their version
+    /// rows go with `flush`'s): what `patient.update(on:)` and its model middleware (name keys,
+    /// 012; history, 009) write, without Fluent's reflection, the middleware chain and the history
+    /// body's site read. The import updates a patient for every SSc Condition and body weight;
+    /// through Fluent each cost about a millisecond, and one statement each was a round trip each
+    /// on PostgreSQL (BENCHMARKS.md). Only the columns whose value changed since the row was
+    /// stored are set, as Fluent did: the patients table has some twenty indexes, and SQLite
+    /// rewrites an index's entry whenever the UPDATE assigns one of its columns. Rows that set the
+    /// same columns share one multi-row UPDATE; a row that sets a column to NULL gets its own
+    /// (PostgreSQL cannot type a VALUES column that may hold only NULLs).
+    func writeSectionUpdates(_ state: State, on tx: any Database) async throws {
+        guard !state.sectionUpdates.isEmpty else { return }
+        let sql = tx as! any SQLDatabase
+        let maxBinds = sql.dialect.name == "sqlite" ? 32_766 : 65_535
+        var groups: [[String]: [[any SQLExpression]]] = [:]
+        for (id, update) in state.sectionUpdates.sorted(by: { $0.key.precedes($1.key) }) {
+            var columns: [String] = [], values: [any SQLExpression] = []
+            for (n, (column, value)) in zip(Patient.bulkColumns, update.patient.bulkValues).enumerated() where column != "id" {
+                if column == "updated_at" || BulkBindComparison.differ(value, update.stored[n]) { columns.append(column); values.append(value) }
+            }
+            if values.contains(where: { !($0 is SQLBind) }) {
+                var single = sql.update(Patient.schema)
+                for (column, value) in zip(columns, values) { single = single.set(column, to: value) }
+                try await single.where("id", .equal, SQLBind(id)).run()
+            } else {
+                groups[columns, default: []].append([SQLBind(id)] + values)
+            }
         }
-        try await update.where("id", .equal, SQLBind(id)).run()
-        try await ResourceHistory.append(kind: RecordKind.patients.rawValue, id: id, version: patient.version, patientID: id, deleted: false,
-                                         body: patient.apiJSON(.none, today: LocalDate.utc(Date()), siteCode: state.siteCode(of: patient)), on: tx)
+        for (columns, rows) in groups.sorted(by: { $0.key.joined() < $1.key.joined() }) {
+            for slice in rows.chunked(max(1, maxBinds / (columns.count + 1))) {
+                try await sql.execute(sql: MultiRowUpdate(table: Patient.schema, columns: columns, rows: Array(slice), updatedAt: nil)) { _ in }
+            }
+        }
     }
 }

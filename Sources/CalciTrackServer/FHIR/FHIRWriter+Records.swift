@@ -48,8 +48,8 @@ extension FHIRWriter {
             state.storedLesionLabels[patient.id!] = [:]
             state.storedVitals[patient.id!] = []
             state.touched.insert(patient.id!)
-            state.events.append(AuditEvent(action: "create", resourceType: "patients", resourceID: patient.id!.uuidString.lowercased(),
-                                           patientID: patient.id!.uuidString.lowercased(), detail: "version 1 (FHIR \(entry.resourceType))"))
+            state.events.append(AuditEvent(action: "create", resourceType: "patients", resourceID: patient.id!.lowercasedString,
+                                           patientID: patient.id!.lowercasedString, detail: "version 1 (FHIR \(entry.resourceType))"))
             return (patient.id!, patient.id!, 1)
         }
         let patient = try await patient(for: record, entry, state, on: tx)
@@ -73,8 +73,8 @@ extension FHIRWriter {
         if let lesion = model as? LesionRecord { state.pendingLesionLabels.insert("\(pid)|\(lesion.label)") }
         if record.kind == .lesion || record.kind == .medication { state.parents[model.id!] = pid }
         state.touched.insert(pid)
-        state.events.append(AuditEvent(action: "create", resourceType: record.kind.rawValue, resourceID: model.id!.uuidString.lowercased(),
-                                       patientID: pid.uuidString.lowercased(), detail: "version 1 (FHIR \(entry.resourceType))"))
+        state.events.append(AuditEvent(action: "create", resourceType: record.kind.rawValue, resourceID: model.id!.lowercasedString,
+                                       patientID: pid.lowercasedString, detail: "version 1 (FHIR \(entry.resourceType))"))
         return (model.id!, pid, 1)
     }
 
@@ -117,8 +117,8 @@ extension FHIRWriter {
             try await stored.update(on: tx)
             state.touched.insert(pid)
             state.recordsChanged.insert(pid)
-            state.events.append(AuditEvent(action: "update", resourceType: RegistryRecordKind.vitals.rawValue, resourceID: stored.id!.uuidString.lowercased(),
-                                           patientID: pid.uuidString.lowercased(),
+            state.events.append(AuditEvent(action: "update", resourceType: RegistryRecordKind.vitals.rawValue, resourceID: stored.id!.lowercasedString,
+                                           patientID: pid.lowercasedString,
                                            detail: "version \(stored.version) (FHIR \(entry.resourceType)); changed: \(record.body.keys.filter { $0 != "date" }.joined(separator: ", "))"))
             return (stored.id!, stored.version)
         }
@@ -135,7 +135,7 @@ extension FHIRWriter {
         }
         if let reference = record.lesion {
             let lesionID = try await parentID(reference, of: pid, what: "lesion", at: "\(entry.resourceType).bodySite", state, on: tx)
-            body["lesionId"] = JSONValue.string(lesionID.uuidString.lowercased())
+            body["lesionId"] = JSONValue.string(lesionID.lowercasedString)
         }
         let model = existing ?? record.kind.recordType!.init()
         var invalid: APIError?
@@ -176,8 +176,8 @@ extension FHIRWriter {
             try await patient.update(on: tx)
             state.patients[id] = patient
             state.touched.insert(id)
-            state.events.append(AuditEvent(action: "update", resourceType: "patients", resourceID: id.uuidString.lowercased(),
-                                           patientID: id.uuidString.lowercased(), detail: "version \(patient.version) (FHIR \(entry.resourceType))"))
+            state.events.append(AuditEvent(action: "update", resourceType: "patients", resourceID: id.lowercasedString,
+                                           patientID: id.lowercasedString, detail: "version \(patient.version) (FHIR \(entry.resourceType))"))
             return (patient.version, patient.updatedAt)
         }
         if record.kind == .patientSection {
@@ -213,8 +213,8 @@ extension FHIRWriter {
         state.touched.insert(model.patientID)
         state.recordsChanged.insert(model.patientID)
         if let lesion = model as? LesionRecord, state.storedLesionLabels[lesion.patientID] != nil { state.storedLesionLabels[lesion.patientID]![id] = lesion.label }
-        state.events.append(AuditEvent(action: "update", resourceType: record.kind.rawValue, resourceID: id.uuidString.lowercased(),
-                                       patientID: model.patientID.uuidString.lowercased(),
+        state.events.append(AuditEvent(action: "update", resourceType: record.kind.rawValue, resourceID: id.lowercasedString,
+                                       patientID: model.patientID.lowercasedString,
                                        detail: "version \(model.version) (FHIR \(entry.resourceType)); changed: \(changed.isEmpty ? "nothing" : changed.joined(separator: ", "))"))
         return (model.version, model.updatedAt)
     }
@@ -283,8 +283,8 @@ extension FHIRWriter {
             state.recordsChanged.insert(pid)
         }
         try await ImportLedger.forget(recordIDs: [recordID], on: tx)
-        state.events.append(AuditEvent(action: "delete", resourceType: kind.rawValue, resourceID: recordID.uuidString.lowercased(),
-                                       patientID: pid.uuidString.lowercased(), detail: "version \(version) deleted (FHIR \(entry.resourceType))"))
+        state.events.append(AuditEvent(action: "delete", resourceType: kind.rawValue, resourceID: recordID.lowercasedString,
+                                       patientID: pid.lowercasedString, detail: "version \(version) deleted (FHIR \(entry.resourceType))"))
         return EntryResult(action: .deleted, status: .noContent, resourceType: entry.resourceType, kind: kind, recordID: recordID, fhirID: id, version: version, issues: [])
     }
 
@@ -308,9 +308,12 @@ extension FHIRWriter {
         }
     }
 
-    func currentVersion(_ kind: RegistryRecordKind, _ id: UUID, on tx: any Database) async throws -> (Int, Date?) {
+    /// A record's version as this call leaves it (a patient's from this call's row: its section
+    /// updates are written by `flush`).
+    func currentVersion(_ kind: RegistryRecordKind, _ id: UUID, _ state: State, on tx: any Database) async throws -> (Int, Date?) {
         switch kind {
         case .patient, .patientSection:
+            if let p = state.patients[id] { return (p.version, p.updatedAt) }
             let p = try await Patient.find(id, on: tx)
             return (p?.version ?? 1, p?.updatedAt)
         default:

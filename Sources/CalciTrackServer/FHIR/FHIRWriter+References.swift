@@ -12,6 +12,13 @@ extension FHIRWriter {
     /// The ledger key of a reference: `urn:uuid:...` as is, `http://x/fhir/Patient/1` → `Patient/1`.
     static func referenceKey(_ reference: String) -> String {
         if reference.hasPrefix("urn:") { return reference }
+        // `Type/id`, one slash inside, is its own key (most references; splitting each was a
+        // visible share of an import).
+        let utf8 = reference.utf8
+        if let slash = utf8.firstIndex(of: UInt8(ascii: "/")), slash != utf8.startIndex {
+            let rest = utf8[utf8.index(after: slash)...]
+            if !rest.isEmpty, !rest.contains(UInt8(ascii: "/")) { return reference }
+        }
         let parts = reference.split(separator: "/")
         if let h = parts.firstIndex(of: "_history"), h >= 2 { return parts[h - 2] + "/" + parts[h - 1] }
         return parts.count >= 2 ? parts[parts.count - 2] + "/" + parts[parts.count - 1] : reference
@@ -26,9 +33,9 @@ extension FHIRWriter {
 
     /// A registry UUID, also inside derived ids (`ssc-<uuid>`, `<uuid>-heart-rate`).
     static func registryID(inLogicalID id: String) -> UUID? {
-        if let uuid = UUID(uuidString: id) { return uuid }
-        if let vital = ResourceID.parseVital(id) { return UUID(uuidString: vital.vitalsID) }
-        for prefix in ["ssc-", "calcinosis-"] where id.hasPrefix(prefix) { return UUID(uuidString: String(id.dropFirst(prefix.count))) }
+        if let uuid = UUID.parse(id) { return uuid }
+        if let vital = ResourceID.parseVital(id) { return UUID.parse(vital.vitalsID) }
+        for prefix in ["ssc-", "calcinosis-"] where id.hasPrefix(prefix) { return UUID.parse(id.dropFirst(prefix.count)) }
         return nil
     }
 

@@ -47,6 +47,11 @@ extension FHIRWriter {
         var cacheUsable = false
         /// Stored patient rows dropped by `restore` (changed in place, then rolled back): not to be cached.
         var evictedPatients: Set<UUID> = []
+        /// Stored patients a section update changed in this call, with their row as stored
+        /// (`bulkValues` before the first update): `flush` writes the changed columns.
+        var sectionUpdates: [UUID: (patient: Patient, stored: [any SQLExpression])] = [:]
+        /// Version rows of those updates (one per update, its body as of that version), inserted by `flush`.
+        var updateHistory: [BulkRecordInsert.HistoryRow] = []
 
         /// What an entry may change, to undo a failed batch entry (`isolated`). The collections
         /// are values (copied on the next write, once per saved entry). Only MedicationStatements
@@ -60,21 +65,27 @@ extension FHIRWriter {
             var events: [AuditEvent], hiddenKeys: Set<String>
             var pendingVitals: [String: [(model: VitalsRecord, body: JSONObject)]]
             var pendingLesionLabels: Set<String>, recordsChanged: Set<UUID>, deletedPatients: Set<UUID>
+            var sectionUpdates: [UUID: (patient: Patient, stored: [any SQLExpression])], updateHistory: [BulkRecordInsert.HistoryRow]
         }
 
         func saved() -> Saved {
             Saved(patients: patients, parents: parents, written: written, creates: creates, newPatients: newPatients, newMRNs: newMRNs,
                   touched: touched, ledgerRows: ledgerRows, events: events, hiddenKeys: hiddenKeys, pendingVitals: pendingVitals,
-                  pendingLesionLabels: pendingLesionLabels, recordsChanged: recordsChanged, deletedPatients: deletedPatients)
+                  pendingLesionLabels: pendingLesionLabels, recordsChanged: recordsChanged, deletedPatients: deletedPatients,
+                  sectionUpdates: sectionUpdates, updateHistory: updateHistory)
         }
 
         func restore(_ s: Saved) {
-            let pending = Set(s.newPatients.map { ObjectIdentifier($0) })
+            // Kept: new patients, and stored ones whose section updates wait for `flush` (not
+            // written, so the savepoint did not roll them back; a MedicationStatement, the only
+            // entry of several records, updates no patient section).
+            let pending = Set(s.newPatients.map { ObjectIdentifier($0) } + s.sectionUpdates.values.map { ObjectIdentifier($0.patient) })
             evictedPatients.formUnion(patients.filter { !pending.contains(ObjectIdentifier($0.value)) }.keys)
             patients = s.patients.filter { pending.contains(ObjectIdentifier($0.value)) }
             parents = s.parents; written = s.written; creates = s.creates; newPatients = s.newPatients; newMRNs = s.newMRNs
             touched = s.touched; ledgerRows = s.ledgerRows; events = s.events; hiddenKeys = s.hiddenKeys; pendingVitals = s.pendingVitals
             pendingLesionLabels = s.pendingLesionLabels; deletedPatients = s.deletedPatients
+            sectionUpdates = s.sectionUpdates; updateHistory = s.updateHistory
             // Rolled-back updates changed stored records: keep their patients marked (read again).
             recordsChanged.formUnion(s.recordsChanged)
             storedVitals = [:]

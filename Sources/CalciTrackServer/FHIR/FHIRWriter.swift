@@ -201,7 +201,7 @@ struct FHIRWriter {
                 wasStored.append(true)
                 // With If-Match the resource is updated (its version checked) even when unchanged; its holds are not.
                 if known.contentHash == p.contentHash, entry.ifMatch == nil || entry.ifMatchFromMeta || n > 0 {
-                    let version = try await currentVersion(record.kind, known.recordID, on: tx)
+                    let version = try await currentVersion(record.kind, known.recordID, state, on: tx)
                     results.append((known, version.0, version.1))
                     if n == 0 { action = .unchanged }
                     continue
@@ -244,7 +244,7 @@ struct FHIRWriter {
 
     /// A conditional create that found its match: answered with the stored resource.
     func existingResult(_ match: FHIRRecordLocator.Match, entry: WriteEntry, action: EntryResult.Action, _ state: State, on tx: any Database) async throws -> EntryResult {
-        let (version, at) = try await currentVersion(match.kind, match.recordID, on: tx)
+        let (version, at) = try await currentVersion(match.kind, match.recordID, state, on: tx)
         let fhirID = Self.fhirID(kind: match.kind, recordID: match.recordID, record: nil, resourceType: entry.resourceType)
         if let fullUrl = entry.fullUrl {
             state.written[fullUrl] = ImportLedger.Entry(kind: match.kind.rawValue, recordID: match.recordID, patientID: match.patientID, contentHash: "")
@@ -257,7 +257,7 @@ struct FHIRWriter {
 
     /// The FHIR id of a written record (docs/fhir.md "Identity").
     static func fhirID(kind: RegistryRecordKind, recordID: UUID, record: MappedRecord?, resourceType: String) -> String {
-        let id = recordID.uuidString.lowercased()
+        let id = recordID.lowercasedString
         switch kind {
         case .patientSection:
             return resourceType == "Observation" ? ObservationOutbound.weightID(patientID: id) : ResourceID.sscCondition(patientID: id)
@@ -270,42 +270,62 @@ struct FHIRWriter {
         }
     }
 
-    /// Inserts the queued records (one multi-row statement per kind and bind-limit slice), the
-    /// ledger rows, and refreshes each touched patient's summary once.
+    /// Writes the section-updated patients, inserts the queued records (one multi-row statement
+    /// per kind and bind-limit slice), the version rows and the ledger rows, and refreshes each
+    /// touched patient's summary once.
+    ///
+    /// The version rows' bodies, and with `calcitrack import` (a record cache) the summaries,
+    /// are CPU work on models no statement changes: they are computed on another core while the
+    /// rows are inserted, the first use the import makes of the second core besides parsing.
+    /// Everything they read is final before they start (timestamps, name keys, the records of
+    /// each patient).
     func flush(_ state: State, on tx: any Database) async throws {
         let sql = tx as! any SQLDatabase
         let maxBinds = sql.dialect.name == "sqlite" ? 32_766 : 65_535
         let now = Date()
-        var history: [(kind: String, id: UUID, patientID: UUID, body: JSONValue)] = []
-        if !state.newPatients.isEmpty {
-            for p in state.newPatients { p.createdAt = now; p.updatedAt = now }
-            try await BulkRecordInsert.insert(state.newPatients, maxBinds: maxBinds, on: tx)
-            history += state.newPatients.map { p in
-                ("patients", p.id!, p.id!, p.apiJSON(.none, today: today, siteCode: state.siteCode(of: p)))
-            }
-        }
-        for kind in RegistryRecordKind.allCases.sorted(by: { $0.writeOrder < $1.writeOrder }) {
-            guard let models = state.creates[kind], !models.isEmpty else { continue }
-            try await kind.insert(models, now: now, maxBinds: maxBinds, on: tx)
-            history += models.map { m in (kind.rawValue, m.id!, m.patientID, m.apiJSON(.none, includeAuthors: true)) }
-        }
-        try await BulkRecordInsert.history(history, now: now, maxBinds: maxBinds, on: tx)
+        try await writeSectionUpdates(state, on: tx)
+        for p in state.newPatients { p.createdAt = now; p.updatedAt = now; p.setNameKeys() }
+        let kinds = RegistryRecordKind.allCases.sorted { $0.writeOrder < $1.writeOrder }.filter { !(state.creates[$0] ?? []).isEmpty }
+        for kind in kinds { for m in state.creates[kind]! { m.setTimestamps(now) } }
+        var refresh: (patients: [Patient], records: [UUID: RegistryCase.Records])?
+        if let recordCache { refresh = try await importSummaryInputs(state, cache: recordCache, on: tx) }
+        let today = today
+        async let createdHistory = Self.historyRows(newPatients: state.newPatients, creates: kinds.map { ($0, state.creates[$0]!) }, state, today: today)
+        let inputs = refresh
+        async let computed = inputs.map { try PatientSummary.compute($0.patients, records: $0.records, today: today) }
+        try await BulkRecordInsert.insert(state.newPatients, maxBinds: maxBinds, on: tx)
+        for kind in kinds { try await kind.insert(state.creates[kind]!, maxBinds: maxBinds, on: tx) }
+        try await BulkRecordInsert.history(state.updateHistory + (await createdHistory), now: now, maxBinds: maxBinds, on: tx)
         try await ImportLedger.store(state.ledgerRows, on: tx)
-        try await refreshSummaries(state, on: tx)
+        if let summaries = try await computed {
+            try await PatientSummary.store(summaries, on: tx)
+        } else {
+            // Without a record cache (HTTP writes, Bundles) the patients and their records are read again.
+            try await PatientSummary.refresh(state.touched.subtracting(state.deletedPatients).sorted { $0.precedes($1) }, on: tx, today: today)
+        }
     }
 
-    /// One summary refresh per touched patient. Without a record cache (HTTP writes, Bundles) the
-    /// patients and their records are read again; an import takes the patient rows this call
-    /// holds and each patient's records from the cache plus this call's creates, reading only
-    /// patients not cached or whose stored records this call updated or deleted.
-    func refreshSummaries(_ state: State, on tx: any Database) async throws {
-        let ids = state.touched.subtracting(state.deletedPatients).sorted { $0.uuidString < $1.uuidString }
-        guard let cache = recordCache else {
-            try await PatientSummary.refresh(ids, on: tx, today: today)
-            return
+    /// The version rows of the created patients and records (version 1, the API JSON).
+    static func historyRows(newPatients: [Patient], creates: [(RegistryRecordKind, [any PatientRecord])], _ state: State,
+                            today: LocalDate) -> [BulkRecordInsert.HistoryRow] {
+        var rows = newPatients.map { p in
+            BulkRecordInsert.HistoryRow(kind: "patients", id: p.id!, version: 1, patientID: p.id!, body: p.apiJSON(.none, today: today, siteCode: state.siteCode(of: p)))
         }
+        for (kind, models) in creates {
+            rows += models.map { m in .init(kind: kind.rawValue, id: m.id!, version: 1, patientID: m.patientID, body: m.apiJSON(.none, includeAuthors: true)) }
+        }
+        return rows
+    }
+
+    /// What `calcitrack import`'s summary refresh reads, gathered before the inserts: the
+    /// patient rows this call holds and each touched patient's records as this call leaves them:
+    /// the cached ones plus this call's creates, read from the database (then plus the creates)
+    /// only for patients not cached or whose stored records this call updated or deleted. The
+    /// cache is staged with the same (docs/fhir.md "Summary refresh of `calcitrack import`").
+    func importSummaryInputs(_ state: State, cache: ImportRecordCache, on tx: any Database) async throws
+        -> (patients: [Patient], records: [UUID: RegistryCase.Records]) {
+        let ids = state.touched.subtracting(state.deletedPatients).sorted { $0.precedes($1) }
         let nullsFirst = (tx as! any SQLDatabase).dialect.name == "sqlite"
-        let useCache = state.cacheUsable
         var created: [UUID: [any PatientRecord]] = [:]
         for models in state.creates.values { for m in models { created[m.patientID, default: []].append(m) } }
         let newPatients = Set(state.newPatients.map { $0.id! })
@@ -314,14 +334,15 @@ struct FHIRWriter {
         for id in ids {
             if newPatients.contains(id) {
                 records[id] = RegistryCase.Records.empty.adding(created[id] ?? [], nullsFirst: nullsFirst)
-            } else if useCache, !state.recordsChanged.contains(id), let cached = cache.cached(id) {
+            } else if state.cacheUsable, !state.recordsChanged.contains(id), let cached = cache.cached(id) {
                 records[id] = cached.adding(created[id] ?? [], nullsFirst: nullsFirst)
             } else {
                 toRead.append(id)
             }
         }
         for chunk in toRead.chunked(500) {
-            records.merge(try await RegistryCase.records(ofPatients: Array(chunk), on: tx)) { _, read in read }
+            let read = try await RegistryCase.records(ofPatients: Array(chunk), on: tx)
+            for id in chunk { records[id] = (read[id] ?? .empty).adding(created[id] ?? [], nullsFirst: nullsFirst) }
         }
         var patients: [Patient] = []
         var unloaded: [UUID] = []
@@ -336,7 +357,7 @@ struct FHIRWriter {
         // (an update of one would fail); the next chunk reads them.
         cache.stage(patients: (Array(state.patients.values) + patients).filter { !newPatients.contains($0.id!) },
                     evicted: state.evictedPatients.union(state.deletedPatients))
-        try await PatientSummary.refresh(patients, records: records, on: tx, today: today)
+        return (patients, records)
     }
 }
 

@@ -95,7 +95,7 @@ extension RegistryCase.Records {
                 }
                 let ca = a.createdAt ?? .distantPast, cb = b.createdAt ?? .distantPast
                 if ca != cb { return ca < cb }
-                return a.id!.uuidString < b.id!.uuidString
+                return a.id!.precedes(b.id!)
             }
         }
         r.lesions = merged(r.lesions) { _ in "" }

@@ -30,14 +30,13 @@ extension RegistryRecordKind {
     }
 
     /// Multi-row INSERTs of new records of this kind (`BulkRecordInsert`; the caller writes their history rows).
-    func insert(_ models: [any PatientRecord], now: Date, maxBinds: Int, on db: any Database) async throws {
+    /// `BulkRecordInsert.insert` of new records of this kind (timestamps set).
+    func insert(_ models: [any PatientRecord], maxBinds: Int, on db: any Database) async throws {
         guard let type = recordType else { return }
-        try await Self.insert(type, models, now: now, maxBinds: maxBinds, on: db)
+        try await Self.insert(type, models, maxBinds: maxBinds, on: db)
     }
 
-    private static func insert<R: PatientRecord>(_ type: R.Type, _ models: [any PatientRecord], now: Date, maxBinds: Int, on db: any Database) async throws {
-        let typed = models.map { $0 as! R }
-        for model in typed { model.setTimestamps(now) }
-        try await BulkRecordInsert.insert(typed, maxBinds: maxBinds, on: db)
+    private static func insert<R: PatientRecord>(_ type: R.Type, _ models: [any PatientRecord], maxBinds: Int, on db: any Database) async throws {
+        try await BulkRecordInsert.insert(models.map { $0 as! R }, maxBinds: maxBinds, on: db)
     }
 }

@@ -28,7 +28,15 @@ final class AuditEntry: Model, @unchecked Sendable {
 
     /// The text the hash covers, fields separated by a unit separator that no field may hold.
     var hashedText: String {
-        [String(id ?? 0), at, actor, role, action, resourceType, resourceID ?? "", patientID ?? "", ip ?? "", detail, prevHash]
+        Self.hashedText(seq: id ?? 0, at: at, actor: actor, role: role, action: action, resourceType: resourceType,
+                        resourceID: resourceID, patientID: patientID, ip: ip, detail: detail, prevHash: prevHash)
+    }
+
+    /// `hashedText` of an entry not (yet) a model: `AuditLog.append` chains thousands per import
+    /// chunk, and building a Fluent model for each was most of its cost.
+    static func hashedText(seq: Int, at: String, actor: String, role: String, action: String, resourceType: String,
+                           resourceID: String?, patientID: String?, ip: String?, detail: String, prevHash: String) -> String {
+        [String(seq), at, actor, role, action, resourceType, resourceID ?? "", patientID ?? "", ip ?? "", detail, prevHash]
             .joined(separator: "\u{1F}")
     }
 }

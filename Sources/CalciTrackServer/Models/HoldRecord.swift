@@ -45,7 +45,7 @@ final class HoldRecord: PatientRecord, @unchecked Sendable {
     }
 
     func apiFields(_ shift: DateShift) -> [(String, JSONValue?)] {
-        [("medicationId", .string(medicationID.uuidString.lowercased())), ("start", shift(start)), ("end", shift(end) ?? .null),
+        [("medicationId", .string(medicationID.lowercasedString)), ("start", shift(start)), ("end", shift(end) ?? .null),
          ("reason", shift.days == 0 ? .string(reason) : nil)]
     }
 }

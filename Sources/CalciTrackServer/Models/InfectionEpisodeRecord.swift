@@ -67,7 +67,7 @@ final class InfectionEpisodeRecord: PatientRecord, @unchecked Sendable {
     }
 
     func apiFields(_ shift: DateShift) -> [(String, JSONValue?)] {
-        [("onset", shift(onset)), ("lesionId", .optional(lesionID?.uuidString.lowercased())), ("organism", .optional(organism)),
+        [("onset", shift(onset)), ("lesionId", .optional(lesionID?.lowercasedString)), ("organism", .optional(organism)),
          ("mrsa", .optional(mrsa)), ("cultureSource", .optional(cultureSource)), ("cultureResult", .optional(cultureResult)),
          ("antibiotic", .optional(antibiotic)), ("antibioticRoute", .optional(antibioticRoute)),
          ("antibioticStart", shift(antibioticStart)), ("antibioticStop", shift(antibioticStop)),

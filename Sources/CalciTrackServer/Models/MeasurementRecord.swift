@@ -59,7 +59,7 @@ final class MeasurementRecord: PatientRecord, @unchecked Sendable {
     var findingsJSON: JSONValue? { findings.flatMap { try? JSONParser.parse($0) } }
 
     func apiFields(_ shift: DateShift) -> [(String, JSONValue?)] {
-        [("lesionId", .string(lesionID.uuidString.lowercased())), ("date", shift(date)),
+        [("lesionId", .string(lesionID.lowercasedString)), ("date", shift(date)),
          ("lengthCm", .optional(lengthCm)), ("widthCm", .optional(widthCm)), ("depthCm", .optional(depthCm)),
          ("areaCm2", .optional(areaCm2)), ("perimeterCm", .optional(perimeterCm)), ("healed", .optional(healed)),
          ("painVas", .optional(painVAS)), ("findings", findingsJSON)]

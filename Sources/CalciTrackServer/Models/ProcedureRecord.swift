@@ -42,7 +42,7 @@ final class ProcedureRecord: PatientRecord, @unchecked Sendable {
     }
 
     func apiFields(_ shift: DateShift) -> [(String, JSONValue?)] {
-        [("date", shift(date)), ("kind", .string(kind)), ("lesionId", .optional(lesionID?.uuidString.lowercased())),
+        [("date", shift(date)), ("kind", .string(kind)), ("lesionId", .optional(lesionID?.lowercasedString)),
          ("note", shift.days == 0 ? .optional(note) : nil)]
     }
 }

@@ -19,6 +19,26 @@ func bulkBind<T: Encodable & Sendable>(_ value: T?) -> any SQLExpression {
     value.map { SQLBind($0) } ?? SQLLiteral.null
 }
 
+/// Whether two values of a `bulkValues` column differ, compared as Swift values (describing
+/// each as text, through a `Mirror`, was a large share of a section update). A bind whose value
+/// is not `Hashable` counts as changed, so an unknown type is written rather than skipped.
+enum BulkBindComparison {
+    static func differ(_ a: any SQLExpression, _ b: any SQLExpression) -> Bool {
+        switch (a as? SQLBind, b as? SQLBind) {
+        case (nil, nil): return !(isNull(a) && isNull(b))
+        case let (x?, y?):
+            guard let x = x.encodable as? AnyHashable, let y = y.encodable as? AnyHashable else { return true }
+            return x != y
+        default: return true
+        }
+    }
+
+    private static func isNull(_ e: any SQLExpression) -> Bool {
+        if let literal = e as? SQLLiteral, case .null = literal { return true }
+        return false
+    }
+}
+
 /// The columns every record table shares (`RecordColumns`), before and after a kind's own.
 enum BulkRecordColumns {
     static let head = ["id", "patient_id"]

@@ -72,7 +72,7 @@ struct FieldValidator {
 
     mutating func uuid(_ key: String, required: Bool = false) -> UUID? {
         guard let value = raw(key, required: required) else { return nil }
-        guard case .string(let s) = value, let id = UUID(uuidString: s) else { fail(key, value, "\(key) must be a record id (UUID)"); return nil }
+        guard case .string(let s) = value, let id = UUID.parse(s) else { fail(key, value, "\(key) must be a record id (UUID)"); return nil }
         return id
     }
 

@@ -66,7 +66,7 @@ extension Patient {
         func section(_ text: String?) -> JSONValue? {
             text.flatMap { try? JSONParser.parse($0) }.map { RegistryCase.shiftDates($0, by: shift) }
         }
-        var pairs: [(String, JSONValue?)] = [("id", .optional(id?.uuidString.lowercased())), ("siteId", .string($site.id.uuidString.lowercased())),
+        var pairs: [(String, JSONValue?)] = [("id", .optional(id?.lowercasedString)), ("siteId", .string($site.id.lowercasedString)),
                                              ("siteCode", .optional(siteCode))]
         if identified { pairs += [("mrn", .string(mrn)), ("familyName", .string(familyName)), ("givenName", .string(givenName))] }
         pairs += [("sex", .string(sex)), ("birthDate", shift(birthDate)), ("weightKg", .optional(weightKg)), ("pregnant", .optional(pregnant)),

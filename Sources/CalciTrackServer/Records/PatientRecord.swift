@@ -34,7 +34,7 @@ extension PatientRecord {
     var parentID: UUID? { get { nil } set {} }
 
     func apiJSON(_ shift: DateShift, includeAuthors: Bool) -> JSONValue {
-        var pairs: [(String, JSONValue?)] = [("id", .optional(id?.uuidString.lowercased())), ("patientId", .string(patientID.uuidString.lowercased()))]
+        var pairs: [(String, JSONValue?)] = [("id", .optional(id?.lowercasedString)), ("patientId", .string(patientID.lowercasedString))]
         pairs += apiFields(shift)
         pairs += [("version", .number(Double(version))), ("createdAt", .optional(createdAt)), ("updatedAt", .optional(updatedAt))]
         if includeAuthors { pairs += [("createdBy", .string(createdBy)), ("updatedBy", .string(updatedBy))] }

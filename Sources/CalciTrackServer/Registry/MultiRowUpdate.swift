@@ -2,12 +2,13 @@ import SQLKit
 
 /// `WITH v(id, c1, ...) AS (VALUES (...), (...)) UPDATE table SET c1 = v.c1, ..., updated_at = ? FROM v
 /// WHERE table.id = v.id`: one statement that gives many rows their own values (SQLite 3.33+ and
-/// PostgreSQL both run it). `rows`: the id, then the values of `columns` in order.
+/// PostgreSQL both run it). `rows`: the id, then the values of `columns` in order. Without
+/// `updatedAt`, `updated_at` is set only if `columns` names it.
 struct MultiRowUpdate: SQLExpression {
     let table: String
     let columns: [String]
     let rows: [[any SQLExpression]]
-    let updatedAt: any Encodable & Sendable
+    let updatedAt: (any Encodable & Sendable)?
 
     func serialize(to serializer: inout SQLSerializer) {
         let v = SQLIdentifier("v")
@@ -20,7 +21,7 @@ struct MultiRowUpdate: SQLExpression {
         SQLIdentifier(table).serialize(to: &serializer)
         serializer.write(" SET ")
         SQLList(columns.map { SQLBinaryExpression(SQLIdentifier($0), .equal, SQLColumn(SQLIdentifier($0), table: v)) }
-                + [SQLBinaryExpression(SQLIdentifier("updated_at"), .equal, SQLBind(updatedAt))]).serialize(to: &serializer)
+                + (updatedAt.map { [SQLBinaryExpression(SQLIdentifier("updated_at"), .equal, SQLBind($0))] } ?? [])).serialize(to: &serializer)
         serializer.write(" FROM ")
         v.serialize(to: &serializer)
         serializer.write(" WHERE ")

@@ -169,17 +169,22 @@ struct PatientSummary: Sendable, Equatable {
         }
     }
 
-    /// Refreshes patients whose rows and records the caller already holds, as they are in this
-    /// transaction (`calcitrack import`: `FHIRWriter` with an `ImportRecordCache`).
-    /// The patient row is updated only when a column changes (the row is the caller's, as stored);
-    /// the case sections of all of them in multi-row upserts.
-    static func refresh(_ patients: [Patient], records: [UUID: RegistryCase.Records], on db: any Database, today: LocalDate) async throws {
+    /// The summaries of patients whose rows and records the caller already holds, as they are
+    /// in its transaction (`calcitrack import`: `FHIRWriter` with an `ImportRecordCache`). Pure:
+    /// the import runs it beside its inserts, then `store`s the result.
+    static func compute(_ patients: [Patient], records: [UUID: RegistryCase.Records], today: LocalDate) throws -> [(patient: Patient, summary: PatientSummary)] {
+        try patients.map { patient in (patient, try compute(patient: patient, records: records[try patient.requireID()] ?? .empty, today: today)) }
+    }
+
+    /// Writes computed summaries: a patient row only when a column changes (the row is the
+    /// caller's, as stored), in multi-row UPDATEs, and the case sections of all of them in
+    /// multi-row upserts.
+    static func store(_ computed: [(patient: Patient, summary: PatientSummary)], on db: any Database) async throws {
         var sections: [(UUID, String)] = []
         var changed: [(id: UUID, summary: PatientSummary)] = []
         let now = Date()
-        for patient in patients {
+        for (patient, summary) in computed {
             let id = try patient.requireID()
-            let summary = try compute(patient: patient, records: records[id] ?? .empty, today: today)
             if !summary.isStored(in: patient) {
                 changed.append((id, summary))
                 summary.store(in: patient)

@@ -141,7 +141,7 @@ enum RegistryCase {
     /// those of its latest measurement on or before `asOf` that recorded findings, else the
     /// lesion's own (undated) findings; the measurements then carry no findings of their own.
     static func json(patient: Patient, sections: JSONObject, asOf: LocalDate) -> JSONObject {
-        var root = JSONObject([("formatVersion", 1), ("id", .string(patient.id?.uuidString.lowercased() ?? "")), ("asOf", .string(asOf.description))])
+        var root = JSONObject([("formatVersion", 1), ("id", .string(patient.id?.lowercasedString ?? "")), ("asOf", .string(asOf.description))])
         root["patient"] = .object(JSONObject(compacting: [
             ("sex", .string(patient.sex)), ("birthDate", .optional(patient.birthDate)),
             ("weightKg", .optional(patient.weightKg)), ("pregnant", .optional(patient.pregnant)),

@@ -9,7 +9,7 @@ struct VisitFormPage {
     let context: VisitForm.Context
     let form: VisitForm
 
-    private var pid: String { patient.id!.uuidString.lowercased() }
+    private var pid: String { patient.id!.lowercasedString }
 
     func render() -> HTML {
         PageLayout(title: "Record a visit · \(patient.familyName)", ctx: ctx, section: .worklist).render(
@@ -51,10 +51,10 @@ struct VisitFormPage {
         for test in VisitForm.labTests where name.hasPrefix("lab_\(test.rawValue)_") {
             return Self.testName(test) + (name.hasSuffix("_unit") ? " unit" : "")
         }
-        for lesion in context.lesions where name.hasPrefix("les_\(lesion.id!.uuidString.lowercased())_") {
+        for lesion in context.lesions where name.hasPrefix("les_\(lesion.id!.lowercasedString)_") {
             return "Lesion \(lesion.label) " + (name.split(separator: "_").last.map(String.init) ?? "")
         }
-        for med in context.medications where name.contains(med.id!.uuidString.lowercased()) {
+        for med in context.medications where name.contains(med.id!.lowercasedString) {
             return (name.hasPrefix("stop") ? "Stop " : name.hasSuffix("reason") ? "Reason for holding " : "Hold ") + med.drug
         }
         return name
@@ -182,7 +182,7 @@ struct VisitFormPage {
         fieldset("Lesions (sizes in cm)",
             .if(context.lesions.isEmpty, .p(.class("muted"), .text("No lesions recorded yet."))),
             .forEach(context.lesions) { lesion in
-                let name = "les_\(lesion.id!.uuidString.lowercased())"
+                let name = "les_\(lesion.id!.lowercasedString)"
                 let place = [lesion.laterality, lesion.site].compactMap { $0 }.joined(separator: " ")
                 return .div(.class("lesion-row"), .attribute(named: "data-lesion", value: H.attr(lesion.label)),
                     .h3(.text("Lesion \(lesion.label)\(place.isEmpty ? "" : " — \(place)") (\(lesion.status))")),
@@ -210,7 +210,7 @@ struct VisitFormPage {
             .if(!context.medications.isEmpty, .table(.class("form-table"),
                 .thead(.tr(.th(.text("Current medication")), .th(.text("Stop today")), .th(.text("Hold")), .th(.text("Reason for hold"))))
                 , .tbody(.forEach(context.medications) { med in
-                    let id = med.id!.uuidString.lowercased()
+                    let id = med.id!.lowercasedString
                     let dose = [med.doseMg.map { "\(formatNumber($0)) mg" }, med.frequency, med.route].compactMap { $0 }.joined(separator: " ")
                     return .tr(.td(.text("\(med.drug) \(dose)")),
                         .td(checkbox("Stop \(med.drug)", "stop_\(id)")),
@@ -230,7 +230,7 @@ struct VisitFormPage {
         fieldset("Infection episode (onset today)",
             .div(.class("row"),
                 select("Infection outcome", "inf_outcome", [("", "—")] + InfectionEpisodeRecord.outcomes.map { ($0, $0) }),
-                select("Infected lesion", "inf_lesion", [("", "—")] + context.lesions.map { ($0.id!.uuidString.lowercased(), $0.label) }),
+                select("Infected lesion", "inf_lesion", [("", "—")] + context.lesions.map { ($0.id!.lowercasedString, $0.label) }),
                 text("Organism", "inf_organism"),
                 checkbox("MRSA", "inf_mrsa")),
             .div(.class("row"),
@@ -254,7 +254,7 @@ struct VisitFormPage {
         fieldset("Procedure",
             .div(.class("row"),
                 select("Procedure", "proc_kind", [("", "—")] + ProcedureRecord.kinds.map { ($0, $0) }),
-                select("On lesion", "proc_lesion", [("", "—")] + context.lesions.map { ($0.id!.uuidString.lowercased(), $0.label) }),
+                select("On lesion", "proc_lesion", [("", "—")] + context.lesions.map { ($0.id!.lowercasedString, $0.label) }),
                 text("Procedure note", "proc_note")))
     }
 }

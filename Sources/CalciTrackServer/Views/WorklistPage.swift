@@ -39,7 +39,7 @@ struct WorklistPage {
             H.form(action: "/", method: "get", [("class", "filter-form"), ("aria-label", "Filters")],
                 .if(!filter.q.isEmpty, H.hidden("q", filter.q)),
                 H.field("Status", id: "status", error: nil, control: H.select(id: "status", name: "status", WorklistPageController.statuses, selected: filter.status)),
-                H.field("Site", id: "site", error: nil, control: H.select(id: "site", name: "site", [("", ctx.isResearcher ? "All sites" : "All my sites")] + sites, selected: filter.site?.uuidString.lowercased() ?? "")),
+                H.field("Site", id: "site", error: nil, control: H.select(id: "site", name: "site", [("", ctx.isResearcher ? "All sites" : "All my sites")] + sites, selected: filter.site?.lowercasedString ?? "")),
                 .button(.type(.submit), .text("Show")))
         )
     }

@@ -43,7 +43,7 @@ struct VisitForm: Sendable {
     static func blank(today: LocalDate, _ ctx: Context) -> VisitForm {
         var form = VisitForm()
         for lesion in ctx.lesions {
-            let name = "les_\(lesion.id!.uuidString.lowercased())"
+            let name = "les_\(lesion.id!.lowercasedString)"
             for key in ctx.currentFindings[lesion.id!] ?? [] { form.values["\(name)_f_\(key)"] = "on" }
             form.values["\(name)_status"] = lesion.status
             form.values["\(name)_findings"] = "shown"
@@ -158,7 +158,7 @@ struct VisitForm: Sendable {
         // Measurements, findings and status of existing lesions. Findings are recorded with the
         // day's measurement, which dates them; changed findings without a measurement cannot be.
         for lesion in ctx.lesions {
-            let name = "les_\(lesion.id!.uuidString.lowercased())"
+            let name = "les_\(lesion.id!.lowercasedString)"
             // Only boxes that were on the posted form say anything (see VisitFormPage.findings).
             let shown = self["\(name)_findings"] == "shown"
             let ticked = Set(Self.findings.map(\.0).filter { checked("\(name)_f_\($0)") })
@@ -207,7 +207,7 @@ struct VisitForm: Sendable {
             fail("med_drug", "Enter the drug for this dose.")
         }
         for med in ctx.medications {
-            let id = med.id!.uuidString.lowercased()
+            let id = med.id!.lowercasedString
             if checked("stop_\(id)") {
                 if let start = med.start, let d = date?.stringValue, d < start { fail("stop_\(id)", "Cannot stop before it started (\(start)).") }
                 else { plan.stops.append(med.id!) }
@@ -225,7 +225,7 @@ struct VisitForm: Sendable {
         if text("proc_kind") != nil {
             let record = ProcedureRecord()
             let lesion = text("proc_lesion")
-            if case .string(let l)? = lesion, !ctx.lesions.contains(where: { $0.id!.uuidString.lowercased() == l }) {
+            if case .string(let l)? = lesion, !ctx.lesions.contains(where: { $0.id!.lowercasedString == l }) {
                 fail("proc_lesion", "Choose one of this patient's lesions.")
             } else if dateIsValid, run(record, [("date", date), ("kind", text("proc_kind")), ("lesionId", lesion), ("note", text("proc_note"))], today: today,
                                        map: ["kind": "proc_kind", "lesionId": "proc_lesion", "note": "proc_note"], fallback: "proc_kind") {
@@ -236,7 +236,7 @@ struct VisitForm: Sendable {
         if text("inf_outcome") != nil || text("inf_organism") != nil || text("inf_antibiotic") != nil || text("inf_lesion") != nil {
             let record = InfectionEpisodeRecord()
             let lesion = text("inf_lesion")
-            if case .string(let l)? = lesion, !ctx.lesions.contains(where: { $0.id!.uuidString.lowercased() == l }) {
+            if case .string(let l)? = lesion, !ctx.lesions.contains(where: { $0.id!.lowercasedString == l }) {
                 fail("inf_lesion", "Choose one of this patient's lesions.")
             } else if dateIsValid, run(record, [("onset", date), ("lesionId", lesion), ("organism", text("inf_organism")),
                                                 ("mrsa", checked("inf_mrsa") ? .bool(true) : nil), ("cultureSource", text("inf_culture_source")),

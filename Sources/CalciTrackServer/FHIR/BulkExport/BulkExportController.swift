@@ -57,7 +57,7 @@ struct BulkExportController: Sendable {
         let requestURL = "http://\(req.headers.first(name: .host) ?? "localhost")" + req.url.string
         let job = BulkExportJob(id: UUID(), ownerID: principal.userID, ownerUsername: principal.username, requestURL: requestURL,
                                 types: request.types, since: request.since, transactionTime: Date())
-        let jobID = job.id!.uuidString.lowercased()
+        let jobID = job.id!.lowercasedString
         let event = AuditEvent(action: "export", resourceType: "fhir/$export", resourceID: jobID,
                                detail: "types \(job.typesText)" + (request.since.map { "; _since \(ISOTimestamp.iso($0))" } ?? "") + "; sites of \(principal.username)")
         try await AuditLog.write(on: req.db, actor: try await req.auditActor) { tx in
@@ -109,7 +109,7 @@ struct BulkExportController: Sendable {
                 ("requiresAccessToken", .bool(true)),
                 ("output", .array(job.outputs.map { output in
                     .object(JSONObject([("type", .string(output.type.rawValue)),
-                                        ("url", .string("\(base)/$export-file/\(id.uuidString.lowercased())/\(output.type.rawValue).ndjson")),
+                                        ("url", .string("\(base)/$export-file/\(id.lowercasedString)/\(output.type.rawValue).ndjson")),
                                         ("count", .number(Double(output.count)))]))
                 })),
                 ("error", .array([])),
@@ -126,9 +126,9 @@ struct BulkExportController: Sendable {
     @Sendable func cancel(req: Request) async throws -> Response {
         let (_, id) = try await Self.ownJob(req)
         try await req.application.bulkExports.remove(id, on: req.db)
-        try await req.recordAudit([AuditEvent(action: "export-cancel", resourceType: "fhir/$export", resourceID: id.uuidString.lowercased())],
+        try await req.recordAudit([AuditEvent(action: "export-cancel", resourceType: "fhir/$export", resourceID: id.lowercasedString)],
                                   actor: try await req.auditActor)
-        return FHIRResponse.json(OperationOutcome(.information, .informational, "export \(id.uuidString.lowercased()) cancelled and its files deleted").json,
+        return FHIRResponse.json(OperationOutcome(.information, .informational, "export \(id.lowercasedString) cancelled and its files deleted").json,
                                  status: .accepted)
     }
 
@@ -138,11 +138,11 @@ struct BulkExportController: Sendable {
         guard job.state == .complete, name.hasSuffix(".ndjson"),
               let type = FHIRResourceType(rawValue: String(name.dropLast(".ndjson".count))),
               let output = job.outputs.first(where: { $0.type == type }) else {
-            throw FHIRError(.notFound, .notFound, "export \(id.uuidString.lowercased()) has no file \(name)")
+            throw FHIRError(.notFound, .notFound, "export \(id.lowercasedString) has no file \(name)")
         }
         let path = req.application.bulkExports.file(id, type)
-        guard FileManager.default.fileExists(atPath: path) else { throw FHIRError(.notFound, .notFound, "export \(id.uuidString.lowercased()) has no file \(name)") }
-        try await req.recordAudit([AuditEvent(action: "export-download", resourceType: "fhir/$export", resourceID: "\(id.uuidString.lowercased())/\(name)",
+        guard FileManager.default.fileExists(atPath: path) else { throw FHIRError(.notFound, .notFound, "export \(id.lowercasedString) has no file \(name)") }
+        try await req.recordAudit([AuditEvent(action: "export-download", resourceType: "fhir/$export", resourceID: "\(id.lowercasedString)/\(name)",
                                               detail: "\(output.count) \(type.rawValue) resource(s)")], actor: try await req.auditActor)
         let response = try await req.fileio.asyncStreamFile(at: path)
         response.headers.replaceOrAdd(name: .contentType, value: Self.ndjson)

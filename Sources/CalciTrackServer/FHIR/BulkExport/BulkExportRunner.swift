@@ -18,7 +18,7 @@ actor BulkExportRunner {
 
     init(directory: String) { self.directory = directory }
 
-    nonisolated func jobDirectory(_ id: UUID) -> String { "\(directory)/\(id.uuidString.lowercased())" }
+    nonisolated func jobDirectory(_ id: UUID) -> String { "\(directory)/\(id.lowercasedString)" }
     nonisolated func file(_ id: UUID, _ type: FHIRResourceType) -> String { "\(jobDirectory(id))/\(type.rawValue).ndjson" }
 
     func isRunning(_ id: UUID) -> Bool { running[id] != nil }
@@ -100,7 +100,7 @@ actor BulkExportRunner {
         } catch is CancellationError {
             // Cancelled by DELETE on the status URL, which removes the files and the job.
         } catch {
-            logger.error("bulk export \(id.uuidString.lowercased()) failed: \(String(describing: error))")
+            logger.error("bulk export \(id.lowercasedString) failed: \(String(describing: error))")
             try? await BulkExportJob.query(on: db).filter(\.$id == id)
                 .set(\.$stateText, to: BulkExportJob.State.failed.rawValue)
                 .set(\.$error, to: "the export failed: \(String(describing: error))")
@@ -136,7 +136,7 @@ extension Application {
         switch settings.database {
         case .sqliteFile(let path): return URL(fileURLWithPath: path).deletingLastPathComponent().path + "/exports"
         case .postgres: return FileManager.default.currentDirectoryPath + "/exports"
-        case .sqliteMemory: return NSTemporaryDirectory() + "calcitrack-memory-\(UUID().uuidString.lowercased())/exports"
+        case .sqliteMemory: return NSTemporaryDirectory() + "calcitrack-memory-\(UUID().lowercasedString)/exports"
         }
     }
 }
