@@ -19,18 +19,29 @@ import VaporTesting
         #"{"resource": \#(JSONWriter.write(.object(resource), pretty: false)), "request": {"method": "PUT", "url": "\#(url)"}}"#
     }
 
+    /// A patient with a weight and an SSc profile, and its SSc Condition and weight Observation as read.
+    func patientWithSections(_ r: TestRegistry, mrn: String) async throws -> (patient: String, ssc: JSONObject, weight: JSONObject) {
+        let patient = try await r.createPatient(mrn: mrn, extra: #", "weightKg": 61, "ssc": {"subtype": "diffuse", "diagnosisDate": "2010"}"#)
+        return (patient, try object(try await r.send(.GET, "/fhir/Condition/ssc-\(patient)", as: "clinA")),
+                try object(try await r.send(.GET, "/fhir/Observation/weight-\(patient)", as: "clinA")))
+    }
+
+    static func kilograms(_ value: Double) -> JSONValue {
+        .object(JSONObject([("value", .number(value)), ("unit", "kg"), ("system", "http://unitsofmeasure.org"), ("code", "kg")]))
+    }
+
     func versions(_ r: TestRegistry, _ patient: String) async throws -> [ResourceHistory.Version] {
         try await ResourceHistory.versions(kind: "patients", id: UUID.parse(patient)!, on: r.app.db).sorted { $0.version < $1.version }
     }
 
     @Test func twoSectionUpdatesOfOnePatientInATransactionAreTwoVersions() async throws {
         try await TestRegistry.run { r in
-            let patient = try await r.createPatient(mrn: "SU-1", extra: #", "weightKg": 61, "ssc": {"subtype": "diffuse", "diagnosisDate": "2010"}"#)
-            var ssc = try object(try await r.send(.GET, "/fhir/Condition/ssc-\(patient)", as: "clinA"))
-            var weight = try object(try await r.send(.GET, "/fhir/Observation/weight-\(patient)", as: "clinA"))
+            let sections = try await patientWithSections(r, mrn: "SU-1")
+            let patient = sections.patient
+            var ssc = sections.ssc, weight = sections.weight
             ssc["onsetDateTime"] = "2012"
             ssc["meta"] = nil
-            weight["valueQuantity"] = .object(JSONObject([("value", 64), ("unit", "kg"), ("system", "http://unitsofmeasure.org"), ("code", "kg")]))
+            weight["valueQuantity"] = Self.kilograms(64)
             weight["meta"] = nil
             let reply = try await r.send(.POST, "/fhir", as: "clinA", json: FHIRWriteTests.transaction("transaction", [
                 Self.put(ssc, "Condition/ssc-\(patient)"), Self.put(weight, "Observation/weight-\(patient)"),
@@ -84,11 +95,11 @@ import VaporTesting
     /// written, and the next chunk's update of the same patient is the version after it.
     @Test func aRefusedStatementDoesNotLoseAPendingSectionUpdate() async throws {
         try await TestRegistry.run { r in
-            let patient = try await r.createPatient(mrn: "SU-4", extra: #", "weightKg": 61, "ssc": {"subtype": "diffuse", "diagnosisDate": "2010"}"#)
-            var ssc = try object(try await r.send(.GET, "/fhir/Condition/ssc-\(patient)", as: "clinA"))
-            var weight = try object(try await r.send(.GET, "/fhir/Observation/weight-\(patient)", as: "clinA"))
+            let sections = try await patientWithSections(r, mrn: "SU-4")
+            let patient = sections.patient
+            var ssc = sections.ssc, weight = sections.weight
             ssc["onsetDateTime"] = "2013"
-            weight["valueQuantity"] = .object(JSONObject([("value", 66), ("unit", "kg"), ("system", "http://unitsofmeasure.org"), ("code", "kg")]))
+            weight["valueQuantity"] = Self.kilograms(66)
             let dir = NSTemporaryDirectory() + "fhir-sections-\(UUID().uuidString)"
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(atPath: dir) }

@@ -69,4 +69,57 @@ import VaporTesting
             #expect(try await MedicationRecord.query(on: r.app.db).count() == 1)
         }
     }
+
+    /// The notes are the statement's whole list of holds (Outbound writes every hold as one): an
+    /// update without a hold's note deletes that hold, with an audit entry, a deleted version in its
+    /// history, and an information issue naming it. Before, the hold stayed, and the engine kept
+    /// counting a hold the source had withdrawn.
+    @Test func anUpdateThatNoLongerListsAHoldDeletesIt() async throws {
+        try await TestRegistry.run { r in
+            let patient = try await r.createPatient(mrn: "SH-2")
+            let created = try await r.send(.POST, "/fhir/MedicationStatement", as: "clinA", json: Self.statement(subject: "Patient/\(patient)"),
+                                           headers: ["Content-Type": "application/fhir+json"])
+            #expect(created.status == .created, "\(created.text)")
+            let id = String((created.headers.first(name: .location) ?? "").split(separator: "/").dropFirst().first ?? "")
+            let hold = try #require(try await HoldRecord.query(on: r.app.db).first())
+            let withoutNote = Self.statement(subject: "Patient/\(patient)", id: id)
+                .replacingOccurrences(of: #""note": [{"text": "held from 2026-01-01 to 2026-01-10: surgery"}],"#, with: "")
+            #expect(!withoutNote.contains("held from"))
+            let put = try await r.send(.PUT, "/fhir/MedicationStatement/\(id)", as: "clinA", json: withoutNote,
+                                       headers: ["Content-Type": "application/fhir+json", "If-Match": "W/\"1\"", "Prefer": "return=OperationOutcome"])
+            #expect(put.status == .ok, "\(put.text)")
+            #expect(put.text.contains("the hold from 2026-01-01 to 2026-01-10 is deleted"), "\(put.text)")
+            #expect(try await HoldRecord.query(on: r.app.db).count() == 0)
+            #expect(try await MedicationRecord.query(on: r.app.db).count() == 1)
+            let versions = try await ResourceHistory.versions(kind: RegistryRecordKind.hold.rawValue, id: hold.id!, on: r.app.db)
+            #expect(versions.first?.deleted == true)
+            let audits = try await AuditEntry.query(on: r.app.db).filter(\.$action == "delete").filter(\.$resourceID == hold.id!.lowercasedString).count()
+            #expect(audits == 1)
+            // The statement read back has no hold note.
+            let read = try await r.send(.GET, "/fhir/MedicationStatement/\(id)", as: "clinA")
+            #expect(!read.text.contains("held from"), "\(read.text)")
+        }
+    }
+
+    /// An unchanged re-import changes nothing, so a hold entered in CalciTrack since stays.
+    @Test func anUnchangedReimportKeepsAHoldEnteredSince() async throws {
+        try await TestRegistry.run { r in
+            let dir = NSTemporaryDirectory() + "fhir-holds-\(UUID().uuidString)"
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: dir) }
+            let lines = [FHIRWriteTests.patient("SH-3", id: "src-sh3"), Self.statement(subject: "Patient/src-sh3", id: "src-med-sh3")]
+                .map { $0.replacingOccurrences(of: "\n", with: " ") }
+            try (lines.joined(separator: "\n") + "\n").write(toFile: dir + "/resources.ndjson", atomically: true, encoding: .utf8)
+            let options = FHIRImport.Options(chunkSize: 10, today: TestRegistry.today, actor: "test-import")
+            _ = try await FHIRImport.run(paths: [dir], on: r.app.db, options: options)
+            let medication = try #require(try await MedicationRecord.query(on: r.app.db).first())
+            let added = try await r.send(.POST, "/api/v1/medications/\(medication.id!.lowercasedString)/holds", as: "clinA",
+                                         json: #"{"start": "2026-05-01", "end": "2026-05-05", "reason": "dental extraction"}"#)
+            #expect(added.status == .created, "\(added.text)")
+            try await (r.app.db as! any SQLDatabase).raw("DELETE FROM fhir_import_progress").run()
+            let again = try await FHIRImport.run(paths: [dir], on: r.app.db, options: options)
+            #expect(again.unchanged == 2, "\(again)")
+            #expect(try await HoldRecord.query(on: r.app.db).count() == 2)
+        }
+    }
 }

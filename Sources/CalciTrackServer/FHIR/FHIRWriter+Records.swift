@@ -18,6 +18,27 @@ extension FHIRWriter {
         return ImportLedger.Entry(kind: RegistryRecordKind.hold.rawValue, recordID: hold.id!, patientID: hold.patientID, contentHash: same ? contentHash : "")
     }
 
+    /// Deletes the stored holds of an updated medication that its statement no longer lists. The
+    /// notes are the statement's complete list of holds (Outbound writes every hold as one), so a
+    /// PUT or a changed re-import replaces them as it replaces the dose. Each deletion is audited,
+    /// kept in the hold's history, and reported in the entry's outcome.
+    func deleteUnlistedHolds(of medication: UUID, keeping listed: Set<UUID>, entry: WriteEntry, _ state: State, on tx: any Database) async throws -> [OperationOutcome.Issue] {
+        var issues: [OperationOutcome.Issue] = []
+        for hold in try await HoldRecord.query(on: tx).filter(\.$medicationID == medication).sort(\.$start).all() where !listed.contains(hold.id!) {
+            try await hold.delete(on: tx)
+            try await ImportLedger.forget(recordIDs: [hold.id!], on: tx)
+            state.touched.insert(hold.patientID)
+            state.recordsChanged.insert(hold.patientID)
+            state.events.append(AuditEvent(action: "delete", resourceType: RegistryRecordKind.hold.rawValue, resourceID: hold.id!.lowercasedString,
+                                           patientID: hold.patientID.lowercasedString,
+                                           detail: "version \(hold.version) deleted (FHIR \(entry.resourceType): no longer among its notes)"))
+            let end = hold.end.map { " to \($0)" } ?? " (no end date)"
+            issues.append(.init(.information, .informational, "the hold from \(hold.start)\(end) is deleted: the statement no longer lists it in its notes",
+                                at: ["\(entry.resourceType).note"]))
+        }
+        return issues
+    }
+
     /// The registry id an import keeps: a PUT's id, or a file resource's own id, when it is a
     /// registry id no record has yet.
     func preferredID(_ entry: WriteEntry, kind: RegistryRecordKind) -> UUID? {

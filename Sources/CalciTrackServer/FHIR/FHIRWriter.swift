@@ -224,6 +224,10 @@ struct FHIRWriter {
                 if record.kind == .patientSection, n == 0 { action = .updated }
             }
         }
+        var issues = warnings
+        if action == .updated, p.mapped.records[0].kind == .medication, wasStored[0] {
+            issues += try await deleteUnlistedHolds(of: results[0].0.recordID, keeping: Set(results.dropFirst().map(\.0.recordID)), entry: entry, state, on: tx)
+        }
         for (n, (ledgerEntry, _, _)) in results.enumerated() {
             let keys = n == 0 ? p.sourceKeys : p.sourceKeys.prefix(1).map { "\($0)#\(n)" }
             for key in keys {
@@ -239,7 +243,7 @@ struct FHIRWriter {
         let firstKind = RegistryRecordKind(rawValue: first.0.kind)!
         return EntryResult(action: action, status: action == .created ? .created : .ok, resourceType: firstKind.servedType(requested: entry.resourceType),
                            kind: firstKind, recordID: first.0.recordID, fhirID: fhirID,
-                           version: first.1, lastModified: first.2, issues: warnings, resource: resource)
+                           version: first.1, lastModified: first.2, issues: issues, resource: resource)
     }
 
     /// A conditional create that found its match: answered with the stored resource.
