@@ -160,6 +160,42 @@ import VaporTesting
         }
     }
 
+    /// A Bundle that names one new resource twice (two conditional creates with the same
+    /// criteria, or the same identifier): the second matches what the first created, not stored
+    /// yet. Before, each searched only the database and the Bundle created the lab twice. A
+    /// conditional update or delete of it in the same Bundle is refused (one entry per resource).
+    @Test func conditionalCriteriaSeeWhatAnEarlierEntryOfTheBundleCreated() async throws {
+        try await TestRegistry.run { r in
+            let patient = try await r.createPatient(mrn: "CB-3")
+            let lab = Self.lab(subject: "Patient/\(patient)", identifier: "lab-11")
+            let twice = try await fhir(r, .POST, "/fhir", as: "clinA", body: W.transaction("transaction", [
+                W.postEntry(lab, type: "Observation", ifNoneExist: "identifier=lab-11"),
+                W.postEntry(lab, type: "Observation", ifNoneExist: "identifier=lab-11"),
+            ]))
+            #expect(twice.status == .ok, "\(twice.text)")
+            let statuses = entries(twice).map { $0["response"]?["status"]?.stringValue ?? "" }
+            #expect(statuses == ["201 Created", "200 OK"], "\(twice.text)")
+            let ids = entries(twice).map { $0["response"]?["location"]?.stringValue?.split(separator: "/").dropFirst().first.map(String.init) }
+            #expect(ids[0] != nil && ids[0] == ids[1], "\(ids)")
+            #expect(try await LabRecord.query(on: r.app.db).count() == 1)
+            // By identifier alone: the second entry's criteria name the identifier the first carries.
+            let other = Self.lab(subject: "Patient/\(patient)", identifier: "lab-12")
+            let byIdentifier = try await fhir(r, .POST, "/fhir", as: "clinA", body: W.transaction("transaction", [
+                W.postEntry(other, type: "Observation"), W.postEntry(other, type: "Observation", ifNoneExist: "identifier=lab-12"),
+            ]))
+            #expect(entries(byIdentifier).map { $0["response"]?["status"]?.stringValue ?? "" } == ["201 Created", "200 OK"], "\(byIdentifier.text)")
+            #expect(try await LabRecord.query(on: r.app.db).count() == 2)
+            // A conditional update of what the same Bundle creates: refused, nothing written.
+            let update = #"{"resource": \#(Self.lab(subject: "Patient/\(patient)", identifier: "lab-13")), "request": {"method": "PUT", "url": "Observation?identifier=lab-13"}}"#
+            let refused = try await fhir(r, .POST, "/fhir", as: "clinA", body: W.transaction("transaction", [
+                W.postEntry(Self.lab(subject: "Patient/\(patient)", identifier: "lab-13"), type: "Observation"), update,
+            ]))
+            #expect(refused.status == .badRequest, "\(refused.text)")
+            #expect(refused.text.contains("earlier entry"), "\(refused.text)")
+            #expect(try await LabRecord.query(on: r.app.db).count() == 2)
+        }
+    }
+
     // MARK: 3. conditional delete
 
     @Test func conditionalDeleteDeletesOneAndNothingElse() async throws {

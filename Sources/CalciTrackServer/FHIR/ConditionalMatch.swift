@@ -47,6 +47,12 @@ enum ConditionalMatch {
         return "\(type)?" + parsed.map { "\($0.name)=\($0.value)" }.sorted().joined(separator: "&")
     }
 
+    /// An `identifier` token's system and value (`system|value`, or a bare value with no system).
+    static func systemAndValue(_ token: String) -> (system: String, value: String) {
+        guard let bar = token.firstIndex(of: "|") else { return ("", token) }
+        return (String(token[..<bar]), String(token[token.index(after: bar)...]))
+    }
+
     /// The records the writer may see that match all criteria (several only when the criteria
     /// are not selective).
     static func find(_ criteria: String, type: String, authority: WriteAuthority, for interaction: Interaction = .create,
@@ -74,10 +80,7 @@ enum ConditionalMatch {
                     intersect([FHIRRecordLocator.Match(kind: kind, recordID: id, patientID: kind == .patient || kind == .patientSection ? id : nil)])
                 } else { intersect([]) }
             default: // identifier
-                let (system, value): (String, String) = {
-                    guard let bar = c.value.firstIndex(of: "|") else { return ("", c.value) }
-                    return (String(c.value[..<bar]), String(c.value[c.value.index(after: bar)...]))
-                }()
+                let (system, value) = systemAndValue(c.value)
                 var matches: [FHIRRecordLocator.Match] = []
                 let key = "\(type)|identifier|\(system)|\(value)"
                 let found = try await ImportLedger.lookup([key], on: db)

@@ -14,6 +14,23 @@ extension FHIRWriter {
         case nothingToDelete(EntryResult)
     }
 
+    /// A record an earlier entry of this call wrote (not stored yet, so no search finds it) that
+    /// the criteria name: by the same criteria (an earlier conditional create's), or by every
+    /// `identifier` criterion naming it (the identifiers each written resource carries).
+    func pendingMatch(_ criteria: String, type: String, _ state: State) -> FHIRRecordLocator.Match? {
+        func match(_ e: ImportLedger.Entry) -> FHIRRecordLocator.Match? {
+            RegistryRecordKind(rawValue: e.kind).map { FHIRRecordLocator.Match(kind: $0, recordID: e.recordID, patientID: e.patientID) }
+        }
+        if let key = ConditionalMatch.ledgerKey(criteria, type: type), let e = state.written[key] { return match(e) }
+        guard let parsed = try? ConditionalMatch.parse(criteria, type: type), parsed.allSatisfy({ $0.name == "identifier" }) else { return nil }
+        let named = parsed.map { c -> ImportLedger.Entry? in
+            let (system, value) = ConditionalMatch.systemAndValue(c.value)
+            return state.written["\(type)|identifier|\(system)|\(value)"]
+        }
+        guard let first = named.first ?? nil, named.allSatisfy({ $0?.recordID == first.recordID }) else { return nil }
+        return match(first)
+    }
+
     /// Conditional update and delete (FHIR R4 http.html#cond-update, #cond-delete), over the
     /// records the writer may see: no match: an update creates (with the resource's id when it
     /// names no record), a delete does nothing; one match: acts on it; several: 412.
@@ -21,6 +38,12 @@ extension FHIRWriter {
         var p = p
         let type = p.entry.resourceType
         let interaction: ConditionalMatch.Interaction = p.entry.method == .delete ? .delete : .update
+        if pendingMatch(criteria, type: type, state) != nil {
+            // FHIR transaction rules: one entry per resource. The earlier entry's record is not
+            // stored yet, so this one could neither update nor delete it.
+            throw EntryFailure(.badRequest, .invalid, "\(interaction.rawValue) \(type)?\(criteria) matches a resource an earlier entry of this call writes; act on a resource in one entry only",
+                               at: type)
+        }
         let matches = try await ConditionalMatch.find(criteria, type: type, authority: authority, for: interaction, on: tx)
         p.entry.conditional = nil
         if matches.count > 1 {

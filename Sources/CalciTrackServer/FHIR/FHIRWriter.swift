@@ -146,7 +146,11 @@ struct FHIRWriter {
         let warnings = p.mapped.issues
         // Conditional create.
         if let criteria = entry.ifNoneExist, entry.method == .post {
-            let matches = try await ConditionalMatch.find(criteria, type: entry.resourceType, authority: authority, on: tx)
+            var matches = try await ConditionalMatch.find(criteria, type: entry.resourceType, authority: authority, on: tx)
+            // An earlier entry of this call created it (a Bundle naming one new resource twice).
+            if let pending = pendingMatch(criteria, type: entry.resourceType, state), !matches.contains(where: { $0.recordID == pending.recordID }) {
+                matches.append(pending)
+            }
             if matches.count > 1 {
                 throw EntryFailure(.preconditionFailed, .duplicate, "If-None-Exist \(criteria) matches \(matches.count) resources; make the criteria selective", at: entry.resourceType)
             }
