@@ -95,8 +95,9 @@ enum AuditLog {
         }
         let sql = tx as! any SQLDatabase
         // 1,000 rows of 12 binds stay under SQLite's and PostgreSQL's limits on binds per statement.
+        let insert = MultiRowInsert(table: AuditEntry.schema, columns: entryColumns)
         for start in stride(from: 0, to: rows.count, by: 1000) {
-            try await sql.insert(into: AuditEntry.schema).columns(entryColumns).rows(rows[start..<min(start + 1000, rows.count)]).run()
+            try await insert.run(rows[start..<min(start + 1000, rows.count)], on: tx)
         }
         try await sql.raw("UPDATE audit_head SET seq = \(bind: seq), hash = \(bind: hash) WHERE id = 1").run()
         return (seq, hash)

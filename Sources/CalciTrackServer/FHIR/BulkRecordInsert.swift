@@ -15,12 +15,10 @@ enum BulkRecordInsert {
     /// reflection). The models are only read: other work may read them at the same time.
     static func insert<M: Model & BulkInsertRow>(_ models: [M], maxBinds: Int, on db: any Database) async throws {
         guard !models.isEmpty else { return }
-        let sql = db as! any SQLDatabase
+        let insert = MultiRowInsert(table: M.schema, columns: M.bulkColumns)
         let perStatement = max(1, maxBinds / M.bulkColumns.count)
         for start in stride(from: 0, to: models.count, by: perStatement) {
-            try await sql.insert(into: M.schema).columns(M.bulkColumns)
-                .rows(models[start..<min(start + perStatement, models.count)].map(\.bulkValues))
-                .run()
+            try await insert.run(models[start..<min(start + perStatement, models.count)].map(\.bulkValues), on: db)
         }
     }
 
@@ -42,16 +40,13 @@ enum BulkRecordInsert {
     /// and updates.
     static func history(_ rows: [HistoryRow], now: Date, maxBinds: Int, on db: any Database) async throws {
         guard !rows.isEmpty else { return }
-        let sql = db as! any SQLDatabase
         let values: [[any SQLExpression]] = rows.map { r in
             [SQLBind(r.kind), SQLBind(r.id), SQLBind(r.version), SQLBind(r.patientID), SQLBind(false), SQLBind(now), SQLBind(r.body)]
         }
+        let insert = MultiRowInsert(table: ResourceHistory.table, columns: ResourceHistory.columns)
         let perStatement = max(1, maxBinds / ResourceHistory.columns.count)
         for start in stride(from: 0, to: values.count, by: perStatement) {
-            try await sql.insert(into: ResourceHistory.table)
-                .columns(ResourceHistory.columns)
-                .rows(values[start..<min(start + perStatement, values.count)])
-                .run()
+            try await insert.run(values[start..<min(start + perStatement, values.count)], on: db)
         }
     }
 }

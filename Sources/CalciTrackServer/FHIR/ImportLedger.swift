@@ -40,7 +40,6 @@ enum ImportLedger {
     /// Inserts or replaces entries (multi-row statements sized to the bind limits).
     static func store(_ entries: [(key: String, resourceType: String, entry: Entry)], on db: any Database) async throws {
         guard !entries.isEmpty else { return }
-        let sql = db as! any SQLDatabase
         let at = ISOTimestamp.iso(Date())
         // Last one wins when a chunk names the same key twice (PostgreSQL refuses a row twice in one upsert).
         var latest: [String: Int] = [:]
@@ -50,13 +49,10 @@ enum ImportLedger {
             return [SQLBind(e.key), SQLBind(e.resourceType), SQLBind(e.entry.kind), SQLBind(e.entry.recordID),
                     e.entry.patientID.map { SQLBind($0) as any SQLExpression } ?? SQLLiteral.null, SQLBind(e.entry.contentHash), SQLBind(at)]
         }
+        let upsert = MultiRowInsert(table: idsTable, columns: ["source_key", "resource_type", "record_kind", "record_id", "patient_id", "content_hash", "imported_at"],
+                                    conflictKey: "source_key", update: ["record_kind", "record_id", "patient_id", "content_hash", "imported_at"])
         for start in stride(from: 0, to: rows.count, by: 1000) {
-            try await sql.insert(into: idsTable)
-                .columns("source_key", "resource_type", "record_kind", "record_id", "patient_id", "content_hash", "imported_at")
-                .rows(Array(rows[start..<min(start + 1000, rows.count)]))
-                .onConflict(with: ["source_key"]) { $0.set(excludedValueOf: "record_kind").set(excludedValueOf: "record_id")
-                    .set(excludedValueOf: "patient_id").set(excludedValueOf: "content_hash").set(excludedValueOf: "imported_at") }
-                .run()
+            try await upsert.run(rows[start..<min(start + 1000, rows.count)], on: db)
         }
     }
 
