@@ -2,7 +2,7 @@
 import Foundation
 import Testing
 
-/// `UUID.lowercasedString`, `UUID.parse` and `UUID.precedes` replace Foundation's formatting,
+/// `UUID.lowercasedString`, `UUID.uppercasedString`, `UUID.parse` and `UUID.precedes` replace Foundation's formatting,
 /// parsing and `uuidString` order in bulk writes: they must give Foundation's answers.
 @Suite struct UUIDTextTests {
     static let samples: [UUID] = [UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)),
@@ -11,6 +11,10 @@ import Testing
 
     @Test func formatsAsFoundationDoesInLowerCase() {
         for id in Self.samples { #expect(id.lowercasedString == id.uuidString.lowercased()) }
+    }
+
+    @Test func formatsAsFoundationDoesInUpperCase() {
+        for id in Self.samples { #expect(id.uppercasedString == id.uuidString) }
     }
 
     @Test func parsesWhatFoundationFormatsInEitherCase() {

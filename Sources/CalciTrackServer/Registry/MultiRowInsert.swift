@@ -62,8 +62,16 @@ struct MultiRowInsert {
         for row in rows {
             for value in row {
                 if let bind = value as? SQLBind {
-                    guard let data = try? encoder.encode(bind.encodable) else { return nil }
-                    values.append(data)
+                    // The common types directly (the encoder's casts were ≈ 2 % of an import),
+                    // as the encoder binds them: MultiRowInsertTests compares with SQLKit's rows.
+                    switch bind.encodable {
+                    case let text as String: values.append(.text(text))
+                    case let id as UUID: values.append(.text(id.uppercasedString))
+                    case let number as Int: values.append(.integer(number))
+                    default:
+                        guard let data = try? encoder.encode(bind.encodable) else { return nil }
+                        values.append(data)
+                    }
                 } else if let literal = value as? SQLLiteral, case .null = literal {
                     values.append(.null)
                 } else {

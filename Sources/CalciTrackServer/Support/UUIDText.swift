@@ -6,16 +6,22 @@ import Foundation
 /// (`UUIDTextTests` checks them against Foundation's).
 extension UUID {
     private static let hexDigits = Array("0123456789abcdef".utf8)
+    private static let upperHexDigits = Array("0123456789ABCDEF".utf8)
 
     /// `uuidString.lowercased()`: the form FHIR ids, API JSON and audit entries use.
-    var lowercasedString: String {
+    var lowercasedString: String { text(Self.hexDigits) }
+
+    /// `uuidString`: the form a UUID column holds (its `Codable` text, as SQLKit binds it).
+    var uppercasedString: String { text(Self.upperHexDigits) }
+
+    private func text(_ hexDigits: [UInt8]) -> String {
         withUnsafeBytes(of: uuid) { bytes in
             String(unsafeUninitializedCapacity: 36) { out in
                 var o = 0
                 for (i, byte) in bytes.enumerated() {
                     if i == 4 || i == 6 || i == 8 || i == 10 { out[o] = UInt8(ascii: "-"); o += 1 }
-                    out[o] = Self.hexDigits[Int(byte >> 4)]
-                    out[o + 1] = Self.hexDigits[Int(byte & 0x0f)]
+                    out[o] = hexDigits[Int(byte >> 4)]
+                    out[o + 1] = hexDigits[Int(byte & 0x0f)]
                     o += 2
                 }
                 return o
