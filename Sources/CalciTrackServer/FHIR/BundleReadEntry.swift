@@ -13,6 +13,7 @@ struct BundleReadEntry: Sendable {
         case vread(FHIRResourceType, String, String)
         case history(FHIRResourceType, String, [(String, String)])
         case typeHistory(FHIRResourceType, [(String, String)], String)
+        case systemHistory([(String, String)], String)
         case search(FHIRResourceType, [(String, String)], String)
         case everything(String, [(String, String)])
     }
@@ -26,7 +27,7 @@ struct BundleReadEntry: Sendable {
     var location: String { "Bundle.entry[\(index)]" }
 
     /// Reads `request.url`: `Type/id`, `Type/id/_history/vid`, `Type/id/_history`, `Type/_history`,
-    /// `Type?params` (or `Type/_search?params`), `Patient/id/$everything`. An absolute URL is taken
+    /// `_history` (system), `Type?params` (or `Type/_search?params`), `Patient/id/$everything`. An absolute URL is taken
     /// from its `/fhir/` on.
     static func read(url raw: String, index: Int) -> Result<BundleReadEntry, EntryFailure> {
         let at = "Bundle.entry[\(index)].request.url"
@@ -43,6 +44,7 @@ struct BundleReadEntry: Sendable {
             url = String(url[..<q])
         }
         let pairs = FHIRSearch.pairs(query: query)
+        if url == "_history" { return .success(BundleReadEntry(interaction: .systemHistory(pairs, query), url: raw, index: index)) }
         let parts = url.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
         guard let typeText = parts.first, !typeText.isEmpty, !parts.contains(where: \.isEmpty) else {
             return .failure(EntryFailure(.badRequest, .required, "a GET's request.url names what to read (Type/id, Type/id/_history/vid, Type?params), got \(raw.isEmpty ? "nothing" : raw)", at: at))
@@ -68,7 +70,7 @@ struct BundleReadEntry: Sendable {
             if let failure = noQuery("vread") { return .failure(failure) }
             interaction = .vread(type, parts[1], parts[3])
         default:
-            return .failure(EntryFailure(.badRequest, .notSupported, "GET \(raw) is not a read this server answers in a Bundle (Type/id, Type/id/_history[/vid], Type/_history, Type?params, Patient/id/$everything)", at: at))
+            return .failure(EntryFailure(.badRequest, .notSupported, "GET \(raw) is not a read this server answers in a Bundle (Type/id, Type/id/_history[/vid], Type/_history, _history, Type?params, Patient/id/$everything)", at: at))
         }
         return .success(BundleReadEntry(interaction: interaction, url: raw, index: index))
     }
@@ -81,6 +83,7 @@ struct BundleReadEntry: Sendable {
             case .vread(let type, let id, let vid): return try await FHIRReadController.vread(type, id, vid, context)
             case .history(let type, let id, let pairs): return try await FHIRReadController.history(type, id, pairs: pairs, context)
             case .typeHistory(let type, let pairs, let query): return try await FHIRTypeHistory.history(type, pairs: pairs, query: query, context)
+            case .systemHistory(let pairs, let query): return try await FHIRSystemHistory.history(pairs: pairs, query: query, context)
             case .search(let type, let pairs, let query): return try await FHIRSearch.run(type: type, pairs: pairs, query: query, context)
             case .everything(let id, let pairs): return try await FHIRReadController.everything(id, pairs: pairs, context)
             }

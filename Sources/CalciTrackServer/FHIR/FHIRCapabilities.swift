@@ -28,8 +28,9 @@ enum FHIRCapabilities {
     static let writeInteractions = ["create", "update", "delete"]
     /// Type-level history (`FHIRTypeHistory`; Observation and Condition: `FHIRSharedRowTypeHistory`).
     static let typeHistory = ["history-type"]
-    /// System-level interactions: transaction and batch Bundles on POST /fhir (GET entries are reads).
-    static let systemInteractions = ["transaction", "batch"]
+    /// System-level interactions: transaction and batch Bundles on POST /fhir (GET entries are
+    /// reads), and the system history (`FHIRSystemHistory`).
+    static let systemInteractions = ["transaction", "batch", "history-system"]
     /// Bulk Data Access 2.0 `$export` (`BulkExportController`): system level here, Patient level on Patient.
     static let systemOperations = [(name: "export", definition: "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export")]
 

@@ -10,6 +10,7 @@ import Vapor
 struct FHIRReadController: Sendable {
     func register(_ fhir: any RoutesBuilder) {
         fhir.get("metadata", use: metadata)
+        fhir.get("_history", use: FHIRSystemHistory.history)
         // `:type` also here: Vapor's router does not backtrack from a constant "Patient" segment to `:type`.
         fhir.get(":type", ":id", "$everything", use: everything)
         fhir.get(":type", use: search)

@@ -34,18 +34,39 @@ enum FHIRSharedRowTypeHistory {
         }
     }
 
+    /// The record kinds whose versions hold resources of `type` (any type with type-level history).
+    static func recordKinds(of type: FHIRResourceType) -> [RecordKind] {
+        kinds[type] ?? FHIRTypeHistory.kinds[type].map { [$0] } ?? []
+    }
+
+    /// The resources of `types` one stored version of a `kind` row is a version of, in the order of `types`.
+    static func resources(_ types: [FHIRResourceType], kind: RecordKind, rowID: String, body: JSONValue) -> [(type: FHIRResourceType, id: String)] {
+        types.flatMap { type in
+            recordKinds(of: type).contains(kind) ? resourceIDs(type, kind: kind, rowID: rowID, body: body).map { (type, $0) } : []
+        }
+    }
+
     /// Rows are read this many at a time while a page fills.
     static let rowBatch = 500
 
     /// The page's entries and whether more follow.
     static func page(_ type: FHIRResourceType, _ q: FHIRTypeHistory.Query, sites: [UUID], base: String,
                      on db: any Database, today: LocalDate) async throws -> (entries: [JSONValue], more: Bool) {
-        guard let kinds = kinds[type], !sites.isEmpty else { return ([], false) }
+        try await page([type], q, sites: sites, base: base, on: db, today: today)
+    }
+
+    /// The page of the union of the histories of `types` (the system history, `FHIRSystemHistory`,
+    /// is that of every type with type-level history).
+    static func page(_ types: [FHIRResourceType], _ q: FHIRTypeHistory.Query, sites: [UUID], base: String,
+                     on db: any Database, today: LocalDate) async throws -> (entries: [JSONValue], more: Bool) {
+        var kinds: [RecordKind] = []
+        for type in types { for kind in recordKinds(of: type) where !kinds.contains(kind) { kinds.append(kind) } }
+        guard !kinds.isEmpty, !sites.isEmpty else { return ([], false) }
         let sql = db as! any SQLDatabase
         var conditions: SQLQueryString = "v.record_kind IN (\(binds: kinds.map(\.rawValue))) AND p.site_id IN (\(binds: sites))"
         if let since = q.since { conditions = conditions + " AND v.recorded_at >= \(bind: since)" }
         var skipped = 0, rowOffset = 0
-        var wanted: [(version: ResourceHistory.Version, kind: RecordKind, id: String)] = []
+        var wanted: [(version: ResourceHistory.Version, kind: RecordKind, type: FHIRResourceType, id: String)] = []
         var more = false
         reading: while true {
             let select: SQLQueryString = "SELECT v.record_kind, v.record_id, v.version, v.patient_id, v.deleted, v.recorded_at, v.body "
@@ -57,16 +78,16 @@ enum FHIRSharedRowTypeHistory {
             for row in rows {
                 let stored = try ResourceHistory.decode(row)
                 guard let kind = RecordKind(rawValue: stored.kind) else { continue }
-                for id in resourceIDs(type, kind: kind, rowID: stored.recordID.lowercasedString, body: stored.body) {
+                for (type, id) in resources(types, kind: kind, rowID: stored.recordID.lowercasedString, body: stored.body) {
                     if skipped < q.offset { skipped += 1; continue }
                     if wanted.count == q.count { more = true; break reading }
-                    wanted.append((stored, kind, id))
+                    wanted.append((stored, kind, type, id))
                 }
             }
             if rows.count < rowBatch { break }
         }
         var entries: [JSONValue] = []
-        for (stored, kind, id) in wanted {
+        for (stored, kind, type, id) in wanted {
             if let entry = try await FHIRReadController.historyEntry(type, id, kind: kind, version: stored.version, deleted: stored.deleted,
                                                                      recordedAt: stored.recordedAt, body: stored.body, base: base, on: db, today: today) {
                 entries.append(entry)

@@ -26,7 +26,7 @@ enum FHIRTypeHistory {
         var sinceText: String?
     }
 
-    static func parse(_ pairs: [(String, String)]) throws -> Query {
+    static func parse(_ pairs: [(String, String)], scope: String = "type _history") throws -> Query {
         var q = Query()
         var issues: [OperationOutcome.Issue] = []
         func fail(_ name: String, _ message: String, _ code: OperationOutcome.IssueType = .value) {
@@ -49,7 +49,7 @@ enum FHIRTypeHistory {
                 q.since = date
                 q.sinceText = value
             default:
-                fail(name, "parameter \(name) is not supported on type _history (supported: _count, _since, _format)", .notSupported)
+                fail(name, "parameter \(name) is not supported on \(scope) (supported: _count, _since, _format)", .notSupported)
             }
         }
         if !issues.isEmpty { throw FHIRError(.badRequest, OperationOutcome(issues)) }

@@ -4,7 +4,7 @@ Each resource is parsed by fhirclient's R4 (4.0.1) models in strict mode and by
 fhir.resources' R4B models (pydantic); any error is a failure. Also checks the API's
 behaviour: paging links, search modes, _include, ETag/Last-Modified, vread/_history,
 $everything, OperationOutcome errors (unknown parameter, bad date, researcher refused),
-conditional update and delete, and type-level Patient/_history with _count and _since;
+conditional update and delete, type-level Patient/_history with _count and _since, system _history;
 GET entries of batch/transaction Bundles and Bulk Data $export (bundle_reads_and_bulk.py).
 """
 import importlib
@@ -131,6 +131,18 @@ def conditional_writes_and_type_history():
         nxt = [l["url"] for l in page.get("link", []) if l["relation"] == "next"]
         if nxt:
             get(nxt[0])
+    # System history (every type's versions; no total): the newest version is the update above,
+    # and every page (followed by next links, at most 20) validates.
+    system, _ = get("/_history?_count=50")
+    newest = system.get("entry", [{}])[0].get("resource", {})
+    if system.get("type") != "history" or "total" in system or newest.get("id") != pid or newest.get("meta", {}).get("versionId") != "2":
+        fail(f"_history: type {system.get('type')}, total {system.get('total')}, newest {newest.get('resourceType')}/{newest.get('id')}")
+    for _ in range(20):
+        nxt = [l["url"] for l in system.get("link", []) if l["relation"] == "next"]
+        if not nxt:
+            break
+        system, _ = get(nxt[0])
+    get("/_history?patient=x", expect=400)
     deleted, _ = send("DELETE", criteria, expect=200)
     if not deleted or deleted["resourceType"] != "OperationOutcome":
         fail(f"conditional delete: {deleted}")
