@@ -128,6 +128,8 @@ import VaporTesting
             try await check(.GET, "/fhir/:type/:id/_history", fhirPatient) { "/fhir/Patient/\(patient)/_history" }
             // Type history lists the caller's sites' versions only (FHIRTypeHistoryTests).
             try await check(.GET, "/fhir/:type/_history", Expect(anonymous: 401, clinA: 200, clinB: 200, research: 403, admin: 403)) { "/fhir/Patient/_history" }
+            // System history: the union of the type histories, same rules (FHIRSystemHistoryTests).
+            try await check(.GET, "/fhir/_history", Expect(anonymous: 401, clinA: 200, clinB: 200, research: 403, admin: 403)) { "/fhir/_history" }
             try await check(.GET, "/fhir/:type/:id/_history/:vid", fhirPatient) { "/fhir/Patient/\(patient)/_history/1" }
             try await check(.GET, "/fhir/:type/:id/$everything", fhirPatient) { "/fhir/Patient/\(patient)/$everything" }
 
