@@ -11,31 +11,20 @@ import VaporTesting
 @Suite(.serialized) struct FHIRSystemHistoryTests {
     typealias W = FHIRWriteTests
 
+    /// The request and reply helpers of the type history's tests.
+    let h = FHIRTypeHistoryTests()
     func fhir(_ r: TestRegistry, _ method: HTTPMethod, _ path: String, as user: String, body: String? = nil, headers: HTTPHeaders = [:]) async throws -> TestRegistry.Reply {
-        var h = headers
-        if body != nil { h.replaceOrAdd(name: .contentType, value: "application/fhir+json") }
-        return try await r.send(method, path, as: user, json: body, headers: h)
+        try await h.fhir(r, method, path, as: user, body: body, headers: headers)
     }
-
-    func entries(_ reply: TestRegistry.Reply) -> [JSONValue] {
-        guard case .array(let list)? = reply["entry"] else { return [] }
-        return list
-    }
-
-    func next(_ reply: TestRegistry.Reply) -> String? {
-        guard case .array(let links)? = reply["link"] else { return nil }
-        return links.first { $0["relation"]?.stringValue == "next" }?["url"]?.stringValue
-    }
+    func entries(_ reply: TestRegistry.Reply) -> [JSONValue] { h.entries(reply) }
+    func next(_ reply: TestRegistry.Reply) -> String? { h.next(reply) }
+    func id(_ reply: TestRegistry.Reply) -> String { h.id(reply) }
 
     /// An entry as "METHOD Type/id W/"v"", to compare lists of versions.
     func version(_ entry: JSONValue) -> String {
         let url = entry["fullUrl"]?.stringValue ?? "?"
         let path = url.split(separator: "/").suffix(2).joined(separator: "/")
         return "\(entry["request"]?["method"]?.stringValue ?? "?") \(path) \(entry["response"]?["etag"]?.stringValue ?? "?")"
-    }
-
-    func id(_ reply: TestRegistry.Reply) -> String {
-        String((reply.headers.first(name: .location) ?? "").split(separator: "/").dropFirst().first ?? "")
     }
 
     @Test func listsEveryTypesVersionsOfTheCallersSitesNewestFirst() async throws {

@@ -28,22 +28,11 @@ enum FHIRSystemHistory {
         var (entries, more) = try await FHIRSharedRowTypeHistory.page(types, q, sites: Array(context.principal.siteIDs), base: base,
                                                                      on: context.db, today: context.today)
         more = more && q.count > 0
-        func link(offset: Int) -> String {
-            var items: [String] = []
-            if let since = q.sinceText { items.append("_since=\(FHIRSearch.encode(since))") }
-            items.append("_count=\(q.count)")
-            if offset > 0 { items.append("_offset=\(offset)") }
-            return "\(base)/_history?" + items.joined(separator: "&")
-        }
-        var links = [FHIRBundle.object([("relation", "self"), ("url", .string(link(offset: q.offset)))])]
-        if more {
-            links.append(FHIRBundle.object([("relation", "next"), ("url", .string(link(offset: q.offset + q.count)))]))
-        }
         let audit = AuditEvent(action: "read", resourceType: "fhir", resourceID: "_history",
                                detail: "query \(query); returned \(entries.count) version(s)\(more ? ", more follow" : "")")
         return FHIRReadAnswer(resource: FHIRBundle.object([
             ("resourceType", "Bundle"), ("type", "history"),
-            ("link", .array(links)), ("entry", entries.isEmpty ? nil : .array(entries)),
+            ("link", FHIRTypeHistory.links("\(base)/_history", q, more: more)), ("entry", entries.isEmpty ? nil : .array(entries)),
         ]), audit: [audit])
     }
 }

@@ -114,22 +114,28 @@ enum FHIRTypeHistory {
             (entries, more) = try await FHIRSharedRowTypeHistory.page(type, q, sites: sites, base: base, on: db, today: today)
             more = more && q.count > 0
         }
+        let links = Self.links("\(base)/\(type.rawValue)/_history", q, more: more)
+        let audit = AuditEvent(action: "read", resourceType: "fhir/\(type.rawValue)", resourceID: "_history",
+                               detail: "query \(query); \(total.map(String.init) ?? "(not counted)") version(s); returned \(entries.count)")
+        return FHIRReadAnswer(resource: FHIRBundle.object([
+            ("resourceType", "Bundle"), ("type", "history"), ("total", total.map { .number(Double($0)) }),
+            ("link", links), ("entry", entries.isEmpty ? nil : .array(entries)),
+        ]), audit: [audit])
+    }
+
+    /// A history page's `self` link and, when `more` entries follow, its `next` link (`_offset` on).
+    static func links(_ url: String, _ q: Query, more: Bool) -> JSONValue {
         func link(offset: Int) -> String {
             var items: [String] = []
             if let since = q.sinceText { items.append("_since=\(FHIRSearch.encode(since))") }
             items.append("_count=\(q.count)")
             if offset > 0 { items.append("_offset=\(offset)") }
-            return "\(base)/\(type.rawValue)/_history?" + items.joined(separator: "&")
+            return url + "?" + items.joined(separator: "&")
         }
         var links = [FHIRBundle.object([("relation", "self"), ("url", .string(link(offset: q.offset)))])]
         if more {
             links.append(FHIRBundle.object([("relation", "next"), ("url", .string(link(offset: q.offset + q.count)))]))
         }
-        let audit = AuditEvent(action: "read", resourceType: "fhir/\(type.rawValue)", resourceID: "_history",
-                               detail: "query \(query); \(total.map(String.init) ?? "(not counted)") version(s); returned \(entries.count)")
-        return FHIRReadAnswer(resource: FHIRBundle.object([
-            ("resourceType", "Bundle"), ("type", "history"), ("total", total.map { .number(Double($0)) }),
-            ("link", .array(links)), ("entry", entries.isEmpty ? nil : .array(entries)),
-        ]), audit: [audit])
+        return .array(links)
     }
 }
