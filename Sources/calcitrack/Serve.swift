@@ -32,6 +32,11 @@ struct Serve: AsyncParsableCommand {
             }
             say("CalciTrack registry on http://\(hostname):\(port)  (\(db.location); API /api/v1, OpenAPI /openapi.json)")
             try await app.execute()
+            // SIGTERM or ^C: stop taking requests and let those in flight finish (Vapor's quiescing,
+            // up to the server's shutdownTimeout) before the databases close. asyncShutdown alone
+            // shuts the server and the databases down in no fixed order, and a request still
+            // running found no database and crashed the process.
+            await app.server.shutdown()
             try await app.asyncShutdown()
         } catch {
             try? await app.asyncShutdown()
