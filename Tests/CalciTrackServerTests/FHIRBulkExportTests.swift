@@ -116,6 +116,134 @@ import VaporTesting
         }
     }
 
+    /// The resources of `type` a kick-off's job wrote (none: no file).
+    func exported(_ r: TestRegistry, _ started: TestRegistry.Reply, _ type: String, as user: String = "clinA") async throws -> [JSONValue] {
+        #expect(started.status == .accepted, "\(started.text)")
+        let manifest = try await finished(r, Self.path(started.headers.first(name: .contentLocation) ?? ""), as: user).json
+        guard case .array(let outputs)? = manifest["output"], let url = outputs.first(where: { $0["type"]?.stringValue == type })?["url"]?.stringValue else { return [] }
+        return lines(try await r.send(.GET, Self.path(url), as: user).text)
+    }
+
+    /// The `id`s of what a FHIR search of the API answers (its matches).
+    func searched(_ r: TestRegistry, _ path: String) async throws -> Set<String> {
+        let bundle = try await r.send(.GET, path, as: "clinA")
+        #expect(bundle.status == .ok, "\(path): \(bundle.text)")
+        guard case .array(let entries)? = bundle.json["entry"] else { return [] }
+        return Set(entries.compactMap { $0["resource"]?["id"]?.stringValue })
+    }
+
+    /// Bulk Data 2.0 export.html "_typeFilter": a type with filters holds the resources that match
+    /// at least one of them (the queries are OR'ed), checked against the search API's answer to the
+    /// same search; a type in `_type` without a filter is exported whole.
+    @Test func typeFilterKeepsTheResourcesMatchingAnyOfItsSearches() async throws {
+        try await TestRegistry.run { r in
+            let a1 = try await r.createPatient(mrn: "TF-1"), a2 = try await r.createPatient(mrn: "TF-2")
+            try await addRecords(r, a1, as: "clinA")
+            try await addRecords(r, a2, as: "clinA")
+            let calcium = "http://loinc.org|17861-6", phosphate = "http://loinc.org|2777-1"
+            let enc = FHIRSearch.encode
+            let one = try await exported(r, try await kickoff(r, "/fhir/$export?_type=Patient,Observation&_typeFilter=" + enc("Observation?code=" + enc(calcium))), "Observation")
+            let calciumIDs = try await searched(r, "/fhir/Observation?code=\(enc(calcium))")
+            #expect(calciumIDs.count == 2)
+            #expect(Set(one.compactMap { $0["id"]?.stringValue }) == calciumIDs)
+            // Two queries (repeated parameter), and one query whose code value lists both (a comma
+            // not followed by a resource type stays in its query): both are calcium OR phosphate.
+            let both = try await searched(r, "/fhir/Observation?code=\(enc(calcium)),\(enc(phosphate))")
+            #expect(both.count == 4)
+            for path in ["/fhir/$export?_type=Observation&_typeFilter=" + enc("Observation?code=" + enc(calcium)) + "&_typeFilter=" + enc("Observation?code=" + enc(phosphate)),
+                         "/fhir/$export?_type=Observation&_typeFilter=Observation%3Fcode%3D\(enc(calcium)),\(enc(phosphate))",
+                         "/fhir/$export?_type=Observation&_typeFilter=" + enc("Observation?code=" + enc(calcium)) + "," + enc("Observation?code=" + enc(phosphate))] {
+                let out = try await exported(r, try await kickoff(r, path), "Observation")
+                #expect(Set(out.compactMap { $0["id"]?.stringValue }) == both, "\(path)")
+                #expect(out.count == both.count, "each resource once: \(path)")
+            }
+            // Filters AND within a query: calcium of patient a1 only.
+            let a1Only = try await exported(r, try await kickoff(r, "/fhir/$export?_typeFilter=" + enc("Observation?code=\(enc(calcium))&patient=Patient/\(a1)")), "Observation")
+            #expect(a1Only.count == 1 && a1Only.first?["subject"]?["reference"]?.stringValue == "Patient/\(a1)")
+            // An unfiltered type of the same export is whole.
+            let patients = try await exported(r, try await kickoff(r, "/fhir/$export?_type=Patient,Observation&_typeFilter=" + enc("Observation?code=" + enc(calcium))), "Patient")
+            #expect(patients.count == 2)
+            let audit = try await AuditEntry.query(on: r.app.db).filter(\.$action == "export").all()
+            #expect(audit.contains { $0.detail.contains("_typeFilter Observation?code=\(calcium)") }, "\(audit.map(\.detail))")
+        }
+    }
+
+    /// Bulk Data 2.0 kick-off by POST of a Parameters resource, with `patient` (Patient level only):
+    /// the export holds those patients' compartments and nothing else; a patient that is unknown,
+    /// deleted or at another site is a 400 naming it; `patient` by GET or at system level is refused.
+    @Test func postKickoffWithPatientsExportsOnlyThem() async throws {
+        try await TestRegistry.run { r in
+            let a1 = try await r.createPatient(mrn: "PK-1"), a2 = try await r.createPatient(mrn: "PK-2"), a3 = try await r.createPatient(mrn: "PK-3")
+            let b1 = try await r.createPatient(site: "B", mrn: "PK-4")
+            for p in [a1, a2, a3] { try await addRecords(r, p, as: "clinA") }
+            func parameters(_ items: [String]) -> String { #"{"resourceType": "Parameters", "parameter": ["# + items.joined(separator: ",") + "]}" }
+            func patient(_ id: String) -> String { #"{"name": "patient", "valueReference": {"reference": "Patient/"# + id + #""}}"# }
+            let typeParam = #"{"name": "_type", "valueString": "Patient,Observation"}"#
+            let started = try await r.send(.POST, "/fhir/Patient/$export", as: "clinA", json: parameters([typeParam, patient(a1), patient(a3)]), headers: Self.kickoffHeaders)
+            let observations = try await exported(r, started, "Observation")
+            #expect(Set(observations.compactMap { $0["subject"]?["reference"]?.stringValue }) == ["Patient/\(a1)", "Patient/\(a3)"])
+            #expect(observations.count == 4)
+            let manifestRequest = try await finished(r, Self.path(started.headers.first(name: .contentLocation) ?? "")).json["request"]?.stringValue
+            #expect(manifestRequest?.hasSuffix("/fhir/Patient/$export") == true)
+            let patients = try await exported(r, try await r.send(.POST, "/fhir/Patient/$export", as: "clinA", json: parameters([typeParam, patient(a2)]), headers: Self.kickoffHeaders), "Patient")
+            #expect(patients.compactMap { $0["id"]?.stringValue } == [a2])
+            // The named patients' audit trails show the export.
+            let trail = try await AuditEntry.query(on: r.app.db).filter(\.$action == "export").all()
+            #expect(Set(trail.compactMap(\.patientID)) == Set([a1, a2, a3].map { $0.lowercased() }))
+            // A _typeFilter in the body works as in the query string.
+            let filtered = try await exported(r, try await r.send(.POST, "/fhir/Patient/$export", as: "clinA", json: parameters([
+                #"{"name": "_typeFilter", "valueString": "Observation?code=http://loinc.org|2777-1"}"#, patient(a2)]), headers: Self.kickoffHeaders), "Observation")
+            #expect(filtered.count == 1 && JSONWriter.write(filtered.first ?? .null, pretty: false).contains("\"2777-1\""))
+
+            let jobs = try await BulkExportJob.query(on: r.app.db).count()
+            let deleted = try await r.createPatient(mrn: "PK-5")
+            let removal = try await r.send(.DELETE, "/api/v1/patients/\(deleted)", as: "clinA", headers: ["If-Match": VersionCheck.etag(1)])
+            #expect(removal.status == .noContent, "\(removal.text)")
+            for (path, body, element, needle) in [
+                ("/fhir/Patient/$export", parameters([patient(a1), patient(b1)]), "patient", b1.lowercased()),
+                ("/fhir/Patient/$export", parameters([patient(UUID().uuidString)]), "patient", "not a patient you can export"),
+                ("/fhir/Patient/$export", parameters([patient(deleted)]), "patient", deleted.lowercased()),
+                ("/fhir/Patient/$export", parameters([#"{"name": "patient", "valueReference": {"reference": "Group/1"}}"#]), "patient", "Group/1"),
+                ("/fhir/$export", parameters([patient(a1)]), "patient", "system-level"),
+                ("/fhir/Patient/$export", #"{"resourceType": "Bundle"}"#, "Parameters", "Bundle"),
+                ("/fhir/Patient/$export", parameters([#"{"name": "_type"}"#]), "Parameters.parameter[0].value[x]", "value"),
+                ("/fhir/Patient/$export?_type=Patient", parameters([]), "url", "Parameters body"),
+            ] {
+                let reply = try await r.send(.POST, path, as: "clinA", json: body, headers: Self.kickoffHeaders)
+                #expect(reply.status == .badRequest, "\(path) \(body): \(reply.text)")
+                #expect(reply.text.contains("\"\(element)\""), "\(path) \(body): \(reply.text)")
+                #expect(reply.text.contains(needle), "\(path) \(body): \(reply.text)")
+            }
+            let byGet = try await kickoff(r, "/fhir/Patient/$export?patient=Patient/\(a1)")
+            #expect(byGet.status == .badRequest && byGet.text.contains("POST"), "\(byGet.text)")
+            #expect(try await BulkExportJob.query(on: r.app.db).count() == jobs, "a refused kick-off starts no job")
+        }
+    }
+
+    /// Each `_typeFilter` is checked as the search API checks its search, and named on the kick-off.
+    @Test func badTypeFiltersAre400NamingTheFilter() async throws {
+        try await TestRegistry.run { r in
+            for (filter, extra, needle) in [
+                ("Observation", "", "<ResourceType>?"),
+                ("Observation?", "", "no search parameters"),
+                ("Practitioner?name=x", "", "Practitioner"),
+                ("Flag?patient=x", "", "Flag"),
+                ("Observation?foo=1", "", "foo"),
+                ("Observation?date=yesterday", "", "date=yesterday"),
+                ("Observation?code=x&_include=Observation:patient", "", "_include"),
+                ("Observation?_count=5", "", "_count"),
+                ("Observation?code=x", "&_type=Patient", "_type leaves out"),
+            ] {
+                let path = "/fhir/$export?_typeFilter=" + FHIRSearch.encode(filter) + extra
+                let reply = try await kickoff(r, path)
+                #expect(reply.status == .badRequest, "\(filter): \(reply.text)")
+                #expect(reply.text.contains("\"_typeFilter\""), "\(filter): \(reply.text)")
+                #expect(reply.text.contains(needle), "\(filter): \(reply.text)")
+            }
+            #expect(try await BulkExportJob.query(on: r.app.db).count() == 0)
+        }
+    }
+
     @Test func badKickoffsAre400AndOtherRolesAre403() async throws {
         try await TestRegistry.run { r in
             for (path, headers, element) in [
@@ -125,7 +253,8 @@ import VaporTesting
                 ("/fhir/$export?_type=Patient,Practitioner", Self.kickoffHeaders, "_type"),
                 ("/fhir/$export?_outputFormat=text/csv", Self.kickoffHeaders, "_outputFormat"),
                 ("/fhir/$export?_since=yesterday", Self.kickoffHeaders, "_since"),
-                ("/fhir/$export?_typeFilter=Observation%3Fcode%3D1", Self.kickoffHeaders, "_typeFilter"),
+                ("/fhir/$export?_elements=id", Self.kickoffHeaders, "_elements"),
+                ("/fhir/$export?_typeFilter=Observation%3F_sort%3Ddate", Self.kickoffHeaders, "_typeFilter"),
             ] {
                 let reply = try await kickoff(r, path, headers: headers)
                 #expect(reply.status == .badRequest, "\(path): \(reply.text)")
@@ -197,6 +326,10 @@ import VaporTesting
             let text = meta.text
             #expect(text.contains("http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export"))
             #expect(text.contains("http://hl7.org/fhir/uv/bulkdata/OperationDefinition/patient-export"))
+            // The kick-off parameters it takes are stated, since the definition URL cannot say them.
+            guard case .array(let rest)? = meta.json["rest"], case .array(let operations)? = rest.first?["operation"] else { Issue.record("no system operations"); return }
+            let export = operations.first { $0["name"]?.stringValue == "export" }?["documentation"]?.stringValue ?? ""
+            #expect(["_typeFilter", "patient", "POST"].allSatisfy(export.contains), "\(export)")
         }
     }
 }

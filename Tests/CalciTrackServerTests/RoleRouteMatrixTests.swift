@@ -168,6 +168,12 @@ import VaporTesting
             let exportStart = Expect(anonymous: 401, clinA: 202, clinB: 202, research: 403, admin: 403)
             try await check(.GET, "/fhir/$export", exportStart, headers: kickoff) { "/fhir/$export" }
             try await check(.GET, "/fhir/:type/$export", exportStart, headers: kickoff) { "/fhir/Patient/$export" }
+            try await check(.POST, "/fhir/$export", exportStart, body: { #"{"resourceType": "Parameters", "parameter": [{"name": "_type", "valueString": "Patient"}]}"# },
+                            headers: kickoff) { "/fhir/$export" }
+            // Naming site A's patient: site B's clinician is told it is not a patient they can export.
+            try await check(.POST, "/fhir/:type/$export", Expect(anonymous: 401, clinA: 202, clinB: 400, research: 403, admin: 403),
+                            body: { #"{"resourceType": "Parameters", "parameter": [{"name": "patient", "valueReference": {"reference": "Patient/\#(patient)"}}]}"# },
+                            headers: kickoff) { "/fhir/Patient/$export" }
             func finishedJob() async throws -> String {
                 let started = try await r.send(.GET, "/fhir/$export?_type=Patient", as: "clinA", headers: kickoff)
                 let status = FHIRBulkExportTests.path(started.headers.first(name: .contentLocation) ?? "")

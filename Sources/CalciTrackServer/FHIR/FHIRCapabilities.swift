@@ -32,7 +32,11 @@ enum FHIRCapabilities {
     /// reads), and the system history (`FHIRSystemHistory`).
     static let systemInteractions = ["transaction", "batch", "history-system"]
     /// Bulk Data Access 2.0 `$export` (`BulkExportController`): system level here, Patient level on Patient.
-    static let systemOperations = [(name: "export", definition: "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export")]
+    static let systemOperations = [(name: "export", definition: "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export", documentation: exportDocumentation)]
+    /// What the kick-off takes (`BulkExportKickoff`): a client cannot learn it from the definition URL.
+    static let exportDocumentation = "Bulk Data 2.0 kick-off by GET (query string) or POST (Parameters): _outputFormat (ndjson), _type, _since, "
+        + "_typeFilter (Type?search with this statement's search parameters; several are OR'ed; no result parameters), "
+        + "and patient (valueReference, POST to Patient/$export only). Not supported (400): _elements, includeAssociatedData; no Group export."
 
     /// Search parameters every type has (Bundle control).
     static let common = ["_id", "_count", "_sort", "_include", "_format"]
@@ -111,7 +115,9 @@ enum FHIRCapabilities {
                 ("security", obj([("description", "Bearer token (calcitrack token issue) or a signed-in session; clinicians see their sites' patients; researchers are refused (FHIR carries identified data)")])),
                 ("resource", .array(resources)),
                 ("interaction", .array(systemInteractions.map { obj([("code", .string($0))]) })),
-                ("operation", .array(systemOperations.map { obj([("name", .string($0.name)), ("definition", .string($0.definition))]) })),
+                ("operation", .array(systemOperations.map {
+                    obj([("name", .string($0.name)), ("definition", .string($0.definition)), ("documentation", .string($0.documentation))])
+                })),
             ])])),
         ])
     }

@@ -21,25 +21,32 @@ public enum FHIRExport {
     /// limits the export to those sites' patients (a clinician's `$export`; nil: every site).
     public static func run(on db: any Database, patient: UUID?, batchSize: Int = 200, today: LocalDate? = nil,
                            emit: ([(FHIRResourceType, [JSONValue])]) async throws -> Void) async throws -> Summary {
-        try await run(on: db, patient: patient, siteIDs: nil, types: types, batchSize: batchSize, today: today, emit: emit)
+        if let patient {
+            guard try await Patient.find(patient, on: db) != nil else { throw APIError.notFound("patient \(patient.lowercasedString)") }
+        }
+        return try await run(on: db, patients: patient.map { [$0] }, siteIDs: nil, types: types, batchSize: batchSize, today: today, emit: emit)
     }
 
-    static func run(on db: any Database, patient: UUID?, siteIDs: Set<UUID>?, types: [FHIRResourceType], batchSize: Int = 200, today: LocalDate? = nil,
+    /// `patients`: these patients only (the caller checked they exist and may be read), else
+    /// every patient of `siteIDs`. `filters` (`$export`'s `_typeFilter`): a type listed there
+    /// is limited to the resources that match at least one of its searches.
+    static func run(on db: any Database, patients: [UUID]?, siteIDs: Set<UUID>?, types: [FHIRResourceType],
+                    filters: [FHIRResourceType: [FHIRSearch.Query]] = [:], batchSize: Int = 200, today: LocalDate? = nil,
                     emit: ([(FHIRResourceType, [JSONValue])]) async throws -> Void) async throws -> Summary {
         var summary = Summary()
         let today = today ?? LocalDate.utc(Date())
         let sql = db as! any SQLDatabase
         var after: UUID?
-        if let patient {
-            guard try await Patient.find(patient, on: db) != nil else { throw APIError.notFound("patient \(patient.lowercasedString)") }
-        }
         if let siteIDs, siteIDs.isEmpty { return summary }
         let siteFilter: SQLQueryString = siteIDs.map { " AND site_id IN (\(binds: Array($0)))" } ?? ""
+        let named = patients.map { $0.chunked(batchSize).map(Array.init) }
+        var batchIndex = 0
         while true {
             let ids: [UUID]
-            if let patient {
-                if summary.patients > 0 { break }
-                ids = [patient]
+            if let named {
+                guard batchIndex < named.count else { break }
+                ids = named[batchIndex]
+                batchIndex += 1
             } else {
                 var page: SQLQueryString = "SELECT id FROM patients WHERE deleted_at IS NULL"
                 page = page + siteFilter
@@ -48,11 +55,9 @@ public enum FHIRExport {
                 ids = try await sql.raw(page).all().map { try $0.decode(column: "id", as: UUID.self) }
             }
             if ids.isEmpty { break }
-            var q = FHIRSearch.Query()
-            q.patients = [ids]
             var batch: [(FHIRResourceType, [JSONValue])] = []
             for type in types {
-                let (_, rows) = try await FHIRSearch.rows(type, q, siteIDs: siteIDs.map(Array.init), on: db, page: false)
+                let rows = try await Self.rows(type, patients: ids, filters: filters[type], siteIDs: siteIDs, on: db)
                 let resources = try await FHIRSearch.resources(type, rows, on: db, today: today)
                 summary.resources[type.rawValue, default: 0] += resources.count
                 batch.append((type, resources))
@@ -60,9 +65,31 @@ public enum FHIRExport {
             try await emit(batch)
             summary.patients += ids.count
             after = ids.last
-            if ids.count < batchSize && patient == nil { break }
+            if ids.count < batchSize && named == nil { break }
         }
         return summary
+    }
+
+    /// The rows of one type for a batch of patients: every row, or with filters the rows that
+    /// match any of them (each filter is the search API's SQL plus the batch's patients), each once.
+    static func rows(_ type: FHIRResourceType, patients ids: [UUID], filters: [FHIRSearch.Query]?, siteIDs: Set<UUID>?,
+                     on db: any Database) async throws -> [FHIRSearch.Row] {
+        guard let filters else {
+            var q = FHIRSearch.Query()
+            q.patients = [ids]
+            return try await FHIRSearch.rows(type, q, siteIDs: siteIDs.map(Array.init), on: db, page: false).rows
+        }
+        var seen = Set<String>()
+        var union: [FHIRSearch.Row] = []
+        for filter in filters {
+            var q = filter
+            q.patients.append(ids)
+            for row in try await FHIRSearch.rows(type, q, siteIDs: siteIDs.map(Array.init), on: db, page: false).rows
+            where seen.insert("\(row.source)/\(row.rowID.uuidString)").inserted {
+                union.append(row)
+            }
+        }
+        return union
     }
 
     /// A transaction Bundle whose entries PUT each resource at its id, so importing it twice

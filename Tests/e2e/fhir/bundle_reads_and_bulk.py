@@ -14,6 +14,8 @@ import urllib.request
 def request(h, method, url, headers, body=None):
     url = url if url.startswith("http") else h.BASE + url
     data = json.dumps(body).encode() if body is not None else None
+    if data is not None:
+        headers = dict(headers, **{"Content-Type": "application/fhir+json"})
     req = urllib.request.Request(url, data=data, method=method, headers=headers)
     try:
         with urllib.request.urlopen(req) as r:
@@ -129,3 +131,53 @@ def bulk_export(h, export_dir):
     if status != 404:
         h.fail(f"$export status after DELETE: {status}")
     print(f"fhir: $export served {total} resources in {len(manifest.get('output', []))} files, each equal to the CLI export")
+
+
+def search_ids(h, path):
+    """The ids a search of the API matches, following its next links."""
+    ids, url = set(), path
+    while url:
+        bundle, _ = h.get(url)
+        ids |= {e["resource"]["id"] for e in bundle.get("entry", []) if e.get("search", {}).get("mode") == "match"}
+        url = next((l["url"] for l in bundle.get("link", []) if l["relation"] == "next"), None)
+        if url and url.startswith(h.BASE):
+            url = url[len(h.BASE):]
+    return ids
+
+
+def filtered_export(h, pids):
+    """A POST kick-off (Parameters) with `patient` and `_typeFilter`: the files hold exactly what the
+    search API answers for the same search of those patients, each line validated."""
+    auth = {"Authorization": "Bearer " + h.TOKEN}
+    params = {"resourceType": "Parameters", "parameter":
+              [{"name": "_type", "valueString": "Patient,Observation"},
+               {"name": "_typeFilter", "valueString": "Observation?category=laboratory"}]
+              + [{"name": "patient", "valueReference": {"reference": f"Patient/{p}"}} for p in pids]}
+    status, headers, body = request(h, "POST", "/Patient/$export", dict(auth, Accept="application/fhir+json", Prefer="respond-async"), params)
+    location = headers.get("Content-Location")
+    if status != 202 or not location:
+        h.fail(f"POST $export kick-off: {status} {body[:300]!r}")
+        return
+    deadline = time.time() + 600
+    while True:
+        status, _, body = request(h, "GET", location, auth)
+        if status != 202 or time.time() > deadline:
+            break
+        time.sleep(0.5)
+    if status != 200:
+        h.fail(f"POST $export status: {status} {body[:300]!r}")
+        return
+    files = {}
+    for output in json.loads(body).get("output", []):
+        status, _, data = request(h, "GET", output["url"], auth)
+        files[output["type"]] = [json.loads(l) for l in data.decode().splitlines()]
+        for n, resource in enumerate(files[output["type"]]):
+            h.validate(resource, f"POST $export {output['type']}:{n + 1}")
+    exported = {t: {r["id"] for r in rs} for t, rs in files.items()}
+    expected = search_ids(h, f"/Observation?patient={','.join(pids)}&category=laboratory&_count=500")
+    if not expected or exported.get("Observation", set()) != expected:
+        h.fail(f"POST $export Observation?category=laboratory: {len(exported.get('Observation', []))} exported, the search answers {len(expected)}")
+    if exported.get("Patient", set()) != set(pids):
+        h.fail(f"POST $export patient {pids}: Patient file holds {sorted(exported.get('Patient', []))}")
+    request(h, "DELETE", location, auth)
+    print(f"fhir: POST $export of {len(pids)} patients with _typeFilter: {len(expected)} laboratory Observations, equal to the search API")

@@ -249,6 +249,7 @@ def main():
     # Before any write: $export must equal the CLI export made at the start.
     here = sys.modules[__name__]
     bundle_reads_and_bulk.bulk_export(here, EXPORT)
+    bundle_reads_and_bulk.filtered_export(here, [p["id"] for p in patients[:3]])
     bundle_reads_and_bulk.bundle_reads(here, patients[0]["id"])
     conditional_writes_and_type_history()
     print(f"fhir: {len(patients)} patients, {reads} reads, {exported} exported resources; types {sorted(seen_types)}; "

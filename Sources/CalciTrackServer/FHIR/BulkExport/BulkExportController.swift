@@ -4,8 +4,9 @@ import Fluent
 import Vapor
 
 /// FHIR Bulk Data Access 2.0 `$export`, async pattern (docs/fhir.md "Bulk export"):
-/// - `GET /fhir/$export`, `GET /fhir/Patient/$export`: kick-off (Accept: application/fhir+json,
-///   Prefer: respond-async; `_outputFormat`, `_type`, `_since`) → 202, Content-Location = status URL.
+/// - `GET|POST /fhir/$export`, `GET|POST /fhir/Patient/$export`: kick-off (Accept: application/fhir+json,
+///   Prefer: respond-async; `_outputFormat`, `_type`, `_since`, `_typeFilter`; POST: the same as a
+///   Parameters resource, plus `patient` at Patient level) → 202, Content-Location = status URL.
 /// - `GET /fhir/$export-status/{job}`: 202 with X-Progress while running, 200 with the manifest
 ///   when complete, 500 with an OperationOutcome when it failed; `DELETE` cancels and deletes (202).
 /// - `GET /fhir/$export-file/{job}/{Type}.ndjson`: an output file (application/fhir+ndjson).
@@ -14,14 +15,18 @@ import Vapor
 struct BulkExportController: Sendable {
     func register(_ fhir: any RoutesBuilder) {
         fhir.get("$export", use: systemKickoff)
+        fhir.on(.POST, "$export", body: .collect(maxSize: Self.maxParametersSize), use: systemKickoff)
         // `:type`, not "Patient": the router does not backtrack from a constant segment (see FHIRReadController).
         fhir.get(":type", "$export", use: patientKickoff)
+        fhir.on(.POST, ":type", "$export", body: .collect(maxSize: Self.maxParametersSize), use: patientKickoff)
         fhir.get("$export-status", ":job", use: status)
         fhir.delete("$export-status", ":job", use: cancel)
         fhir.get("$export-file", ":job", ":file", use: file)
     }
 
     static let ndjson = "application/fhir+ndjson"
+    /// A POST kick-off's Parameters: room for some thousands of `patient` references.
+    static let maxParametersSize: ByteCount = "1mb"
 
     /// Clinicians only. FHIR resources carry identified data and no de-identified FHIR export
     /// exists, so researchers are refused (the de-identified JSON API is theirs).
@@ -36,7 +41,7 @@ struct BulkExportController: Sendable {
         }
     }
 
-    @Sendable func systemKickoff(req: Request) async throws -> Response { try await kickoff(req) }
+    @Sendable func systemKickoff(req: Request) async throws -> Response { try await kickoff(req, level: .system) }
 
     /// Patient/$export: every resource CalciTrack exports is in a patient's compartment, so it
     /// exports what the system-level export does.
@@ -44,13 +49,21 @@ struct BulkExportController: Sendable {
         guard req.parameters.get("type") == "Patient" else {
             throw FHIRError(.notFound, .notSupported, "$export is supported on the system (/fhir/$export) and Patient (/fhir/Patient/$export); Group export is not")
         }
-        return try await kickoff(req)
+        return try await kickoff(req, level: .patient)
     }
 
-    func kickoff(_ req: Request) async throws -> Response {
+    func kickoff(_ req: Request, level: BulkExportKickoff.Level) async throws -> Response {
         let principal = try await Self.exporter(req)
+        let viaPost = req.method == .POST
+        // A POST takes its parameters from the Parameters body; its query string must be empty,
+        // so nothing sent is ignored.
+        if viaPost, let query = req.url.query, !query.isEmpty {
+            throw FHIRError(.badRequest, .notSupported, "a POST $export takes its parameters in the Parameters body, not the query string (got \(query))", at: "url")
+        }
         let request = try BulkExportKickoff.parse(accept: req.headers.first(name: .accept), prefer: req.headers.first(name: "Prefer"),
-                                                  pairs: FHIRSearch.pairs(req))
+                                                  pairs: viaPost ? try BulkExportKickoff.pairs(parameters: req.body.data) : FHIRSearch.pairs(req),
+                                                  level: level, viaPost: viaPost)
+        if let patients = request.patients { try await Self.checkExportable(patients, principal, on: req.db) }
         let runner = req.application.bulkExports
         try await runner.purgeExpired(on: req.db)
         let base = FHIRReadController.baseURL(req)
@@ -58,17 +71,40 @@ struct BulkExportController: Sendable {
         let job = BulkExportJob(id: UUID(), ownerID: principal.userID, ownerUsername: principal.username, requestURL: requestURL,
                                 types: request.types, since: request.since, transactionTime: Date())
         let jobID = job.id!.lowercasedString
-        let event = AuditEvent(action: "export", resourceType: "fhir/$export", resourceID: jobID,
-                               detail: "types \(job.typesText)" + (request.since.map { "; _since \(ISOTimestamp.iso($0))" } ?? "") + "; sites of \(principal.username)")
+        var detail = "types \(job.typesText)"
+        if let since = request.since { detail += "; _since \(ISOTimestamp.iso(since))" }
+        if !request.filterTexts.isEmpty { detail += "; _typeFilter " + request.filterTexts.joined(separator: " , ") }
+        detail += request.patients.map { "; \($0.count) patient(s) named" } ?? "; sites of \(principal.username)"
+        // A named patient's export is in that patient's audit trail (who read my record?).
+        let events = [AuditEvent(action: "export", resourceType: "fhir/$export", resourceID: jobID, detail: detail)]
+            + (request.patients ?? []).map { AuditEvent(action: "export", resourceType: "fhir/$export", resourceID: jobID, patientID: $0.lowercasedString, detail: detail) }
         try await AuditLog.write(on: req.db, actor: try await req.auditActor) { tx in
             try await job.create(on: tx)
-            return ((), [event])
+            return ((), events)
         }
-        await runner.start(job, siteIDs: principal.siteIDs, db: req.application.db, today: req.today, logger: req.logger)
+        await runner.start(job, siteIDs: principal.siteIDs, filters: request.filters, patients: request.patients,
+                           db: req.application.db, today: req.today, logger: req.logger)
         var headers = HTTPHeaders()
         headers.replaceOrAdd(name: .contentLocation, value: "\(base)/$export-status/\(jobID)")
         return FHIRResponse.json(OperationOutcome(.information, .informational, "export \(jobID) started; poll the Content-Location URL").json,
                                  status: .accepted, headers: headers)
+    }
+
+    /// `patient`: each must be a patient the clinician may export (not deleted, at one of their
+    /// sites). Bulk Data 2.0 asks for an error naming the patients not present; an unknown id and
+    /// one of another site get the same answer, so the answer reveals nothing of other sites.
+    static func checkExportable(_ patients: [UUID], _ principal: Principal, on db: any Database) async throws {
+        var found = Set<UUID>()
+        for chunk in patients.chunked(500) {
+            let rows = try await Patient.query(on: db).filter(\.$id ~~ Array(chunk)).all()  // soft-deleted patients are left out
+            for p in rows where principal.siteIDs.contains(p.$site.id) { found.insert(p.id!) }
+        }
+        let missing = patients.filter { !found.contains($0) }
+        guard missing.isEmpty else {
+            throw FHIRError(.badRequest, OperationOutcome(missing.prefix(50).map { id in
+                OperationOutcome.Issue(.error, .notFound, "patient Patient/\(id.lowercasedString) is not a patient you can export (no such patient, deleted, or at a site you do not work at)", at: ["patient"])
+            }))
+        }
     }
 
     /// The caller's job, after expired ones are deleted; 404 for an unknown job or another user's.

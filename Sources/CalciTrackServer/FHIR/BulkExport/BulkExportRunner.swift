@@ -23,12 +23,15 @@ actor BulkExportRunner {
 
     func isRunning(_ id: UUID) -> Bool { running[id] != nil }
 
-    /// Starts the export of `job` for a clinician of `siteIDs`.
-    func start(_ job: BulkExportJob, siteIDs: Set<UUID>, db: any Database, today: LocalDate, logger: Logger) {
+    /// Starts the export of `job` for a clinician of `siteIDs`, with the kick-off's `_typeFilter`
+    /// searches and `patient` list (kept in memory only: a job a restart cuts off is failed, never resumed).
+    func start(_ job: BulkExportJob, siteIDs: Set<UUID>, filters: [FHIRResourceType: [FHIRSearch.Query]] = [:], patients: [UUID]? = nil,
+               db: any Database, today: LocalDate, logger: Logger) {
         guard let id = job.id else { return }
         let types = job.types, since = job.since
         running[id] = Task.detached { [self] in
-            await Self.execute(id, types: types, since: since, siteIDs: siteIDs, directory: jobDirectory(id), db: db, today: today, logger: logger)
+            await Self.execute(id, types: types, since: since, filters: filters, patients: patients, siteIDs: siteIDs,
+                               directory: jobDirectory(id), db: db, today: today, logger: logger)
             await self.finished(id)
         }
     }
@@ -57,17 +60,18 @@ actor BulkExportRunner {
     }
 
     /// The export itself: the same resources `calcitrack export` writes (`FHIRExport.run`),
-    /// limited to the clinician's sites, the requested types and, with `_since`, to resources
-    /// whose `meta.lastUpdated` is at or after it. Progress is stored after each batch of patients.
-    static func execute(_ id: UUID, types: [FHIRResourceType], since: Date?, siteIDs: Set<UUID>, directory: String,
-                        db: any Database, today: LocalDate, logger: Logger) async {
+    /// limited to the clinician's sites, the requested types and patients, the `_typeFilter`
+    /// searches and, with `_since`, to resources whose `meta.lastUpdated` is at or after it.
+    /// Progress is stored after each batch of patients.
+    static func execute(_ id: UUID, types: [FHIRResourceType], since: Date?, filters: [FHIRResourceType: [FHIRSearch.Query]], patients: [UUID]?,
+                        siteIDs: Set<UUID>, directory: String, db: any Database, today: LocalDate, logger: Logger) async {
         var handles: [FHIRResourceType: FileHandle] = [:]
         defer { for handle in handles.values { try? handle.close() } }
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             var counts: [FHIRResourceType: Int] = [:]
             var written = 0
-            let summary = try await FHIRExport.run(on: db, patient: nil, siteIDs: siteIDs, types: types, today: today) { batch in
+            let summary = try await FHIRExport.run(on: db, patients: patients, siteIDs: siteIDs, types: types, filters: filters, today: today) { batch in
                 try Task.checkCancellation()
                 for (type, resources) in batch {
                     let kept = since.map { since in resources.filter { Self.changed($0, since: since) } } ?? resources
