@@ -170,6 +170,12 @@ import VaporTesting
             try await check(.GET, "/fhir/:type/$export", exportStart, headers: kickoff) { "/fhir/Patient/$export" }
             try await check(.POST, "/fhir/$export", exportStart, body: { #"{"resourceType": "Parameters", "parameter": [{"name": "_type", "valueString": "Patient"}]}"# },
                             headers: kickoff) { "/fhir/$export" }
+            // Group export (site A's Group): site B's clinician is refused that Group.
+            try await check(.GET, "/fhir/:type/:id/$export", Expect(anonymous: 401, clinA: 202, clinB: 403, research: 403, admin: 403),
+                            headers: kickoff) { "/fhir/Group/\(r.siteA.lowercasedString)/$export" }
+            try await check(.POST, "/fhir/:type/:id/$export", Expect(anonymous: 401, clinA: 202, clinB: 403, research: 403, admin: 403),
+                            body: { #"{"resourceType": "Parameters", "parameter": [{"name": "_type", "valueString": "Patient"}]}"# },
+                            headers: kickoff) { "/fhir/Group/\(r.siteA.lowercasedString)/$export" }
             // Naming site A's patient: site B's clinician is told it is not a patient they can export.
             try await check(.POST, "/fhir/:type/$export", Expect(anonymous: 401, clinA: 202, clinB: 400, research: 403, admin: 403),
                             body: { #"{"resourceType": "Parameters", "parameter": [{"name": "patient", "valueReference": {"reference": "Patient/\#(patient)"}}]}"# },

@@ -16,6 +16,8 @@ public enum CodeSystem {
     public static let local = "https://calcitrack.org/fhir/CodeSystem/calcitrack"
     /// A patient's MRN identifier system is this prefix followed by the site code (docs/fhir.md "Identity").
     public static let mrnPrefix = "https://calcitrack.org/fhir/sid/mrn/"
+    /// A registry site's code (the identifier of its Group, `GroupOutbound`).
+    public static let siteIdentifier = "https://calcitrack.org/fhir/sid/site"
     /// CalciTrack's extensions are this base followed by their name (next-due, pain-vas, ...).
     public static let extensionBase = "https://calcitrack.org/fhir/StructureDefinition/"
 }

@@ -36,7 +36,8 @@ enum FHIRCapabilities {
     /// What the kick-off takes (`BulkExportKickoff`): a client cannot learn it from the definition URL.
     static let exportDocumentation = "Bulk Data 2.0 kick-off by GET (query string) or POST (Parameters): _outputFormat (ndjson), _type, _since, "
         + "_typeFilter (Type?search with this statement's search parameters; several are OR'ed; no result parameters), "
-        + "and patient (valueReference, POST to Patient/$export only). Not supported (400): _elements, includeAssociatedData; no Group export."
+        + "and patient (valueReference; POST to Patient/$export or Group/<id>/$export). A Group is a site's patients. "
+        + "Not supported (400): _elements, includeAssociatedData."
 
     /// Search parameters every type has (Bundle control).
     static let common = ["_id", "_count", "_sort", "_include", "_format"]
@@ -84,11 +85,16 @@ enum FHIRCapabilities {
 
     static func support(_ type: FHIRResourceType) -> ResourceSupport? { resources.first { $0.0 == type }?.1 }
 
+    /// Group (`FHIRGroups`): the registry's sites, read and search only, and the Group-level export.
+    static let group = ResourceSupport(interactions: ["read", "search-type"], searchParams: [
+        SearchParam(name: "identifier", type: "token", documentation: "site code: https://calcitrack.org/fhir/sid/site|<code>, or <code>"),
+    ], includes: [], operations: [("export", "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/group-export")], versioning: "no-version")
+
     static func statement(baseURL: String, now: String) -> JSONValue {
         func obj(_ pairs: [(String, JSONValue?)]) -> JSONValue { .object(JSONObject(pairs.compactMap { k, v in v.map { (k, $0) } })) }
-        let resources: [JSONValue] = Self.resources.map { type, support in
+        let resources: [JSONValue] = (Self.resources.map { ($0.0.rawValue, $0.1) } + [(FHIRGroups.resourceType, group)]).map { type, support in
             obj([
-                ("type", .string(type.rawValue)),
+                ("type", .string(type)),
                 ("interaction", .array(support.interactions.map { obj([("code", .string($0))]) })),
                 ("versioning", .string(support.interactions.contains("update") ? "versioned-update" : support.versioning)),
                 ("updateCreate", support.interactions.contains("update") ? .bool(true) : nil),

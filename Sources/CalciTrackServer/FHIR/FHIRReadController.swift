@@ -60,6 +60,9 @@ struct FHIRReadController: Sendable {
 
     @Sendable func read(req: Request) async throws -> Response {
         let context = FHIRReadContext(req, principal: try await Self.reader(req))
+        if req.parameters.get("type") == FHIRGroups.resourceType {
+            return try await FHIRGroups.read(req.parameters.get("id") ?? "", context).response(req)
+        }
         return try await Self.read(try Self.resourceType(req), req.parameters.get("id") ?? "", context).response(req)
     }
 
@@ -180,6 +183,9 @@ struct FHIRReadController: Sendable {
 
     @Sendable func search(req: Request) async throws -> Response {
         let context = FHIRReadContext(req, principal: try await Self.reader(req))
+        if req.parameters.get("type") == FHIRGroups.resourceType {
+            return try await FHIRGroups.search(pairs: FHIRSearch.pairs(req), query: req.url.query ?? "", context).response(req)
+        }
         return try await FHIRSearch.run(type: try Self.resourceType(req), pairs: FHIRSearch.pairs(req), query: req.url.query ?? "", context).response(req)
     }
 

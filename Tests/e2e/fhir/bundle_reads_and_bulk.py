@@ -145,19 +145,14 @@ def search_ids(h, path):
     return ids
 
 
-def filtered_export(h, pids):
-    """A POST kick-off (Parameters) with `patient` and `_typeFilter`: the files hold exactly what the
-    search API answers for the same search of those patients, each line validated."""
+def run_export(h, method, path, params=None, label="$export"):
+    """Kick-off, poll and download: {type: [resource, ...]}, each line validated; None on failure."""
     auth = {"Authorization": "Bearer " + h.TOKEN}
-    params = {"resourceType": "Parameters", "parameter":
-              [{"name": "_type", "valueString": "Patient,Observation"},
-               {"name": "_typeFilter", "valueString": "Observation?category=laboratory"}]
-              + [{"name": "patient", "valueReference": {"reference": f"Patient/{p}"}} for p in pids]}
-    status, headers, body = request(h, "POST", "/Patient/$export", dict(auth, Accept="application/fhir+json", Prefer="respond-async"), params)
+    status, headers, body = request(h, method, path, dict(auth, Accept="application/fhir+json", Prefer="respond-async"), params)
     location = headers.get("Content-Location")
     if status != 202 or not location:
-        h.fail(f"POST $export kick-off: {status} {body[:300]!r}")
-        return
+        h.fail(f"{label} kick-off: {status} {body[:300]!r}")
+        return None
     deadline = time.time() + 600
     while True:
         status, _, body = request(h, "GET", location, auth)
@@ -165,19 +160,62 @@ def filtered_export(h, pids):
             break
         time.sleep(0.5)
     if status != 200:
-        h.fail(f"POST $export status: {status} {body[:300]!r}")
-        return
+        h.fail(f"{label} status: {status} {body[:300]!r}")
+        return None
     files = {}
     for output in json.loads(body).get("output", []):
         status, _, data = request(h, "GET", output["url"], auth)
         files[output["type"]] = [json.loads(l) for l in data.decode().splitlines()]
         for n, resource in enumerate(files[output["type"]]):
-            h.validate(resource, f"POST $export {output['type']}:{n + 1}")
+            h.validate(resource, f"{label} {output['type']}:{n + 1}")
+    request(h, "DELETE", location, auth)
+    return files
+
+
+def filtered_export(h, pids):
+    """A POST kick-off (Parameters) with `patient` and `_typeFilter`: the files hold exactly what the
+    search API answers for the same search of those patients, each line validated."""
+    params = {"resourceType": "Parameters", "parameter":
+              [{"name": "_type", "valueString": "Patient,Observation"},
+               {"name": "_typeFilter", "valueString": "Observation?category=laboratory"}]
+              + [{"name": "patient", "valueReference": {"reference": f"Patient/{p}"}} for p in pids]}
+    files = run_export(h, "POST", "/Patient/$export", params, "POST $export")
+    if files is None:
+        return
     exported = {t: {r["id"] for r in rs} for t, rs in files.items()}
     expected = search_ids(h, f"/Observation?patient={','.join(pids)}&category=laboratory&_count=500")
     if not expected or exported.get("Observation", set()) != expected:
         h.fail(f"POST $export Observation?category=laboratory: {len(exported.get('Observation', []))} exported, the search answers {len(expected)}")
     if exported.get("Patient", set()) != set(pids):
         h.fail(f"POST $export patient {pids}: Patient file holds {sorted(exported.get('Patient', []))}")
-    request(h, "DELETE", location, auth)
     print(f"fhir: POST $export of {len(pids)} patients with _typeFilter: {len(expected)} laboratory Observations, equal to the search API")
+
+
+def groups_and_group_export(h):
+    """The clinician's sites as Groups (search, read, validated), and each Group's $export: its
+    Patient file is the Group's members, and its Observations are the search API's for them."""
+    bundle, _ = h.get("/Group")
+    h.validate(bundle, "Group search")
+    groups = [e["resource"] for e in bundle.get("entry", [])]
+    if len(groups) < 2:
+        h.fail(f"Group search: {len(groups)} groups for a clinician of two sites")
+    for group in groups:
+        read, _ = h.get(f"/Group/{group['id']}")
+        h.validate(read, f"Group/{group['id']}")
+        if read != group:
+            h.fail(f"Group/{group['id']}: read and search differ")
+        code = read["identifier"][0]["value"]
+        found, _ = h.get(f"/Group?identifier={code}")
+        if [e["resource"]["id"] for e in found.get("entry", [])] != [group["id"]]:
+            h.fail(f"Group?identifier={code}: {found.get('total')} matches")
+        members = {m["entity"]["reference"].split("/")[1] for m in read.get("member", [])}
+        files = run_export(h, "GET", f"/Group/{group['id']}/$export?_type=Patient,Encounter", label=f"Group/{code}/$export")
+        if files is None:
+            continue
+        exported = {r["id"] for r in files.get("Patient", [])}
+        if exported != members or read.get("quantity") != len(members):
+            h.fail(f"Group/{code}/$export: {len(exported)} patients exported, {len(members)} members, quantity {read.get('quantity')}")
+        subjects = {r["subject"]["reference"].split("/")[1] for r in files.get("Encounter", [])}
+        if not subjects <= members:
+            h.fail(f"Group/{code}/$export: Encounters of {len(subjects - members)} non-members")
+        print(f"fhir: Group {code}: {len(members)} members; its $export holds exactly them ({len(files.get('Encounter', []))} Encounters)")

@@ -250,11 +250,12 @@ def main():
     here = sys.modules[__name__]
     bundle_reads_and_bulk.bulk_export(here, EXPORT)
     bundle_reads_and_bulk.filtered_export(here, [p["id"] for p in patients[:3]])
+    bundle_reads_and_bulk.groups_and_group_export(here)
     bundle_reads_and_bulk.bundle_reads(here, patients[0]["id"])
     conditional_writes_and_type_history()
     print(f"fhir: {len(patients)} patients, {reads} reads, {exported} exported resources; types {sorted(seen_types)}; "
           f"validated {validated['fhirclient']} (fhirclient R4 strict) and {validated['fhir.resources']} (fhir.resources R4B)")
-    for t in ["Patient", "Condition", "Observation", "BodyStructure", "MedicationStatement", "Procedure", "Encounter", "ImagingStudy", "Bundle", "CapabilityStatement", "OperationOutcome"]:
+    for t in ["Patient", "Condition", "Observation", "BodyStructure", "MedicationStatement", "Procedure", "Encounter", "ImagingStudy", "Group", "Bundle", "CapabilityStatement", "OperationOutcome"]:
         if t not in seen_types:
             fail(f"no {t} was served or exported")
     print(f"fhir: {validated['fhirclient']} passed, {len(failures)} failed")

@@ -4,9 +4,10 @@ import Fluent
 import Vapor
 
 /// FHIR Bulk Data Access 2.0 `$export`, async pattern (docs/fhir.md "Bulk export"):
-/// - `GET|POST /fhir/$export`, `GET|POST /fhir/Patient/$export`: kick-off (Accept: application/fhir+json,
-///   Prefer: respond-async; `_outputFormat`, `_type`, `_since`, `_typeFilter`; POST: the same as a
-///   Parameters resource, plus `patient` at Patient level) → 202, Content-Location = status URL.
+/// - `GET|POST /fhir/$export`, `/fhir/Patient/$export`, `/fhir/Group/<site id>/$export`: kick-off
+///   (Accept: application/fhir+json, Prefer: respond-async; `_outputFormat`, `_type`, `_since`,
+///   `_typeFilter`; POST: the same as a Parameters resource, plus `patient` at Patient and Group
+///   level) → 202, Content-Location = status URL. A Group is a site's patients (`FHIRGroups`).
 /// - `GET /fhir/$export-status/{job}`: 202 with X-Progress while running, 200 with the manifest
 ///   when complete, 500 with an OperationOutcome when it failed; `DELETE` cancels and deletes (202).
 /// - `GET /fhir/$export-file/{job}/{Type}.ndjson`: an output file (application/fhir+ndjson).
@@ -19,6 +20,8 @@ struct BulkExportController: Sendable {
         // `:type`, not "Patient": the router does not backtrack from a constant segment (see FHIRReadController).
         fhir.get(":type", "$export", use: patientKickoff)
         fhir.on(.POST, ":type", "$export", body: .collect(maxSize: Self.maxParametersSize), use: patientKickoff)
+        fhir.get(":type", ":id", "$export", use: groupKickoff)
+        fhir.on(.POST, ":type", ":id", "$export", body: .collect(maxSize: Self.maxParametersSize), use: groupKickoff)
         fhir.get("$export-status", ":job", use: status)
         fhir.delete("$export-status", ":job", use: cancel)
         fhir.get("$export-file", ":job", ":file", use: file)
@@ -47,13 +50,25 @@ struct BulkExportController: Sendable {
     /// exports what the system-level export does.
     @Sendable func patientKickoff(req: Request) async throws -> Response {
         guard req.parameters.get("type") == "Patient" else {
-            throw FHIRError(.notFound, .notSupported, "$export is supported on the system (/fhir/$export) and Patient (/fhir/Patient/$export); Group export is not")
+            throw FHIRError(.notFound, .notSupported, Self.levels)
         }
         return try await kickoff(req, level: .patient)
     }
 
-    func kickoff(_ req: Request, level: BulkExportKickoff.Level) async throws -> Response {
+    static let levels = "$export is supported on the system (/fhir/$export), Patient (/fhir/Patient/$export) and a Group (/fhir/Group/<id>/$export)"
+
+    /// Group/<id>/$export: the patients of the Group's site (a site of the caller's).
+    @Sendable func groupKickoff(req: Request) async throws -> Response {
+        guard req.parameters.get("type") == FHIRGroups.resourceType else { throw FHIRError(.notFound, .notSupported, Self.levels) }
         let principal = try await Self.exporter(req)
+        let site = try await FHIRGroups.site(req.parameters.get("id") ?? "", principal, on: req.db)
+        return try await kickoff(req, level: .group, group: site)
+    }
+
+    func kickoff(_ req: Request, level: BulkExportKickoff.Level, group: Site? = nil) async throws -> Response {
+        let principal = try await Self.exporter(req)
+        // A Group export reads the Group's site only; the others, every site of the caller's.
+        let siteIDs: Set<UUID> = group.map { [$0.id!] } ?? principal.siteIDs
         let viaPost = req.method == .POST
         // A POST takes its parameters from the Parameters body; its query string must be empty,
         // so nothing sent is ignored.
@@ -63,7 +78,9 @@ struct BulkExportController: Sendable {
         let request = try BulkExportKickoff.parse(accept: req.headers.first(name: .accept), prefer: req.headers.first(name: "Prefer"),
                                                   pairs: viaPost ? try BulkExportKickoff.pairs(parameters: req.body.data) : FHIRSearch.pairs(req),
                                                   level: level, viaPost: viaPost)
-        if let patients = request.patients { try await Self.checkExportable(patients, principal, on: req.db) }
+        if let patients = request.patients {
+            try await Self.checkExportable(patients, within: siteIDs, scope: group.map { "a member of Group/\($0.id!.lowercasedString)" } ?? "a patient you can export", on: req.db)
+        }
         let runner = req.application.bulkExports
         try await runner.purgeExpired(on: req.db)
         let base = FHIRReadController.baseURL(req)
@@ -74,7 +91,8 @@ struct BulkExportController: Sendable {
         var detail = "types \(job.typesText)"
         if let since = request.since { detail += "; _since \(ISOTimestamp.iso(since))" }
         if !request.filterTexts.isEmpty { detail += "; _typeFilter " + request.filterTexts.joined(separator: " , ") }
-        detail += request.patients.map { "; \($0.count) patient(s) named" } ?? "; sites of \(principal.username)"
+        if let group { detail += "; Group/\(group.id!.lowercasedString) (site \(group.code))" }
+        detail += request.patients.map { "; \($0.count) patient(s) named" } ?? (group == nil ? "; sites of \(principal.username)" : "")
         // A named patient's export is in that patient's audit trail (who read my record?).
         let events = [AuditEvent(action: "export", resourceType: "fhir/$export", resourceID: jobID, detail: detail)]
             + (request.patients ?? []).map { AuditEvent(action: "export", resourceType: "fhir/$export", resourceID: jobID, patientID: $0.lowercasedString, detail: detail) }
@@ -82,7 +100,7 @@ struct BulkExportController: Sendable {
             try await job.create(on: tx)
             return ((), events)
         }
-        await runner.start(job, siteIDs: principal.siteIDs, filters: request.filters, patients: request.patients,
+        await runner.start(job, siteIDs: siteIDs, filters: request.filters, patients: request.patients,
                            db: req.application.db, today: req.today, logger: req.logger)
         var headers = HTTPHeaders()
         headers.replaceOrAdd(name: .contentLocation, value: "\(base)/$export-status/\(jobID)")
@@ -90,19 +108,19 @@ struct BulkExportController: Sendable {
                                  status: .accepted, headers: headers)
     }
 
-    /// `patient`: each must be a patient the clinician may export (not deleted, at one of their
-    /// sites). Bulk Data 2.0 asks for an error naming the patients not present; an unknown id and
-    /// one of another site get the same answer, so the answer reveals nothing of other sites.
-    static func checkExportable(_ patients: [UUID], _ principal: Principal, on db: any Database) async throws {
+    /// `patient`: each must be a patient of `sites` (the caller's, or the Group's site), not deleted.
+    /// Bulk Data 2.0 asks for an error naming the patients not present (or not members of the
+    /// Group); an unknown id and one of another site get the same answer, which reveals nothing.
+    static func checkExportable(_ patients: [UUID], within sites: Set<UUID>, scope: String, on db: any Database) async throws {
         var found = Set<UUID>()
         for chunk in patients.chunked(500) {
             let rows = try await Patient.query(on: db).filter(\.$id ~~ Array(chunk)).all()  // soft-deleted patients are left out
-            for p in rows where principal.siteIDs.contains(p.$site.id) { found.insert(p.id!) }
+            for p in rows where sites.contains(p.$site.id) { found.insert(p.id!) }
         }
         let missing = patients.filter { !found.contains($0) }
         guard missing.isEmpty else {
             throw FHIRError(.badRequest, OperationOutcome(missing.prefix(50).map { id in
-                OperationOutcome.Issue(.error, .notFound, "patient Patient/\(id.lowercasedString) is not a patient you can export (no such patient, deleted, or at a site you do not work at)", at: ["patient"])
+                OperationOutcome.Issue(.error, .notFound, "patient Patient/\(id.lowercasedString) is not \(scope) (no such patient, deleted, or at another site)", at: ["patient"])
             }))
         }
     }

@@ -8,7 +8,7 @@ import Vapor
 /// string (GET) or a Parameters resource (POST). Anything else is refused by name with 400,
 /// never ignored (an ignored `_typeFilter` or `patient` would export too much).
 struct BulkExportKickoff: Sendable {
-    enum Level: Sendable { case system, patient }
+    enum Level: Sendable { case system, patient, group }
 
     var types: [FHIRResourceType]
     var since: Date?
@@ -17,7 +17,7 @@ struct BulkExportKickoff: Sendable {
     var filters: [FHIRResourceType: [FHIRSearch.Query]] = [:]
     /// The `_typeFilter` queries as sent, for the audit entry.
     var filterTexts: [String] = []
-    /// `patient` (POST, Patient level only): the export is limited to these patients' compartments.
+    /// `patient` (POST, Patient and Group level): the export is limited to these patients' compartments.
     /// Their existence and the caller's right to them are checked by the controller.
     var patients: [UUID]?
 
@@ -86,8 +86,8 @@ struct BulkExportKickoff: Sendable {
                 guard viaPost else {
                     fail(name, "patient is accepted in a POST kick-off only: a Parameters resource with one valueReference per patient (Bulk Data 2.0)", .notSupported); continue
                 }
-                guard level == .patient else {
-                    fail(name, "patient does not apply to a system-level export; POST it to /fhir/Patient/$export (Bulk Data 2.0)", .notSupported); continue
+                guard level != .system else {
+                    fail(name, "patient does not apply to a system-level export; POST it to /fhir/Patient/$export or /fhir/Group/<id>/$export (Bulk Data 2.0)", .notSupported); continue
                 }
                 let text = value.hasPrefix("Patient/") ? String(value.dropFirst("Patient/".count)) : ""
                 guard let id = UUID.parse(text) else {
@@ -95,7 +95,7 @@ struct BulkExportKickoff: Sendable {
                 }
                 if !patients.contains(id) { patients.append(id) }
             default:
-                fail(name, "parameter \(name) is not supported by CalciTrack's $export (supported: _outputFormat, _type, _since, _typeFilter, and patient in a POST to Patient/$export)", .notSupported)
+                fail(name, "parameter \(name) is not supported by CalciTrack's $export (supported: _outputFormat, _type, _since, _typeFilter, and patient in a POST to Patient/$export or Group/<id>/$export)", .notSupported)
             }
         }
         if let named {
