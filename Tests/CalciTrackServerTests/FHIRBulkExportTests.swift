@@ -220,6 +220,76 @@ import VaporTesting
         }
     }
 
+    /// Bulk Data 2.0 manifest `deleted`: a `_since` export lists, as transaction Bundles of DELETE
+    /// entries, the resources of its scope deleted since: a deleted record's resources, and a deleted
+    /// patient's Patient and whole compartment. They are not in the output; without `_since` there
+    /// is no `deleted`; with nothing deleted it is empty.
+    @Test func sinceExportListsWhatWasDeletedSinceAsDeleteBundles() async throws {
+        try await TestRegistry.run { r in
+            let a1 = try await r.createPatient(mrn: "DL-1"), a2 = try await r.createPatient(mrn: "DL-2")
+            let b1 = try await r.createPatient(site: "B", mrn: "DL-3")
+            for (p, user) in [(a1, "clinA"), (a2, "clinA"), (b1, "clinB")] { try await addRecords(r, p, as: user) }
+            let lab = try await r.send(.POST, "/api/v1/patients/\(a1)/labs", as: "clinA", json: #"{"test": "albumin", "value": 3.9, "unit": "g/dL", "date": "2026-11-03"}"#)
+            #expect(lab.status == .created, "\(lab.text)")
+            // a2's compartment as exported before it is deleted.
+            var compartment = Set<String>()
+            _ = try await FHIRExport.run(on: r.app.db, patient: UUID(uuidString: a2), today: TestRegistry.today) { batch in
+                for (type, resources) in batch { for res in resources { compartment.insert("\(type.rawValue)/\(res["id"]?.stringValue ?? "")") } }
+            }
+            #expect(compartment.count >= 4, "\(compartment)")
+            try await Task.sleep(for: .milliseconds(20))
+            let since = ISOTimestamp.isoMillis(Date())
+            try await Task.sleep(for: .milliseconds(20))
+            let nothing = try await finished(r, Self.path(try await kickoff(r, "/fhir/$export?_since=\(since)").headers.first(name: .contentLocation) ?? ""))
+            #expect(nothing.json["deleted"] == .array([]), "\(nothing.text)")
+            let plain = try await finished(r, Self.path(try await kickoff(r, "/fhir/$export").headers.first(name: .contentLocation) ?? ""))
+            #expect(plain.json["deleted"] == nil, "no _since, no deleted")
+
+            let headers: HTTPHeaders = ["If-Match": VersionCheck.etag(1)]
+            #expect(try await r.send(.DELETE, "/api/v1/labs/\(lab.id)", as: "clinA", headers: headers).status == .noContent)
+            #expect(try await r.send(.DELETE, "/api/v1/patients/\(a2)", as: "clinA", headers: headers).status == .noContent)
+            #expect(try await r.send(.DELETE, "/api/v1/patients/\(b1)", as: "clinB", headers: headers).status == .noContent)
+
+            func deletions(_ query: String) async throws -> (deleted: Set<String>, output: Set<String>) {
+                let started = try await kickoff(r, "/fhir/$export?_since=\(since)" + query)
+                #expect(started.status == .accepted, "\(started.text)")
+                let done = try await finished(r, Self.path(started.headers.first(name: .contentLocation) ?? ""))
+                var output = Set<String>()
+                if case .array(let outputs)? = done.json["output"] {
+                    for item in outputs {
+                        let file = try await r.send(.GET, Self.path(item["url"]?.stringValue ?? ""), as: "clinA")
+                        for res in lines(file.text) { output.insert("\(res["resourceType"]?.stringValue ?? "")/\(res["id"]?.stringValue ?? "")") }
+                    }
+                }
+                guard case .array(let items)? = done.json["deleted"], let item = items.first, items.count == 1 else { return ([], output) }
+                #expect(item["type"] == "Bundle", "\(done.text)")
+                let file = try await r.send(.GET, Self.path(item["url"]?.stringValue ?? ""), as: "clinA")
+                #expect(file.status == .ok && file.headers.first(name: .contentType) == "application/fhir+ndjson", "\(file.text)")
+                #expect(try await r.send(.GET, Self.path(item["url"]?.stringValue ?? ""), as: "clinB").status == .notFound)
+                var deleted = Set<String>()
+                for bundle in lines(file.text) {
+                    #expect(bundle["resourceType"] == "Bundle" && bundle["type"] == "transaction")
+                    guard case .array(let entries)? = bundle["entry"] else { continue }
+                    for entry in entries {
+                        #expect(entry["request"]?["method"] == "DELETE")
+                        deleted.insert(entry["request"]?["url"]?.stringValue ?? "")
+                    }
+                }
+                #expect(item["count"] == .number(Double(lines(file.text).count)))
+                return (deleted, output)
+            }
+            let all = try await deletions("")
+            let labID = lab.id.lowercased()
+            // The lab, and a2 whole; nothing of site B's deleted patient (another clinician's site).
+            #expect(all.deleted == compartment.union(["Observation/\(labID)"]), "\(all.deleted.symmetricDifference(compartment.union(["Observation/\(labID)"])))")
+            #expect(all.deleted.isDisjoint(with: all.output))
+            #expect(!all.deleted.contains { $0.contains(b1.lowercased()) })
+            // Only the requested types.
+            let patients = try await deletions("&_type=Patient")
+            #expect(patients.deleted == ["Patient/\(a2.lowercased())"])
+        }
+    }
+
     /// Each `_typeFilter` is checked as the search API checks its search, and named on the kick-off.
     @Test func badTypeFiltersAre400NamingTheFilter() async throws {
         try await TestRegistry.run { r in

@@ -37,6 +37,7 @@ enum FHIRCapabilities {
     static let exportDocumentation = "Bulk Data 2.0 kick-off by GET (query string) or POST (Parameters): _outputFormat (ndjson), _type, _since, "
         + "_typeFilter (Type?search with this statement's search parameters; several are OR'ed; no result parameters), "
         + "and patient (valueReference; POST to Patient/$export or Group/<id>/$export). A Group is a site's patients. "
+        + "With _since, the manifest's deleted file lists what was deleted since as DELETE Bundles. "
         + "Not supported (400): _elements, includeAssociatedData."
 
     /// Search parameters every type has (Bundle control).

@@ -124,6 +124,9 @@ enum FHIRSearch {
         var sort: [(key: String, descending: Bool)] = []
         var includes: [(source: String, param: String)] = []
         var passthrough: [(String, String)] = []   // for self/next links
+        /// The records of deleted patients instead of live ones (a `_since` export's deletions,
+        /// `BulkExportDeletions`); never set from a request.
+        var deletedPatients = false
     }
 
     static func parse(_ type: FHIRResourceType, _ pairs: [(String, String)]) throws -> Query {
@@ -202,7 +205,10 @@ enum FHIRSearch {
 
     /// The SELECT of one source with the query's filters, or nil when the source cannot match.
     static func select(_ source: FHIRSource, _ q: Query, siteIDs: [UUID]?, dialect: String) throws -> SQLQueryString? {
-        var conditions: [SQLQueryString] = ["t.deleted_at IS NULL", "p.deleted_at IS NULL"]
+        // deletedPatients: a source read from the patient row itself (Patient, SSc Condition, weight,
+        // calcinosis Condition) has the patient as its record.
+        let recordLive: SQLQueryString = q.deletedPatients && source.table == "patients" ? "t.deleted_at IS NOT NULL" : "t.deleted_at IS NULL"
+        var conditions: [SQLQueryString] = [recordLive, q.deletedPatients ? "p.deleted_at IS NOT NULL" : "p.deleted_at IS NULL"]
         if let siteIDs {
             guard !siteIDs.isEmpty else { return nil }
             conditions.append("p.site_id IN (\(binds: siteIDs))")

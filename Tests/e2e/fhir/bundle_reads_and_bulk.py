@@ -8,6 +8,7 @@ import json
 import os
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 
@@ -163,11 +164,19 @@ def run_export(h, method, path, params=None, label="$export"):
         h.fail(f"{label} status: {status} {body[:300]!r}")
         return None
     files = {}
-    for output in json.loads(body).get("output", []):
+    manifest = json.loads(body)
+    for output in manifest.get("output", []):
         status, _, data = request(h, "GET", output["url"], auth)
         files[output["type"]] = [json.loads(l) for l in data.decode().splitlines()]
         for n, resource in enumerate(files[output["type"]]):
             h.validate(resource, f"{label} {output['type']}:{n + 1}")
+    # A _since export's deletions: transaction Bundles of DELETE entries (manifest "deleted").
+    for item in manifest.get("deleted", []):
+        status, _, data = request(h, "GET", item["url"], auth)
+        bundles = [json.loads(l) for l in data.decode().splitlines()]
+        for n, bundle in enumerate(bundles):
+            h.validate(bundle, f"{label} deleted:{n + 1}")
+        files.setdefault("deleted", []).extend(e["request"]["url"] for b in bundles for e in b.get("entry", []) if e["request"]["method"] == "DELETE")
     request(h, "DELETE", location, auth)
     return files
 
@@ -219,3 +228,18 @@ def groups_and_group_export(h):
         if not subjects <= members:
             h.fail(f"Group/{code}/$export: Encounters of {len(subjects - members)} non-members")
         print(f"fhir: Group {code}: {len(members)} members; its $export holds exactly them ({len(files.get('Encounter', []))} Encounters)")
+
+
+def deleted_since(h, since, deleted_patient):
+    """A _since export after the conditional delete of a patient: its deletions file names that
+    Patient (each Bundle validated), and nothing deleted is in the output."""
+    files = run_export(h, "GET", "/$export?_since=" + urllib.parse.quote(since), label="_since $export")
+    if files is None:
+        return
+    deleted = set(files.pop("deleted", []))
+    if f"Patient/{deleted_patient}" not in deleted:
+        h.fail(f"_since $export: Patient/{deleted_patient} was deleted but is not in the deleted files ({sorted(deleted)[:5]})")
+    exported = {f"{t}/{r['id']}" for t, rs in files.items() for r in rs}
+    if deleted & exported:
+        h.fail(f"_since $export: {sorted(deleted & exported)[:5]} are both deleted and exported")
+    print(f"fhir: _since $export lists {len(deleted)} deleted resource(s) as DELETE Bundles, none also exported")

@@ -8,6 +8,7 @@ conditional update and delete, type-level Patient/_history with _count and _sinc
 GET entries of batch/transaction Bundles and Bulk Data $export (bundle_reads_and_bulk.py).
 """
 import importlib
+import datetime
 import json
 import os
 import sys
@@ -150,6 +151,7 @@ def conditional_writes_and_type_history():
     again, _ = send("DELETE", criteria, expect=200)
     if "nothing deleted" not in json.dumps(again):
         fail(f"conditional delete of nothing: {again}")
+    return pid
 
 
 def bundle_resources(bundle):
@@ -252,7 +254,9 @@ def main():
     bundle_reads_and_bulk.filtered_export(here, [p["id"] for p in patients[:3]])
     bundle_reads_and_bulk.groups_and_group_export(here)
     bundle_reads_and_bulk.bundle_reads(here, patients[0]["id"])
-    conditional_writes_and_type_history()
+    since = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    deleted_patient = conditional_writes_and_type_history()
+    bundle_reads_and_bulk.deleted_since(here, since, deleted_patient)
     print(f"fhir: {len(patients)} patients, {reads} reads, {exported} exported resources; types {sorted(seen_types)}; "
           f"validated {validated['fhirclient']} (fhirclient R4 strict) and {validated['fhir.resources']} (fhir.resources R4B)")
     for t in ["Patient", "Condition", "Observation", "BodyStructure", "MedicationStatement", "Procedure", "Encounter", "ImagingStudy", "Group", "Bundle", "CapabilityStatement", "OperationOutcome"]:

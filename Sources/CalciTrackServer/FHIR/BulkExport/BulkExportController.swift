@@ -157,7 +157,7 @@ struct BulkExportController: Sendable {
             return Response(status: .accepted, headers: headers)
         case .complete:
             let base = FHIRReadController.baseURL(req)
-            let manifest = JSONObject([
+            var manifest = JSONObject([
                 ("transactionTime", .string(ISOTimestamp.isoMillis(job.transactionTime))),
                 ("request", .string(job.requestURL)),
                 ("requiresAccessToken", .bool(true)),
@@ -168,6 +168,13 @@ struct BulkExportController: Sendable {
                 })),
                 ("error", .array([])),
             ])
+            // A `_since` export lists what was deleted since (Bulk Data 2.0 manifest `deleted`), empty when nothing was.
+            if let bundles = job.deletedBundles {
+                manifest["deleted"] = .array(bundles == 0 ? [] : [.object(JSONObject([
+                    ("type", "Bundle"), ("url", .string("\(base)/$export-file/\(id.lowercasedString)/\(BulkExportJob.deletedFile)")),
+                    ("count", .number(Double(bundles))),
+                ]))])
+            }
             var headers = HTTPHeaders()
             headers.replaceOrAdd(name: .contentType, value: "application/json")
             headers.replaceOrAdd(name: .expires, value: FHIRDates.httpDate(job.transactionTime.addingTimeInterval(BulkExportRunner.lifetime)))
@@ -189,15 +196,23 @@ struct BulkExportController: Sendable {
     @Sendable func file(req: Request) async throws -> Response {
         let (job, id) = try await Self.ownJob(req)
         let name = req.parameters.get("file") ?? ""
+        if name == BulkExportJob.deletedFile, job.state == .complete, let bundles = job.deletedBundles, bundles > 0 {
+            return try await Self.serve(req, id: id, name: name, path: "\(req.application.bulkExports.jobDirectory(id))/\(name)",
+                                        detail: "\(bundles) Bundle(s) of deleted resources")
+        }
         guard job.state == .complete, name.hasSuffix(".ndjson"),
               let type = FHIRResourceType(rawValue: String(name.dropLast(".ndjson".count))),
               let output = job.outputs.first(where: { $0.type == type }) else {
             throw FHIRError(.notFound, .notFound, "export \(id.lowercasedString) has no file \(name)")
         }
-        let path = req.application.bulkExports.file(id, type)
+        return try await Self.serve(req, id: id, name: name, path: req.application.bulkExports.file(id, type), detail: "\(output.count) \(type.rawValue) resource(s)")
+    }
+
+    /// Streams one of a job's files, after its download is audited.
+    static func serve(_ req: Request, id: UUID, name: String, path: String, detail: String) async throws -> Response {
         guard FileManager.default.fileExists(atPath: path) else { throw FHIRError(.notFound, .notFound, "export \(id.lowercasedString) has no file \(name)") }
         try await req.recordAudit([AuditEvent(action: "export-download", resourceType: "fhir/$export", resourceID: "\(id.lowercasedString)/\(name)",
-                                              detail: "\(output.count) \(type.rawValue) resource(s)")], actor: try await req.auditActor)
+                                              detail: detail)], actor: try await req.auditActor)
         let response = try await req.fileio.asyncStreamFile(at: path)
         response.headers.replaceOrAdd(name: .contentType, value: Self.ndjson)
         return response

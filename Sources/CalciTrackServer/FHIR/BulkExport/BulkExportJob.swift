@@ -24,7 +24,8 @@ final class BulkExportJob: Model, @unchecked Sendable {
     @Field(key: "transaction_time") var transactionTime: Date
     /// For `X-Progress` while running.
     @Field(key: "progress") var progress: String
-    /// The finished files as JSON `[{"type": T, "count": n}]`.
+    /// The finished files as JSON `[{"type": T, "count": n}]`; a `_since` export adds
+    /// `{"type": "Bundle", "deleted": true, "count": n}` for its deletions file (n may be 0).
     @Field(key: "outputs") var outputsText: String
     @OptionalField(key: "error") var error: String?
     @OptionalField(key: "finished_at") var finishedAt: Date?
@@ -50,7 +51,20 @@ final class BulkExportJob: Model, @unchecked Sendable {
         }
     }
 
-    static func outputsJSON(_ outputs: [Output]) -> String {
-        JSONWriter.write(.array(outputs.map { .object(JSONObject([("type", .string($0.type.rawValue)), ("count", .number(Double($0.count)))])) }), pretty: false)
+    /// The deletions file of a `_since` export: its name and number of Bundles (nil: not a `_since` export).
+    static let deletedFile = "deleted.ndjson"
+
+    var deletedBundles: Int? {
+        guard case .array(let list)? = try? JSONParser.parse(outputsText),
+              let item = list.first(where: { $0["deleted"] == .bool(true) }), case .number(let n)? = item["count"] else { return nil }
+        return Int(n)
+    }
+
+    static func outputsJSON(_ outputs: [Output], deletedBundles: Int? = nil) -> String {
+        var items: [JSONValue] = outputs.map { .object(JSONObject([("type", .string($0.type.rawValue)), ("count", .number(Double($0.count)))])) }
+        if let deletedBundles {
+            items.append(.object(JSONObject([("type", "Bundle"), ("deleted", .bool(true)), ("count", .number(Double(deletedBundles)))])))
+        }
+        return JSONWriter.write(.array(items), pretty: false)
     }
 }

@@ -28,9 +28,9 @@ actor BulkExportRunner {
     func start(_ job: BulkExportJob, siteIDs: Set<UUID>, filters: [FHIRResourceType: [FHIRSearch.Query]] = [:], patients: [UUID]? = nil,
                db: any Database, today: LocalDate, logger: Logger) {
         guard let id = job.id else { return }
-        let types = job.types, since = job.since
+        let types = job.types, since = job.since, transactionTime = job.transactionTime
         running[id] = Task.detached { [self] in
-            await Self.execute(id, types: types, since: since, filters: filters, patients: patients, siteIDs: siteIDs,
+            await Self.execute(id, types: types, since: since, transactionTime: transactionTime, filters: filters, patients: patients, siteIDs: siteIDs,
                                directory: jobDirectory(id), db: db, today: today, logger: logger)
             await self.finished(id)
         }
@@ -61,9 +61,10 @@ actor BulkExportRunner {
 
     /// The export itself: the same resources `calcitrack export` writes (`FHIRExport.run`),
     /// limited to the clinician's sites, the requested types and patients, the `_typeFilter`
-    /// searches and, with `_since`, to resources whose `meta.lastUpdated` is at or after it.
-    /// Progress is stored after each batch of patients.
-    static func execute(_ id: UUID, types: [FHIRResourceType], since: Date?, filters: [FHIRResourceType: [FHIRSearch.Query]], patients: [UUID]?,
+    /// searches and, with `_since`, to resources whose `meta.lastUpdated` is at or after it, plus
+    /// the `deleted` file of what was deleted since (`BulkExportDeletions`). Progress is stored
+    /// after each batch of patients.
+    static func execute(_ id: UUID, types: [FHIRResourceType], since: Date?, transactionTime: Date, filters: [FHIRResourceType: [FHIRSearch.Query]], patients: [UUID]?,
                         siteIDs: Set<UUID>, directory: String, db: any Database, today: LocalDate, logger: Logger) async {
         var handles: [FHIRResourceType: FileHandle] = [:]
         defer { for handle in handles.values { try? handle.close() } }
@@ -95,9 +96,22 @@ actor BulkExportRunner {
             }
             try Task.checkCancellation()
             let outputs = types.compactMap { type in counts[type].map { BulkExportJob.Output(type: type, count: $0) } }
+            var deleted: Int?
+            if let since {
+                let references = try await BulkExportDeletions.references(types: types, since: since, until: transactionTime, siteIDs: siteIDs,
+                                                                          patients: patients, on: db, today: today)
+                let bundles = BulkExportDeletions.bundles(references)
+                if !bundles.isEmpty {
+                    let path = "\(directory)/\(BulkExportJob.deletedFile)"
+                    let text = bundles.map { JSONWriter.write($0, pretty: false) + "\n" }.joined()
+                    guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8)) else { throw APIError(.internalServerError, "cannot write \(path)") }
+                }
+                deleted = bundles.count
+            }
+            try Task.checkCancellation()
             try await BulkExportJob.query(on: db).filter(\.$id == id)
                 .set(\.$stateText, to: BulkExportJob.State.complete.rawValue)
-                .set(\.$outputsText, to: BulkExportJob.outputsJSON(outputs))
+                .set(\.$outputsText, to: BulkExportJob.outputsJSON(outputs, deletedBundles: deleted))
                 .set(\.$progress, to: "complete: \(written) resource(s) of \(summary.patients) patient(s)")
                 .set(\.$finishedAt, to: Date())
                 .update()
