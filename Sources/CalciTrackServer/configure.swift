@@ -92,6 +92,7 @@ func addMigrations(_ app: Application) {
     app.migrations.add(FindingsHistoryAndWorklistFlags())
     app.migrations.add(WorklistStandingAndNameKeys())
     app.migrations.add(CreateBulkExportJobs())
+    app.migrations.add(ResourceVersionsTimeIndex())
 }
 
 /// Model middleware: patients' name keys (012), then the history of every record (009).

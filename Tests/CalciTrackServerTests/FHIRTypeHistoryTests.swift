@@ -56,11 +56,15 @@ import VaporTesting
             let page1 = try await fhir(r, .GET, "/fhir/Patient/_history?_count=3", as: "clinA")
             #expect(entries(page1).count == 3)
             let link = try #require(next(page1))
-            #expect(link.contains("_offset=3"))
+            #expect(link.contains("_cursor=") && !link.contains("_offset"), "\(link)")
             let path = "/fhir" + String(link.split(separator: "/fhir", maxSplits: 1).last ?? "")
             let page2 = try await fhir(r, .GET, path, as: "clinA")
             #expect(entries(page2).count == 1, "\(page2.text)")
             #expect(next(page2) == nil)
+            #expect(entries(page1) + entries(page2) == list, "the pages are the whole history, in order")
+            // _offset is still answered.
+            let offset = try await fhir(r, .GET, "/fhir/Patient/_history?_count=2&_offset=2", as: "clinA")
+            #expect(entries(offset) == Array(list[2...]), "\(offset.text)")
 
             let recent = try await fhir(r, .GET, "/fhir/Patient/_history?_since=\(since)", as: "clinA")
             #expect(recent["total"] == 2, "\(recent.text)")
@@ -69,6 +73,35 @@ import VaporTesting
             #expect(future["total"] == 0)
             let b = try await fhir(r, .GET, "/fhir/Patient/_history", as: "clinB")
             #expect(b["total"] == 1)
+        }
+    }
+
+    /// Pages follow a cursor (where the last page stopped), not an offset: versions written while
+    /// a client pages (newest first, so before the pages it has read) neither repeat nor hide an
+    /// entry of the walk, and a deep page does not re-read the rows before it.
+    @Test func pagingIsStableWhileVersionsAreWritten() async throws {
+        try await TestRegistry.run { r in
+            var ids: [String] = []
+            for n in 1...5 { ids.append(id(try await fhir(r, .POST, "/fhir/Patient", as: "clinA", body: W.patient("HS-\(n)")))) }
+            let before = entries(try await fhir(r, .GET, "/fhir/Patient/_history", as: "clinA"))
+            #expect(before.count == 5)
+            var walked: [JSONValue] = []
+            var page = try await fhir(r, .GET, "/fhir/Patient/_history?_count=2", as: "clinA")
+            walked += entries(page)
+            // Two new versions while the client pages; with an offset, the next page would repeat two entries.
+            for n in 6...7 { _ = try await fhir(r, .POST, "/fhir/Patient", as: "clinA", body: W.patient("HS-\(n)")) }
+            while let link = next(page) {
+                page = try await fhir(r, .GET, "/fhir" + String(link.split(separator: "/fhir", maxSplits: 1).last ?? ""), as: "clinA")
+                #expect(page.status == .ok, "\(page.text)")
+                walked += entries(page)
+            }
+            #expect(walked == before, "\(walked.count) entries walked")
+
+            // Cursors the server did not write are named.
+            for cursor in ["nonsense", "patients~\(UUID().uuidString)~1~0", "patients~\(ids[0])~x~0"] {
+                let bad = try await fhir(r, .GET, "/fhir/Patient/_history?_cursor=\(cursor)", as: "clinA")
+                #expect(bad.status == .badRequest && bad.text.contains("\"_cursor\""), "\(cursor): \(bad.text)")
+            }
         }
     }
 

@@ -46,53 +46,71 @@ enum FHIRSharedRowTypeHistory {
         }
     }
 
-    /// Rows are read this many at a time while a page fills.
+    /// Rows are read at most this many at a time while a page fills.
     static let rowBatch = 500
 
-    /// The page's entries and whether more follow.
+    /// The page's entries and, when more follow, where the next page starts.
     static func page(_ type: FHIRResourceType, _ q: FHIRTypeHistory.Query, sites: [UUID], base: String,
-                     on db: any Database, today: LocalDate) async throws -> (entries: [JSONValue], more: Bool) {
+                     on db: any Database, today: LocalDate) async throws -> (entries: [JSONValue], next: HistoryCursor?) {
         try await page([type], q, sites: sites, base: base, on: db, today: today)
     }
 
     /// The page of the union of the histories of `types` (the system history, `FHIRSystemHistory`,
-    /// is that of every type with type-level history).
+    /// is that of every type with type-level history; a type history is that of one type). Starts
+    /// at `q.cursor` (after the resources of its row the previous page listed), then skips
+    /// `q.offset` resources.
     static func page(_ types: [FHIRResourceType], _ q: FHIRTypeHistory.Query, sites: [UUID], base: String,
-                     on db: any Database, today: LocalDate) async throws -> (entries: [JSONValue], more: Bool) {
+                     on db: any Database, today: LocalDate) async throws -> (entries: [JSONValue], next: HistoryCursor?) {
         var kinds: [RecordKind] = []
         for type in types { for kind in recordKinds(of: type) where !kinds.contains(kind) { kinds.append(kind) } }
-        guard !kinds.isEmpty, !sites.isEmpty else { return ([], false) }
+        guard !kinds.isEmpty, !sites.isEmpty else { return ([], nil) }
         let sql = db as! any SQLDatabase
         var conditions: SQLQueryString = "v.record_kind IN (\(binds: kinds.map(\.rawValue))) AND p.site_id IN (\(binds: sites))"
         if let since = q.since { conditions = conditions + " AND v.recorded_at >= \(bind: since)" }
+        if let cursor = q.cursor {
+            guard try await cursor.exists(on: sql) else {
+                throw FHIRError(.badRequest, .value, "_cursor \(cursor.text) names no stored version; start the history again without _cursor", at: "_cursor")
+            }
+            conditions = conditions + " AND " + cursor.condition
+        }
+        // A page usually needs about `_count` rows past the offset: read no more than that at first.
+        let batch = min(rowBatch, max(q.count, 1) + q.offset + 1)
         var skipped = 0, rowOffset = 0
-        var wanted: [(version: ResourceHistory.Version, kind: RecordKind, type: FHIRResourceType, id: String)] = []
-        var more = false
+        var wanted: [(version: ResourceHistory.Version, kind: RecordKind, type: FHIRResourceType, id: String, position: HistoryCursor)] = []
+        var next: HistoryCursor?
         reading: while true {
+            // SQLite: CROSS JOIN keeps the version rows outermost, so the pages are read in order
+            // from the time index (014) and the read stops at the page (as FHIRSearch.select does).
             let select: SQLQueryString = "SELECT v.record_kind, v.record_id, v.version, v.patient_id, v.deleted, v.recorded_at, v.body "
-                + "FROM resource_versions v JOIN patients p ON p.id = v.patient_id WHERE " + conditions
+                + "FROM resource_versions v " + SQLQueryString(sql.dialect.name == "sqlite" ? "CROSS JOIN" : "JOIN")
+                + " patients p ON p.id = v.patient_id WHERE " + conditions
                 + " ORDER BY v.recorded_at DESC, v.record_kind, v.record_id, v.version DESC"
-                + " LIMIT \(unsafeRaw: String(rowBatch)) OFFSET \(unsafeRaw: String(rowOffset))"
+                + " LIMIT \(unsafeRaw: String(batch)) OFFSET \(unsafeRaw: String(rowOffset))"
             let rows = try await sql.raw(select).all()
             rowOffset += rows.count
             for row in rows {
                 let stored = try ResourceHistory.decode(row)
                 guard let kind = RecordKind(rawValue: stored.kind) else { continue }
-                for (type, id) in resources(types, kind: kind, rowID: stored.recordID.lowercasedString, body: stored.body) {
+                // The cursor's row: the previous page listed its first `listed` resources.
+                let first = q.cursor.map { $0.names(stored) ? $0.listed : 0 } ?? 0
+                for (n, (type, id)) in resources(types, kind: kind, rowID: stored.recordID.lowercasedString, body: stored.body).enumerated() where n >= first {
                     if skipped < q.offset { skipped += 1; continue }
-                    if wanted.count == q.count { more = true; break reading }
-                    wanted.append((stored, kind, type, id))
+                    if wanted.count == q.count {
+                        next = q.count > 0 ? wanted.last?.position : nil
+                        break reading
+                    }
+                    wanted.append((stored, kind, type, id, HistoryCursor(kind: stored.kind, recordID: stored.recordID, version: stored.version, listed: n + 1)))
                 }
             }
-            if rows.count < rowBatch { break }
+            if rows.count < batch { break }
         }
         var entries: [JSONValue] = []
-        for (stored, kind, type, id) in wanted {
+        for (stored, kind, type, id, _) in wanted {
             if let entry = try await FHIRReadController.historyEntry(type, id, kind: kind, version: stored.version, deleted: stored.deleted,
                                                                      recordedAt: stored.recordedAt, body: stored.body, base: base, on: db, today: today) {
                 entries.append(entry)
             }
         }
-        return (entries, more)
+        return (entries, next)
     }
 }

@@ -25,14 +25,13 @@ enum FHIRSystemHistory {
     static func history(pairs: [(String, String)], query: String, _ context: FHIRReadContext) async throws -> FHIRReadAnswer {
         let q = try FHIRTypeHistory.parse(pairs, scope: "system _history")
         let base = context.base
-        var (entries, more) = try await FHIRSharedRowTypeHistory.page(types, q, sites: Array(context.principal.siteIDs), base: base,
+        let (entries, next) = try await FHIRSharedRowTypeHistory.page(types, q, sites: Array(context.principal.siteIDs), base: base,
                                                                      on: context.db, today: context.today)
-        more = more && q.count > 0
         let audit = AuditEvent(action: "read", resourceType: "fhir", resourceID: "_history",
-                               detail: "query \(query); returned \(entries.count) version(s)\(more ? ", more follow" : "")")
+                               detail: "query \(query); returned \(entries.count) version(s)\(next != nil ? ", more follow" : "")")
         return FHIRReadAnswer(resource: FHIRBundle.object([
             ("resourceType", "Bundle"), ("type", "history"),
-            ("link", FHIRTypeHistory.links("\(base)/_history", q, more: more)), ("entry", entries.isEmpty ? nil : .array(entries)),
+            ("link", FHIRTypeHistory.links("\(base)/_history", q, next: next)), ("entry", entries.isEmpty ? nil : .array(entries)),
         ]), audit: [audit])
     }
 }

@@ -7,11 +7,12 @@ import Vapor
 
 /// Type-level history (`GET /fhir/{type}/_history`, FHIR R4 http.html#history): every stored
 /// version (009 `resource_versions`) of the type's records at the caller's sites, newest first,
-/// paged with `_count` and `_offset` (the `next` link), limited with `_since`.
+/// paged with `_count` and the `next` link's `_cursor` (`HistoryCursor`; `_offset` is still taken),
+/// limited with `_since`.
 ///
-/// Types whose records are one resource each are counted and paged in SQL here; Observation (a
-/// vitals row is up to five Observations) and Condition (the SSc Condition is a part of the
-/// patient row) are expanded row by row (`FHIRSharedRowTypeHistory`). Flags have no versions.
+/// Pages are read by `FHIRSharedRowTypeHistory` for every type; types whose records are one
+/// resource each also get a `total`. Observation (a vitals row is up to five Observations) and
+/// Condition (the SSc Condition is a part of the patient row) have none. Flags have no versions.
 enum FHIRTypeHistory {
     /// The record kind (009 `record_kind`) behind each type with type-level history.
     static let kinds: [FHIRResourceType: RecordKind] = [
@@ -24,6 +25,8 @@ enum FHIRTypeHistory {
         var offset = 0
         var since: Date?
         var sinceText: String?
+        /// Where the page starts (a `next` link's `_cursor`).
+        var cursor: HistoryCursor?
     }
 
     static func parse(_ pairs: [(String, String)], scope: String = "type _history") throws -> Query {
@@ -42,6 +45,11 @@ enum FHIRTypeHistory {
             case "_offset":
                 guard let n = Int(value), n >= 0 else { fail(name, "_offset must be a non-negative integer, got \(value)"); continue }
                 q.offset = n
+            case "_cursor":
+                guard let cursor = HistoryCursor(value) else {
+                    fail(name, "_cursor must be one a history next link carried (<kind>~<id>~<version>~<listed>), got \(value)"); continue
+                }
+                q.cursor = cursor
             case "_since":
                 guard let date = instant(value) else {
                     fail(name, "_since must be an instant with a time zone such as 2026-11-24T10:00:00Z (or a date, taken at 00:00 UTC), got \(value)"); continue
@@ -49,7 +57,7 @@ enum FHIRTypeHistory {
                 q.since = date
                 q.sinceText = value
             default:
-                fail(name, "parameter \(name) is not supported on \(scope) (supported: _count, _since, _format)", .notSupported)
+                fail(name, "parameter \(name) is not supported on \(scope) (supported: _count, _since, _format, and the next link's _cursor)", .notSupported)
             }
         }
         if !issues.isEmpty { throw FHIRError(.badRequest, OperationOutcome(issues)) }
@@ -81,40 +89,17 @@ enum FHIRTypeHistory {
         let today = context.today, db = context.db
         let base = context.base
         var total: Int?
-        var more = false
-        var entries: [JSONValue] = []
-        if let kind = kinds[type] {
-            var count = 0
-            if !sites.isEmpty {
-                let sql = db as! any SQLDatabase
-                var conditions: SQLQueryString = "v.record_kind = \(bind: kind.rawValue) AND p.site_id IN (\(binds: sites))"
-                if let since = q.since { conditions = conditions + " AND v.recorded_at >= \(bind: since)" }
-                let from: SQLQueryString = "FROM resource_versions v JOIN patients p ON p.id = v.patient_id WHERE " + conditions
-                let countRow = try await sql.raw("SELECT COUNT(*) AS n " + from).first()
-                count = try countRow?.decode(column: "n", as: Int.self) ?? 0
-                if q.count > 0 {
-                    let rows = try await sql.raw("""
-                        SELECT v.record_kind, v.record_id, v.version, v.patient_id, v.deleted, v.recorded_at, v.body \(from)
-                        ORDER BY v.recorded_at DESC, v.record_id, v.version DESC LIMIT \(unsafeRaw: String(q.count)) OFFSET \(unsafeRaw: String(q.offset))
-                        """).all()
-                    for row in rows {
-                        let stored = try ResourceHistory.decode(row)
-                        let id = stored.recordID.lowercasedString
-                        if let entry = try await FHIRReadController.historyEntry(type, id, kind: kind, version: stored.version, deleted: stored.deleted,
-                                                                                 recordedAt: stored.recordedAt, body: stored.body, base: base, on: db, today: today) {
-                            entries.append(entry)
-                        }
-                    }
-                }
-            }
-            total = count
-            more = q.count > 0 && q.offset + q.count < count
-        } else {
-            // Observation, Condition: several resources per row (FHIRSharedRowTypeHistory); no total.
-            (entries, more) = try await FHIRSharedRowTypeHistory.page(type, q, sites: sites, base: base, on: db, today: today)
-            more = more && q.count > 0
+        if let kind = kinds[type], !sites.isEmpty {
+            // One resource a row: the total is the rows'.
+            var conditions: SQLQueryString = "v.record_kind = \(bind: kind.rawValue) AND p.site_id IN (\(binds: sites))"
+            if let since = q.since { conditions = conditions + " AND v.recorded_at >= \(bind: since)" }
+            let countRow = try await (db as! any SQLDatabase).raw("SELECT COUNT(*) AS n FROM resource_versions v JOIN patients p ON p.id = v.patient_id WHERE " + conditions).first()
+            total = try countRow?.decode(column: "n", as: Int.self) ?? 0
+        } else if kinds[type] != nil {
+            total = 0
         }
-        let links = Self.links("\(base)/\(type.rawValue)/_history", q, more: more)
+        let (entries, next) = try await FHIRSharedRowTypeHistory.page(type, q, sites: sites, base: base, on: db, today: today)
+        let links = Self.links("\(base)/\(type.rawValue)/_history", q, next: next)
         let audit = AuditEvent(action: "read", resourceType: "fhir/\(type.rawValue)", resourceID: "_history",
                                detail: "query \(query); \(total.map(String.init) ?? "(not counted)") version(s); returned \(entries.count)")
         return FHIRReadAnswer(resource: FHIRBundle.object([
@@ -123,18 +108,20 @@ enum FHIRTypeHistory {
         ]), audit: [audit])
     }
 
-    /// A history page's `self` link and, when `more` entries follow, its `next` link (`_offset` on).
-    static func links(_ url: String, _ q: Query, more: Bool) -> JSONValue {
-        func link(offset: Int) -> String {
+    /// A history page's `self` link and, when more entries follow, its `next` link (`_cursor` at
+    /// where this page stopped).
+    static func links(_ url: String, _ q: Query, next: HistoryCursor?) -> JSONValue {
+        func link(cursor: HistoryCursor?, offset: Int) -> String {
             var items: [String] = []
             if let since = q.sinceText { items.append("_since=\(FHIRSearch.encode(since))") }
             items.append("_count=\(q.count)")
+            if let cursor { items.append("_cursor=\(FHIRSearch.encode(cursor.text))") }
             if offset > 0 { items.append("_offset=\(offset)") }
             return url + "?" + items.joined(separator: "&")
         }
-        var links = [FHIRBundle.object([("relation", "self"), ("url", .string(link(offset: q.offset)))])]
-        if more {
-            links.append(FHIRBundle.object([("relation", "next"), ("url", .string(link(offset: q.offset + q.count)))]))
+        var links = [FHIRBundle.object([("relation", "self"), ("url", .string(link(cursor: q.cursor, offset: q.offset)))])]
+        if let next {
+            links.append(FHIRBundle.object([("relation", "next"), ("url", .string(link(cursor: next, offset: 0)))]))
         }
         return .array(links)
     }
