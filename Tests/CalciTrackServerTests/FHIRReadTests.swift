@@ -188,6 +188,53 @@ import VaporTesting
             #expect(ids(try await r.send(.GET, "/fhir/Condition?patient=\(pid)&onset-date=gt2010", as: "clinA").json).isEmpty)
         }
     }
+
+    /// R4 Patient/$everything parameters (patient-operation-everything): `_type` limits the types
+    /// (the Patient only if named); `start`/`end` are care dates, answered as the search API's
+    /// `date=ge<start>` and `date=le<end>` for dated types, undated types (BodyStructure) whole;
+    /// `_since` keeps what changed since. Anything else is a 400 naming it.
+    @Test func everythingTakesTypeCareDatesAndSince() async throws {
+        try await TestRegistry.run { r in
+            let pid = try await r.createPatient(extra: #", "ssc": {"subtype": "diffuse", "diagnosisDate": "2010"}"#)
+            let old = try await lab(r, pid, date: "2025-01-15"), nov1 = try await lab(r, pid, date: "2026-11-01"), nov2 = try await lab(r, pid, date: "2026-11-02")
+            let lesion = try await r.send(.POST, "/api/v1/patients/\(pid)/lesions", as: "clinA", json: #"{"label": "L1", "site": "lower-leg", "laterality": "right"}"#)
+            #expect(lesion.status == .created, "\(lesion.text)")
+            func everything(_ query: String) async throws -> [String] {
+                let reply = try await r.send(.GET, "/fhir/Patient/\(pid)/$everything\(query)", as: "clinA")
+                #expect(reply.status == .ok, "\(query): \(reply.text)")
+                return ids(reply.json)
+            }
+            func types(_ query: String) async throws -> Set<String> {
+                let reply = try await r.send(.GET, "/fhir/Patient/\(pid)/$everything\(query)", as: "clinA")
+                guard case .array(let entries)? = reply.json["entry"] else { return [] }
+                return Set(entries.compactMap { $0["resource"]?["resourceType"]?.stringValue })
+            }
+            let labs = [old, nov1, nov2].map { $0.lowercased() }
+            #expect(Set(try await everything("?_type=Observation")) == Set(labs))
+            #expect(try await types("?_type=Observation") == ["Observation"])
+            #expect(try await types("?_type=Patient,BodyStructure") == ["Patient", "BodyStructure"])
+            #expect(try await types("?_type=BodyStructure&_type=Condition") == ["BodyStructure", "Condition"])
+            // Care dates: the same answer as the search API for the dated types; the lesion whatever the range.
+            for (query, search) in [("?start=2026-11-02", "date=ge2026-11-02"), ("?end=2026-01", "date=le2026-01"), ("?start=2026-11&end=2026-11-01", "date=ge2026-11&date=le2026-11-01")] {
+                let got = Set(try await everything(query + "&_type=Observation,BodyStructure"))
+                let searched = Set(ids(try await r.send(.GET, "/fhir/Observation?patient=\(pid)&\(search)", as: "clinA").json))
+                #expect(!searched.isEmpty && got == searched.union([lesion.id.lowercased()]), "\(query): \(got) vs \(searched)")
+            }
+            #expect(Set(try await everything("?start=2026-11-02&_type=Observation")) == [nov2.lowercased()])
+            // The SSc Condition (diagnosed 2010) is in a range that holds 2010 only.
+            #expect(try await everything("?end=2011&_type=Condition") == ["ssc-\(pid)"])
+            #expect(try await everything("?start=2011&_type=Condition").isEmpty)
+            // _since: nothing stored changed after 2099; computed Flags (no lastUpdated) stay.
+            #expect(try await types("?_since=2099-01-01T00:00:00Z").isSubset(of: ["Flag"]))
+            let all = Set(try await everything(""))
+            #expect(Set(try await everything("?_since=2000-01-01T00:00:00Z")) == all)
+            for (query, element) in [("?start=ge2026", "start"), ("?_count=5", "_count"), ("?_type=Practitioner", "_type"),
+                                     ("?start=2026-12&end=2026-11", "start"), ("?_since=2026", "_since")] {
+                let bad = try await r.send(.GET, "/fhir/Patient/\(pid)/$everything\(query)", as: "clinA")
+                #expect(bad.status == .badRequest && bad.text.contains("\"\(element)\""), "\(query): \(bad.text)")
+            }
+        }
+    }
 }
 
 extension JSONValue {

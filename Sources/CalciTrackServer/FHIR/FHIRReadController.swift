@@ -200,15 +200,14 @@ struct FHIRReadController: Sendable {
     static func everything(_ id: String, pairs: [(String, String)], _ context: FHIRReadContext) async throws -> FHIRReadAnswer {
         guard let pid = UUID.parse(id) else { throw FHIRError.notFound("Patient", id) }
         try await Self.checkAccess(patientID: pid, context.principal, type: .Patient, id: id, on: context.db)
-        for (key, _) in pairs where key != "_format" {
-            throw FHIRError(.badRequest, .notSupported, "parameter \(key) is not supported on Patient/$everything", at: key)
-        }
-        let resources = try await FHIRSearch.everything(patientID: pid, on: context.db, today: context.today)
+        let query = try PatientEverything.parse(pairs)
+        let resources = try await query.resources(patientID: pid, on: context.db, today: context.today)
         let base = context.base
+        let queryText = pairs.map { "\($0.0)=\(FHIRSearch.encode($0.1))" }.joined(separator: "&")
         let bundle = FHIRBundle.searchset(resources.map { ($0, "match") }, total: resources.count, base: base,
-                                          selfURL: "\(base)/Patient/\(id)/$everything", nextURL: nil)
+                                          selfURL: "\(base)/Patient/\(id)/$everything" + (queryText.isEmpty ? "" : "?\(queryText)"), nextURL: nil)
         return FHIRReadAnswer(resource: bundle, audit: [AuditEvent(action: "read", resourceType: "fhir/Patient", resourceID: "\(id)/$everything",
-                                                                   patientID: id, detail: "\(resources.count) resource(s)")])
+                                                                   patientID: id, detail: (queryText.isEmpty ? "" : "query \(queryText); ") + "\(resources.count) resource(s)")])
     }
 }
 

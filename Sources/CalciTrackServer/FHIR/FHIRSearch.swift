@@ -407,20 +407,4 @@ enum FHIRSearch {
         allowed.remove(charactersIn: "&=+|,")
         return s.addingPercentEncoding(withAllowedCharacters: allowed) ?? s
     }
-
-    /// Every resource of one patient (Patient/$everything): each type's sources with the patient
-    /// filter, then the computed Flags.
-    static func everything(patientID: UUID, on db: any Database, today: LocalDate) async throws -> [JSONValue] {
-        var q = Query()
-        q.patients = [[patientID]]
-        var result: [JSONValue] = []
-        let patientRows = try await FHIRRecords.loadPatients([patientID], on: db, today: today)
-        if let patient = patientRows[patientID] { result.append(PatientOutbound.resource(patient.json)) }
-        for type in FHIRResourceType.allCases where type != .Patient && type != .Flag {
-            let (_, rows) = try await Self.rows(type, q, siteIDs: nil, on: db, page: false)
-            result += try await resources(type, rows, on: db, today: today)
-        }
-        result += try await FHIRAlerts.flags(patientID: patientID, on: db, today: today)
-        return result
-    }
 }
