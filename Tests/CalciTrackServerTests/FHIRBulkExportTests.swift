@@ -290,6 +290,28 @@ import VaporTesting
         }
     }
 
+    /// Bulk Data 2.0 `_elements` (and its "Group Membership Request Pattern", `_type=Patient&_elements=id`):
+    /// the named elements plus the mandatory ones, tagged SUBSETTED; a type no name applies to is whole.
+    @Test func elementsCutTheNamedTypesDown() async throws {
+        try await TestRegistry.run { r in
+            let a1 = try await r.createPatient(mrn: "EL-1")
+            try await addRecords(r, a1, as: "clinA")
+            let ids = try await exported(r, try await kickoff(r, "/fhir/Patient/$export?_type=Patient&_elements=id"), "Patient")
+            #expect(ids.count == 1)
+            #expect(ids.first.map { Set(($0.objectValue?.keys ?? [])) } == ["resourceType", "id", "meta"], "\(ids)")
+            #expect(JSONWriter.write(ids.first ?? .null, pretty: false).contains(#""code":"SUBSETTED""#))
+            let started = try await kickoff(r, "/fhir/$export?_type=Patient,Observation&_elements=Observation.value")
+            let observations = try await exported(r, started, "Observation")
+            #expect(observations.count == 2)
+            for o in observations {
+                // value[x] named; status and code are mandatory in R4; subject and effective[x] are not kept.
+                #expect(Set(o.objectValue?.keys ?? []) == ["resourceType", "id", "meta", "status", "code", "valueQuantity"], "\(o)")
+            }
+            let patients = try await exported(r, started, "Patient")
+            #expect(patients.first?["name"] != nil && !JSONWriter.write(patients.first ?? .null, pretty: false).contains("SUBSETTED"), "Patient is whole")
+        }
+    }
+
     /// Each `_typeFilter` is checked as the search API checks its search, and named on the kick-off.
     @Test func badTypeFiltersAre400NamingTheFilter() async throws {
         try await TestRegistry.run { r in
@@ -323,7 +345,9 @@ import VaporTesting
                 ("/fhir/$export?_type=Patient,Practitioner", Self.kickoffHeaders, "_type"),
                 ("/fhir/$export?_outputFormat=text/csv", Self.kickoffHeaders, "_outputFormat"),
                 ("/fhir/$export?_since=yesterday", Self.kickoffHeaders, "_since"),
-                ("/fhir/$export?_elements=id", Self.kickoffHeaders, "_elements"),
+                ("/fhir/$export?includeAssociatedData=LatestProvenanceResources", Self.kickoffHeaders, "includeAssociatedData"),
+                ("/fhir/$export?_elements=Practitioner.id", Self.kickoffHeaders, "_elements"),
+                ("/fhir/$export?_elements=Patient.", Self.kickoffHeaders, "_elements"),
                 ("/fhir/$export?_typeFilter=Observation%3F_sort%3Ddate", Self.kickoffHeaders, "_typeFilter"),
             ] {
                 let reply = try await kickoff(r, path, headers: headers)

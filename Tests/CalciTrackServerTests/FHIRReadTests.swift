@@ -189,6 +189,31 @@ import VaporTesting
         }
     }
 
+    /// R4 search.html#elements and #summary: `_elements` returns the named elements plus the
+    /// mandatory ones (R4 min 1), tagged SUBSETTED, the `_include`d resources whole; `_summary=count`
+    /// the total alone.
+    @Test func elementsAndSummaryCount() async throws {
+        try await TestRegistry.run { r in
+            let pid = try await r.createPatient()
+            let labID = try await lab(r, pid, date: "2026-11-01")
+            let cut = try await r.send(.GET, "/fhir/Observation?patient=\(pid)&_elements=value&_include=Observation:patient", as: "clinA")
+            #expect(cut.status == .ok, "\(cut.text)")
+            guard case .array(let entries)? = cut.json["entry"] else { Issue.record("no entries"); return }
+            let match = entries.first { $0["search"]?["mode"] == "match" }?["resource"]
+            #expect(match?["id"]?.stringValue == labID.lowercased())
+            #expect(Set(match?.objectValue?.keys ?? []) == ["resourceType", "id", "meta", "status", "code", "valueQuantity"], "\(match ?? .null)")
+            #expect(JSONWriter.write(match ?? .null, pretty: false).contains(#""code":"SUBSETTED""#))
+            let included = entries.first { $0["search"]?["mode"] == "include" }?["resource"]
+            #expect(included?["resourceType"] == "Patient" && included?["name"] != nil, "the include follows the whole match and is whole")
+            let count = try await r.send(.GET, "/fhir/Observation?patient=\(pid)&_summary=count", as: "clinA")
+            #expect(count["total"] == 1 && count["entry"] == nil, "\(count.text)")
+            for (query, element) in [("_summary=true", "_summary"), ("_elements=Status", "_elements"), ("_elements=", "_elements")] {
+                let bad = try await r.send(.GET, "/fhir/Observation?patient=\(pid)&\(query)", as: "clinA")
+                #expect(bad.status == .badRequest && bad.text.contains("\"\(element)\""), "\(query): \(bad.text)")
+            }
+        }
+    }
+
     /// R4 Patient/$everything parameters (patient-operation-everything): `_type` limits the types
     /// (the Patient only if named); `start`/`end` are care dates, answered as the search API's
     /// `date=ge<start>` and `date=le<end>` for dated types, undated types (BodyStructure) whole;
@@ -240,4 +265,5 @@ import VaporTesting
 extension JSONValue {
     var arrayValue: [JSONValue]? { if case .array(let a) = self { a } else { nil } }
     var arrayFirst: JSONValue? { arrayValue?.first }
+    var objectValue: JSONObject? { if case .object(let o) = self { o } else { nil } }
 }

@@ -38,10 +38,10 @@ enum FHIRCapabilities {
         + "_typeFilter (Type?search with this statement's search parameters; several are OR'ed; no result parameters), "
         + "and patient (valueReference; POST to Patient/$export or Group/<id>/$export). A Group is a site's patients. "
         + "With _since, the manifest's deleted file lists what was deleted since as DELETE Bundles. "
-        + "Not supported (400): _elements, includeAssociatedData."
+        + "_elements ([Type.]element; mandatory elements kept, resources tagged SUBSETTED). Not supported (400): includeAssociatedData."
 
     /// Search parameters every type has (Bundle control).
-    static let common = ["_id", "_count", "_sort", "_include", "_format"]
+    static let common = ["_id", "_count", "_sort", "_include", "_elements", "_summary", "_format"]
     static let sortValues = ["date", "-date", "_lastUpdated", "-_lastUpdated"]
 
     static var resources: [(FHIRResourceType, ResourceSupport)] {[

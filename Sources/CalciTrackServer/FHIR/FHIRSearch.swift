@@ -124,6 +124,8 @@ enum FHIRSearch {
         var sort: [(key: String, descending: Bool)] = []
         var includes: [(source: String, param: String)] = []
         var passthrough: [(String, String)] = []   // for self/next links
+        /// `_elements`: the matches cut down to these elements (and the mandatory ones, `ElementsSubset`).
+        var elements: Set<String>?
         /// The records of deleted patients instead of live ones (a `_since` export's deletions,
         /// `BulkExportDeletions`); never set from a request.
         var deletedPatients = false
@@ -146,6 +148,18 @@ enum FHIRSearch {
             case "_count":
                 guard let n = Int(value), n >= 0, n <= maxCount else { fail(name, "_count must be an integer from 0 to \(maxCount), got \(value)"); continue }
                 q.count = n
+            case "_summary":
+                // count: the total only (as _count=0); false: the full resources (the default).
+                switch value {
+                case "count": q.count = 0
+                case "false": break
+                default: fail(name, "_summary must be count or false (true, text and data are not supported: use _elements), got \(value)", .notSupported)
+                }
+            case "_elements":
+                for v in values where !ElementsSubset.isElementName(v) {
+                    fail(name, "_elements must list element names of \(type.rawValue) such as status,code (comma-separated), got \(v.isEmpty ? "(empty)" : v)")
+                }
+                q.elements = (q.elements ?? []).union(values)
             case "_offset":
                 guard let n = Int(value), n >= 0 else { fail(name, "_offset must be a non-negative integer, got \(value)"); continue }
                 q.offset = n
@@ -373,7 +387,9 @@ enum FHIRSearch {
             total = t
             matches = try await resources(type, rows, on: db, today: today)
         }
-        var entries = matches.map { ($0, "match") }
+        // `_elements` cuts the matches down; `_include` below reads the references of the whole ones.
+        let shown = q.elements.map { elements in matches.map { ElementsSubset.apply($0, keeping: elements) } } ?? matches
+        var entries = shown.map { ($0, "match") }
         if !q.includes.isEmpty {
             var seen = Set(matches.compactMap { r in r["id"]?.stringValue.map { "\(r["resourceType"]?.stringValue ?? "")/\($0)" } })
             let params = Set(q.includes.map(\.param))

@@ -154,6 +154,25 @@ def conditional_writes_and_type_history():
     return pid
 
 
+def element_subsets(pid):
+    """_elements=id on every type: what is left (id, meta, the R4 mandatory elements, SUBSETTED tag)
+    must still be a valid resource to both validators, and each type's file of mandatory elements
+    is checked by that."""
+    for rtype in ["Patient", "Condition", "Observation", "BodyStructure", "MedicationStatement", "Procedure", "Encounter", "ImagingStudy"]:
+        bundle, _ = get(f"/{rtype}?_elements=id&_count=20")
+        resources = bundle_resources(bundle)
+        if not resources:
+            fail(f"{rtype}?_elements=id: no resources")
+        for r in resources:
+            if not any(t.get("code") == "SUBSETTED" for t in r.get("meta", {}).get("tag", [])):
+                fail(f"{rtype}/{r['id']} with _elements is not tagged SUBSETTED")
+    flags, _ = get(f"/Flag?patient={pid}&_elements=id")
+    count, _ = get("/Observation?_summary=count")
+    if count.get("entry") or not count.get("total"):
+        fail(f"Observation?_summary=count: total {count.get('total')}, {len(count.get('entry', []))} entries")
+    print(f"fhir: _elements=id on every type validates; _summary=count total {count.get('total')}")
+
+
 def bundle_resources(bundle):
     return [e["resource"] for e in bundle.get("entry", []) if "resource" in e]
 
@@ -253,6 +272,7 @@ def main():
     bundle_reads_and_bulk.bulk_export(here, EXPORT)
     bundle_reads_and_bulk.filtered_export(here, [p["id"] for p in patients[:3]])
     bundle_reads_and_bulk.groups_and_group_export(here)
+    element_subsets(patients[0]["id"])
     bundle_reads_and_bulk.bundle_reads(here, patients[0]["id"])
     since = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
     deleted_patient = conditional_writes_and_type_history()

@@ -91,6 +91,9 @@ struct BulkExportController: Sendable {
         var detail = "types \(job.typesText)"
         if let since = request.since { detail += "; _since \(ISOTimestamp.iso(since))" }
         if !request.filterTexts.isEmpty { detail += "; _typeFilter " + request.filterTexts.joined(separator: " , ") }
+        if !request.elements.isEmpty {
+            detail += "; _elements " + request.elements.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key.rawValue): \($0.value.sorted().joined(separator: ","))" }.joined(separator: "; ")
+        }
         if let group { detail += "; Group/\(group.id!.lowercasedString) (site \(group.code))" }
         detail += request.patients.map { "; \($0.count) patient(s) named" } ?? (group == nil ? "; sites of \(principal.username)" : "")
         // A named patient's export is in that patient's audit trail (who read my record?).
@@ -100,7 +103,7 @@ struct BulkExportController: Sendable {
             try await job.create(on: tx)
             return ((), events)
         }
-        await runner.start(job, siteIDs: siteIDs, filters: request.filters, patients: request.patients,
+        await runner.start(job, siteIDs: siteIDs, filters: request.filters, patients: request.patients, elements: request.elements,
                            db: req.application.db, today: req.today, logger: req.logger)
         var headers = HTTPHeaders()
         headers.replaceOrAdd(name: .contentLocation, value: "\(base)/$export-status/\(jobID)")

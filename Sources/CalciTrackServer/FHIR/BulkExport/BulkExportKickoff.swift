@@ -20,6 +20,9 @@ struct BulkExportKickoff: Sendable {
     /// `patient` (POST, Patient and Group level): the export is limited to these patients' compartments.
     /// Their existence and the caller's right to them are checked by the controller.
     var patients: [UUID]?
+    /// `_elements`: per type, the elements its resources are cut down to (`ElementsSubset`); a type
+    /// no name applies to is exported whole.
+    var elements: [FHIRResourceType: Set<String>] = [:]
 
     /// NDJSON is the only output format; these are the spec's names for it.
     static let outputFormats = ["application/fhir+ndjson", "application/ndjson", "ndjson"]
@@ -47,7 +50,8 @@ struct BulkExportKickoff: Sendable {
         var named: [FHIRResourceType]?   // _type, repeated or comma-separated: any of
         var patients: [UUID] = []
         // Bulk Data 2.0: these may repeat (values as if comma-separated in one parameter).
-        let repeatable: Set<String> = ["_type", "_typeFilter", "patient"]
+        let repeatable: Set<String> = ["_type", "_typeFilter", "patient", "_elements"]
+        var unqualified = Set<String>(), qualified: [FHIRResourceType: Set<String>] = [:]
         for (name, raw) in pairs {
             // A '+' sent unencoded (application/fhir+ndjson, a +01:00 offset) reaches us as a space.
             let value = !viaPost && (name == "_outputFormat" || name == "_since") ? raw.replacingOccurrences(of: " ", with: "+") : raw
@@ -82,6 +86,18 @@ struct BulkExportKickoff: Sendable {
                         issues += error.outcome.issues
                     }
                 }
+            case "_elements":
+                // `[Type.]element` (Bulk Data 2.0): unqualified names apply to every type.
+                for text in value.split(separator: ",", omittingEmptySubsequences: false).map({ $0.trimmingCharacters(in: .whitespaces) }) {
+                    let parts = text.split(separator: ".", maxSplits: 1).map(String.init)
+                    if parts.count == 2, let type = exportedType(parts[0]), ElementsSubset.isElementName(parts[1]) {
+                        qualified[type, default: []].insert(parts[1])
+                    } else if parts.count == 1, ElementsSubset.isElementName(text) {
+                        unqualified.insert(text)
+                    } else {
+                        fail(name, "_elements lists [ResourceType.]element names such as Patient.id or status, for types CalciTrack exports; got \(text.isEmpty ? "(empty)" : text)")
+                    }
+                }
             case "patient":
                 guard viaPost else {
                     fail(name, "patient is accepted in a POST kick-off only: a Parameters resource with one valueReference per patient (Bulk Data 2.0)", .notSupported); continue
@@ -95,7 +111,7 @@ struct BulkExportKickoff: Sendable {
                 }
                 if !patients.contains(id) { patients.append(id) }
             default:
-                fail(name, "parameter \(name) is not supported by CalciTrack's $export (supported: _outputFormat, _type, _since, _typeFilter, and patient in a POST to Patient/$export or Group/<id>/$export)", .notSupported)
+                fail(name, "parameter \(name) is not supported by CalciTrack's $export (supported: _outputFormat, _type, _since, _typeFilter, _elements, and patient in a POST to Patient/$export or Group/<id>/$export)", .notSupported)
             }
         }
         if let named {
@@ -106,6 +122,10 @@ struct BulkExportKickoff: Sendable {
         if !issues.isEmpty { throw FHIRError(.badRequest, OperationOutcome(issues)) }
         if let named { request.types = FHIRExport.types.filter(named.contains) }
         if !patients.isEmpty { request.patients = patients }
+        for type in request.types {
+            let names = unqualified.union(qualified[type] ?? [])
+            if !names.isEmpty { request.elements[type] = names }
+        }
         return request
     }
 

@@ -26,11 +26,11 @@ actor BulkExportRunner {
     /// Starts the export of `job` for a clinician of `siteIDs`, with the kick-off's `_typeFilter`
     /// searches and `patient` list (kept in memory only: a job a restart cuts off is failed, never resumed).
     func start(_ job: BulkExportJob, siteIDs: Set<UUID>, filters: [FHIRResourceType: [FHIRSearch.Query]] = [:], patients: [UUID]? = nil,
-               db: any Database, today: LocalDate, logger: Logger) {
+               elements: [FHIRResourceType: Set<String>] = [:], db: any Database, today: LocalDate, logger: Logger) {
         guard let id = job.id else { return }
         let types = job.types, since = job.since, transactionTime = job.transactionTime
         running[id] = Task.detached { [self] in
-            await Self.execute(id, types: types, since: since, transactionTime: transactionTime, filters: filters, patients: patients, siteIDs: siteIDs,
+            await Self.execute(id, types: types, since: since, transactionTime: transactionTime, filters: filters, patients: patients, elements: elements, siteIDs: siteIDs,
                                directory: jobDirectory(id), db: db, today: today, logger: logger)
             await self.finished(id)
         }
@@ -65,6 +65,7 @@ actor BulkExportRunner {
     /// the `deleted` file of what was deleted since (`BulkExportDeletions`). Progress is stored
     /// after each batch of patients.
     static func execute(_ id: UUID, types: [FHIRResourceType], since: Date?, transactionTime: Date, filters: [FHIRResourceType: [FHIRSearch.Query]], patients: [UUID]?,
+                        elements: [FHIRResourceType: Set<String>] = [:],
                         siteIDs: Set<UUID>, directory: String, db: any Database, today: LocalDate, logger: Logger) async {
         var handles: [FHIRResourceType: FileHandle] = [:]
         defer { for handle in handles.values { try? handle.close() } }
@@ -87,7 +88,8 @@ actor BulkExportRunner {
                         handle = created
                     }
                     var text = ""
-                    for resource in kept { text += JSONWriter.write(resource, pretty: false) + "\n" }
+                    let subset = elements[type]
+                    for resource in kept { text += JSONWriter.write(subset.map { ElementsSubset.apply(resource, keeping: $0) } ?? resource, pretty: false) + "\n" }
                     try handle.write(contentsOf: Data(text.utf8))
                     counts[type, default: 0] += kept.count
                     written += kept.count
