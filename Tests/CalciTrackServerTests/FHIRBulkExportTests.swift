@@ -312,6 +312,17 @@ import VaporTesting
         }
     }
 
+    /// `meta.lastUpdated` has whole seconds and `_since` (a transaction time) milliseconds: a resource
+    /// changed later in the second of `_since` must not be missed by the incremental export.
+    @Test func sinceComparesAtTheSecondOfLastUpdated() {
+        let resource = JSONValue.object(JSONObject([("resourceType", "Patient"), ("meta", .object(JSONObject([("lastUpdated", "2026-12-07T12:03:19Z")])))]))
+        let instant = { (text: String) in FHIRDates.instant(text)! }
+        #expect(BulkExportRunner.changed(resource, since: instant("2026-12-07T12:03:19.212Z")))
+        #expect(BulkExportRunner.changed(resource, since: instant("2026-12-07T12:03:19Z")))
+        #expect(!BulkExportRunner.changed(resource, since: instant("2026-12-07T12:03:20Z")))
+        #expect(!BulkExportRunner.changed(resource, since: instant("2026-12-07T12:03:20.001Z")))
+    }
+
     /// Each `_typeFilter` is checked as the search API checks its search, and named on the kick-off.
     @Test func badTypeFiltersAre400NamingTheFilter() async throws {
         try await TestRegistry.run { r in

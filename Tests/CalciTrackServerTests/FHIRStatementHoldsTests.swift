@@ -122,4 +122,58 @@ import VaporTesting
             #expect(try await HoldRecord.query(on: r.app.db).count() == 2)
         }
     }
+
+    /// A hold written through the JSON API is part of its MedicationStatement (status on-hold, a
+    /// note): each write is a new version of the medication, so the statement's versionId, ETag,
+    /// history and `_since` export show it; a FHIR write of the statement is one version, not two.
+    @Test func aHoldWrittenThroughTheAPIIsANewVersionOfItsStatement() async throws {
+        try await TestRegistry.run { r in
+            let patient = try await r.createPatient(mrn: "SH-9")
+            let medication = try await r.send(.POST, "/api/v1/patients/\(patient)/medications", as: "clinA",
+                                              json: #"{"drug": "mycophenolate", "doseMg": 1000, "frequency": "bid", "route": "oral", "start": "2025-01-01"}"#)
+            #expect(medication.status == .created, "\(medication.text)")
+            let med = medication.id.lowercased()
+            func statement() async throws -> TestRegistry.Reply { try await r.send(.GET, "/fhir/MedicationStatement/\(med)", as: "clinA") }
+            #expect(try await statement()["meta"]?["versionId"] == "1")
+            try await Task.sleep(for: .milliseconds(20))
+            let since = ISOTimestamp.isoMillis(Date())
+            try await Task.sleep(for: .milliseconds(20))
+
+            let hold = try await r.send(.POST, "/api/v1/medications/\(med)/holds", as: "clinA",
+                                        json: #"{"start": "2020-01-01", "reason": "severe infection"}"#)
+            #expect(hold.status == .created, "\(hold.text)")
+            let held = try await statement()
+            #expect(held["meta"]?["versionId"] == "2" && held.headers.first(name: .eTag) == "W/\"2\"", "\(held.text)")
+            #expect(held["status"] == "on-hold")
+            let history = try await r.send(.GET, "/fhir/MedicationStatement/\(med)/_history", as: "clinA")
+            #expect(history["total"] == 2, "\(history.text)")
+            // The _since export carries the changed statement.
+            let started = try await r.send(.GET, "/fhir/$export?_type=MedicationStatement&_since=\(since)", as: "clinA", headers: FHIRBulkExportTests.kickoffHeaders)
+            let exported = try await FHIRBulkExportTests().exported(r, started, "MedicationStatement")
+            #expect(exported.compactMap { $0["id"]?.stringValue } == [med], "since \(since)")
+
+            #expect(try await r.send(.PUT, "/api/v1/holds/\(hold.id)", as: "clinA", json: #"{"start": "2020-01-01", "end": "2020-02-01", "reason": "severe infection"}"#,
+                                     headers: ["If-Match": VersionCheck.etag(1)]).status == .ok)
+            let ended = try await statement()
+            #expect(ended["meta"]?["versionId"] == "3" && ended["status"] == "active", "\(ended.text)")
+            #expect(try await r.send(.DELETE, "/api/v1/holds/\(hold.id)", as: "clinA", headers: ["If-Match": VersionCheck.etag(2)]).status == .noContent)
+            #expect(try await statement()["meta"]?["versionId"] == "4")
+            #expect(try await r.send(.GET, "/api/v1/medications/\(med)", as: "clinA").etag == VersionCheck.etag(4))
+            let audit = try await AuditEntry.query(on: r.app.db).filter(\.$resourceType == "medications").filter(\.$action == "update").all()
+            #expect(audit.count == 3 && audit.allSatisfy { $0.detail.contains("changed: holds") }, "\(audit.map(\.detail))")
+
+            // A FHIR update of the statement that changes its hold: one version.
+            var body = try await statement().json
+            if case .object(var object) = body {
+                object["note"] = .array([.object(JSONObject([("text", "held from 2026-03-01 to 2026-03-05: dental extraction")]))])
+                object["meta"] = nil
+                body = .object(object)
+            }
+            let put = try await r.send(.PUT, "/fhir/MedicationStatement/\(med)", as: "clinA", json: JSONWriter.write(body, pretty: false),
+                                       headers: ["Content-Type": "application/fhir+json", "If-Match": "W/\"4\""])
+            #expect(put.status == .ok, "\(put.text)")
+            #expect(try await statement()["meta"]?["versionId"] == "5")
+            #expect(try await HoldRecord.query(on: r.app.db).count() == 1)
+        }
+    }
 }

@@ -185,7 +185,8 @@ import VaporTesting
             let form = try await b.get("/patients/\(id)/visits/new")
             #expect(form.status == .ok)
             let tibia = try await LesionRecord.query(on: r.app.db).filter(\.$label == "right-tibia").first()!.id!.uuidString.lowercased()
-            let colchicine = try await MedicationRecord.query(on: r.app.db).filter(\.$drug == "colchicine").first()!.id!.uuidString.lowercased()
+            let colchicineRecord = try await MedicationRecord.query(on: r.app.db).filter(\.$drug == "colchicine").first()!
+            let colchicine = colchicineRecord.id!.uuidString.lowercased()
             var fields: [(String, String)] = [
                 ("_csrf", form.csrf ?? ""), ("visit_date", "2026-11-24"), ("visit_kind", "wound-care"), ("visit_next_due", "2026-12-08"),
                 ("vit_temp", "47"), ("vit_hr", "88"), ("lab_calcium_value", "2.4"), ("lab_calcium_unit", "mmol/L"),
@@ -230,6 +231,8 @@ import VaporTesting
             #expect(page.html.contains("Lesion right-tibia: 1.18 cm²"))
             #expect(page.html.contains("data-lesion=\"left-elbow\""))
             #expect(page.html.contains("Held colchicine — diarrhoea"))
+            // The hold is a new version of colchicine's MedicationStatement.
+            #expect(try await MedicationRecord.find(colchicineRecord.id!, on: r.app.db)?.version == colchicineRecord.version + 1)
             #expect(page.html.contains("Started diltiazem 60 mg tid oral"))
             // The findings are dated by today's measurement (the lesion itself is unchanged) and
             // reach the engine: a purulent infection is triaged.

@@ -70,9 +70,10 @@ struct RecordController<R: PatientRecord>: Sendable {
             record.createdBy = principal.username
             record.updatedBy = principal.username
             try await record.create(on: tx)
+            let parent = try await versionMedication(of: record, "hold created", by: principal.username, on: tx)
             try await PatientSummary.refresh(pid, on: tx, today: today)
             return (record, [AuditEvent(action: "create", resourceType: R.info.path, resourceID: record.id?.lowercasedString,
-                                        patientID: pid.lowercasedString, detail: "version 1")])
+                                        patientID: pid.lowercasedString, detail: "version 1")] + parent)
         }
         return respond(record, status: .created)
     }
@@ -105,10 +106,11 @@ struct RecordController<R: PatientRecord>: Sendable {
             record.version += 1
             record.updatedBy = principal.username
             try await record.update(on: tx)
+            let parent = try await versionMedication(of: record, "hold updated", by: principal.username, on: tx)
             try await PatientSummary.refresh(record.patientID, on: tx, today: today)
             return (record, [AuditEvent(action: "update", resourceType: R.info.path, resourceID: id.lowercasedString,
                                         patientID: record.patientID.lowercasedString,
-                                        detail: "version \(record.version); changed: \(changed.isEmpty ? "nothing" : changed.joined(separator: ", "))")])
+                                        detail: "version \(record.version); changed: \(changed.isEmpty ? "nothing" : changed.joined(separator: ", "))")] + parent)
         }
         return respond(record)
     }
@@ -124,11 +126,18 @@ struct RecordController<R: PatientRecord>: Sendable {
             try VersionCheck.check(expected, current: record.version, what: R.info.name)
             try await checkDependents(record, on: tx)
             try await record.delete(on: tx)
+            let parent = try await versionMedication(of: record, "hold deleted", by: principal.username, on: tx)
             try await PatientSummary.refresh(record.patientID, on: tx, today: today)
             return ((), [AuditEvent(action: "delete", resourceType: R.info.path, resourceID: id.lowercasedString,
-                                    patientID: record.patientID.lowercasedString, detail: "version \(record.version) deleted")])
+                                    patientID: record.patientID.lowercasedString, detail: "version \(record.version) deleted")] + parent)
         }
         return Response(status: .noContent)
+    }
+
+    /// A hold's write is a new version of its medication (`MedicationRecord.versionForHoldChange`).
+    private func versionMedication(of record: R, _ change: String, by user: String, on tx: any Database) async throws -> [AuditEvent] {
+        guard R.info.parent == .medication, let medicationID = record.parentID else { return [] }
+        return [try await MedicationRecord.versionForHoldChange(medicationID, hold: change, by: user, on: tx)]
     }
 
     /// Names (not values: the log must not copy clinical data) of the fields an update changed,

@@ -105,7 +105,14 @@ struct VisitFormController: Sendable {
                 events.append(AuditEvent(action: "update", resourceType: "medications", resourceID: id.lowercasedString,
                                          patientID: pid.lowercasedString, detail: "version \(med.version); changed: stop (web visit form)"))
             }
-            for hold in plan.holds { try await create(hold, parent: hold.medicationID) }
+            for hold in plan.holds {
+                try await create(hold, parent: hold.medicationID)
+                // The hold is part of its medication's statement; a medication stopped in this same
+                // visit already got its new version above.
+                if !plan.stops.contains(hold.medicationID) {
+                    events.append(try await MedicationRecord.versionForHoldChange(hold.medicationID, hold: "hold created (web visit form)", by: principal.username, on: tx))
+                }
+            }
             if let procedure = plan.procedure { try await create(procedure) }
             if let infection = plan.infection { try await create(infection) }
             if let imaging = plan.imaging { try await create(imaging) }

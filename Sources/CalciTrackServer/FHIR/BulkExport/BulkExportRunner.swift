@@ -131,9 +131,13 @@ actor BulkExportRunner {
 
     /// `_since`: changed at or after it (Bulk Data: "resources that have been modified after");
     /// a resource without `meta.lastUpdated` (none the registry maps today) is kept rather than lost.
+    /// `lastUpdated` is in whole seconds while `_since` (a previous export's transaction time) has
+    /// milliseconds, so the comparison is at the second: a resource changed later in the second of
+    /// `_since` was otherwise missed by an incremental export, while one changed earlier in that
+    /// second is sent again, which a client applies idempotently.
     static func changed(_ resource: JSONValue, since: Date) -> Bool {
         guard case .string(let text)? = resource["meta"]?["lastUpdated"], let updated = FHIRDates.instant(text) else { return true }
-        return updated >= since
+        return updated >= Date(timeIntervalSince1970: since.timeIntervalSince1970.rounded(.down))
     }
 }
 
