@@ -214,6 +214,39 @@ import VaporTesting
         }
     }
 
+    /// R4 conditional read (http.html#cread): If-None-Match naming the current version, or
+    /// If-Modified-Since not before the last change, answers 304 with no body; a changed resource is
+    /// sent whole; the CapabilityStatement says which types support it.
+    @Test func conditionalReadAnswers304WhileUnchanged() async throws {
+        try await TestRegistry.run { r in
+            let pid = try await r.createPatient()
+            let labID = try await lab(r, pid, date: "2026-11-01")
+            let path = "/fhir/Observation/\(labID)"
+            let first = try await r.send(.GET, path, as: "clinA")
+            let etag = try #require(first.headers.first(name: .eTag))
+            let modified = try #require(first.headers.first(name: .lastModified))
+            #expect(etag == "W/\"1\"")
+            let same = try await r.send(.GET, path, as: "clinA", headers: ["If-None-Match": etag])
+            #expect(same.status == .notModified && same.text.isEmpty && same.headers.first(name: .eTag) == etag)
+            #expect(try await r.send(.GET, path, as: "clinA", headers: ["If-None-Match": "W/\"7\", *"]).status == .notModified)
+            #expect(try await r.send(.GET, path, as: "clinA", headers: ["If-None-Match": "W/\"7\""]).status == .ok)
+            #expect(try await r.send(.GET, path, as: "clinA", headers: ["If-Modified-Since": modified]).status == .notModified)
+            #expect(try await r.send(.GET, path, as: "clinA", headers: ["If-Modified-Since": "Mon, 01 Jan 2024 00:00:00 GMT"]).status == .ok)
+            // If-None-Match wins over If-Modified-Since (RFC 7232 3.3).
+            #expect(try await r.send(.GET, path, as: "clinA", headers: ["If-None-Match": "W/\"7\"", "If-Modified-Since": modified]).status == .ok)
+            // After an update the old version's tag no longer matches.
+            let updated = try await r.send(.PUT, "/api/v1/labs/\(labID)", as: "clinA", json: #"{"test":"calcium","value":9.4,"unit":"mg/dL","date":"2026-11-01"}"#,
+                                           headers: ["If-Match": VersionCheck.etag(1)])
+            #expect(updated.status == .ok, "\(updated.text)")
+            let changed = try await r.send(.GET, path, as: "clinA", headers: ["If-None-Match": etag])
+            #expect(changed.status == .ok && changed["meta"]?["versionId"] == "2")
+            // Another site's clinician is refused as before, whatever the headers.
+            #expect(try await r.send(.GET, path, as: "clinB", headers: ["If-None-Match": "*"]).status == .forbidden)
+            let meta = try await r.send(.GET, "/fhir/metadata", as: "clinA").text
+            #expect(meta.contains(#""conditionalRead":"full-support""#) && meta.contains(#""conditionalRead":"not-supported""#))
+        }
+    }
+
     /// R4 Patient/$everything parameters (patient-operation-everything): `_type` limits the types
     /// (the Patient only if named); `start`/`end` are care dates, answered as the search API's
     /// `date=ge<start>` and `date=le<end>` for dated types, undated types (BodyStructure) whole;

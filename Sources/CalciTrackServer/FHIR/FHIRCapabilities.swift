@@ -103,6 +103,8 @@ enum FHIRCapabilities {
                 ("conditionalUpdate", support.interactions.contains("update") ? .bool(true) : nil),
                 ("conditionalDelete", support.interactions.contains("delete") ? .string("single") : nil),
                 ("readHistory", .bool(support.versioning == "versioned")),
+                // ConditionalRead: If-None-Match and If-Modified-Since on a plain read of a versioned resource.
+                ("conditionalRead", .string(support.versioning == "no-version" ? "not-supported" : "full-support")),
                 ("searchInclude", support.includes.isEmpty ? nil : .array((support.includes + ["*"]).map { .string($0) })),
                 ("searchParam", .array((support.searchParams + [SearchParam(name: "_id", type: "token", documentation: "logical id")]).map {
                     obj([("name", .string($0.name)), ("type", .string($0.type)), ("documentation", .string($0.documentation))])

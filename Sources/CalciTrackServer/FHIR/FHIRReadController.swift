@@ -63,7 +63,7 @@ struct FHIRReadController: Sendable {
         if req.parameters.get("type") == FHIRGroups.resourceType {
             return try await FHIRGroups.read(req.parameters.get("id") ?? "", context).response(req)
         }
-        return try await Self.read(try Self.resourceType(req), req.parameters.get("id") ?? "", context).response(req)
+        return ConditionalRead.answer(try await Self.read(try Self.resourceType(req), req.parameters.get("id") ?? "", context).response(req), req)
     }
 
     static func read(_ type: FHIRResourceType, _ id: String, _ context: FHIRReadContext) async throws -> FHIRReadAnswer {
