@@ -247,6 +247,42 @@ import VaporTesting
         }
     }
 
+    /// R4 search.html#revinclude: `Patient?_revinclude=X:patient` adds the resources of type X of the
+    /// matched patients, `BodyStructure?_revinclude=Observation:focus` a lesion's measurements; each
+    /// as an include entry, once. Unsupported ones are named.
+    @Test func revincludeAddsWhatPointsAtTheMatches() async throws {
+        try await TestRegistry.run { r in
+            let pid = try await r.createPatient(mrn: "RV-1"), other = try await r.createPatient(mrn: "RV-2")
+            let labID = try await lab(r, pid, date: "2026-11-01")
+            _ = try await lab(r, other, date: "2026-11-01")
+            let lesion = try await r.send(.POST, "/api/v1/patients/\(pid)/lesions", as: "clinA", json: #"{"label": "L1", "site": "lower-leg", "laterality": "right"}"#)
+            let measurement = try await r.send(.POST, "/api/v1/lesions/\(lesion.id)/measurements", as: "clinA", json: #"{"date": "2026-11-01", "lengthCm": 2, "widthCm": 1}"#)
+            #expect(measurement.status == .created, "\(measurement.text)")
+            func entries(_ path: String) async throws -> [(mode: String, ref: String)] {
+                let reply = try await r.send(.GET, path, as: "clinA")
+                #expect(reply.status == .ok, "\(path): \(reply.text)")
+                guard case .array(let list)? = reply.json["entry"] else { return [] }
+                return list.map { ($0["search"]?["mode"]?.stringValue ?? "", "\($0["resource"]?["resourceType"]?.stringValue ?? "")/\($0["resource"]?["id"]?.stringValue ?? "")") }
+            }
+            let withLabs = try await entries("/fhir/Patient?_id=\(pid)&_revinclude=Observation:patient")
+            #expect(withLabs.filter { $0.mode == "match" }.map(\.ref) == ["Patient/\(pid.lowercased())"])
+            let included = Set(withLabs.filter { $0.mode == "include" }.map(\.ref))
+            let searched = Set(ids(try await r.send(.GET, "/fhir/Observation?patient=\(pid)", as: "clinA").json).map { "Observation/\($0)" })
+            #expect(included == searched && included.contains("Observation/\(labID.lowercased())"), "\(included) vs \(searched)")
+            let flags = try await entries("/fhir/Patient?_id=\(pid)&_revinclude=Flag:patient&_revinclude=Condition:subject")
+            #expect(flags.filter { $0.mode == "include" }.allSatisfy { $0.ref.hasPrefix("Flag/") || $0.ref.hasPrefix("Condition/") })
+            let lesions = try await entries("/fhir/BodyStructure?patient=\(pid)&_revinclude=Observation:focus")
+            let measured = lesions.filter { $0.mode == "include" }.map(\.ref)
+            #expect(lesions.filter { $0.mode == "match" }.map(\.ref) == ["BodyStructure/\(lesion.id.lowercased())"])
+            #expect(!measured.isEmpty && !measured.contains("Observation/\(labID.lowercased())"), "a lab has no focus: \(measured)")
+            for path in ["/fhir/Patient?_revinclude=Observation:focus", "/fhir/Observation?_revinclude=Flag:patient", "/fhir/Patient?_revinclude=*"] {
+                let bad = try await r.send(.GET, path, as: "clinA")
+                #expect(bad.status == .badRequest && bad.text.contains(#""_revinclude""#), "\(path): \(bad.text)")
+            }
+            #expect(try await r.send(.GET, "/fhir/metadata", as: "clinA").text.contains(#""searchRevInclude":["Observation:focus"]"#))
+        }
+    }
+
     /// R4 Patient/$everything parameters (patient-operation-everything): `_type` limits the types
     /// (the Patient only if named); `start`/`end` are care dates, answered as the search API's
     /// `date=ge<start>` and `date=le<end>` for dated types, undated types (BodyStructure) whole;

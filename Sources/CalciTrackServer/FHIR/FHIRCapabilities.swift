@@ -41,7 +41,7 @@ enum FHIRCapabilities {
         + "_elements ([Type.]element; mandatory elements kept, resources tagged SUBSETTED). Not supported (400): includeAssociatedData."
 
     /// Search parameters every type has (Bundle control).
-    static let common = ["_id", "_count", "_sort", "_include", "_elements", "_summary", "_format"]
+    static let common = ["_id", "_count", "_sort", "_include", "_revinclude", "_elements", "_summary", "_format"]
     static let sortValues = ["date", "-date", "_lastUpdated", "-_lastUpdated"]
 
     static var resources: [(FHIRResourceType, ResourceSupport)] {[
@@ -86,6 +86,17 @@ enum FHIRCapabilities {
 
     static func support(_ type: FHIRResourceType) -> ResourceSupport? { resources.first { $0.0 == type }?.1 }
 
+    /// `_revinclude` (`FHIRSearch.revincluded`): the includes of other types that point at `type`:
+    /// on Patient every `X:patient` and `X:subject`; on BodyStructure `Observation:focus` (a lesion's measurements).
+    static func revincludes(_ type: FHIRResourceType) -> [String] {
+        switch type {
+        case .Patient:
+            return resources.filter { $0.0 != .Patient }.flatMap { $0.1.includes.filter { $0.hasSuffix(":patient") || $0.hasSuffix(":subject") } }
+        case .BodyStructure: return ["Observation:focus"]
+        default: return []
+        }
+    }
+
     /// Group (`FHIRGroups`): the registry's sites, read and search only, and the Group-level export.
     static let group = ResourceSupport(interactions: ["read", "search-type"], searchParams: [
         SearchParam(name: "identifier", type: "token", documentation: "site code: https://calcitrack.org/fhir/sid/site|<code>, or <code>"),
@@ -106,6 +117,7 @@ enum FHIRCapabilities {
                 // ConditionalRead: If-None-Match and If-Modified-Since on a plain read of a versioned resource.
                 ("conditionalRead", .string(support.versioning == "no-version" ? "not-supported" : "full-support")),
                 ("searchInclude", support.includes.isEmpty ? nil : .array((support.includes + ["*"]).map { .string($0) })),
+                ("searchRevInclude", FHIRResourceType(rawValue: type).map(revincludes).flatMap { $0.isEmpty ? nil : .array($0.map { .string($0) }) }),
                 ("searchParam", .array((support.searchParams + [SearchParam(name: "_id", type: "token", documentation: "logical id")]).map {
                     obj([("name", .string($0.name)), ("type", .string($0.type)), ("documentation", .string($0.documentation))])
                 })),

@@ -123,6 +123,8 @@ enum FHIRSearch {
         var offset = 0
         var sort: [(key: String, descending: Bool)] = []
         var includes: [(source: String, param: String)] = []
+        /// `_revinclude`: resources of another type that point at the matches (`FHIRCapabilities.revincludes`).
+        var revincludes: [(source: FHIRResourceType, param: String)] = []
         var passthrough: [(String, String)] = []   // for self/next links
         /// `_elements`: the matches cut down to these elements (and the mandatory ones, `ElementsSubset`).
         var elements: Set<String>?
@@ -179,6 +181,13 @@ enum FHIRSearch {
                 }
                 let parts = value.split(separator: ":").map(String.init)
                 q.includes.append((parts[0], parts[1]))
+            case "_revinclude":
+                let supported = FHIRCapabilities.revincludes(type)
+                guard supported.contains(value) else {
+                    fail(name, "_revinclude=\(value) is not supported for \(type.rawValue); supported: \(supported.isEmpty ? "none" : supported.joined(separator: ", "))", .notSupported); continue
+                }
+                let parts = value.split(separator: ":").map(String.init)
+                q.revincludes.append((FHIRResourceType(rawValue: parts[0])!, parts[1]))
             case "_id":
                 q.ids.append(values)
             case let p where patientParams(type).contains(p):
@@ -348,6 +357,38 @@ enum FHIRSearch {
         }
     }
 
+    /// `_revinclude`: the resources of each named type that point at the matches: those of the
+    /// matched patients (`X:patient`, `X:subject`; Flags are computed per patient), or the
+    /// measurements whose focus is a matched lesion (`Observation:focus`). The caller's sites only.
+    static func revincluded(_ revincludes: [(source: FHIRResourceType, param: String)], of matches: [JSONValue], type: FHIRResourceType,
+                            siteIDs: [UUID], on db: any Database, today: LocalDate) async throws -> [JSONValue] {
+        var result: [JSONValue] = []
+        for (source, param) in revincludes {
+            let targets = matches.compactMap { $0["id"]?.stringValue }
+            // The patients whose resources can point at the matches.
+            let patients: [UUID] = type == .Patient ? targets.compactMap(UUID.parse)
+                : matches.compactMap { $0["patient"]?["reference"]?.stringValue.flatMap { UUID.parse($0.dropFirst("Patient/".count)) } }
+            guard !patients.isEmpty else { continue }
+            if source == .Flag {
+                for pid in patients { result += try await FHIRAlerts.flags(patientID: pid, on: db, today: today) }
+                continue
+            }
+            var q = Query()
+            q.patients = [Array(Set(patients))]
+            let found = try await resources(source, try await rows(source, q, siteIDs: siteIDs, on: db, page: false).rows, on: db, today: today)
+            if param == "focus" {
+                let wanted = Set(targets.map { "\(type.rawValue)/\($0)" })
+                result += found.filter { r in
+                    guard case .array(let focus)? = r["focus"] else { return false }
+                    return focus.contains { wanted.contains($0["reference"]?.stringValue ?? "") }
+                }
+            } else {
+                result += found
+            }
+        }
+        return result
+    }
+
     /// References a resource makes that `_include` follows: subject/patient and focus.
     static func references(_ resource: JSONValue, params: Set<String>) -> [String] {
         var refs: [String] = []
@@ -403,6 +444,13 @@ enum FHIRSearch {
                     else { continue }
                     entries.append((included, "include"))
                 }
+            }
+        }
+        if !q.revincludes.isEmpty {
+            var seen = Set(entries.compactMap { e in e.0["id"]?.stringValue.map { "\(e.0["resourceType"]?.stringValue ?? "")/\($0)" } })
+            for resource in try await revincluded(q.revincludes, of: matches, type: type, siteIDs: siteIDs, on: db, today: today) {
+                guard let id = resource["id"]?.stringValue, seen.insert("\(resource["resourceType"]?.stringValue ?? "")/\(id)").inserted else { continue }
+                entries.append((resource, "include"))
             }
         }
         func link(offset: Int) -> String {

@@ -167,6 +167,10 @@ def element_subsets(pid):
             if not any(t.get("code") == "SUBSETTED" for t in r.get("meta", {}).get("tag", [])):
                 fail(f"{rtype}/{r['id']} with _elements is not tagged SUBSETTED")
     flags, _ = get(f"/Flag?patient={pid}&_elements=id")
+    # _revinclude: the patient with what points at it, each entry validated by get().
+    rev, _ = get(f"/Patient?_id={pid}&_revinclude=Observation:patient&_revinclude=Condition:subject&_revinclude=Flag:patient")
+    if not any(e.get("search", {}).get("mode") == "include" for e in rev.get("entry", [])):
+        fail(f"Patient?_id={pid}&_revinclude=...: nothing included")
     count, _ = get("/Observation?_summary=count")
     if count.get("entry") or not count.get("total"):
         fail(f"Observation?_summary=count: total {count.get('total')}, {len(count.get('entry', []))} entries")
