@@ -283,6 +283,31 @@ import VaporTesting
         }
     }
 
+    /// R4 search.html#errors: by default an unknown parameter fails the search (nothing is ignored
+    /// silently); with `Prefer: handling=lenient` it is left out of the search and its self link and
+    /// reported as a warning in an outcome entry. A malformed value still fails. `_total` is accepted.
+    @Test func lenientHandlingIgnoresUnknownParametersAndSaysSo() async throws {
+        try await TestRegistry.run { r in
+            let pid = try await r.createPatient()
+            _ = try await lab(r, pid, date: "2026-11-01")
+            let strict = try await r.send(.GET, "/fhir/Observation?patient=\(pid)&foo=1", as: "clinA")
+            #expect(strict.status == .badRequest && strict.text.contains(#""foo""#))
+            let lenient: HTTPHeaders = ["Prefer": "handling=lenient"]
+            let reply = try await r.send(.GET, "/fhir/Observation?patient=\(pid)&foo=1&_total=none", as: "clinA", headers: lenient)
+            #expect(reply.status == .ok, "\(reply.text)")
+            #expect(ids(reply.json) == ids(try await r.send(.GET, "/fhir/Observation?patient=\(pid)", as: "clinA").json))
+            guard case .array(let entries)? = reply.json["entry"] else { Issue.record("no entries"); return }
+            let outcome = entries.first { $0["search"]?["mode"] == "outcome" }?["resource"]
+            #expect(outcome?["resourceType"] == "OperationOutcome" && JSONWriter.write(outcome ?? .null, pretty: false).contains("foo"), "\(reply.text)")
+            #expect(JSONWriter.write(outcome ?? .null, pretty: false).contains(#""severity":"warning""#))
+            guard case .array(let links)? = reply.json["link"] else { Issue.record("no links"); return }
+            let selfURL = links.first { $0["relation"] == "self" }?["url"]?.stringValue ?? ""
+            #expect(!selfURL.contains("foo") && selfURL.contains("patient="), "\(selfURL)")
+            #expect(try await r.send(.GET, "/fhir/Observation?date=yesterday", as: "clinA", headers: lenient).status == .badRequest)
+            #expect(try await r.send(.GET, "/fhir/Observation?_total=some", as: "clinA").status == .badRequest)
+        }
+    }
+
     /// R4 Patient/$everything parameters (patient-operation-everything): `_type` limits the types
     /// (the Patient only if named); `start`/`end` are care dates, answered as the search API's
     /// `date=ge<start>` and `date=le<end>` for dated types, undated types (BodyStructure) whole;

@@ -186,7 +186,8 @@ struct FHIRReadController: Sendable {
         if req.parameters.get("type") == FHIRGroups.resourceType {
             return try await FHIRGroups.search(pairs: FHIRSearch.pairs(req), query: req.url.query ?? "", context).response(req)
         }
-        return try await FHIRSearch.run(type: try Self.resourceType(req), pairs: FHIRSearch.pairs(req), query: req.url.query ?? "", context).response(req)
+        let lenient = (req.headers.first(name: "Prefer") ?? "").lowercased().contains("handling=lenient")
+        return try await FHIRSearch.run(type: try Self.resourceType(req), pairs: FHIRSearch.pairs(req), query: req.url.query ?? "", lenient: lenient, context).response(req)
     }
 
     @Sendable func everything(req: Request) async throws -> Response {
@@ -223,7 +224,9 @@ enum FHIRBundle {
             ("resourceType", "Bundle"), ("type", "searchset"), ("total", total.map { .number(Double($0)) }),
             ("link", .array(links)),
             ("entry", entries.isEmpty ? nil : .array(entries.map { resource, mode in
-                object([("fullUrl", .string("\(base)/\(resource["resourceType"]?.stringValue ?? "")/\(resource["id"]?.stringValue ?? "")")),
+                // An OperationOutcome of the search (mode outcome) has no id and no URL on this server.
+                object([("fullUrl", resource["id"] == nil ? .string("urn:uuid:\(UUID().lowercasedString)")
+                                        : .string("\(base)/\(resource["resourceType"]?.stringValue ?? "")/\(resource["id"]?.stringValue ?? "")")),
                         ("resource", resource), ("search", object([("mode", .string(mode))]))])
             })),
         ])

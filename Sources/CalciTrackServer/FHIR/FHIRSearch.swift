@@ -128,12 +128,17 @@ enum FHIRSearch {
         var passthrough: [(String, String)] = []   // for self/next links
         /// `_elements`: the matches cut down to these elements (and the mandatory ones, `ElementsSubset`).
         var elements: Set<String>?
+        /// Parameters `Prefer: handling=lenient` made the search ignore (unknown or unsupported), as warnings.
+        var ignored: [OperationOutcome.Issue] = []
         /// The records of deleted patients instead of live ones (a `_since` export's deletions,
         /// `BulkExportDeletions`); never set from a request.
         var deletedPatients = false
     }
 
-    static func parse(_ type: FHIRResourceType, _ pairs: [(String, String)]) throws -> Query {
+    /// `lenient` (`Prefer: handling=lenient`, R4 search.html#errors): an unknown or unsupported
+    /// parameter is left out (of the search and its self link) and reported as a warning in the
+    /// Bundle instead of failing the search; a malformed value of a supported one still fails it.
+    static func parse(_ type: FHIRResourceType, _ pairs: [(String, String)], lenient: Bool = false) throws -> Query {
         var q = Query()
         var issues: [OperationOutcome.Issue] = []
         func fail(_ name: String, _ message: String, _ code: OperationOutcome.IssueType = .value) {
@@ -150,6 +155,9 @@ enum FHIRSearch {
             case "_count":
                 guard let n = Int(value), n >= 0, n <= maxCount else { fail(name, "_count must be an integer from 0 to \(maxCount), got \(value)"); continue }
                 q.count = n
+            case "_total":
+                // Totals are always counted exactly; none/estimate only allow less.
+                if !["none", "estimate", "accurate"].contains(value) { fail(name, "_total must be none, estimate or accurate, got \(value)") }
             case "_summary":
                 // count: the total only (as _count=0); false: the full resources (the default).
                 switch value {
@@ -221,6 +229,13 @@ enum FHIRSearch {
                 let known = (FHIRCapabilities.support(type)?.searchParams.map(\.name) ?? []) + FHIRCapabilities.common + ["_offset"]
                 fail(name, "search parameter \(name) is not supported for \(type.rawValue); supported: \(known.joined(separator: ", "))", .notSupported)
             }
+        }
+        if lenient {
+            let unsupported = issues.filter { $0.code == .notSupported }
+            issues.removeAll { $0.code == .notSupported }
+            let names = Set(unsupported.flatMap(\.expression))
+            q.passthrough.removeAll { names.contains($0.0) }
+            q.ignored = unsupported.map { OperationOutcome.Issue(.warning, .notSupported, "ignored (Prefer: handling=lenient): " + $0.diagnostics, at: $0.expression) }
         }
         if !issues.isEmpty { throw FHIRError(.badRequest, OperationOutcome(issues)) }
         return q
@@ -403,8 +418,8 @@ enum FHIRSearch {
     }
 
     /// A search as a searchset Bundle; `query` is the query string as sent (for the audit entry).
-    static func run(type: FHIRResourceType, pairs: [(String, String)], query: String, _ context: FHIRReadContext) async throws -> FHIRReadAnswer {
-        let q = try parse(type, pairs)
+    static func run(type: FHIRResourceType, pairs: [(String, String)], query: String, lenient: Bool = false, _ context: FHIRReadContext) async throws -> FHIRReadAnswer {
+        let q = try parse(type, pairs, lenient: lenient)
         let today = context.today, db = context.db, principal = context.principal
         let siteIDs = Array(principal.siteIDs)
         let base = context.base
@@ -463,6 +478,7 @@ enum FHIRSearch {
         let audit = AuditEvent(action: "search", resourceType: "fhir/\(type.rawValue)",
                                patientID: q.patients.first?.count == 1 ? q.patients.first?.first?.lowercasedString : nil,
                                detail: "query \(query); \(total) match(es); returned " + entries.compactMap { e in e.0["id"]?.stringValue.map { "\(e.0["resourceType"]?.stringValue ?? "")/\($0)" } }.joined(separator: " "))
+        if !q.ignored.isEmpty { entries.append((OperationOutcome(q.ignored).json, "outcome")) }
         return FHIRReadAnswer(resource: FHIRBundle.searchset(entries, total: total, base: base, selfURL: link(offset: q.offset), nextURL: next), audit: [audit])
     }
 

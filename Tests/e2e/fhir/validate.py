@@ -167,6 +167,14 @@ def element_subsets(pid):
             if not any(t.get("code") == "SUBSETTED" for t in r.get("meta", {}).get("tag", [])):
                 fail(f"{rtype}/{r['id']} with _elements is not tagged SUBSETTED")
     flags, _ = get(f"/Flag?patient={pid}&_elements=id")
+    # Prefer: handling=lenient: an unknown parameter is ignored and reported in an outcome entry.
+    req = urllib.request.Request(BASE + f"/Observation?patient={pid}&no-such-param=1",
+                                 headers={"Authorization": "Bearer " + TOKEN, "Accept": "application/fhir+json", "Prefer": "handling=lenient"})
+    with urllib.request.urlopen(req) as r:
+        lenient = json.loads(r.read())
+    validate(lenient, "lenient search")
+    if not any(e.get("search", {}).get("mode") == "outcome" for e in lenient.get("entry", [])):
+        fail("lenient search: no outcome entry for the ignored parameter")
     # _revinclude: the patient with what points at it, each entry validated by get().
     rev, _ = get(f"/Patient?_id={pid}&_revinclude=Observation:patient&_revinclude=Condition:subject&_revinclude=Flag:patient")
     if not any(e.get("search", {}).get("mode") == "include" for e in rev.get("entry", [])):
