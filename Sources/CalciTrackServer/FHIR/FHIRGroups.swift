@@ -48,9 +48,7 @@ enum FHIRGroups {
             case "_id": ids.append(values.map { $0.lowercased() })
             case "identifier": identifiers.append(values.map(FHIRSearch.token))
             case "_format":
-                if !["json", "application/fhir+json", "application/json"].contains(value) {
-                    issues.append(.init(.error, .value, "_format must be json (only JSON is served), got \(value)", at: [name]))
-                }
+                if let problem = FHIRSearch.formatProblem(value) { issues.append(.init(.error, .value, problem, at: [name])) }
             default:
                 issues.append(.init(.error, .notSupported, "search parameter \(name) is not supported for Group; supported: \(searchParams.joined(separator: ", "))", at: [name]))
             }

@@ -151,7 +151,7 @@ enum FHIRSearch {
             if value.isEmpty && name != "_format" { fail(name, "\(name) has no value"); continue }
             switch name {
             case "_format":
-                if !["json", "application/fhir+json", "application/json"].contains(value) { fail(name, "_format must be json (only JSON is served), got \(value)") }
+                if let problem = FHIRSearch.formatProblem(value) { fail(name, problem) }
             case "_count":
                 guard let n = Int(value), n >= 0, n <= maxCount else { fail(name, "_count must be an integer from 0 to \(maxCount), got \(value)"); continue }
                 q.count = n
@@ -480,6 +480,11 @@ enum FHIRSearch {
                                detail: "query \(query); \(total) match(es); returned " + entries.compactMap { e in e.0["id"]?.stringValue.map { "\(e.0["resourceType"]?.stringValue ?? "")/\($0)" } }.joined(separator: " "))
         if !q.ignored.isEmpty { entries.append((OperationOutcome(q.ignored).json, "outcome")) }
         return FHIRReadAnswer(resource: FHIRBundle.searchset(entries, total: total, base: base, selfURL: link(offset: q.offset), nextURL: next), audit: [audit])
+    }
+
+    /// `_format` (R4 http.html#mime): only JSON is served; the message for any other value, else nil.
+    static func formatProblem(_ value: String) -> String? {
+        ["json", "application/fhir+json", "application/json"].contains(value) ? nil : "_format must be json (only JSON is served), got \(value)"
     }
 
     static func encode(_ s: String) -> String {

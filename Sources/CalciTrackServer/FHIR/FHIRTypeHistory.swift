@@ -38,7 +38,7 @@ enum FHIRTypeHistory {
         for (name, value) in pairs {
             switch name {
             case "_format":
-                if !["json", "application/fhir+json", "application/json"].contains(value) { fail(name, "_format must be json (only JSON is served), got \(value)") }
+                if let problem = FHIRSearch.formatProblem(value) { fail(name, problem) }
             case "_count":
                 guard let n = Int(value), n >= 0, n <= FHIRSearch.maxCount else { fail(name, "_count must be an integer from 0 to \(FHIRSearch.maxCount), got \(value)"); continue }
                 q.count = n

@@ -26,7 +26,7 @@ struct PatientEverything: Sendable {
         for (name, value) in pairs {
             switch name {
             case "_format":
-                if !["json", "application/fhir+json", "application/json"].contains(value) { fail(name, "_format must be json (only JSON is served), got \(value)") }
+                if let problem = FHIRSearch.formatProblem(value) { fail(name, problem) }
             case "_type":
                 var types = named ?? []
                 for text in value.split(separator: ",", omittingEmptySubsequences: false).map({ $0.trimmingCharacters(in: .whitespaces) }) {

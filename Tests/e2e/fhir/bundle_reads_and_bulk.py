@@ -85,22 +85,9 @@ def bulk_export(h, export_dir):
     status, _, _ = request(h, "GET", "/$export", {"Authorization": "Bearer " + h.RESEARCHER, "Accept": "application/fhir+json", "Prefer": "respond-async"})
     if status != 403:
         h.fail(f"$export by a researcher: {status}")
-    status, headers, body = request(h, "GET", "/$export?_outputFormat=application/fhir%2Bndjson",
-                                    dict(auth, Accept="application/fhir+json", Prefer="respond-async"))
-    location = headers.get("Content-Location")
-    if status != 202 or not location:
-        h.fail(f"$export kick-off: {status} {body[:300]!r}")
+    location, manifest = kick_off_and_wait(h, "GET", "/$export?_outputFormat=application/fhir%2Bndjson", None, "$export")
+    if manifest is None:
         return
-    deadline = time.time() + 600
-    while True:
-        status, headers, body = request(h, "GET", location, auth)
-        if status != 202 or time.time() > deadline:
-            break
-        time.sleep(0.5)
-    if status != 200:
-        h.fail(f"$export status: {status} {body[:300]!r}")
-        return
-    manifest = json.loads(body)
     if manifest.get("requiresAccessToken") is not True or not manifest.get("transactionTime") or manifest.get("error") != []:
         h.fail(f"$export manifest: {json.dumps(manifest)[:400]}")
     cli = sorted(os.listdir(os.path.join(export_dir, "ndjson")))
@@ -146,14 +133,14 @@ def search_ids(h, path):
     return ids
 
 
-def run_export(h, method, path, params=None, label="$export"):
-    """Kick-off, poll and download: {type: [resource, ...]}, each line validated; None on failure."""
+def kick_off_and_wait(h, method, path, params, label):
+    """Kick-off, then poll the status URL: (status URL, manifest), or (status URL, None) on failure."""
     auth = {"Authorization": "Bearer " + h.TOKEN}
     status, headers, body = request(h, method, path, dict(auth, Accept="application/fhir+json", Prefer="respond-async"), params)
     location = headers.get("Content-Location")
     if status != 202 or not location:
         h.fail(f"{label} kick-off: {status} {body[:300]!r}")
-        return None
+        return location, None
     deadline = time.time() + 600
     while True:
         status, _, body = request(h, "GET", location, auth)
@@ -162,9 +149,17 @@ def run_export(h, method, path, params=None, label="$export"):
         time.sleep(0.5)
     if status != 200:
         h.fail(f"{label} status: {status} {body[:300]!r}")
+        return location, None
+    return location, json.loads(body)
+
+
+def run_export(h, method, path, params=None, label="$export"):
+    """Kick-off, poll and download: {type: [resource, ...]}, each line validated; None on failure."""
+    auth = {"Authorization": "Bearer " + h.TOKEN}
+    location, manifest = kick_off_and_wait(h, method, path, params, label)
+    if manifest is None:
         return None
     files = {}
-    manifest = json.loads(body)
     for output in manifest.get("output", []):
         status, _, data = request(h, "GET", output["url"], auth)
         files[output["type"]] = [json.loads(l) for l in data.decode().splitlines()]
