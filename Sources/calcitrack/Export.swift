@@ -4,7 +4,8 @@ import CalciTrackFHIR
 import CalciTrackServer
 import Foundation
 
-/// `calcitrack export [--patient ID] --format ndjson|bundle DIR`: the registry as FHIR R4.
+/// `calcitrack export [--patient ID] [--site CODE] [--type T] [--since INSTANT] --format ndjson|bundle DIR`:
+/// the registry (or a part of it) as FHIR R4.
 struct Export: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Export the registry (or one patient) as FHIR R4 resources.",
@@ -12,11 +13,16 @@ struct Export: AsyncParsableCommand {
             ndjson: one file per resource type (Patient.ndjson, Observation.ndjson, ...), one resource a line \
             (FHIR Bulk Data format). bundle: transaction Bundles (bundle-00001.json, ...) whose entries PUT each \
             resource at its id, so importing them again changes nothing. Patients are read \(FHIRExportDefaults.batch) at a \
-            time, so memory does not grow with the registry. Computed alert Flags are not exported.
+            time, so memory does not grow with the registry. Computed alert Flags are not exported. \
+            --site, --type and --since narrow it as $export's Group, _type and _since do (an incremental export: \
+            --since the time the previous one started).
             """)
     enum Format: String, ExpressibleByArgument { case ndjson, bundle }
 
     @ArgumentParser.Option(help: "Export this patient only (patient id).") var patient: String?
+    @ArgumentParser.Option(help: "Export this site's patients only (site code; repeat for several).") var site: [String] = []
+    @ArgumentParser.Option(help: "Export these resource types only (comma-separated and/or repeated; e.g. Patient,Observation).") var type: [String] = []
+    @ArgumentParser.Option(help: "Export only resources changed at or after this instant (e.g. 2026-12-01T00:00:00Z).") var since: String?
     @ArgumentParser.Option(help: "ndjson or bundle.") var format: Format
     @ArgumentParser.Option(help: "Patients per batch (and per Bundle).") var batch: Int = FHIRExportDefaults.batch
     @ArgumentParser.Argument(help: "Directory to write into (created if missing).") var directory: String
@@ -29,13 +35,30 @@ struct Export: AsyncParsableCommand {
             patientID = id
         }
         guard batch >= 1 else { throw fail("--batch must be at least 1") }
+        var types: [FHIRResourceType]?
+        if !type.isEmpty {
+            let names = type.flatMap { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+            types = try names.map { name in
+                guard let t = FHIRResourceType(rawValue: name), FHIRExport.types.contains(t) else {
+                    throw fail("--type \(name) is not a type calcitrack exports; exported: \(FHIRExport.types.map(\.rawValue).joined(separator: ", "))")
+                }
+                return t
+            }
+        }
+        var sinceDate: Date?
+        if let since {
+            let plain = ISO8601DateFormatter(), fractional = ISO8601DateFormatter()
+            fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+            guard since.count > 10, let date = plain.date(from: since) ?? fractional.date(from: since) else { throw fail("--since must be an instant with a time zone such as 2026-12-01T00:00:00Z, got \(since)") }
+            sinceDate = date
+        }
         let fm = FileManager.default
         try fm.createDirectory(atPath: directory, withIntermediateDirectories: true)
         var handles: [String: FileHandle] = [:]
         var bundles = 0
         let format = self.format, directory = self.directory
         let summary = try await RegistryApp.with(db) { app in
-            try await FHIRExport.run(on: app.db, patient: patientID, batchSize: batch) { batch in
+            try await FHIRExport.run(on: app.db, patient: patientID, siteCodes: site.isEmpty ? nil : site, types: types, since: sinceDate, batchSize: batch) { batch in
                 switch format {
                 case .ndjson:
                     for (type, resources) in batch where !resources.isEmpty {

@@ -317,10 +317,10 @@ import VaporTesting
     @Test func sinceComparesAtTheSecondOfLastUpdated() {
         let resource = JSONValue.object(JSONObject([("resourceType", "Patient"), ("meta", .object(JSONObject([("lastUpdated", "2026-12-07T12:03:19Z")])))]))
         let instant = { (text: String) in FHIRDates.instant(text)! }
-        #expect(BulkExportRunner.changed(resource, since: instant("2026-12-07T12:03:19.212Z")))
-        #expect(BulkExportRunner.changed(resource, since: instant("2026-12-07T12:03:19Z")))
-        #expect(!BulkExportRunner.changed(resource, since: instant("2026-12-07T12:03:20Z")))
-        #expect(!BulkExportRunner.changed(resource, since: instant("2026-12-07T12:03:20.001Z")))
+        #expect(FHIRExport.changed(resource, since: instant("2026-12-07T12:03:19.212Z")))
+        #expect(FHIRExport.changed(resource, since: instant("2026-12-07T12:03:19Z")))
+        #expect(!FHIRExport.changed(resource, since: instant("2026-12-07T12:03:20Z")))
+        #expect(!FHIRExport.changed(resource, since: instant("2026-12-07T12:03:20.001Z")))
     }
 
     /// Each `_typeFilter` is checked as the search API checks its search, and named on the kick-off.

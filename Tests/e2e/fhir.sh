@@ -29,5 +29,24 @@ RES=$("$BIN" token issue fhirresearch --database "$DB") || exit 1
 "$BIN" export --format bundle --batch 50 --database "$DB" "$tmp/bundle" || { echo "fhir: export bundle failed"; exit 1; }
 FIRST=$(head -1 "$tmp/ndjson/Patient.ndjson" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
 "$BIN" export --patient "$FIRST" --format ndjson --database "$DB" "$tmp/one" || { echo "fhir: export --patient failed"; exit 1; }
+# export --site, --type, --since: the DEMO site's patients are the two seed patients; a type list writes
+# those files only; nothing changed after 2099; an unknown site or a Flag type is refused (exit non-zero).
+"$BIN" export --site DEMO --type Patient,Encounter --format ndjson --database "$DB" "$tmp/demo" > /dev/null || { echo "fhir: export --site failed"; exit 1; }
+python3 - "$tmp/demo" <<'PY' || exit 1
+import json, os, sys
+d = sys.argv[1]
+files = sorted(os.listdir(d))
+patients = [json.loads(l) for l in open(os.path.join(d, "Patient.ndjson"))]
+ids = {p["id"] for p in patients}
+subjects = {json.loads(l)["subject"]["reference"].split("/")[1] for l in open(os.path.join(d, "Encounter.ndjson"))}
+systems = {p["identifier"][0]["system"] for p in patients}
+assert files == ["Encounter.ndjson", "Patient.ndjson"], files
+assert len(patients) == 2 and systems == {"https://calcitrack.org/fhir/sid/mrn/DEMO"}, (len(patients), systems)
+assert subjects <= ids, subjects - ids
+print(f"fhir: export --site DEMO --type Patient,Encounter: {len(patients)} patients, Encounters of them only")
+PY
+"$BIN" export --since 2099-01-01T00:00:00Z --format ndjson --database "$DB" "$tmp/none" | grep -q "Patient 0" || { echo "fhir: export --since 2099 exported something"; exit 1; }
+! "$BIN" export --site NOPE --format ndjson --database "$DB" "$tmp/nope" > /dev/null 2>&1 || { echo "fhir: export --site NOPE did not fail"; exit 1; }
+! "$BIN" export --type Flag --format ndjson --database "$DB" "$tmp/nope" > /dev/null 2>&1 || { echo "fhir: export --type Flag did not fail"; exit 1; }
 CALCITRACK_URL="http://127.0.0.1:$PORT" CLINICIAN_TOKEN="$CLIN" RESEARCHER_TOKEN="$RES" EXPORT_DIR="$tmp" COHORT="$COHORT" \
   python3 Tests/e2e/fhir/validate.py

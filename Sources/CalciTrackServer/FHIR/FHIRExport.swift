@@ -21,17 +21,33 @@ public enum FHIRExport {
     /// limits the export to those sites' patients (a clinician's `$export`; nil: every site).
     public static func run(on db: any Database, patient: UUID?, batchSize: Int = 200, today: LocalDate? = nil,
                            emit: ([(FHIRResourceType, [JSONValue])]) async throws -> Void) async throws -> Summary {
+        try await run(on: db, patient: patient, siteCodes: nil, types: nil, since: nil, batchSize: batchSize, today: today, emit: emit)
+    }
+
+    /// `calcitrack export` with its filters: the patients of these sites (codes; nil: every site),
+    /// these types (nil: every exported type), and resources changed since an instant (as `$export`'s
+    /// `_since`). An unknown site code or patient id is an error.
+    public static func run(on db: any Database, patient: UUID?, siteCodes: [String]?, types requested: [FHIRResourceType]?, since: Date?,
+                           batchSize: Int = 200, today: LocalDate? = nil,
+                           emit: ([(FHIRResourceType, [JSONValue])]) async throws -> Void) async throws -> Summary {
         if let patient {
             guard try await Patient.find(patient, on: db) != nil else { throw APIError.notFound("patient \(patient.lowercasedString)") }
         }
-        return try await run(on: db, patients: patient.map { [$0] }, siteIDs: nil, types: types, batchSize: batchSize, today: today, emit: emit)
+        var siteIDs: Set<UUID>?
+        if let siteCodes {
+            let sites = try await Site.query(on: db).filter(\.$code ~~ siteCodes).all()
+            if let unknown = siteCodes.first(where: { code in !sites.contains { $0.code == code } }) { throw APIError.notFound("site \(unknown)") }
+            siteIDs = Set(sites.compactMap(\.id))
+        }
+        let chosen = requested.map { list in types.filter(list.contains) } ?? types
+        return try await run(on: db, patients: patient.map { [$0] }, siteIDs: siteIDs, types: chosen, since: since, batchSize: batchSize, today: today, emit: emit)
     }
 
     /// `patients`: these patients only (the caller checked they exist and may be read), else
     /// every patient of `siteIDs`. `filters` (`$export`'s `_typeFilter`): a type listed there
     /// is limited to the resources that match at least one of its searches.
     static func run(on db: any Database, patients: [UUID]?, siteIDs: Set<UUID>?, types: [FHIRResourceType],
-                    filters: [FHIRResourceType: [FHIRSearch.Query]] = [:], batchSize: Int = 200, today: LocalDate? = nil,
+                    filters: [FHIRResourceType: [FHIRSearch.Query]] = [:], since: Date? = nil, batchSize: Int = 200, today: LocalDate? = nil,
                     emit: ([(FHIRResourceType, [JSONValue])]) async throws -> Void) async throws -> Summary {
         var summary = Summary()
         let today = today ?? LocalDate.utc(Date())
@@ -58,7 +74,8 @@ public enum FHIRExport {
             var batch: [(FHIRResourceType, [JSONValue])] = []
             for type in types {
                 let rows = try await Self.rows(type, patients: ids, filters: filters[type], siteIDs: siteIDs, on: db)
-                let resources = try await FHIRSearch.resources(type, rows, on: db, today: today)
+                var resources = try await FHIRSearch.resources(type, rows, on: db, today: today)
+                if let since { resources = resources.filter { changed($0, since: since) } }
                 summary.resources[type.rawValue, default: 0] += resources.count
                 batch.append((type, resources))
             }
@@ -68,6 +85,17 @@ public enum FHIRExport {
             if ids.count < batchSize && named == nil { break }
         }
         return summary
+    }
+
+    /// `_since`: changed at or after it (Bulk Data: "resources that have been modified after");
+    /// a resource without `meta.lastUpdated` (none the registry maps today) is kept rather than lost.
+    /// `lastUpdated` is in whole seconds while `_since` (a previous export's transaction time) has
+    /// milliseconds, so the comparison is at the second: a resource changed later in the second of
+    /// `_since` was otherwise missed by an incremental export, while one changed earlier in that
+    /// second is sent again, which a client applies idempotently.
+    static func changed(_ resource: JSONValue, since: Date) -> Bool {
+        guard case .string(let text)? = resource["meta"]?["lastUpdated"], let updated = FHIRDates.instant(text) else { return true }
+        return updated >= Date(timeIntervalSince1970: since.timeIntervalSince1970.rounded(.down))
     }
 
     /// The rows of one type for a batch of patients: every row, or with filters the rows that

@@ -79,7 +79,7 @@ struct PatientEverything: Sendable {
             result += try await FHIRSearch.resources(type, rows, on: db, today: today)
         }
         if types.contains(.Flag) { result += try await FHIRAlerts.flags(patientID: patientID, on: db, today: today) }
-        if let since { result = result.filter { BulkExportRunner.changed($0, since: since) } }
+        if let since { result = result.filter { FHIRExport.changed($0, since: since) } }
         return result
     }
 }

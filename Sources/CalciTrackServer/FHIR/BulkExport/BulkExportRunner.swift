@@ -73,10 +73,9 @@ actor BulkExportRunner {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             var counts: [FHIRResourceType: Int] = [:]
             var written = 0
-            let summary = try await FHIRExport.run(on: db, patients: patients, siteIDs: siteIDs, types: types, filters: filters, today: today) { batch in
+            let summary = try await FHIRExport.run(on: db, patients: patients, siteIDs: siteIDs, types: types, filters: filters, since: since, today: today) { batch in
                 try Task.checkCancellation()
-                for (type, resources) in batch {
-                    let kept = since.map { since in resources.filter { Self.changed($0, since: since) } } ?? resources
+                for (type, kept) in batch {
                     guard !kept.isEmpty else { continue }
                     let handle: FileHandle
                     if let open = handles[type] { handle = open } else {
@@ -127,17 +126,6 @@ actor BulkExportRunner {
                 .set(\.$finishedAt, to: Date())
                 .update()
         }
-    }
-
-    /// `_since`: changed at or after it (Bulk Data: "resources that have been modified after");
-    /// a resource without `meta.lastUpdated` (none the registry maps today) is kept rather than lost.
-    /// `lastUpdated` is in whole seconds while `_since` (a previous export's transaction time) has
-    /// milliseconds, so the comparison is at the second: a resource changed later in the second of
-    /// `_since` was otherwise missed by an incremental export, while one changed earlier in that
-    /// second is sent again, which a client applies idempotently.
-    static func changed(_ resource: JSONValue, since: Date) -> Bool {
-        guard case .string(let text)? = resource["meta"]?["lastUpdated"], let updated = FHIRDates.instant(text) else { return true }
-        return updated >= Date(timeIntervalSince1970: since.timeIntervalSince1970.rounded(.down))
     }
 }
 
