@@ -28,6 +28,17 @@ final class CDSCardsTests: XCTestCase {
         // Indicators never go back up: critical, then warning, then info.
         let rank = cards.map { ["critical": 0, "warning": 1, "info": 2][$0.indicator.rawValue]! }
         XCTAssertEqual(rank, rank.sorted())
+        // CDS Hooks 2.0 overrideReasons (Codings) on critical and warning cards, none on info cards.
+        for card in cards {
+            let reasons = card.json["overrideReasons"]
+            if card.indicator == .info {
+                XCTAssertNil(reasons, card.topic)
+            } else {
+                guard case .array(let codings)? = reasons else { return XCTFail("no overrideReasons on \(card.topic)") }
+                XCTAssertEqual(codings.compactMap { $0["code"]?.stringValue }, CDSCard.overrideReasons.map(\.code))
+                XCTAssertTrue(codings.allSatisfy { $0["system"]?.stringValue == CDSCard.overrideReasonSystem && $0["display"] != nil })
+            }
+        }
     }
 
     func testSummaryClipAndDOI() {

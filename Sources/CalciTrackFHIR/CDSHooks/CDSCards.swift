@@ -16,6 +16,17 @@ public struct CDSCard: Sendable, Equatable {
     /// The engine item behind the card (e.g. "alert:HOLD-01"), for logs and tests.
     public var topic: String
 
+    /// CDS Hooks 2.0 `overrideReasons`: what a clinician can choose when they do not follow a
+    /// critical or warning card; the EHR sends the choice back in the feedback, which the audit log
+    /// keeps (its code only). Info cards ask for no reason.
+    public static let overrideReasonSystem = "https://calcitrack.org/fhir/CodeSystem/cds-override-reason"
+    public static let overrideReasons: [(code: String, display: String)] = [
+        ("already-managed", "Already managed (held, changed or treated)"),
+        ("benefit-outweighs-risk", "Benefit outweighs the risk for this patient"),
+        ("not-applicable", "Not applicable to this patient"),
+        ("patient-declined", "Patient declined"),
+    ]
+
     public static func == (a: CDSCard, b: CDSCard) -> Bool {
         a.uuid == b.uuid && a.summary == b.summary && a.detail == b.detail && a.indicator == b.indicator && a.sourceLabel == b.sourceLabel
             && a.sourceURL == b.sourceURL && a.topic == b.topic && a.links.map(\.url) == b.links.map(\.url)
@@ -29,6 +40,11 @@ public struct CDSCard: Sendable, Equatable {
                                ("indicator", .string(indicator.rawValue)), ("source", .object(source))])
         if !links.isEmpty {
             card["links"] = .array(links.map { .object(JSONObject([("label", .string($0.label)), ("url", .string($0.url)), ("type", "absolute")])) })
+        }
+        if indicator != .info {
+            card["overrideReasons"] = .array(Self.overrideReasons.map {
+                .object(JSONObject([("system", .string(Self.overrideReasonSystem)), ("code", .string($0.code)), ("display", .string($0.display))]))
+            })
         }
         return .object(card)
     }
