@@ -67,6 +67,33 @@ import VaporTesting
         }
     }
 
+    /// Found by schemathesis: an episode whose onset is before the birth date made the summary's
+    /// case-at-onset invalid, and the write answered 500.
+    @Test("An infection episode before the birth date is a 422 naming onset; one already stored breaks no later write")
+    func episodeBeforeBirth() async throws {
+        try await TestRegistry.run { r in
+            let patient = try await r.createPatient()   // born 1970-05-20
+            let before = try await InfectionEpisodeRecord.query(on: r.app.db).count()
+            let early = try await r.send(.POST, "/api/v1/patients/\(patient)/infection-episodes", as: "clinA", json: #"{"onset": "1947-06-01", "outcome": "ongoing"}"#)
+            #expect(early.status == .unprocessableEntity && early.errorFields == ["onset"], "\(early.text)")
+            #expect(early.text.contains("1970-05-20"))
+            #expect(try await InfectionEpisodeRecord.query(on: r.app.db).count() == before)
+            // Stored by another path (an import, an older version): later writes still work.
+            let stored = InfectionEpisodeRecord()
+            stored.patientID = UUID(uuidString: patient)!
+            stored.onset = "1947-06-01"
+            stored.outcome = "ongoing"
+            stored.version = 1
+            stored.createdBy = "import"
+            stored.updatedBy = "import"
+            try await stored.create(on: r.app.db)
+            let lab = try await r.send(.POST, "/api/v1/patients/\(patient)/labs", as: "clinA", json: #"{"test": "calcium", "value": 9.1, "unit": "mg/dL", "date": "2026-11-01"}"#)
+            #expect(lab.status == .created, "\(lab.text)")
+            let onTime = try await r.send(.POST, "/api/v1/patients/\(patient)/infection-episodes", as: "clinA", json: #"{"onset": "1970-05-20", "outcome": "ongoing"}"#)
+            #expect(onTime.status == .created, "the birth date itself is allowed: \(onTime.text)")
+        }
+    }
+
     @Test("A lab is stored as entered and normalised, with its LOINC code [clinical-spec 12.4]")
     func labNormalised() async throws {
         try await TestRegistry.run { r in

@@ -46,7 +46,11 @@ struct PatientSummary: Sendable, Equatable {
         let sites = Set(records.lesions.compactMap(\.site)).sorted()
         let openEpisode = records.infections.last(where: \.isActive)
         var onset: (date: String, severity: String?, sepsis: String?)?
-        if let openEpisode, severity == "none", let onsetDate = LocalDate(iso: openEpisode.onset) {
+        // The case as of an onset before the birth date is no case (the decoder refuses it): such an
+        // episode (imported, or written before the API checked it) keeps no severity at onset
+        // rather than making every write to the patient fail.
+        let born = patient.birthDate.flatMap { LocalDate(iso: $0) }
+        if let openEpisode, severity == "none", let onsetDate = LocalDate(iso: openEpisode.onset), born.map({ $0 <= onsetDate }) ?? true {
             // The day's records count (labs and vitals of the admission day).
             let atOnset = Assessor().assess(try RegistryCase.decode(RegistryCase.json(patient: patient, sections: sections, asOf: onsetDate), today: today)).infection
             onset = (openEpisode.onset, atOnset.severity == .none ? nil : atOnset.severity.rawValue, sepsisScreen(atOnset))
