@@ -73,8 +73,9 @@ enum FHIRSharedRowTypeHistory {
             }
             conditions = conditions + " AND " + cursor.condition
         }
-        // A page usually needs about `_count` rows past the offset: read no more than that at first.
-        let batch = min(rowBatch, max(q.count, 1) + q.offset + 1)
+        // A page usually needs about `_count` rows past the offset: read no more than that at first,
+        // then (rows that hold none of the types' resources) in steps of `rowBatch`.
+        var batch = min(rowBatch, max(q.count, 1) + q.offset + 1)
         var skipped = 0, rowOffset = 0
         var wanted: [(version: ResourceHistory.Version, kind: RecordKind, type: FHIRResourceType, id: String, position: HistoryCursor)] = []
         var next: HistoryCursor?
@@ -103,6 +104,7 @@ enum FHIRSharedRowTypeHistory {
                 }
             }
             if rows.count < batch { break }
+            batch = rowBatch
         }
         var entries: [JSONValue] = []
         for (stored, kind, type, id, _) in wanted {
