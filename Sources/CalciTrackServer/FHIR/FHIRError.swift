@@ -83,20 +83,16 @@ enum FHIRDates {
         return formatter.date(from: text)
     }
 
-    static func httpDate(_ date: Date) -> String {
-        let f = DateFormatter()
-        f.locale = Locale(identifier: "en_US_POSIX")
-        f.timeZone = TimeZone(identifier: "GMT")
-        f.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
-        return f.string(from: date)
-    }
+    static func httpDate(_ date: Date) -> String { httpDateFormatter().string(from: date) }
 
     /// An HTTP-date (RFC 7231 IMF-fixdate, `Tue, 24 Nov 2026 16:07:54 GMT`) → Date.
-    static func parseHTTPDate(_ text: String) -> Date? {
+    static func parseHTTPDate(_ text: String) -> Date? { httpDateFormatter().date(from: text.trimmingCharacters(in: .whitespaces)) }
+
+    private static func httpDateFormatter() -> DateFormatter {
         let f = DateFormatter()
         f.locale = Locale(identifier: "en_US_POSIX")
         f.timeZone = TimeZone(identifier: "GMT")
         f.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
-        return f.date(from: text.trimmingCharacters(in: .whitespaces))
+        return f
     }
 }

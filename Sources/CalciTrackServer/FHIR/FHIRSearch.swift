@@ -377,13 +377,13 @@ enum FHIRSearch {
     /// measurements whose focus is a matched lesion (`Observation:focus`). The caller's sites only.
     static func revincluded(_ revincludes: [(source: FHIRResourceType, param: String)], of matches: [JSONValue], type: FHIRResourceType,
                             siteIDs: [UUID], on db: any Database, today: LocalDate) async throws -> [JSONValue] {
+        let targets = matches.compactMap { $0["id"]?.stringValue }
+        // The patients whose resources can point at the matches.
+        let patients: [UUID] = type == .Patient ? targets.compactMap(UUID.parse)
+            : matches.compactMap { $0["patient"]?["reference"]?.stringValue.flatMap { UUID.parse($0.dropFirst("Patient/".count)) } }
+        guard !patients.isEmpty else { return [] }
         var result: [JSONValue] = []
         for (source, param) in revincludes {
-            let targets = matches.compactMap { $0["id"]?.stringValue }
-            // The patients whose resources can point at the matches.
-            let patients: [UUID] = type == .Patient ? targets.compactMap(UUID.parse)
-                : matches.compactMap { $0["patient"]?["reference"]?.stringValue.flatMap { UUID.parse($0.dropFirst("Patient/".count)) } }
-            guard !patients.isEmpty else { continue }
             if source == .Flag {
                 for pid in patients { result += try await FHIRAlerts.flags(patientID: pid, on: db, today: today) }
                 continue
@@ -480,6 +480,17 @@ enum FHIRSearch {
                                detail: "query \(query); \(total) match(es); returned " + entries.compactMap { e in e.0["id"]?.stringValue.map { "\(e.0["resourceType"]?.stringValue ?? "")/\($0)" } }.joined(separator: " "))
         if !q.ignored.isEmpty { entries.append((OperationOutcome(q.ignored).json, "outcome")) }
         return FHIRReadAnswer(resource: FHIRBundle.searchset(entries, total: total, base: base, selfURL: link(offset: q.offset), nextURL: next), audit: [audit])
+    }
+
+    /// A `_type` value (`$export`, `$everything`): its comma-separated types, appended to `types` in
+    /// order and each once when in `allowed`; returns the names that are not (`(empty)` for an empty one).
+    static func addTypes(_ value: String, allowed: [FHIRResourceType], to types: inout [FHIRResourceType]) -> [String] {
+        var refused: [String] = []
+        for text in value.split(separator: ",", omittingEmptySubsequences: false).map({ $0.trimmingCharacters(in: .whitespaces) }) {
+            guard let type = FHIRResourceType(rawValue: text), allowed.contains(type) else { refused.append(text.isEmpty ? "(empty)" : text); continue }
+            if !types.contains(type) { types.append(type) }
+        }
+        return refused
     }
 
     /// `_format` (R4 http.html#mime): only JSON is served; the message for any other value, else nil.

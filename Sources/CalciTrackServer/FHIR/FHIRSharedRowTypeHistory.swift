@@ -39,6 +39,19 @@ enum FHIRSharedRowTypeHistory {
         kinds[type] ?? FHIRTypeHistory.kinds[type].map { [$0] } ?? []
     }
 
+    /// The record kinds whose versions hold resources of any of `types`, each once, in the order of `types`.
+    static func recordKinds(of types: [FHIRResourceType]) -> [RecordKind] {
+        var kinds: [RecordKind] = []
+        for type in types { for kind in recordKinds(of: type) where !kinds.contains(kind) { kinds.append(kind) } }
+        return kinds
+    }
+
+    /// The version rows `v` (joined to their patient `p`) of `kinds` at `sites`, recorded at or after `since`.
+    static func scope(_ kinds: [RecordKind], sites: [UUID], since: Date?) -> SQLQueryString {
+        let scope: SQLQueryString = "v.record_kind IN (\(binds: kinds.map(\.rawValue))) AND p.site_id IN (\(binds: sites))"
+        return since.map { scope + " AND v.recorded_at >= \(bind: $0)" } ?? scope
+    }
+
     /// The resources of `types` one stored version of a `kind` row is a version of, in the order of `types`.
     static func resources(_ types: [FHIRResourceType], kind: RecordKind, rowID: String, body: JSONValue) -> [(type: FHIRResourceType, id: String)] {
         types.flatMap { type in
@@ -61,12 +74,10 @@ enum FHIRSharedRowTypeHistory {
     /// `q.offset` resources.
     static func page(_ types: [FHIRResourceType], _ q: FHIRTypeHistory.Query, sites: [UUID], base: String,
                      on db: any Database, today: LocalDate) async throws -> (entries: [JSONValue], next: HistoryCursor?) {
-        var kinds: [RecordKind] = []
-        for type in types { for kind in recordKinds(of: type) where !kinds.contains(kind) { kinds.append(kind) } }
+        let kinds = recordKinds(of: types)
         guard !kinds.isEmpty, !sites.isEmpty else { return ([], nil) }
         let sql = db as! any SQLDatabase
-        var conditions: SQLQueryString = "v.record_kind IN (\(binds: kinds.map(\.rawValue))) AND p.site_id IN (\(binds: sites))"
-        if let since = q.since { conditions = conditions + " AND v.recorded_at >= \(bind: since)" }
+        var conditions = scope(kinds, sites: sites, since: q.since)
         if let cursor = q.cursor {
             guard try await cursor.exists(on: sql) else {
                 throw FHIRError(.badRequest, .value, "_cursor \(cursor.text) names no stored version; start the history again without _cursor", at: "_cursor")

@@ -75,6 +75,14 @@ enum FHIRTypeHistory {
         return fractional.date(from: text)
     }
 
+    /// `_since` of `$export` and `$everything`: an instant with its time zone (unlike a history's
+    /// `_since`, not a date alone).
+    static func sinceInstant(_ value: String) -> Date? { value.count > 10 ? instant(value) : nil }
+
+    static func sinceProblem(_ value: String) -> String {
+        "_since must be an instant with a time zone such as 2026-11-24T10:00:00Z, got \(value)"
+    }
+
     @Sendable static func history(req: Request) async throws -> Response {
         let context = FHIRReadContext(req, principal: try await FHIRReadController.reader(req))
         return try await history(try FHIRReadController.resourceType(req), pairs: FHIRSearch.pairs(req), query: req.url.query ?? "", context).response(req)
@@ -91,8 +99,7 @@ enum FHIRTypeHistory {
         var total: Int?
         if let kind = kinds[type], !sites.isEmpty {
             // One resource a row: the total is the rows'.
-            var conditions: SQLQueryString = "v.record_kind = \(bind: kind.rawValue) AND p.site_id IN (\(binds: sites))"
-            if let since = q.since { conditions = conditions + " AND v.recorded_at >= \(bind: since)" }
+            let conditions = FHIRSharedRowTypeHistory.scope([kind], sites: sites, since: q.since)
             let countRow = try await (db as! any SQLDatabase).raw("SELECT COUNT(*) AS n FROM resource_versions v JOIN patients p ON p.id = v.patient_id WHERE " + conditions).first()
             total = try countRow?.decode(column: "n", as: Int.self) ?? 0
         } else if kinds[type] != nil {

@@ -29,12 +29,8 @@ struct PatientEverything: Sendable {
                 if let problem = FHIRSearch.formatProblem(value) { fail(name, problem) }
             case "_type":
                 var types = named ?? []
-                for text in value.split(separator: ",", omittingEmptySubsequences: false).map({ $0.trimmingCharacters(in: .whitespaces) }) {
-                    guard let type = FHIRResourceType(rawValue: text) else {
-                        fail(name, "_type \(text.isEmpty ? "(empty)" : text) is not a resource type CalciTrack serves; served: \(FHIRResourceType.allCases.map(\.rawValue).joined(separator: ", "))")
-                        continue
-                    }
-                    if !types.contains(type) { types.append(type) }
+                for text in FHIRSearch.addTypes(value, allowed: FHIRResourceType.allCases, to: &types) {
+                    fail(name, "_type \(text) is not a resource type CalciTrack serves; served: \(FHIRResourceType.allCases.map(\.rawValue).joined(separator: ", "))")
                 }
                 named = types
             case "start", "end":
@@ -45,9 +41,7 @@ struct PatientEverything: Sendable {
                 let range = FHIRSearch.DateValue(prefix: name == "start" ? .ge : .le, low: date.low, high: date.high)
                 if name == "start" { q.start = range } else { q.end = range }
             case "_since":
-                guard value.count > 10, let date = FHIRTypeHistory.instant(value.replacingOccurrences(of: " ", with: "+")) else {
-                    fail(name, "_since must be an instant with a time zone such as 2026-11-24T10:00:00Z, got \(value)"); continue
-                }
+                guard let date = FHIRTypeHistory.sinceInstant(value.replacingOccurrences(of: " ", with: "+")) else { fail(name, FHIRTypeHistory.sinceProblem(value)); continue }
                 q.since = date
             default:
                 fail(name, "parameter \(name) is not supported on Patient/$everything (supported: _type, start, end, _since)", .notSupported)

@@ -44,7 +44,7 @@ struct BulkExportController: Sendable {
         }
     }
 
-    @Sendable func systemKickoff(req: Request) async throws -> Response { try await kickoff(req, level: .system) }
+    @Sendable func systemKickoff(req: Request) async throws -> Response { try await kickoff(req, try await Self.exporter(req), level: .system) }
 
     /// Patient/$export: every resource CalciTrack exports is in a patient's compartment, so it
     /// exports what the system-level export does.
@@ -52,7 +52,7 @@ struct BulkExportController: Sendable {
         guard req.parameters.get("type") == "Patient" else {
             throw FHIRError(.notFound, .notSupported, Self.levels)
         }
-        return try await kickoff(req, level: .patient)
+        return try await kickoff(req, try await Self.exporter(req), level: .patient)
     }
 
     static let levels = "$export is supported on the system (/fhir/$export), Patient (/fhir/Patient/$export) and a Group (/fhir/Group/<id>/$export)"
@@ -62,11 +62,10 @@ struct BulkExportController: Sendable {
         guard req.parameters.get("type") == FHIRGroups.resourceType else { throw FHIRError(.notFound, .notSupported, Self.levels) }
         let principal = try await Self.exporter(req)
         let site = try await FHIRGroups.site(req.parameters.get("id") ?? "", principal, on: req.db)
-        return try await kickoff(req, level: .group, group: site)
+        return try await kickoff(req, principal, level: .group, group: site)
     }
 
-    func kickoff(_ req: Request, level: BulkExportKickoff.Level, group: Site? = nil) async throws -> Response {
-        let principal = try await Self.exporter(req)
+    func kickoff(_ req: Request, _ principal: Principal, level: BulkExportKickoff.Level, group: Site? = nil) async throws -> Response {
         // A Group export reads the Group's site only; the others, every site of the caller's.
         let siteIDs: Set<UUID> = group.map { [$0.id!] } ?? principal.siteIDs
         let viaPost = req.method == .POST

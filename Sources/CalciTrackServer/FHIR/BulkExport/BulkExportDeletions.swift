@@ -25,8 +25,7 @@ enum BulkExportDeletions {
                            on db: any Database, today: LocalDate) async throws -> [String] {
         guard !siteIDs.isEmpty else { return [] }
         let sql = db as! any SQLDatabase
-        var kinds: [RecordKind] = []
-        for type in types { for kind in FHIRSharedRowTypeHistory.recordKinds(of: type) where !kinds.contains(kind) { kinds.append(kind) } }
+        let kinds = FHIRSharedRowTypeHistory.recordKinds(of: types)
         var seen = Set<String>()
         var references: [String] = []
         func add(_ reference: String) { if seen.insert(reference).inserted { references.append(reference) } }

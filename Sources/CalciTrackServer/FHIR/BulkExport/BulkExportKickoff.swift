@@ -62,19 +62,13 @@ struct BulkExportKickoff: Sendable {
                 if !outputFormats.contains(value) { fail(name, "_outputFormat must be one of \(outputFormats.joined(separator: ", ")), got \(value)") }
             case "_type":
                 var types = named ?? []
-                for text in value.split(separator: ",", omittingEmptySubsequences: false).map({ $0.trimmingCharacters(in: .whitespaces) }) {
-                    guard let type = exportedType(text) else {
-                        fail(name, "_type \(text.isEmpty ? "(empty)" : text) is not a resource type CalciTrack exports; exported: \(exportedList)"
-                             + (text == "Flag" ? " (Flags are alerts computed on read, not registry data)" : ""))
-                        continue
-                    }
-                    if !types.contains(type) { types.append(type) }
+                for text in FHIRSearch.addTypes(value, allowed: FHIRExport.types, to: &types) {
+                    fail(name, "_type \(text) is not a resource type CalciTrack exports; exported: \(exportedList)"
+                         + (text == "Flag" ? " (Flags are alerts computed on read, not registry data)" : ""))
                 }
                 named = types
             case "_since":
-                guard value.count > 10, let date = FHIRTypeHistory.instant(value) else {
-                    fail(name, "_since must be an instant with a time zone such as 2026-11-24T10:00:00Z, got \(value)"); continue
-                }
+                guard let date = FHIRTypeHistory.sinceInstant(value) else { fail(name, FHIRTypeHistory.sinceProblem(value)); continue }
                 request.since = date
             case "_typeFilter":
                 for query in splitQueries(value) {
