@@ -65,7 +65,7 @@ struct Export: AsyncParsableCommand {
                         let handle: FileHandle
                         if let h = handles[type.rawValue] { handle = h } else {
                             let path = "\(directory)/\(type.rawValue).ndjson"
-                            fm.createFile(atPath: path, contents: nil)
+                            _ = fm.createFile(atPath: path, contents: nil)
                             guard let h = FileHandle(forWritingAtPath: path) else { throw fail("cannot write \(path)") }
                             handles[type.rawValue] = h
                             handle = h

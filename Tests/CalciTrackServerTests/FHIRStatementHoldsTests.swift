@@ -176,4 +176,114 @@ import VaporTesting
             #expect(try await HoldRecord.query(on: r.app.db).count() == 1)
         }
     }
+
+    /// A statement is its medication and its holds, so each stored version shows the holds it
+    /// had (FHIR R4 http.html#vread: a version is the resource as it was). Before, every version
+    /// showed today's holds: a vread of the version before a hold showed the hold, and one of the
+    /// held version showed none once the hold was deleted.
+    @Test func eachVersionOfAStatementShowsTheHoldsItHad() async throws {
+        try await TestRegistry.run { r in
+            func notes(_ path: String) async throws -> [String] {
+                let reply = try await r.send(.GET, path, as: "clinA")
+                #expect(reply.status == .ok, "\(path): \(reply.text)")
+                guard case .array(let items)? = reply["note"] else { return [] }
+                return items.compactMap { $0["text"]?.stringValue }
+            }
+            // Through the JSON API: version 1 without a hold, 2 held, 3 the hold ended, 4 deleted.
+            let patient = try await r.createPatient(mrn: "SH-V")
+            let med = try await r.send(.POST, "/api/v1/patients/\(patient)/medications", as: "clinA",
+                                       json: #"{"drug": "mycophenolate", "doseMg": 1000, "frequency": "bid", "route": "oral", "start": "2025-01-01"}"#).id.lowercased()
+            let hold = try await r.send(.POST, "/api/v1/medications/\(med)/holds", as: "clinA", json: #"{"start": "2020-01-01", "reason": "severe infection"}"#)
+            #expect(try await r.send(.PUT, "/api/v1/holds/\(hold.id)", as: "clinA", json: #"{"start": "2020-01-01", "end": "2020-02-01", "reason": "severe infection"}"#,
+                                     headers: ["If-Match": VersionCheck.etag(1)]).status == .ok)
+            #expect(try await r.send(.DELETE, "/api/v1/holds/\(hold.id)", as: "clinA", headers: ["If-Match": VersionCheck.etag(2)]).status == .noContent)
+            let path = "/fhir/MedicationStatement/\(med)"
+            #expect(try await notes("\(path)/_history/1") == [])
+            #expect(try await notes("\(path)/_history/2") == ["held from 2020-01-01 (no end date): severe infection"])
+            #expect(try await r.send(.GET, "\(path)/_history/2", as: "clinA")["status"] == "on-hold")
+            #expect(try await notes("\(path)/_history/3") == ["held from 2020-01-01 to 2020-02-01: severe infection"])
+            #expect(try await notes("\(path)/_history/4") == [])
+            #expect(try await notes(path) == [])
+            // The instance history lists the same, newest first.
+            let history = try await r.send(.GET, "\(path)/_history", as: "clinA")
+            guard case .array(let entries)? = history["entry"] else { Issue.record("no entries: \(history.text)"); return }
+            #expect(entries.map { entry -> Int in
+                if case .array(let n)? = entry["resource"]?["note"] { return n.count } else { return 0 }
+            } == [0, 1, 1, 0])
+
+            // Through FHIR: a PUT that adds a hold (version 5), then one that drops it (version 6).
+            var current = try await r.send(.GET, path, as: "clinA").json
+            if case .object(var object) = current {
+                object["meta"] = nil
+                object["note"] = .array([.object(JSONObject([("text", "held from 2026-03-01 to 2026-03-05: dental extraction")]))])
+                current = .object(object)
+            }
+            #expect(try await r.send(.PUT, path, as: "clinA", json: JSONWriter.write(current, pretty: false),
+                                     headers: ["Content-Type": "application/fhir+json", "If-Match": "W/\"4\""]).status == .ok)
+            if case .object(var object) = current { object["note"] = nil; current = .object(object) }
+            #expect(try await r.send(.PUT, path, as: "clinA", json: JSONWriter.write(current, pretty: false),
+                                     headers: ["Content-Type": "application/fhir+json", "If-Match": "W/\"5\""]).status == .ok)
+            #expect(try await notes("\(path)/_history/5") == ["held from 2026-03-01 to 2026-03-05: dental extraction"])
+            #expect(try await notes("\(path)/_history/6") == [])
+            #expect(try await notes("\(path)/_history/4") == [])
+
+            // Through the import: a statement created with its hold has it in version 1, and keeps
+            // it there after a PUT that drops the hold.
+            let dir = NSTemporaryDirectory() + "fhir-holds-\(UUID().uuidString)"
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: dir) }
+            let lines = [FHIRWriteTests.patient("SH-W", id: "src-shw"), Self.statement(subject: "Patient/src-shw", id: "src-medw")]
+                .map { $0.replacingOccurrences(of: "\n", with: " ") }
+            try (lines.joined(separator: "\n") + "\n").write(toFile: dir + "/resources.ndjson", atomically: true, encoding: .utf8)
+            let summary = try await FHIRImport.run(paths: [dir], on: r.app.db, options: FHIRImport.Options(chunkSize: 10, today: TestRegistry.today, actor: "test-import"))
+            #expect(summary.rejected.isEmpty, "\(summary.rejected)")
+            let imported = try await MedicationRecord.query(on: r.app.db).filter(\.$id != UUID(uuidString: med)!).first()!.id!.lowercasedString
+            let importedPath = "/fhir/MedicationStatement/\(imported)"
+            #expect(try await notes("\(importedPath)/_history/1") == ["held from 2026-01-01 to 2026-01-10: surgery"])
+            var importedBody = try await r.send(.GET, importedPath, as: "clinA").json
+            if case .object(var object) = importedBody { object["meta"] = nil; object["note"] = nil; importedBody = .object(object) }
+            #expect(try await r.send(.PUT, importedPath, as: "clinA", json: JSONWriter.write(importedBody, pretty: false),
+                                     headers: ["Content-Type": "application/fhir+json", "If-Match": "W/\"1\""]).status == .ok)
+            #expect(try await notes("\(importedPath)/_history/1") == ["held from 2026-01-01 to 2026-01-10: surgery"])
+            #expect(try await notes("\(importedPath)/_history/2") == [])
+        }
+    }
+
+    /// The demo's held mycophenolate (seed 1, HOLD-01) has its hold in version 1, and a drug
+    /// stopped and held in one web visit has both in its new version (the stop writes the
+    /// version, the hold comes after it in the same transaction).
+    @Test func theDemoAndTheVisitFormVersionTheirHolds() async throws {
+        try await WebUITests.run { r, b in
+            var b = b
+            _ = try await b.signIn("demoClin")
+            let token = try await Accounts.issueToken(username: "demoClin", label: "t", actor: "test", on: r.app.db)
+            func statement(_ path: String) async throws -> JSONValue {
+                let reply = try await r.app.testing().sendRequest(.GET, path, headers: ["Authorization": "Bearer \(token)"])
+                #expect(reply.status == .ok, "\(path)")
+                return try JSONParser.parse(Array(reply.body.readableBytesView))
+            }
+            func notes(_ resource: JSONValue) -> [String] {
+                guard case .array(let items)? = resource["note"] else { return [] }
+                return items.compactMap { $0["text"]?.stringValue }
+            }
+            let mycophenolate = try await MedicationRecord.query(on: r.app.db).filter(\.$drug == "mycophenolate").first()!
+            let held = "/fhir/MedicationStatement/\(mycophenolate.id!.lowercasedString)"
+            #expect(notes(try await statement("\(held)/_history/1")) == ["held from 2023-09-01 (no end date): held during sepsis (HOLD-01)"])
+            #expect(notes(try await statement("\(held)/_history/1")) == notes(try await statement(held)))
+
+            let id = try await WebUITests.patientID(r, mrn: "SEED-2")
+            let colchicine = try await MedicationRecord.query(on: r.app.db).filter(\.$drug == "colchicine").first()!
+            let med = colchicine.id!.lowercasedString
+            let form = try await b.get("/patients/\(id)/visits/new")
+            let saved = try await b.submit("/patients/\(id)/visits", from: form, [
+                ("_csrf", form.csrf ?? ""), ("visit_date", "2026-11-24"), ("visit_kind", "clinic"),
+                ("stop_\(med)", "on"), ("hold_\(med)", "on"), ("hold_\(med)_reason", "diarrhoea")])
+            #expect(saved.status == .seeOther, "\(saved.html.prefix(400))")
+            let version = colchicine.version + 1
+            let stopped = try await statement("/fhir/MedicationStatement/\(med)/_history/\(version)")
+            #expect(stopped["effectivePeriod"]?["end"] == "2026-11-24")
+            #expect(notes(stopped) == ["held from 2026-11-24 (no end date): diarrhoea"])
+            #expect(notes(try await statement("/fhir/MedicationStatement/\(med)/_history/\(colchicine.version)")) == [])
+        }
+    }
 }

@@ -15,8 +15,10 @@ public enum OutboundMapper {
         case .labs: return [ObservationOutbound.lab(record)]
         case .vitals: return ObservationOutbound.vitals(record)
         case .medications:
+            // A stored version carries the holds it had (`holds`); the current record takes today's.
             let id = record["id"]?.stringValue ?? ""
-            return [MedicationStatementOutbound.resource(record, holds: context.holds[id] ?? [], asOf: context.asOf)]
+            let holds = record["holds"]?.arrayValue ?? context.holds[id] ?? []
+            return [MedicationStatementOutbound.resource(record, holds: holds, asOf: context.asOf)]
         case .holds: return []   // part of their medication's MedicationStatement
         case .procedures: return [ProcedureOutbound.resource(record)]
         case .infectionEpisodes: return [ConditionOutbound.infection(record, context: context)]

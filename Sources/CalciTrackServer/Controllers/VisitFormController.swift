@@ -113,6 +113,8 @@ struct VisitFormController: Sendable {
                     events.append(try await MedicationRecord.versionForHoldChange(hold.medicationID, hold: "hold created (web visit form)", by: principal.username, on: tx))
                 }
             }
+            // A drug stopped and held in this visit: its new version (written at the stop) lists the hold.
+            try await MedicationHoldSnapshot.stamp(Set(plan.holds.map(\.medicationID)).intersection(plan.stops), on: tx)
             if let procedure = plan.procedure { try await create(procedure) }
             if let infection = plan.infection { try await create(infection) }
             if let imaging = plan.imaging { try await create(imaging) }

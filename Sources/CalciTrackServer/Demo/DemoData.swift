@@ -70,11 +70,15 @@ enum DemoData {
                     if let label = e["lesion"]?.stringValue { e["lesion"] = nil; e["lesionId"] = lesions[label].map { .string($0.uuidString) } }
                     _ = try await add(InfectionEpisodeRecord.self, e)
                 }
+                var heldMedications: Set<UUID> = []
                 for case .object(var h) in records?["holds"].arrayItems ?? [] {
                     guard let drug = h["drug"]?.stringValue, let medication = medications[drug] else { continue }
                     h["drug"] = nil
                     _ = try await add(HoldRecord.self, h, parent: medication)
+                    heldMedications.insert(medication)
                 }
+                // The holds are part of version 1 of their medication's statement.
+                try await MedicationHoldSnapshot.stamp(heldMedications, on: tx)
                 try await PatientSummary.refresh(pid, on: tx, today: today)
                 events.append(AuditEvent(action: "create", resourceType: "patients", resourceID: pid.lowercasedString,
                                          patientID: pid.lowercasedString, detail: "demo patient \(mrn) with its records"))

@@ -233,6 +233,8 @@ extension FHIRWriter {
         try await model.update(on: tx)
         state.touched.insert(model.patientID)
         state.recordsChanged.insert(model.patientID)
+        if record.kind == .medication { state.medicationsToStamp.insert(id) }
+        if record.kind == .hold, let medication = model.parentID { state.medicationsToStamp.insert(medication) }
         if let lesion = model as? LesionRecord, state.storedLesionLabels[lesion.patientID] != nil { state.storedLesionLabels[lesion.patientID]![id] = lesion.label }
         state.events.append(AuditEvent(action: "update", resourceType: record.kind.rawValue, resourceID: id.lowercasedString,
                                        patientID: model.patientID.lowercasedString,

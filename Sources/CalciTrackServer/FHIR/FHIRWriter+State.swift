@@ -30,6 +30,9 @@ extension FHIRWriter {
         /// Patients whose stored records this call updated or deleted (the record cache's copy is stale).
         var recordsChanged: Set<UUID> = []
         var deletedPatients: Set<UUID> = []
+        /// Stored medications this call updated, or whose holds it updated: their latest version
+        /// row gets the holds they end the call with (`MedicationHoldSnapshot.stamp`).
+        var medicationsToStamp: Set<UUID> = []
         var ledgerRows: [(key: String, resourceType: String, entry: ImportLedger.Entry)] = []
         var events: [AuditEvent] = []
         /// Vitals rows created in this call, by patient and date, with the body applied so far.

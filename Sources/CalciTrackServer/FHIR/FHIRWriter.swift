@@ -311,6 +311,12 @@ struct FHIRWriter {
             // Without a record cache (HTTP writes, Bundles) the patients and their records are read again.
             try await PatientSummary.refresh(state.touched.subtracting(state.deletedPatients).sorted { $0.precedes($1) }, on: tx, today: today)
         }
+        // Stored medications given holds by this call's inserts, or updated with their holds:
+        // their latest version lists the holds they now have.
+        let newMedications = Set((state.creates[.medication] ?? []).compactMap { $0.id })
+        var stamp = state.medicationsToStamp
+        for case let hold as HoldRecord in state.creates[.hold] ?? [] where !newMedications.contains(hold.medicationID) { stamp.insert(hold.medicationID) }
+        try await MedicationHoldSnapshot.stamp(stamp, on: tx)
     }
 
     /// The version rows of the created patients and records (version 1, the API JSON).
@@ -319,8 +325,18 @@ struct FHIRWriter {
         var rows = newPatients.map { p in
             BulkRecordInsert.HistoryRow(kind: "patients", id: p.id!, version: 1, patientID: p.id!, body: p.apiJSON(.none, today: today, siteCode: state.siteCode(of: p)))
         }
+        // A created medication's version carries its holds, all created with it (MedicationHoldSnapshot).
+        var holds: [UUID: [HoldRecord]] = [:]
+        for case let hold as HoldRecord in creates.first(where: { $0.0 == .hold })?.1 ?? [] { holds[hold.medicationID, default: []].append(hold) }
         for (kind, models) in creates {
-            rows += models.map { m in .init(kind: kind.rawValue, id: m.id!, version: 1, patientID: m.patientID, body: m.apiJSON(.none, includeAuthors: true)) }
+            rows += models.map { m in
+                var body = m.apiJSON(.none, includeAuthors: true)
+                if kind == .medication {
+                    let listed = (holds[m.id!] ?? []).sorted { $0.start < $1.start }.map { $0.apiJSON(.none, includeAuthors: true) }
+                    body = MedicationHoldSnapshot.adding(listed, to: body)
+                }
+                return .init(kind: kind.rawValue, id: m.id!, version: 1, patientID: m.patientID, body: body)
+            }
         }
         return rows
     }

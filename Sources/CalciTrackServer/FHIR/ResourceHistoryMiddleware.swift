@@ -12,28 +12,34 @@ import Vapor
 struct ResourceHistoryMiddleware<M: PatientRecord>: AsyncModelMiddleware {
     typealias Model = M
 
+    /// The record's API JSON; a medication's with its holds (`MedicationHoldSnapshot`).
+    private func body(_ model: M, on db: any Database) async throws -> JSONValue {
+        if let medication = model as? MedicationRecord { return try await MedicationHoldSnapshot.body(medication, on: db) }
+        return model.apiJSON(.none, includeAuthors: true)
+    }
+
     func create(model: M, on db: any Database, next: any AnyAsyncModelResponder) async throws {
         try await next.create(model, on: db)
         try await ResourceHistory.append(kind: M.info.path, id: model.requireID(), version: model.version, patientID: model.patientID,
-                                         deleted: false, body: model.apiJSON(.none, includeAuthors: true), on: db)
+                                         deleted: false, body: try await body(model, on: db), on: db)
     }
 
     func update(model: M, on db: any Database, next: any AnyAsyncModelResponder) async throws {
         try await next.update(model, on: db)
         try await ResourceHistory.append(kind: M.info.path, id: model.requireID(), version: model.version, patientID: model.patientID,
-                                         deleted: false, body: model.apiJSON(.none, includeAuthors: true), on: db)
+                                         deleted: false, body: try await body(model, on: db), on: db)
     }
 
     func softDelete(model: M, on db: any Database, next: any AnyAsyncModelResponder) async throws {
         try await next.softDelete(model, on: db)
         try await ResourceHistory.append(kind: M.info.path, id: model.requireID(), version: model.version + 1, patientID: model.patientID,
-                                         deleted: true, body: model.apiJSON(.none, includeAuthors: true), on: db)
+                                         deleted: true, body: try await body(model, on: db), on: db)
     }
 
     func delete(model: M, force: Bool, on db: any Database, next: any AnyAsyncModelResponder) async throws {
         try await next.delete(model, force: force, on: db)
         try await ResourceHistory.append(kind: M.info.path, id: model.requireID(), version: model.version + 1, patientID: model.patientID,
-                                         deleted: true, body: model.apiJSON(.none, includeAuthors: true), on: db)
+                                         deleted: true, body: try await body(model, on: db), on: db)
     }
 }
 
