@@ -176,6 +176,22 @@ import VaporTesting
         }
     }
 
+    @Test("Visit form: a visit dated before the patient's birth saves nothing and says so beside the date (BirthDateCheck)")
+    func visitBeforeBirth() async throws {
+        try await Self.run { r, b in
+            var b = b
+            _ = try await b.signIn("demoClin")
+            let id = try await Self.patientID(r, mrn: "SEED-2")   // born 1947-06-01
+            let form = try await b.get("/patients/\(id)/visits/new")
+            let visits = try await VisitRecord.query(on: r.app.db).count()
+            let page = try await b.submit("/patients/\(id)/visits", from: form, [("_csrf", form.csrf ?? ""), ("visit_date", "1947-05-31"), ("visit_kind", "clinic"),
+                                                                             ("lab_calcium_value", "2.4"), ("lab_calcium_unit", "mmol/L")])
+            #expect(page.status == .unprocessableEntity)
+            #expect(page.html.contains("<span class=\"error\" id=\"visit_date-error\" role=\"alert\">Cannot be before the patient's birth date (1947-06-01).</span>"), "\(page.html.prefix(300))")
+            #expect(try await VisitRecord.query(on: r.app.db).count() == visits)
+        }
+    }
+
     @Test("Visit form: one invalid value saves nothing and is shown beside its field; the corrected form saves every record in one go")
     func visitForm() async throws {
         try await Self.run { r, b in

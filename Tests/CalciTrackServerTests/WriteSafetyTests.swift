@@ -94,6 +94,44 @@ import VaporTesting
         }
     }
 
+    /// BirthDateCheck: nothing a record says happened can precede birth, whichever path writes
+    /// it (a wrong patient or a mistyped year); the error names the field, the value and the
+    /// birth date, and nothing is written. The birth date itself is allowed.
+    @Test("Records dated before the birth date are refused naming the field, through the JSON API, FHIR and the import")
+    func recordsBeforeBirth() async throws {
+        try await TestRegistry.run { r in
+            let patient = try await r.createPatient()   // born 1970-05-20
+            let before = (try await LabRecord.query(on: r.app.db).count(), try await MedicationRecord.query(on: r.app.db).count())
+            let lab = try await r.send(.POST, "/api/v1/patients/\(patient)/labs", as: "clinA", json: #"{"test": "calcium", "value": 9.1, "unit": "mg/dL", "date": "1960-11-01"}"#)
+            #expect(lab.status == .unprocessableEntity && lab.errorFields == ["date"], "\(lab.text)")
+            #expect(lab.text.contains("1960-11-01") && lab.text.contains("1970-05-20"))
+            let medication = try await r.send(.POST, "/api/v1/patients/\(patient)/medications", as: "clinA",
+                                              json: #"{"drug": "warfarin", "doseMg": 2.5, "frequency": "daily", "route": "oral", "start": "1969-01-01"}"#)
+            #expect(medication.status == .unprocessableEntity && medication.errorFields == ["start"], "\(medication.text)")
+            #expect(before == (try await LabRecord.query(on: r.app.db).count(), try await MedicationRecord.query(on: r.app.db).count()))
+            let onTheDay = try await r.send(.POST, "/api/v1/patients/\(patient)/labs", as: "clinA", json: #"{"test": "calcium", "value": 9.1, "unit": "mg/dL", "date": "1970-05-20"}"#)
+            #expect(onTheDay.status == .created, "\(onTheDay.text)")
+
+            // FHIR create: a 422 OperationOutcome naming the field and the birth date.
+            let fhir = try await r.send(.POST, "/fhir/Observation", as: "clinA", json: FHIRWriteTests.calcium(subject: "Patient/\(patient)", date: "1960-11-01"),
+                                        headers: ["Content-Type": "application/fhir+json"])
+            #expect(fhir.status == .unprocessableEntity && fhir["resourceType"] == "OperationOutcome", "\(fhir.text)")
+            #expect(fhir.text.contains("registry field date") && fhir.text.contains("1970-05-20"), "\(fhir.text)")
+
+            // Import: the early Observation is rejected with its reason, the rest is written.
+            let dir = NSTemporaryDirectory() + "birth-\(UUID().uuidString)"
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: dir) }
+            let lines = [FHIRWriteTests.patient("BB-1", id: "src-bb1"), FHIRWriteTests.calcium(subject: "Patient/src-bb1", date: "1960-11-01"),
+                         FHIRWriteTests.calcium(subject: "Patient/src-bb1", date: "2026-11-01")].map { $0.replacingOccurrences(of: "\n", with: " ") }
+            try (lines.joined(separator: "\n") + "\n").write(toFile: dir + "/resources.ndjson", atomically: true, encoding: .utf8)
+            let summary = try await FHIRImport.run(paths: [dir], on: r.app.db, options: FHIRImport.Options(chunkSize: 10, today: TestRegistry.today, actor: "test-import"))
+            #expect(summary.created == 2 && summary.rejected.count == 1, "\(summary)")
+            #expect(summary.rejected.first?.position == "line 2" && summary.rejected.first?.issues.first?.contains("before the patient's birth date (1970-05-20)") == true,
+                    "\(summary.rejected)")
+        }
+    }
+
     @Test("A lab is stored as entered and normalised, with its LOINC code [clinical-spec 12.4]")
     func labNormalised() async throws {
         try await TestRegistry.run { r in

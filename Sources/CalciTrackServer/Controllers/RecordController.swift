@@ -162,10 +162,10 @@ struct RecordController<R: PatientRecord>: Sendable {
                 throw APIError.invalid("lesionId", .string(lesionID.lowercasedString), "lesionId must name a lesion of this patient")
             }
         }
-        // An episode cannot start before the patient was born (and its case at onset would not exist).
-        if let episode = record as? InfectionEpisodeRecord, let onset = LocalDate(iso: episode.onset),
-           let born = try await Patient.find(patientID, on: db)?.birthDate, let birth = LocalDate(iso: born), onset < birth {
-            throw APIError.invalid("onset", .string(episode.onset), "onset must not be before the patient's birth date (\(born))")
+        // Nothing happened before the patient was born (an episode's case at onset would not exist).
+        if !record.clinicalDates.isEmpty, let born = try await Patient.find(patientID, on: db)?.birthDate,
+           let violation = BirthDateCheck.violation(record, birthDate: born) {
+            throw BirthDateCheck.error(violation, birthDate: born)
         }
         if let lesion = record as? LesionRecord {
             var query = LesionRecord.query(on: db).filter(\.$patientID == patientID).filter(\.$label == lesion.label)

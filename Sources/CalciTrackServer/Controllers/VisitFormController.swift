@@ -22,7 +22,9 @@ struct VisitFormController: Sendable {
         async let measurements = MeasurementRecord.query(on: db).filter(\.$patientID == id).sort(\.$date).sort(\.$createdAt).sort(\.$id).all()
         let today = req.today.description
         let current = try await medications.filter { $0.stop == nil || $0.stop! > today }
-        return (patient, VisitForm.Context(lesions: try await lesions, medications: current, measurements: try await measurements))
+        var context = VisitForm.Context(lesions: try await lesions, medications: current, measurements: try await measurements)
+        context.birthDate = patient.birthDate
+        return (patient, context)
     }
 
     @Sendable func page(req: Request) async throws -> Response {

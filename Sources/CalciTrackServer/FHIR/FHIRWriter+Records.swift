@@ -162,6 +162,9 @@ extension FHIRWriter {
         var invalid: APIError?
         do { try model.apply(body, today: today) } catch { invalid = error }
         if let invalid { throw EntryFailure(invalid, resourceType: entry.resourceType) }
+        if let born = state.patients[pid]?.birthDate, let violation = BirthDateCheck.violation(model, birthDate: born) {
+            throw EntryFailure(BirthDateCheck.error(violation, birthDate: born), resourceType: entry.resourceType)
+        }
         model.patientID = pid
         if let parent { model.parentID = parent }
         else if record.kind == .measurement || record.kind == .hold {

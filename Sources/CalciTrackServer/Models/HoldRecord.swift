@@ -19,6 +19,7 @@ final class HoldRecord: PatientRecord, @unchecked Sendable {
     @Timestamp(key: "deleted_at", on: .delete) var deletedAt: Date?
     @Field(key: "created_by") var createdBy: String
     @Field(key: "updated_by") var updatedBy: String
+    var clinicalDates: [(field: String, value: String?)] { [("start", start), ("end", end)] }
 
     init() {}
 

@@ -33,6 +33,7 @@ final class InfectionEpisodeRecord: PatientRecord, @unchecked Sendable {
     @Timestamp(key: "deleted_at", on: .delete) var deletedAt: Date?
     @Field(key: "created_by") var createdBy: String
     @Field(key: "updated_by") var updatedBy: String
+    var clinicalDates: [(field: String, value: String?)] { [("onset", onset), ("antibioticStart", antibioticStart), ("antibioticStop", antibioticStop), ("resolvedDate", resolvedDate)] }
 
     init() {}
 

@@ -24,6 +24,7 @@ final class LabRecord: PatientRecord, @unchecked Sendable {
     @Timestamp(key: "deleted_at", on: .delete) var deletedAt: Date?
     @Field(key: "created_by") var createdBy: String
     @Field(key: "updated_by") var updatedBy: String
+    var clinicalDates: [(field: String, value: String?)] { [("date", date)] }
 
     init() {}
 

@@ -22,6 +22,7 @@ final class VisitRecord: PatientRecord, @unchecked Sendable {
     @Timestamp(key: "deleted_at", on: .delete) var deletedAt: Date?
     @Field(key: "created_by") var createdBy: String
     @Field(key: "updated_by") var updatedBy: String
+    var clinicalDates: [(field: String, value: String?)] { [("date", date)] }
 
     init() {}
 

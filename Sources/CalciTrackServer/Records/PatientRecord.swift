@@ -25,12 +25,15 @@ protocol PatientRecord: Model, Sendable, BulkInsertRow where IDValue == UUID {
     var referencedLesionID: UUID? { get }
     /// The record's own fields for the API; dates are moved by `shift` for de-identified reads.
     func apiFields(_ shift: DateShift) -> [(String, JSONValue?)]
+    /// The dates of what happened (API field names), none of which can be before birth (`BirthDateCheck`).
+    var clinicalDates: [(field: String, value: String?)] { get }
 }
 
 extension PatientRecord {
     func setTimestamps(_ now: Date) { createdAt = now; updatedAt = now }
 
     var referencedLesionID: UUID? { nil }
+    var clinicalDates: [(field: String, value: String?)] { [] }
     var parentID: UUID? { get { nil } set {} }
 
     func apiJSON(_ shift: DateShift, includeAuthors: Bool) -> JSONValue {

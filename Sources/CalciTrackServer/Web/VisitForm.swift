@@ -58,6 +58,8 @@ struct VisitForm: Sendable {
     struct Context: Sendable {
         let lesions: [LesionRecord]
         let medications: [MedicationRecord]
+        /// The patient's birth date: nothing of the visit can be dated before it (`BirthDateCheck`).
+        var birthDate: String? = nil
         /// Each lesion's findings as of today: its latest measurement with findings, else its own.
         var currentFindings: [UUID: Set<String>] = [:]
 
@@ -136,6 +138,9 @@ struct VisitForm: Sendable {
         _ = run(plan.visit, [("date", date), ("kind", text("visit_kind")), ("nextDue", text("visit_next_due")),
                              ("painVas", number("visit_pain")), ("note", text("visit_note"))], today: today,
                 map: ["date": "visit_date", "kind": "visit_kind", "nextDue": "visit_next_due", "painVas": "visit_pain", "note": "visit_note"], fallback: "visit_date")
+        if errors["visit_date"] == nil, let born = ctx.birthDate, BirthDateCheck.violation(plan.visit, birthDate: born) != nil {
+            fail("visit_date", "Cannot be before the patient's birth date (\(born)).")
+        }
         let dateIsValid = errors["visit_date"] == nil
         // Vital signs, when any was entered.
         let vitals: [(String, JSONValue?)] = [("temperatureC", number("vit_temp")), ("heartRate", number("vit_hr")),
