@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Timings of the FHIR additions of 2026-12-07 (Group read/search, _revinclude, _elements,
-# _summary=count, Group-level $export) on a registry filled by `calcitrack import` (REGISTRY: a
+# _summary=count, _lastUpdated, Group-level $export) on a registry filled by `calcitrack import` (REGISTRY: a
 # SQLite file, e.g. the target of scripts/bench-import.sh kept aside; it is copied, not changed),
 # release build (BIN). One clinician of site SYNTH, curl; numbers go to BENCHMARKS.md by hand.
 set -euo pipefail
@@ -22,6 +22,10 @@ echo "Group search: $(t 'localhost:8094/fhir/Group') s"
 echo "Patient?_count=50&_revinclude=Observation:patient: $(t 'localhost:8094/fhir/Patient?_count=50&_revinclude=Observation:patient') s, $(python3 -c "import json;print(len(json.load(open('$D/out.json'))['entry']))") entries"
 echo "Observation?_elements=id&_count=500: $(t 'localhost:8094/fhir/Observation?_elements=id&_count=500') s"
 echo "Observation?_summary=count: $(t 'localhost:8094/fhir/Observation?_summary=count') s"
+# _lastUpdated (no index on updated_at): a poll that finds nothing new, and one that matches everything.
+echo "Observation?_lastUpdated=gt2099-01-01: $(t 'localhost:8094/fhir/Observation?_lastUpdated=gt2099-01-01') s"
+echo "Observation?_lastUpdated=ge2000&_count=50: $(t 'localhost:8094/fhir/Observation?_lastUpdated=ge2000&_count=50') s"
+echo "Observation?patient=<id>&_lastUpdated=ge2000: $(t "localhost:8094/fhir/Observation?patient=$(sqlite3 $D/h.sqlite "select lower(id) from patients limit 1")&_lastUpdated=ge2000") s"
 # Group export of the whole site, timed to completion.
 start=$(date +%s.%N)
 loc=$(curl -s -D - -o /dev/null -H "Authorization: Bearer $TOKEN" -H "Accept: application/fhir+json" -H "Prefer: respond-async" "localhost:8094/fhir/Group/$SITE/\$export" | grep -i content-location | tr -d '\r' | awk '{print $2}')

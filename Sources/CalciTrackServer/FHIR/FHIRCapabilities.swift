@@ -44,7 +44,15 @@ enum FHIRCapabilities {
     static let common = ["_id", "_count", "_sort", "_include", "_revinclude", "_elements", "_summary", "_format"]
     static let sortValues = ["date", "-date", "_lastUpdated", "-_lastUpdated"]
 
-    static var resources: [(FHIRResourceType, ResourceSupport)] {[
+    static var resources: [(FHIRResourceType, ResourceSupport)] {
+        declared.map { type, support in
+            var support = support
+            if type != .Flag { support.searchParams.append(lastUpdated) }
+            return (type, support)
+        }
+    }
+
+    private static var declared: [(FHIRResourceType, ResourceSupport)] {[
         (.Patient, ResourceSupport(interactions: readInteractions + writeInteractions + typeHistory, searchParams: [
             SearchParam(name: "identifier", type: "token", documentation: "MRN: https://calcitrack.org/fhir/sid/mrn/<site code>|<MRN>"),
             SearchParam(name: "birthdate", type: "date", documentation: "eq ne lt gt le ge sa eb"),
@@ -85,6 +93,10 @@ enum FHIRCapabilities {
     ]}
 
     static func support(_ type: FHIRResourceType) -> ResourceSupport? { resources.first { $0.0 == type }?.1 }
+
+    /// `_lastUpdated` (`LastUpdatedValue`): every type but Flag (alerts are computed on read).
+    static let lastUpdated = SearchParam(name: "_lastUpdated", type: "date",
+                                         documentation: "meta.lastUpdated; eq ne lt gt le ge sa eb; a date (UTC) or a time with its time zone")
 
     /// `_revinclude` (`FHIRSearch.revincluded`): the includes of other types that point at `type`:
     /// on Patient every `X:patient` and `X:subject`; on BodyStructure `Observation:focus` (a lesion's measurements).

@@ -63,12 +63,16 @@ enum FHIRSearch {
         func bind(_ d: LocalDate) -> SQLQueryString {
             columns.timestamp ? "\(bind: Date(timeIntervalSince1970: Double(d.daysSinceEpoch) * 86_400))" : "\(bind: d.description)"
         }
-        let L = bind(value.low), H = bind(value.high)
-        switch value.prefix {
+        return rangeSQL(value.prefix, start: s, end: e, low: bind(value.low), high: bind(value.high))
+    }
+
+    /// A target [start, end] against a search value's range [low, high) (dates and `_lastUpdated`).
+    static func rangeSQL(_ prefix: Prefix, start s: SQLQueryString, end e: SQLQueryString, low L: SQLQueryString, high H: SQLQueryString) -> SQLQueryString {
+        switch prefix {
         case .eq: return "(" + s + " >= " + L + " AND " + e + " < " + H + ")"
         case .ne: return "(" + s + " IS NOT NULL AND NOT (" + s + " >= " + L + " AND " + e + " < " + H + "))"
-        case .lt, .eb: return "(" + (value.prefix == .lt ? s : e) + " < " + L + ")"
-        case .gt, .sa: return "(" + (value.prefix == .gt ? e : s) + " >= " + H + ")"
+        case .lt, .eb: return "(" + (prefix == .lt ? s : e) + " < " + L + ")"
+        case .gt, .sa: return "(" + (prefix == .gt ? e : s) + " >= " + H + ")"
         case .le: return "(" + s + " < " + H + ")"
         case .ge: return "(" + e + " >= " + L + ")"
         }
@@ -115,6 +119,8 @@ enum FHIRSearch {
         var codes: [[FHIRSource.Token]] = []
         var categories: [[String]] = []
         var dates: [[DateValue]] = []
+        /// `_lastUpdated` (`LastUpdatedValue`), AND of ORs like the dates.
+        var lastUpdated: [[LastUpdatedValue]] = []
         var ids: [[String]] = []
         var identifiers: [[FHIRSource.Token]] = []
         var genders: [[String]] = []
@@ -216,6 +222,8 @@ enum FHIRSearch {
                     if let s = t.system, s != CodeSystem.observationCategory { return "-" }
                     return t.code ?? "*"
                 })
+            case LastUpdatedValue.parameter where type != .Flag:
+                do { q.lastUpdated.append(try values.map(LastUpdatedValue.parse)) } catch let e as FHIRError { issues += e.outcome.issues }
             case let p where p == dateParam(type):
                 do { q.dates.append(try values.map { try parseDate($0, param: name) }) } catch let e as FHIRError { issues += e.outcome.issues }
             case "identifier" where type == .Patient:
@@ -282,6 +290,9 @@ enum FHIRSearch {
         for group in q.dates {
             guard let columns = source.date else { return nil }
             conditions.append("(" + group.map { dateSQL($0, columns) }.joined(separator: " OR ") + ")")
+        }
+        for group in q.lastUpdated {
+            conditions.append("(" + group.map { $0.sql("t.updated_at") }.joined(separator: " OR ") + ")")
         }
         for group in q.identifiers {
             var ors: [SQLQueryString] = []
