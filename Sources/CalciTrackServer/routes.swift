@@ -39,6 +39,7 @@ func routes(_ app: Application, metrics: PrometheusCollectorRegistry) throws {
 
     // FHIR R4 (issue 5, docs/fhir.md): same authentication as the JSON API, OperationOutcome errors.
     let fhir = app.grouped("fhir")
+        .grouped(FHIRPrettyPrinting())
         .grouped(FHIRErrorMiddleware())
         .grouped(TokenAuthenticator(), User.sessionAuthenticator())
         .grouped(CSRFMiddleware())

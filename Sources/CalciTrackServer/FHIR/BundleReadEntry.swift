@@ -53,7 +53,7 @@ struct BundleReadEntry: Sendable {
             return .failure(EntryFailure(.notFound, .notSupported, "resource type \(typeText) is not supported; supported: \(FHIRResourceType.allCases.map(\.rawValue).joined(separator: ", "))", at: at))
         }
         func noQuery(_ what: String) -> EntryFailure? {
-            query.isEmpty || pairs.allSatisfy({ $0.0 == "_format" }) ? nil
+            query.isEmpty || pairs.allSatisfy({ FHIRSearch.formatParameters.contains($0.0) }) ? nil
                 : EntryFailure(.badRequest, .notSupported, "a \(what) takes no parameters, got ?\(query)", at: at)
         }
         let interaction: Interaction

@@ -41,7 +41,7 @@ enum FHIRCapabilities {
         + "_elements ([Type.]element; mandatory elements kept, resources tagged SUBSETTED). Not supported (400): includeAssociatedData."
 
     /// Search parameters every type has (Bundle control).
-    static let common = ["_id", "_count", "_sort", "_include", "_revinclude", "_elements", "_summary", "_format"]
+    static let common = ["_id", "_count", "_sort", "_include", "_revinclude", "_elements", "_summary", "_format", "_pretty"]
     static let sortValues = ["date", "-date", "_lastUpdated", "-_lastUpdated"]
 
     static var resources: [(FHIRResourceType, ResourceSupport)] {

@@ -9,7 +9,7 @@ import Vapor
 /// managed by `calcitrack site add` and the admin API); their members are the site's patients.
 enum FHIRGroups {
     static let resourceType = "Group"
-    static let searchParams = ["_id", "identifier", "_format"]
+    static let searchParams = ["_id", "identifier", "_format", "_pretty"]
 
     /// The site behind `Group/<id>`: an unknown id is 404; another site's is 403, as for other
     /// reads by registry id (ids are unguessable UUIDs, docs/fhir.md "Known limits").
@@ -47,8 +47,8 @@ enum FHIRGroups {
             switch name {
             case "_id": ids.append(values.map { $0.lowercased() })
             case "identifier": identifiers.append(values.map(FHIRSearch.token))
-            case "_format":
-                if let problem = FHIRSearch.formatProblem(value) { issues.append(.init(.error, .value, problem, at: [name])) }
+            case "_format", "_pretty":
+                if let problem = FHIRSearch.formatProblem(name, value) { issues.append(.init(.error, .value, problem, at: [name])) }
             default:
                 issues.append(.init(.error, .notSupported, "search parameter \(name) is not supported for Group; supported: \(searchParams.joined(separator: ", "))", at: [name]))
             }

@@ -130,7 +130,7 @@ struct FHIRReadController: Sendable {
 
     static func history(_ type: FHIRResourceType, _ id: String, pairs: [(String, String)], _ context: FHIRReadContext) async throws -> FHIRReadAnswer {
         let db = context.db, today = context.today
-        for (key, _) in pairs where key != "_format" {
+        for (key, _) in pairs where !FHIRSearch.formatParameters.contains(key) {
             throw FHIRError(.badRequest, .notSupported, "parameter \(key) is not supported on _history", at: key)
         }
         guard let found = try await FHIRResolver.row(type, id, on: db, today: today) else { throw FHIRError.notFound(type.rawValue, id) }

@@ -156,8 +156,8 @@ enum FHIRSearch {
             if name != "_offset" && name != "_count" { q.passthrough.append((name, value)) }
             if value.isEmpty && name != "_format" { fail(name, "\(name) has no value"); continue }
             switch name {
-            case "_format":
-                if let problem = FHIRSearch.formatProblem(value) { fail(name, problem) }
+            case "_format", "_pretty":
+                if let problem = FHIRSearch.formatProblem(name, value) { fail(name, problem) }
             case "_count":
                 guard let n = Int(value), n >= 0, n <= maxCount else { fail(name, "_count must be an integer from 0 to \(maxCount), got \(value)"); continue }
                 q.count = n
@@ -504,9 +504,14 @@ enum FHIRSearch {
         return refused
     }
 
-    /// `_format` (R4 http.html#mime): only JSON is served; the message for any other value, else nil.
-    static func formatProblem(_ value: String) -> String? {
-        ["json", "application/fhir+json", "application/json"].contains(value) ? nil : "_format must be json (only JSON is served), got \(value)"
+    /// The parameters every FHIR interaction takes about its response's format (R4 http.html#parameters).
+    static let formatParameters: Set<String> = ["_format", "_pretty"]
+
+    /// `_format` (R4 http.html#mime): only JSON is served; `_pretty` (`FHIRPrettyPrinting`):
+    /// true or false. The message for any other value, else nil.
+    static func formatProblem(_ name: String = "_format", _ value: String) -> String? {
+        if name == "_pretty" { return ["true", "false"].contains(value) ? nil : "_pretty must be true or false, got \(value)" }
+        return ["json", "application/fhir+json", "application/json"].contains(value) ? nil : "_format must be json (only JSON is served), got \(value)"
     }
 
     static func encode(_ s: String) -> String {

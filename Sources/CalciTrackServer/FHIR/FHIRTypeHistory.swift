@@ -37,8 +37,8 @@ enum FHIRTypeHistory {
         }
         for (name, value) in pairs {
             switch name {
-            case "_format":
-                if let problem = FHIRSearch.formatProblem(value) { fail(name, problem) }
+            case "_format", "_pretty":
+                if let problem = FHIRSearch.formatProblem(name, value) { fail(name, problem) }
             case "_count":
                 guard let n = Int(value), n >= 0, n <= FHIRSearch.maxCount else { fail(name, "_count must be an integer from 0 to \(FHIRSearch.maxCount), got \(value)"); continue }
                 q.count = n
@@ -57,7 +57,7 @@ enum FHIRTypeHistory {
                 q.since = date
                 q.sinceText = value
             default:
-                fail(name, "parameter \(name) is not supported on \(scope) (supported: _count, _since, _format, and the next link's _cursor)", .notSupported)
+                fail(name, "parameter \(name) is not supported on \(scope) (supported: _count, _since, _format, _pretty, and the next link's _cursor)", .notSupported)
             }
         }
         if !issues.isEmpty { throw FHIRError(.badRequest, OperationOutcome(issues)) }

@@ -25,8 +25,8 @@ struct PatientEverything: Sendable {
         }
         for (name, value) in pairs {
             switch name {
-            case "_format":
-                if let problem = FHIRSearch.formatProblem(value) { fail(name, problem) }
+            case "_format", "_pretty":
+                if let problem = FHIRSearch.formatProblem(name, value) { fail(name, problem) }
             case "_type":
                 var types = named ?? []
                 for text in FHIRSearch.addTypes(value, allowed: FHIRResourceType.allCases, to: &types) {

@@ -58,6 +58,9 @@ struct BulkExportKickoff: Sendable {
             if seen.contains(name) && !repeatable.contains(name) { fail(name, "\(name) is given more than once"); continue }
             seen.insert(name)
             switch name {
+            case "_pretty":
+                // The kick-off answers no body; accepted as on every FHIR interaction.
+                if let problem = FHIRSearch.formatProblem(name, value) { fail(name, problem) }
             case "_outputFormat":
                 if !outputFormats.contains(value) { fail(name, "_outputFormat must be one of \(outputFormats.joined(separator: ", ")), got \(value)") }
             case "_type":
