@@ -19,7 +19,7 @@ enum FHIRCapabilities {
         var versioning = "versioned"
     }
 
-    static let patientParams = [SearchParam(name: "patient", type: "reference", documentation: "Patient/<id> or <id>; comma-separated: any of"),
+    static let patientParams = [SearchParam(name: "patient", type: "reference", documentation: "Patient/<id> or <id>; comma-separated: any of; chained: patient.identifier=[<MRN system>|]<MRN>"),
                                 SearchParam(name: "subject", type: "reference", documentation: "same as patient")]
     static let readInteractions = ["read", "vread", "history-instance", "search-type"]
     /// The write side (FHIRWriteController): create (conditional with If-None-Exist: identifier,
@@ -58,6 +58,8 @@ enum FHIRCapabilities {
             SearchParam(name: "birthdate", type: "date", documentation: "eq ne lt gt le ge sa eb"),
             SearchParam(name: "gender", type: "token", documentation: "female | male | other | unknown"),
             SearchParam(name: "family", type: "string", documentation: "starts with, case- and accent-insensitive"),
+            SearchParam(name: "given", type: "string", documentation: "the given name(s) start with it, case- and accent-insensitive"),
+            SearchParam(name: "name", type: "string", documentation: "the family or the given name starts with it, case- and accent-insensitive"),
         ], includes: [], operations: [("everything", "http://hl7.org/fhir/OperationDefinition/Patient-everything"),
                                      ("export", "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/patient-export")])),
         (.Condition, ResourceSupport(interactions: readInteractions + writeInteractions + typeHistory, searchParams: patientParams + [
@@ -70,7 +72,7 @@ enum FHIRCapabilities {
             SearchParam(name: "date", type: "date", documentation: "eq ne lt gt le ge sa eb"),
         ], includes: ["Observation:patient", "Observation:subject", "Observation:focus"])),
         (.BodyStructure, ResourceSupport(interactions: readInteractions + writeInteractions + typeHistory, searchParams: [
-            SearchParam(name: "patient", type: "reference", documentation: "Patient/<id> or <id>"),
+            SearchParam(name: "patient", type: "reference", documentation: "Patient/<id> or <id>; chained: patient.identifier=[<MRN system>|]<MRN>"),
         ], includes: ["BodyStructure:patient"])),
         (.MedicationStatement, ResourceSupport(interactions: readInteractions + writeInteractions + typeHistory, searchParams: patientParams + [
             SearchParam(name: "code", type: "token", documentation: "RxNorm: http://www.nlm.nih.gov/research/umls/rxnorm|<rxcui>"),

@@ -124,7 +124,12 @@ enum FHIRSearch {
         var ids: [[String]] = []
         var identifiers: [[FHIRSource.Token]] = []
         var genders: [[String]] = []
-        var families: [String] = []
+        /// Name prefixes, folded (`NameSearchKey`): `family`, `given`, and `name` (either), AND of ORs.
+        var families: [[String]] = []
+        var givens: [[String]] = []
+        var names: [[String]] = []
+        /// Chained `patient.identifier` / `subject:Patient.identifier`: the record's patient has one of these MRNs.
+        var patientIdentifiers: [[FHIRSource.Token]] = []
         var count = defaultCount
         var offset = 0
         var sort: [(key: String, descending: Bool)] = []
@@ -232,7 +237,13 @@ enum FHIRSearch {
                 for v in values where !["female", "male", "other", "unknown"].contains(v) { fail(name, "gender must be female, male, other or unknown, got \(v)") }
                 q.genders.append(values)
             case "family" where type == .Patient:
-                q.families.append(NameSearchKey.fold(value))
+                q.families.append(values.map(NameSearchKey.fold))
+            case "given" where type == .Patient:
+                q.givens.append(values.map(NameSearchKey.fold))
+            case "name" where type == .Patient:
+                q.names.append(values.map(NameSearchKey.fold))
+            case let p where Self.chainedPatientIdentifier(p, type):
+                q.patientIdentifiers.append(values.map(token))
             default:
                 let known = (FHIRCapabilities.support(type)?.searchParams.map(\.name) ?? []) + FHIRCapabilities.common + ["_offset"]
                 fail(name, "search parameter \(name) is not supported for \(type.rawValue); supported: \(known.joined(separator: ", "))", .notSupported)
@@ -295,26 +306,27 @@ enum FHIRSearch {
             conditions.append("(" + group.map { $0.sql("t.updated_at") }.joined(separator: " OR ") + ")")
         }
         for group in q.identifiers {
-            var ors: [SQLQueryString] = []
-            for token in group {
-                let prefix = CodeSystem.mrnPrefix
-                if let system = token.system {
-                    guard system.hasPrefix(prefix) else { continue }
-                    let site = String(system.dropFirst(prefix.count))
-                    let siteMatch: SQLQueryString = "p.site_id IN (SELECT id FROM sites WHERE code = \(bind: site))"
-                    ors.append(token.code.map { "(t.mrn = \(bind: $0) AND " + siteMatch + ")" } ?? siteMatch)
-                } else if let code = token.code {
-                    ors.append("t.mrn = \(bind: code)")
-                }
-            }
-            guard !ors.isEmpty else { return nil }
-            conditions.append("(" + ors.joined(separator: " OR ") + ")")
+            guard let condition = identifierSQL(group, patient: "t") else { return nil }
+            conditions.append(condition)
+        }
+        // Chained: the record's patient is one with the identifier, found by MRN first (an index),
+        // so the record table is read through its patient index, not scanned.
+        for group in q.patientIdentifiers {
+            guard let condition = identifierSQL(group, patient: "c") else { return nil }
+            // The caller's sites in the subquery too: (site_id, mrn) is the patients' unique index.
+            let sites: SQLQueryString = siteIDs.map { "c.site_id IN (\(binds: $0)) AND " } ?? ""
+            conditions.append(SQLQueryString(source.patientColumn) + " IN (SELECT c.id FROM patients c WHERE " + sites + condition + ")")
         }
         for group in q.genders { conditions.append("t.sex IN (\(binds: group))") }
-        // FHIR string search: starts with, case- and accent-insensitive (the folded key, 012).
-        for family in q.families {
-            let range = NameSearchKey.prefixRange(family)
-            conditions.append("t.family_key >= \(bind: range.lower) AND t.family_key < \(bind: range.upper)")
+        // FHIR string search: starts with, case- and accent-insensitive (the folded keys, 012).
+        func startsWith(_ column: String, _ prefix: String) -> SQLQueryString {
+            let range = NameSearchKey.prefixRange(prefix)
+            return "(" + SQLQueryString(column) + " >= \(bind: range.lower) AND " + SQLQueryString(column) + " < \(bind: range.upper))"
+        }
+        for group in q.families { conditions.append("(" + group.map { startsWith("t.family_key", $0) }.joined(separator: " OR ") + ")") }
+        for group in q.givens { conditions.append("(" + group.map { startsWith("t.given_key", $0) }.joined(separator: " OR ") + ")") }
+        for group in q.names {
+            conditions.append("(" + group.flatMap { [startsWith("t.family_key", $0), startsWith("t.given_key", $0)] }.joined(separator: " OR ") + ")")
         }
         let sql: SQLQueryString = "SELECT \(literal: source.name) AS src, t.id AS rid, " + SQLQueryString(source.patientColumn) + " AS pid, "
             + SQLQueryString(source.sortDate) + " AS sdate, t.updated_at AS upd FROM \(ident: source.table) t "
@@ -324,6 +336,34 @@ enum FHIRSearch {
             + SQLQueryString(dialect == "sqlite" ? "CROSS JOIN" : "JOIN") + " patients p ON p.id = "
             + SQLQueryString(source.patientColumn) + " WHERE " + conditions.joined(separator: " AND ")
         return sql
+    }
+
+    /// MRN identifiers (`[https://calcitrack.org/fhir/sid/mrn/<site>|]<MRN>`) against the patient row
+    /// named `patient`; nil when none can match (another system).
+    static func identifierSQL(_ group: [FHIRSource.Token], patient: String) -> SQLQueryString? {
+        let mrn = SQLQueryString(patient + ".mrn"), siteID = SQLQueryString(patient + ".site_id")
+        var ors: [SQLQueryString] = []
+        for token in group {
+            let prefix = CodeSystem.mrnPrefix
+            if let system = token.system {
+                guard system.hasPrefix(prefix) else { continue }
+                let site = String(system.dropFirst(prefix.count))
+                let siteMatch: SQLQueryString = siteID + " IN (SELECT id FROM sites WHERE code = \(bind: site))"
+                ors.append(token.code.map { "(" + mrn + " = \(bind: $0) AND " + siteMatch + ")" } ?? siteMatch)
+            } else if let code = token.code {
+                ors.append(mrn + " = \(bind: code)")
+            }
+        }
+        return ors.isEmpty ? nil : "(" + ors.joined(separator: " OR ") + ")"
+    }
+
+    /// `patient.identifier`, `subject.identifier`, `patient:Patient.identifier`,
+    /// `subject:Patient.identifier` (R4 search.html#chaining) on a type with a patient parameter.
+    static func chainedPatientIdentifier(_ name: String, _ type: FHIRResourceType) -> Bool {
+        guard type != .Flag, name.hasSuffix(".identifier") else { return false }
+        let reference = name.dropLast(".identifier".count)
+        let parameter = reference.hasSuffix(":Patient") ? reference.dropLast(":Patient".count) : reference
+        return patientParams(type).contains(String(parameter))
     }
 
     struct Row { let source: String; let rowID: UUID; let patientID: UUID }
