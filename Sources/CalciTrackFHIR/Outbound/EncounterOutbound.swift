@@ -5,6 +5,9 @@ import CalciTrackCore
 /// R4 Encounter has no element for the next due date, the pain score or a note: they are
 /// CalciTrack extensions, so nothing is dropped.
 public enum EncounterOutbound {
+    /// The status of every one (a visit is recorded once it happened); search matches it (`FHIRStatusSearch`).
+    public static let status = "finished"
+
     static func actClass(_ kind: String?) -> JSONValue {
         switch kind {
         case "hospital": FHIR.coding(CodeSystem.actCode, "IMP", "inpatient encounter")
@@ -22,7 +25,7 @@ public enum EncounterOutbound {
         return FHIR.object([
             ("resourceType", "Encounter"), ("id", .string(visit["id"]?.stringValue ?? "")), ("meta", FHIR.meta(visit)),
             ("extension", extensions.isEmpty ? nil : .array(extensions)),
-            ("status", "finished"), ("class", actClass(visit["kind"]?.stringValue)),
+            ("status", .string(status)), ("class", actClass(visit["kind"]?.stringValue)),
             ("type", visit["kind"]?.stringValue.map { .array([FHIR.concept([FHIR.local("visit-\($0)", $0)], text: $0)]) }),
             ("subject", FHIR.reference("Patient", visit["patientId"]?.stringValue ?? "")),
             ("period", date.map { FHIR.object([("start", $0), ("end", $0)]) }),

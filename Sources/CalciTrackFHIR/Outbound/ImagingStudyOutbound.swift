@@ -5,6 +5,9 @@ import CalciTrackCore
 /// MR); the report's findings, the inconclusive flag and the rubric scores (no standard codes,
 /// clinical-spec 12.4 NF) are `description` and notes.
 public enum ImagingStudyOutbound {
+    /// The status of every one (a study is recorded with its findings); search matches it (`FHIRStatusSearch`).
+    public static let status = "available"
+
     static let dicom = "http://dicom.nema.org/resources/ontology/DCM"
     static let modalities = ["radiograph": ("CR", "Computed Radiography"), "ultrasound": ("US", "Ultrasound"),
                              "ct": ("CT", "Computed Tomography"), "mri": ("MR", "Magnetic Resonance")]
@@ -19,7 +22,7 @@ public enum ImagingStudyOutbound {
         }
         return FHIR.object([
             ("resourceType", "ImagingStudy"), ("id", .string(study["id"]?.stringValue ?? "")), ("meta", FHIR.meta(study)),
-            ("status", "available"),
+            ("status", .string(status)),
             ("modality", modalities[modality].map { .array([FHIR.coding(dicom, $0.0, $0.1)]) }),
             ("subject", FHIR.reference("Patient", study["patientId"]?.stringValue ?? "")),
             ("started", study["date"]),

@@ -8,6 +8,9 @@ import CalciTrackCore
 /// - patient weight → 29463-7 body weight;
 /// - lesion measurement → 72287-6 wound size panel (12.4) with `focus` the lesion's BodyStructure.
 public enum ObservationOutbound {
+    /// The status of every one (every Observation the registry holds is a final result); search matches it (`FHIRStatusSearch`).
+    public static let status = "final"
+
     static func category(_ code: String, _ display: String) -> JSONValue {
         .array([FHIR.concept([FHIR.coding(CodeSystem.observationCategory, code, display)])])
     }
@@ -34,7 +37,7 @@ public enum ObservationOutbound {
         codings.append(FHIR.local("lab-\(test)", test))
         return FHIR.object([
             ("resourceType", "Observation"), ("id", .string(id)), ("meta", FHIR.meta(lab)),
-            ("status", "final"), ("category", laboratory),
+            ("status", .string(status)), ("category", laboratory),
             ("code", FHIR.concept(codings, text: test)),
             ("subject", FHIR.reference("Patient", lab["patientId"]?.stringValue ?? "")),
             ("effectiveDateTime", lab["date"]),
@@ -76,7 +79,7 @@ public enum ObservationOutbound {
         var pairs: [(String, JSONValue?)] = [
             ("resourceType", "Observation"), ("id", .string(ResourceID.vital(rowID, vital))),
             ("meta", FHIR.meta(row, profile: "http://hl7.org/fhir/StructureDefinition/\(spec.profile)")),
-            ("status", "final"), ("category", vitalSigns),
+            ("status", .string(status)), ("category", vitalSigns),
             ("code", FHIR.concept([FHIR.coding(CodeSystem.loinc, spec.loinc, spec.display)], text: spec.display)),
             ("subject", FHIR.reference("Patient", row["patientId"]?.stringValue ?? "")),
             ("effectiveDateTime", row["date"]),
@@ -104,7 +107,7 @@ public enum ObservationOutbound {
         return FHIR.object([
             ("resourceType", "Observation"), ("id", .string(weightID(patientID: pid))),
             ("meta", FHIR.meta(patient, profile: "http://hl7.org/fhir/StructureDefinition/bodyweight")),
-            ("status", "final"), ("category", vitalSigns),
+            ("status", .string(status)), ("category", vitalSigns),
             ("code", FHIR.concept([FHIR.coding(CodeSystem.loinc, "29463-7", "Body weight")], text: "Body weight")),
             ("subject", FHIR.reference("Patient", pid)),
             ("effectiveDateTime", patient["updatedAt"] ?? patient["createdAt"]),
@@ -135,7 +138,7 @@ public enum ObservationOutbound {
         }
         return FHIR.object([
             ("resourceType", "Observation"), ("id", .string(m["id"]?.stringValue ?? "")), ("meta", FHIR.meta(m)),
-            ("status", "final"), ("category", exam),
+            ("status", .string(status)), ("category", exam),
             ("code", FHIR.concept([FHIR.coding(CodeSystem.loinc, "72287-6", "Wound size panel")], text: "Wound size panel")),
             ("subject", FHIR.reference("Patient", m["patientId"]?.stringValue ?? "")),
             ("focus", m["lesionId"]?.stringValue.map { .array([FHIR.reference("BodyStructure", $0)]) }),

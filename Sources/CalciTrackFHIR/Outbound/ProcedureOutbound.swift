@@ -4,6 +4,9 @@ import CalciTrackCore
 /// calcinosis procedures, so the kind is a local code (none invented). The lesion it treated is
 /// the standard `procedure-targetBodyStructure` extension.
 public enum ProcedureOutbound {
+    /// The status of every one (a procedure is recorded once done); search matches it (`FHIRStatusSearch`).
+    public static let status = "completed"
+
     static let displays = [
         "debridement": "Debridement", "excision": "Surgical excision", "burr": "Burr (high-speed drill) removal",
         "co2-laser": "CO2 laser", "eswl": "Extracorporeal shock wave lithotripsy", "npwt": "Negative pressure wound therapy",
@@ -18,7 +21,7 @@ public enum ProcedureOutbound {
                 .array([FHIR.object([("url", "http://hl7.org/fhir/StructureDefinition/procedure-targetBodyStructure"),
                                      ("valueReference", FHIR.reference("BodyStructure", $0))])])
             }),
-            ("status", "completed"),
+            ("status", .string(status)),
             ("code", FHIR.concept([FHIR.local("procedure-\(kind)", displays[kind] ?? kind)], text: displays[kind] ?? kind)),
             ("subject", FHIR.reference("Patient", procedure["patientId"]?.stringValue ?? "")),
             ("performedDateTime", procedure["date"]),

@@ -65,11 +65,13 @@ enum FHIRCapabilities {
         (.Condition, ResourceSupport(interactions: readInteractions + writeInteractions + typeHistory, searchParams: patientParams + [
             SearchParam(name: "code", type: "token", documentation: "system|code, code or system|"),
             SearchParam(name: "onset-date", type: "date", documentation: "eq ne lt gt le ge sa eb"),
+            SearchParam(name: "clinical-status", type: "token", documentation: "active | recurrence | inactive | resolved (as served)"),
         ], includes: ["Condition:patient", "Condition:subject"])),
         (.Observation, ResourceSupport(interactions: readInteractions + writeInteractions + typeHistory, searchParams: patientParams + [
             SearchParam(name: "code", type: "token", documentation: "system|code, code or system|"),
             SearchParam(name: "category", type: "token", documentation: "laboratory | vital-signs | exam"),
             SearchParam(name: "date", type: "date", documentation: "eq ne lt gt le ge sa eb"),
+            SearchParam(name: "status", type: "token", documentation: "final (every Observation)"),
         ], includes: ["Observation:patient", "Observation:subject", "Observation:focus"])),
         (.BodyStructure, ResourceSupport(interactions: readInteractions + writeInteractions + typeHistory, searchParams: [
             SearchParam(name: "patient", type: "reference", documentation: "Patient/<id> or <id>; chained: patient.identifier=[<MRN system>|]<MRN>"),
@@ -77,18 +79,22 @@ enum FHIRCapabilities {
         (.MedicationStatement, ResourceSupport(interactions: readInteractions + writeInteractions + typeHistory, searchParams: patientParams + [
             SearchParam(name: "code", type: "token", documentation: "RxNorm: http://www.nlm.nih.gov/research/umls/rxnorm|<rxcui>"),
             SearchParam(name: "effective", type: "date", documentation: "the effective period; eq ne lt gt le ge sa eb"),
+            SearchParam(name: "status", type: "token", documentation: "active | on-hold | completed | intended, as of today (as served)"),
         ], includes: ["MedicationStatement:patient", "MedicationStatement:subject"])),
         (.Procedure, ResourceSupport(interactions: readInteractions + writeInteractions + typeHistory, searchParams: patientParams + [
             SearchParam(name: "code", type: "token", documentation: "local procedure codes"),
             SearchParam(name: "date", type: "date", documentation: "eq ne lt gt le ge sa eb"),
+            SearchParam(name: "status", type: "token", documentation: "completed (every Procedure)"),
         ], includes: ["Procedure:patient", "Procedure:subject"])),
         (.Encounter, ResourceSupport(interactions: readInteractions + writeInteractions + typeHistory, searchParams: patientParams + [
             SearchParam(name: "type", type: "token", documentation: "local visit kind codes"),
             SearchParam(name: "date", type: "date", documentation: "eq ne lt gt le ge sa eb"),
+            SearchParam(name: "status", type: "token", documentation: "finished (every Encounter)"),
         ], includes: ["Encounter:patient", "Encounter:subject"])),
         (.ImagingStudy, ResourceSupport(interactions: readInteractions + writeInteractions + typeHistory, searchParams: patientParams + [
             SearchParam(name: "modality", type: "token", documentation: "DICOM DCM: CR US CT MR"),
             SearchParam(name: "started", type: "date", documentation: "eq ne lt gt le ge sa eb"),
+            SearchParam(name: "status", type: "token", documentation: "available (every ImagingStudy)"),
         ], includes: ["ImagingStudy:patient", "ImagingStudy:subject"])),
         (.Flag, ResourceSupport(interactions: ["read", "search-type"], searchParams: patientParams, includes: ["Flag:patient", "Flag:subject"],
                                 versioning: "no-version")),

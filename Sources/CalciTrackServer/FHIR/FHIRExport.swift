@@ -73,7 +73,7 @@ public enum FHIRExport {
             if ids.isEmpty { break }
             var batch: [(FHIRResourceType, [JSONValue])] = []
             for type in types {
-                let rows = try await Self.rows(type, patients: ids, filters: filters[type], siteIDs: siteIDs, on: db)
+                let rows = try await Self.rows(type, patients: ids, filters: filters[type], siteIDs: siteIDs, today: today, on: db)
                 var resources = try await FHIRSearch.resources(type, rows, on: db, today: today)
                 if let since { resources = resources.filter { changed($0, since: since) } }
                 summary.resources[type.rawValue, default: 0] += resources.count
@@ -101,7 +101,7 @@ public enum FHIRExport {
     /// The rows of one type for a batch of patients: every row, or with filters the rows that
     /// match any of them (each filter is the search API's SQL plus the batch's patients), each once.
     static func rows(_ type: FHIRResourceType, patients ids: [UUID], filters: [FHIRSearch.Query]?, siteIDs: Set<UUID>?,
-                     on db: any Database) async throws -> [FHIRSearch.Row] {
+                     today: LocalDate, on db: any Database) async throws -> [FHIRSearch.Row] {
         guard let filters else {
             var q = FHIRSearch.Query()
             q.patients = [ids]
@@ -112,6 +112,7 @@ public enum FHIRExport {
         for filter in filters {
             var q = filter
             q.patients.append(ids)
+            q.statusDay = today   // a `status` filter is judged on the day the export renders
             for row in try await FHIRSearch.rows(type, q, siteIDs: siteIDs.map(Array.init), on: db, page: false).rows
             where seen.insert("\(row.source)/\(row.rowID.uuidString)").inserted {
                 union.append(row)

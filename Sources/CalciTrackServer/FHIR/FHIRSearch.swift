@@ -128,6 +128,11 @@ enum FHIRSearch {
         var families: [[String]] = []
         var givens: [[String]] = []
         var names: [[String]] = []
+        /// `status` / Condition `clinical-status` (`FHIRStatusSearch`), judged on `statusDay`.
+        var statuses: [[FHIRSource.Token]] = []
+        /// The day day-dependent statuses are judged on: the day the matches are rendered for
+        /// (the search's `today`; an export's). Set by the caller before the query runs.
+        var statusDay: LocalDate?
         /// Chained `patient.identifier` / `subject:Patient.identifier`: the record's patient has one of these MRNs.
         var patientIdentifiers: [[FHIRSource.Token]] = []
         var count = defaultCount
@@ -242,6 +247,8 @@ enum FHIRSearch {
                 q.givens.append(values.map(NameSearchKey.fold))
             case "name" where type == .Patient:
                 q.names.append(values.map(NameSearchKey.fold))
+            case let p where p == FHIRStatusSearch.parameter(type):
+                q.statuses.append(values.map(token))
             case let p where Self.chainedPatientIdentifier(p, type):
                 q.patientIdentifiers.append(values.map(token))
             default:
@@ -280,20 +287,28 @@ enum FHIRSearch {
             guard !rows.isEmpty else { return nil }
             conditions.append("t.id IN (\(binds: rows.compactMap(UUID.init(uuidString:))))")
         }
-        for group in q.codes {
+        /// One parameter's values (any of): nothing to add when one matches every row, nil when none can match.
+        func anyOf(_ matches: [FHIRSource.CodeMatch], parameter: String?) throws -> SQLQueryString?? {
             var ors: [SQLQueryString] = []
-            var all = false
-            for token in group {
-                switch source.codeMatch(token) {
-                case .all: all = true
+            for match in matches {
+                switch match {
+                case .all: return .some(nil)
                 case .none: break
                 case .sql(let s): ors.append(s)
-                case .unsupported(let message): throw FHIRError(.badRequest, .notSupported, message, at: codeParam(source.type))
+                case .unsupported(let message): throw FHIRError(.badRequest, .notSupported, message, at: parameter)
                 }
             }
-            if all { continue }
-            guard !ors.isEmpty else { return nil }
-            conditions.append("(" + ors.joined(separator: " OR ") + ")")
+            return ors.isEmpty ? nil : .some("(" + ors.joined(separator: " OR ") + ")")
+        }
+        for group in q.codes {
+            guard let condition = try anyOf(group.map(source.codeMatch), parameter: codeParam(source.type)) else { return nil }
+            if let condition { conditions.append(condition) }
+        }
+        for group in q.statuses {
+            guard let day = q.statusDay else { throw FHIRError(.internalServerError, .exception, "a status search ran without the day it is judged on") }
+            guard let condition = try anyOf(group.map { FHIRStatusSearch.match(source, $0, day: day) }, parameter: FHIRStatusSearch.parameter(source.type))
+            else { return nil }
+            if let condition { conditions.append(condition) }
         }
         for group in q.categories {
             guard let category = source.category, group.contains(where: { $0 == category || $0 == "*" }) else { return nil }
@@ -470,8 +485,9 @@ enum FHIRSearch {
 
     /// A search as a searchset Bundle; `query` is the query string as sent (for the audit entry).
     static func run(type: FHIRResourceType, pairs: [(String, String)], query: String, lenient: Bool = false, _ context: FHIRReadContext) async throws -> FHIRReadAnswer {
-        let q = try parse(type, pairs, lenient: lenient)
+        var q = try parse(type, pairs, lenient: lenient)
         let today = context.today, db = context.db, principal = context.principal
+        q.statusDay = today
         let siteIDs = Array(principal.siteIDs)
         let base = context.base
         var matches: [JSONValue]
