@@ -73,4 +73,34 @@ import VaporTesting
             }
         }
     }
+
+    /// R4 http.html#search: a search is GET [base]/[type]?params or POST [base]/[type]/_search with
+    /// the parameters as a form body (and any in the URL). Before, the POST was a 404.
+    @Test("POST Type/_search with a form body answers as the GET search; another body type is a 415")
+    func searchViaPost() async throws {
+        try await TestRegistry.run { r in
+            let pid = try await r.createPatient(mrn: "PS-1")
+            let lab = try await r.send(.POST, "/api/v1/patients/\(pid)/labs", as: "clinA", json: #"{"test":"calcium","value":9.1,"unit":"mg/dL","date":"2026-11-01"}"#).id.lowercased()
+            func post(_ path: String, _ body: String, type: HTTPMediaType = .urlEncodedForm) async throws -> (HTTPResponseStatus, JSONValue) {
+                var headers = HTTPHeaders()
+                headers.bearerAuthorization = BearerAuthorization(token: r.tokens["clinA"]!)
+                headers.contentType = type
+                let response = try await r.app.testing().sendRequest(.POST, path, headers: headers, body: ByteBuffer(string: body))
+                return (response.status, (try? JSONParser.parse(Array(response.body.readableBytesView))) ?? .null)
+            }
+            let get = try await r.send(.GET, "/fhir/Observation?patient.identifier=PS-1&code=http%3A%2F%2Floinc.org%7C17861-6", as: "clinA")
+            let (status, bundle) = try await post("/fhir/Observation/_search", "patient.identifier=PS-1&code=http%3A%2F%2Floinc.org%7C17861-6")
+            #expect(status == .ok && bundle["type"] == "searchset" && bundle["total"] == 1, "\(bundle)")
+            #expect(bundle["entry"]?.arrayFirst?["resource"]?["id"]?.stringValue == lab)
+            #expect(bundle["total"] == get["total"])
+            // URL and body parameters together (AND), a bad one named as in a GET.
+            #expect(try await post("/fhir/Observation/_search?code=17861-6", "patient=\(pid)").1["total"] == 1)
+            #expect(try await post("/fhir/Observation/_search?code=0000-0", "patient=\(pid)").1["total"] == 0)
+            let (badStatus, outcome) = try await post("/fhir/Observation/_search", "date=yesterday")
+            #expect(badStatus == .badRequest && outcome["issue"]?.arrayFirst?["expression"] == .array(["date"]), "\(outcome)")
+            #expect(try await post("/fhir/Patient/_search", "identifier=PS-1").1["total"] == 1)
+            #expect(try await post("/fhir/Group/_search", "").0 == .ok)
+            #expect(try await post("/fhir/Observation/_search", #"{"patient": "x"}"#, type: .json).0 == .unsupportedMediaType)
+        }
+    }
 }

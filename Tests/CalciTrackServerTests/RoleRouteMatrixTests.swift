@@ -124,6 +124,8 @@ import VaporTesting
             let fhirPatient = Expect(anonymous: 401, clinA: 200, clinB: 403, research: 403, admin: 403)
             try await check(.GET, "/fhir/metadata", Self.open) { "/fhir/metadata" }
             try await check(.GET, "/fhir/:type", Expect(anonymous: 401, clinA: 200, clinB: 200, research: 403, admin: 403)) { "/fhir/Observation?patient=\(patient)" }
+            try await check(.POST, "/fhir/:type/_search", Expect(anonymous: 401, clinA: 200, clinB: 200, research: 403, admin: 403),
+                            body: { "patient=\(patient)" }, headers: ["Content-Type": "application/x-www-form-urlencoded"]) { "/fhir/Observation/_search" }
             try await check(.GET, "/fhir/:type/:id", fhirPatient) { "/fhir/Patient/\(patient)" }
             try await check(.GET, "/fhir/:type/:id/_history", fhirPatient) { "/fhir/Patient/\(patient)/_history" }
             // Type history lists the caller's sites' versions only (FHIRTypeHistoryTests).

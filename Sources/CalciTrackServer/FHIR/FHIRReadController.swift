@@ -14,6 +14,7 @@ struct FHIRReadController: Sendable {
         // `:type` also here: Vapor's router does not backtrack from a constant "Patient" segment to `:type`.
         fhir.get(":type", ":id", "$everything", use: everything)
         fhir.get(":type", use: search)
+        fhir.on(.POST, ":type", "_search", body: .collect(maxSize: "1mb"), use: searchViaPost)
         fhir.get(":type", "_history", use: FHIRTypeHistory.history)
         fhir.get(":type", ":id", use: read)
         fhir.get(":type", ":id", "_history", use: history)
@@ -182,12 +183,28 @@ struct FHIRReadController: Sendable {
     }
 
     @Sendable func search(req: Request) async throws -> Response {
+        try await search(req, pairs: FHIRSearch.pairs(req), query: req.url.query ?? "")
+    }
+
+    /// `POST [base]/[type]/_search` (R4 http.html#search): the parameters as a form body
+    /// (`application/x-www-form-urlencoded`), with any the URL carries, answered as the GET search
+    /// (clients use it for long queries or to keep parameters out of URLs and logs).
+    @Sendable func searchViaPost(req: Request) async throws -> Response {
+        guard req.headers.contentType?.subType == "x-www-form-urlencoded" else {
+            throw FHIRError(.unsupportedMediaType, .notSupported, "POST _search takes its parameters as application/x-www-form-urlencoded, got \(req.headers.contentType?.description ?? "no Content-Type")")
+        }
+        let form = req.body.string ?? ""
+        let query = [req.url.query ?? "", form].filter { !$0.isEmpty }.joined(separator: "&")
+        return try await search(req, pairs: FHIRSearch.pairs(query: query), query: query)
+    }
+
+    private func search(_ req: Request, pairs: [(String, String)], query: String) async throws -> Response {
         let context = FHIRReadContext(req, principal: try await Self.reader(req))
         if req.parameters.get("type") == FHIRGroups.resourceType {
-            return try await FHIRGroups.search(pairs: FHIRSearch.pairs(req), query: req.url.query ?? "", context).response(req)
+            return try await FHIRGroups.search(pairs: pairs, query: query, context).response(req)
         }
         let lenient = (req.headers.first(name: "Prefer") ?? "").lowercased().contains("handling=lenient")
-        return try await FHIRSearch.run(type: try Self.resourceType(req), pairs: FHIRSearch.pairs(req), query: req.url.query ?? "", lenient: lenient, context).response(req)
+        return try await FHIRSearch.run(type: try Self.resourceType(req), pairs: pairs, query: query, lenient: lenient, context).response(req)
     }
 
     @Sendable func everything(req: Request) async throws -> Response {

@@ -93,12 +93,12 @@ struct TestRegistry {
         }
     }
 
-    /// One request as `user` (nil = anonymous), with a JSON body.
+    /// One request as `user` (nil = anonymous), with a JSON body (or another, when `headers` names its Content-Type).
     @discardableResult
     func send(_ method: HTTPMethod, _ path: String, as user: String?, json: String? = nil, headers extra: HTTPHeaders = [:]) async throws -> Reply {
         var headers = extra
         if let user { headers.bearerAuthorization = BearerAuthorization(token: tokens[user]!) }
-        if json != nil { headers.contentType = .json }
+        if json != nil, headers.contentType == nil { headers.contentType = .json }
         let response = try await app.testing().sendRequest(method, path, headers: headers, body: json.map { ByteBuffer(string: $0) }) { req in
             req.url = URI(string: path)
         }
