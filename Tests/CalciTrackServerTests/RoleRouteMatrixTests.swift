@@ -146,6 +146,9 @@ import VaporTesting
                 return reply.id
             }
             let fhirWrite = Expect(anonymous: 401, clinA: 200, clinB: 403, research: 403, admin: 403)
+            // $validate answers 200 with the outcome, also when the write would be refused (clinB: another site's patient).
+            try await check(.POST, "/fhir/:type/$validate", Expect(anonymous: 401, clinA: 200, clinB: 200, research: 403, admin: 403),
+                            body: { labObservation() }) { "/fhir/Observation/$validate" }
             try await check(.POST, "/fhir/:type", Expect(anonymous: 401, clinA: 201, clinB: 403, research: 403, admin: 403),
                             body: { labObservation() }) { "/fhir/Observation" }
             let observation = try await createdObservation()

@@ -47,7 +47,10 @@ enum FHIRCapabilities {
     static var resources: [(FHIRResourceType, ResourceSupport)] {
         declared.map { type, support in
             var support = support
-            if type != .Flag { support.searchParams.append(lastUpdated) }
+            if type != .Flag {
+                support.searchParams.append(lastUpdated)
+                support.operations.append(("validate", FHIRValidateOperation.definition))
+            }
             return (type, support)
         }
     }

@@ -16,6 +16,7 @@ struct FHIRWriteController: Sendable {
     func register(_ fhir: any RoutesBuilder) {
         fhir.on(.POST, body: .collect(maxSize: Self.maxBundleSize), use: bundle)
         fhir.on(.POST, ":type", body: .collect(maxSize: "8mb"), use: create)
+        fhir.on(.POST, ":type", "$validate", body: .collect(maxSize: "8mb"), use: FHIRValidateOperation.validate)
         fhir.on(.PUT, ":type", ":id", body: .collect(maxSize: "8mb"), use: update)
         fhir.delete(":type", ":id", use: delete)
         // Conditional update and delete: the search criteria name the resource.
@@ -166,8 +167,9 @@ struct FHIRWriteController: Sendable {
         }
     }
 
-    /// The request body as a JSON object of the URL's resource type.
-    static func resourceBody(_ req: Request, type: String) throws -> JSONObject {
+    /// The request body as a JSON object of the URL's resource type (or one of `allowing`, e.g.
+    /// the Parameters of an operation).
+    static func resourceBody(_ req: Request, type: String, allowing: Set<String> = []) throws -> JSONObject {
         guard var buffer = req.body.data, buffer.readableBytes > 0 else {
             throw EntryFailure(.badRequest, .required, "a \(type) resource is required as the body (Content-Type: application/fhir+json)", at: type)
         }
@@ -179,7 +181,7 @@ struct FHIRWriteController: Sendable {
         guard case .object(let object) = value else {
             throw EntryFailure(.badRequest, .structure, "the body must be a JSON object (a \(type) resource)", at: type)
         }
-        if let declared = object["resourceType"]?.stringValue, declared != type {
+        if let declared = object["resourceType"]?.stringValue, declared != type, !allowing.contains(declared) {
             throw EntryFailure(.badRequest, .invalid, "the body is a \(declared) but the URL names \(type)", at: "\(declared).resourceType")
         }
         if object["resourceType"] == nil {
