@@ -206,7 +206,8 @@ import VaporTesting
             let preflight = Expect(anonymous: 204, clinA: 204, clinB: 204, research: 204, admin: 204)
             let jwtOnly = Expect(anonymous: 401, clinA: 401, clinB: 401, research: 401, admin: 401)
             try await check(.OPTIONS, "/cds-services", preflight) { "/cds-services" }
-            for service in ["/cds-services/calcinosis-assessment", "/cds-services/calcinosis-assessment/feedback"] {
+            for service in ["/cds-services/calcinosis-assessment", "/cds-services/calcinosis-assessment/feedback",
+                            "/cds-services/calcinosis-medication-safety", "/cds-services/calcinosis-medication-safety/feedback"] {
                 try await check(.OPTIONS, service, preflight) { service }
                 try await check(.POST, service, jwtOnly, body: { #"{"hook": "patient-view", "hookInstance": "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea", "context": {"userId": "Practitioner/1", "patientId": "\#(patient)"}}"# }) { service }
             }

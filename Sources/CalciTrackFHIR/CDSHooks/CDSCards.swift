@@ -92,14 +92,7 @@ public enum CDSCards {
                 sources: qsofaPositive ? [Sources.seymour2016, Sources.bone1992] : [Sources.bone1992], topic: "sepsis-screen")
         }
 
-        for alert in a.alerts where alert.id != "SEPSIS-QSOFA" {
-            var detail = alert.message
-            if let action = alert.action { detail += "\n\n**Action:** \(action)" }
-            detail += "\n\n\(alert.basis)"
-            if alert.proposed { detail += "\n\n(Fires for a proposed empiric antibiotic, not an active one.)" }
-            let indicator: CDSCard.Indicator = alert.id == "LABS-MISSING" ? .info : .warning
-            add(indicator, "\(alert.id): \(alert.message)", detail, sources: alert.sources, topic: "alert:\(alert.id)")
-        }
+        for alert in a.alerts where alert.id != "SEPSIS-QSOFA" { cards.append(alertCard(alert, links: links, makeID: makeID)) }
 
         let options = a.therapyOptions.filter { !$0.current }
         if !options.isEmpty {
@@ -133,6 +126,17 @@ public enum CDSCards {
         // Most urgent first, in the order built within each indicator (a stable sort by rank
         // without a dictionary lookup and tuple compare per comparison).
         return cards.filter { $0.indicator == .critical } + cards.filter { $0.indicator == .warning } + cards.filter { $0.indicator == .info }
+    }
+
+    /// An engine alert as a card: warning (LABS-MISSING: info), the message, action and basis as detail.
+    static func alertCard(_ alert: Alert, links: [(label: String, url: String)], makeID: () -> String) -> CDSCard {
+        var detail = alert.message
+        if let action = alert.action { detail += "\n\n**Action:** \(action)" }
+        detail += "\n\n\(alert.basis)"
+        if alert.proposed { detail += "\n\n(Fires for a proposed empiric antibiotic, not an active one.)" }
+        let (label, url) = source(alert.sources)
+        return CDSCard(uuid: makeID(), summary: clip("\(alert.id): \(alert.message)"), detail: detail, indicator: alert.id == "LABS-MISSING" ? .info : .warning,
+                       sourceLabel: label, sourceURL: url, links: links, topic: "alert:\(alert.id)")
     }
 
     /// The same as `Array(Set(ids)).sorted()` without hashing every id into a fresh Set (a

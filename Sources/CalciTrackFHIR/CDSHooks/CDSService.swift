@@ -24,14 +24,15 @@ public enum CDSService {
         ]
     }()
 
-    /// `GET /cds-services` (CDS Hooks 2.0 "Discovery"): the same for every call, so built once.
+    /// `GET /cds-services` (CDS Hooks 2.0 "Discovery"): the same for every call, so built once;
+    /// this service and the order-select one (`CDSOrderSelect`).
     public static let discovery: JSONValue = {
         .object(JSONObject([("services", .array([.object(JSONObject([
             ("hook", .string(hook)), ("title", .string(title)), ("description", .string(description)), ("id", .string(id)),
             ("prefetch", .object(JSONObject(prefetch.map { ($0.key, .string($0.template)) }))),
             ("usageRequirements", .string("Calls must carry a CDS Hooks JWT (ES384 or RS384) from an issuer CalciTrack trusts. "
                 + "The FHIR Patient id is the CalciTrack patient id when the patient is in the registry.")),
-        ]))]))]))
+        ])), CDSOrderSelect.discoveryEntry]))]))
     }()
 }
 
@@ -48,14 +49,18 @@ public struct CDSRequest: Sendable {
         public let message: String
     }
 
-    public static func parse(_ json: JSONValue) throws(Invalid) -> CDSRequest {
+    /// `expected`: the hook of the service called (patient-view, or order-select for `CDSOrderSelect`).
+    public static func parse(_ json: JSONValue, hook expected: String = CDSService.hook) throws(Invalid) -> CDSRequest {
         guard case .object(let root) = json else { throw Invalid(message: "the request must be a JSON object") }
         guard case .string(let hook)? = root["hook"] else { throw Invalid(message: "hook is required") }
-        guard hook == CDSService.hook else { throw Invalid(message: "hook \"\(hook)\" is not served here: \(CDSService.id) answers \(CDSService.hook)") }
+        guard hook == expected else {
+            let service = expected == CDSService.hook ? CDSService.id : CDSOrderSelect.id
+            throw Invalid(message: "hook \"\(hook)\" is not served here: \(service) answers \(expected)")
+        }
         guard case .string(let instance)? = root["hookInstance"], !instance.isEmpty else { throw Invalid(message: "hookInstance is required (a UUID)") }
         guard case .object(let context)? = root["context"] else { throw Invalid(message: "context is required") }
         guard case .string(let patientID)? = context["patientId"], !patientID.isEmpty else { throw Invalid(message: "context.patientId is required") }
-        guard case .string(let userID)? = context["userId"], !userID.isEmpty else { throw Invalid(message: "context.userId is required (patient-view)") }
+        guard case .string(let userID)? = context["userId"], !userID.isEmpty else { throw Invalid(message: "context.userId is required (\(expected))") }
         if root["fhirAuthorization"] != nil && root["fhirAuthorization"] != .null && root["fhirServer"] == nil {
             throw Invalid(message: "fhirAuthorization needs fhirServer (cds-r-1)")
         }

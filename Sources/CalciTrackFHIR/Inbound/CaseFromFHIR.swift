@@ -68,7 +68,7 @@ public enum CaseFromFHIR {
                     root = InboundMapping.mergePatientUpdate(update, into: root)
                 case .labs: sections["labs"]!.append(.object(record.body))
                 case .vitals: vitals.append(record)
-                case .medications: sections["medications"]!.append(.object(keep(record.body, ["drug", "doseMg", "frequency", "route", "start", "stop"])))
+                case .medications: sections["medications"]!.append(.object(caseMedication(record.body)))
                 case .visits: sections["visits"]!.append(.object(record.body))
                 case .imagingStudies: sections["imagingStudies"]!.append(.object(keep(record.body, ["date", "modality", "inconclusive"])))
                 case .lesions:
@@ -138,6 +138,9 @@ public enum CaseFromFHIR {
             items.append((resource, fullUrl))
         }
     }
+
+    /// A medication record's body as a case-format medication (also `CDSOrderSelect`'s drafts).
+    public static func caseMedication(_ body: JSONObject) -> JSONObject { keep(body, ["drug", "doseMg", "frequency", "route", "start", "stop"]) }
 
     private static func keep(_ body: JSONObject, _ keys: [String]) -> JSONObject {
         JSONObject(body.entries.filter { keys.contains($0.key) }.map { ($0.key, $0.value) })

@@ -8,6 +8,8 @@ import Vapor
 ///   GET  /cds-services                                   discovery (no patient data; no token needed)
 ///   POST /cds-services/calcinosis-assessment             patient-view → cards
 ///   POST /cds-services/calcinosis-assessment/feedback    card outcomes → audit log
+///   POST /cds-services/calcinosis-medication-safety      order-select → the alerts the selected orders bring
+///   POST /cds-services/calcinosis-medication-safety/feedback
 /// The case comes from the prefetch (mapped by CalciTrackFHIR's Inbound mappers), else from the
 /// registry by patient id (FHIR Patient id = registry UUID), else 412.
 struct CDSHooksController: Sendable {
@@ -24,9 +26,11 @@ struct CDSHooksController: Sendable {
         let cds = app.grouped("cds-services").grouped(cors)
         cds.get(use: discovery)
         cds.on(.POST, "\(CDSService.id)", body: .collect(maxSize: "8mb"), use: patientView)
-        cds.on(.POST, "\(CDSService.id)", "feedback", body: .collect(maxSize: "1mb"), use: feedback)
+        cds.on(.POST, "\(CDSService.id)", "feedback", body: .collect(maxSize: "1mb")) { req in try await feedback(req: req, service: CDSService.id) }
+        cds.on(.POST, "\(CDSOrderSelect.id)", body: .collect(maxSize: "8mb"), use: orderSelect)
+        cds.on(.POST, "\(CDSOrderSelect.id)", "feedback", body: .collect(maxSize: "1mb")) { req in try await feedback(req: req, service: CDSOrderSelect.id) }
         // Preflight requests need a route for the CORS middleware to answer them.
-        for path: [PathComponent] in [[], ["\(CDSService.id)"], ["\(CDSService.id)", "feedback"]] {
+        for path: [PathComponent] in [[], ["\(CDSService.id)"], ["\(CDSService.id)", "feedback"], ["\(CDSOrderSelect.id)"], ["\(CDSOrderSelect.id)", "feedback"]] {
             cds.on(.OPTIONS, path) { _ in Response(status: .noContent) }
         }
     }
@@ -66,39 +70,75 @@ struct CDSHooksController: Sendable {
         let caller = try await authenticate(req, path: "/cds-services/\(CDSService.id)")
         let request: CDSRequest
         do { request = try CDSRequest.parse(try body(req)) } catch let invalid as CDSRequest.Invalid { throw APIError(.badRequest, invalid.message) }
-        let today = req.today
-        let actor = caller?.auditActor ?? AuditActor(username: "cds:unauthenticated", role: "cds-client", ip: nil)
+        let (decoded, _) = try await caseRoot(request, hook: CDSService.hook, caller: caller, req: req)
+        let assessment = Assessor().assess(decoded)
+        var ids = CDSCardIDs()
+        let cards = CDSCards.cards(from: assessment, patientPage: patientPage(request, req), makeID: { ids.next() })
+        return issue(cards, for: request)
+    }
 
-        var decoded: DecodedCase?
+    /// `order-select` (`CDSOrderSelect`): the patient's case with and without the selected
+    /// draft orders; a card for each alert the drafts bring, and one naming the orders it could not check.
+    @Sendable func orderSelect(req: Request) async throws -> Response {
+        let caller = try await authenticate(req, path: "/cds-services/\(CDSOrderSelect.id)")
+        let today = req.today
+        let request: CDSOrderSelect.Request
+        do { request = try CDSOrderSelect.parse(try body(req), today: today) } catch let invalid as CDSRequest.Invalid { throw APIError(.badRequest, invalid.message) }
+        let (without, root) = try await caseRoot(request.base, hook: CDSOrderSelect.hook, caller: caller, req: req)
+        let (medications, unreadable) = CDSOrderSelect.caseMedications(request.drafts)
+        var alerts: [Alert] = []
+        if !medications.isEmpty {
+            var drafted = root
+            if case .array(let current)? = drafted["medications"] { drafted["medications"] = .array(current + medications) } else { drafted["medications"] = .array(medications) }
+            do {
+                let with = try CaseDecoder.decode(.object(drafted), today: today)
+                alerts = CDSOrderSelect.broughtByDrafts(with: Assessor().assess(with), without: Assessor().assess(without))
+            } catch {
+                throw APIError(.badRequest, "the selected orders do not form a valid medication list with the patient's: \(error.errors.map(\.message).joined(separator: "; "))")
+            }
+        }
+        var ids = CDSCardIDs()
+        let cards = CDSOrderSelect.cards(alerts: alerts, unchecked: request.unchecked + unreadable.map { "a draft order's medication: \($0)" },
+                                         patientPage: patientPage(request.base, req), makeID: { ids.next() })
+        return issue(cards, for: request.base)
+    }
+
+    /// The patient's case: from the prefetch, else from the registry (audited), else 412; with the
+    /// case-format root it was decoded from.
+    private func caseRoot(_ request: CDSRequest, hook: String, caller: CDSCaller?, req: Request) async throws -> (DecodedCase, JSONObject) {
+        let today = req.today
         if !request.prefetch.isEmpty {
             let build = CaseFromFHIR.build(request.prefetch, asOf: today, today: today)
-            switch build.decoded {
-            case .success(let d): decoded = d
-            case .failure(let rejection):
-                req.logger.info("CDS Hooks: prefetch of \(request.patientID) did not form a case: \(rejection.errors.map(\.message).joined(separator: "; "))")
-            }
             for issue in build.issues where issue.severity == .error || issue.severity == .warning {
                 req.logger.debug("CDS Hooks prefetch: \(issue.diagnostics)")
             }
+            switch build.decoded {
+            case .success(let d): return (d, build.root)
+            case .failure(let rejection):
+                req.logger.info("CDS Hooks: prefetch of \(request.patientID) did not form a case: \(rejection.errors.map(\.message).joined(separator: "; "))")
+            }
         }
-        if decoded == nil, let uuid = UUID(uuidString: request.patientID),
-           let (patient, sections) = try await RegistryCase.patientWithSections(uuid, on: req.db) {
+        if let uuid = UUID(uuidString: request.patientID), let (patient, sections) = try await RegistryCase.patientWithSections(uuid, on: req.db) {
             let json = try await RegistryCase.json(patient: patient, sections: sections, asOf: today, on: req.db)
-            decoded = try RegistryCase.decode(json, today: today)
+            let decoded = try RegistryCase.decode(json, today: today)
             // A registry read by a CDS client is audited like any other read of patient data.
+            let actor = caller?.auditActor ?? AuditActor(username: "cds:unauthenticated", role: "cds-client", ip: nil)
             try await req.recordAudit([AuditEvent(action: "assess", resourceType: "patients", resourceID: uuid.lowercasedString,
                                                   patientID: uuid.lowercasedString,
-                                                  detail: "CDS Hooks \(CDSService.hook) hookInstance \(request.hookInstance) user \(request.userID)")],
+                                                  detail: "CDS Hooks \(hook) hookInstance \(request.hookInstance) user \(request.userID)")],
                                       actor: actor)
+            return (decoded, json)
         }
-        guard let decoded else {
-            throw APIError(.preconditionFailed, "no prefetch data to assess and patient \(request.patientID) is not in the registry: "
-                           + "send the prefetch listed at GET /cds-services")
-        }
-        let assessment = Assessor().assess(decoded)
-        let page = UUID(uuidString: request.patientID).map { baseURL(req) + "/patients/" + $0.lowercasedString }
-        var ids = CDSCardIDs()
-        let cards = CDSCards.cards(from: assessment, patientPage: page, makeID: { ids.next() })
+        throw APIError(.preconditionFailed, "no prefetch data to assess and patient \(request.patientID) is not in the registry: "
+                       + "send the prefetch listed at GET /cds-services")
+    }
+
+    private func patientPage(_ request: CDSRequest, _ req: Request) -> String? {
+        UUID(uuidString: request.patientID).map { baseURL(req) + "/patients/" + $0.lowercasedString }
+    }
+
+    /// The cards as the response, each remembered with its patient for the feedback's audit entry.
+    private func issue(_ cards: [CDSCard], for request: CDSRequest) -> Response {
         issuedCards.withLockedValue { issued in
             if issued.count > Self.issuedCardsLimit { issued.removeAll(keepingCapacity: true) }
             for card in cards { issued[card.uuid] = request.patientID }
@@ -112,8 +152,8 @@ struct CDSHooksController: Sendable {
         return ids.next()
     }
 
-    @Sendable func feedback(req: Request) async throws -> Response {
-        let caller = try await authenticate(req, path: "/cds-services/\(CDSService.id)/feedback")
+    @Sendable func feedback(req: Request, service: String) async throws -> Response {
+        let caller = try await authenticate(req, path: "/cds-services/\(service)/feedback")
         let items: [CDSFeedback]
         do { items = try CDSFeedback.parse(try body(req)) } catch let invalid as CDSRequest.Invalid { throw APIError(.badRequest, invalid.message) }
         let patients = issuedCards.withLockedValue { issued in items.map { issued[$0.card] } }

@@ -565,7 +565,7 @@ enum FHIRSearch {
 
     /// `_format` (R4 http.html#mime): only JSON is served; `_pretty` (`FHIRPrettyPrinting`):
     /// true or false. The message for any other value, else nil.
-    static func formatProblem(_ name: String = "_format", _ value: String) -> String? {
+    static func formatProblem(_ name: String, _ value: String) -> String? {
         if name == "_pretty" { return ["true", "false"].contains(value) ? nil : "_pretty must be true or false, got \(value)" }
         return ["json", "application/fhir+json", "application/json"].contains(value) ? nil : "_format must be json (only JSON is served), got \(value)"
     }

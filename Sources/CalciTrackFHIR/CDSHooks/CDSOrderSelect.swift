@@ -1,0 +1,97 @@
+import CalciTrackCore
+
+/// CalciTrack's CDS Hooks 2.0 `order-select` service (hook order-select 1.0): while a clinician
+/// picks a medication, the interaction and hold rules of clinical-spec 8 run on the patient's
+/// case with the draft orders added, and each alert the drafts bring (one the case without them
+/// does not raise) is a warning card: ordering doxycycline for a patient on warfarin (DDI-02),
+/// mycophenolate during a severe infection (HOLD-01). Everything else the assessment says is
+/// patient-view's (`CDSService`), so an order adds no repeated cards.
+public enum CDSOrderSelect {
+    public static let id = "calcinosis-medication-safety"
+    public static let hook = "order-select"
+    public static let title = "CalciTrack medication safety for calcinosis cutis in SSc"
+    public static let description = "Interactions and holds (clinical-spec 8) that the selected medication orders would bring, "
+        + "checked against the patient's medications, infection and labs."
+
+    /// The discovery entry (CDS Hooks 2.0 "Discovery"), with patient-view's prefetch templates.
+    public static let discoveryEntry: JSONValue = .object(JSONObject([
+        ("hook", .string(hook)), ("title", .string(title)), ("description", .string(description)), ("id", .string(id)),
+        ("prefetch", .object(JSONObject(CDSService.prefetch.map { ($0.key, .string($0.template)) }))),
+        ("usageRequirements", .string("As calcinosis-assessment. Draft orders are MedicationRequests with a medicationCodeableConcept (RxNorm or the drug's name).")),
+    ]))
+
+    /// An order-select request: patient-view's fields plus the draft orders selected.
+    public struct Request: Sendable {
+        public var base: CDSRequest
+        /// The selected draft MedicationRequests as MedicationStatements the Inbound mappers read
+        /// (status active from today, the request's medication, subject and dosage).
+        public var drafts: [JSONObject]
+        /// Selected draft orders that cannot be checked, with why (reported on an info card).
+        public var unchecked: [String]
+    }
+
+    public static func parse(_ json: JSONValue, today: LocalDate) throws(CDSRequest.Invalid) -> Request {
+        let base = try CDSRequest.parse(json, hook: hook)
+        guard case .object(let context)? = json["context"] else { throw .init(message: "context is required") }
+        guard case .object(let bundle)? = context["draftOrders"], bundle["resourceType"] == "Bundle" else {
+            throw .init(message: "context.draftOrders is required (a Bundle of the orders being written)")
+        }
+        guard case .array(let selectionValues)? = context["selections"] else {
+            throw .init(message: "context.selections is required (the ids of the selected draft orders, e.g. MedicationRequest/123)")
+        }
+        let selections = Set(selectionValues.compactMap { ResourceReader.string($0) })
+        var drafts: [JSONObject] = [], unchecked: [String] = []
+        for entry in ResourceReader.array(bundle["entry"]) {
+            guard case .object(let order)? = entry["resource"], let type = ResourceReader.string(order["resourceType"]) else { continue }
+            let name = "\(type)/\(ResourceReader.string(order["id"]) ?? "?")"
+            guard selections.contains(name) else { continue }
+            guard type == "MedicationRequest" else { unchecked.append("\(name): only MedicationRequest orders are checked"); continue }
+            guard let medication = order["medicationCodeableConcept"] else {
+                unchecked.append("\(name): no medicationCodeableConcept (a medicationReference is not resolved)"); continue
+            }
+            var statement = JSONObject([("resourceType", "MedicationStatement"), ("id", .string("draft-" + (ResourceReader.string(order["id"]) ?? "order"))),
+                                        ("status", "active"), ("medicationCodeableConcept", medication),
+                                        ("subject", order["subject"] ?? .object(JSONObject([("reference", .string("Patient/\(base.patientID)"))]))),
+                                        ("effectivePeriod", .object(JSONObject([("start", .string(today.description))])))])
+            if let dosage = order["dosageInstruction"] { statement["dosage"] = dosage }
+            drafts.append(statement)
+        }
+        return Request(base: base, drafts: drafts, unchecked: unchecked)
+    }
+
+    /// The case-format medications of the drafts (as `CaseFromFHIR` reads MedicationStatements),
+    /// and the drafts the mappers could not read, with why.
+    public static func caseMedications(_ drafts: [JSONObject]) -> (medications: [JSONValue], unreadable: [String]) {
+        var medications: [JSONValue] = [], unreadable: [String] = []
+        for draft in drafts {
+            let result = InboundMapping.map(draft)
+            let records = result.records.filter { $0.kind == .medications }
+            if result.isRejected || records.isEmpty {
+                unreadable.append(result.issues.filter { $0.severity == .error }.map(\.diagnostics).joined(separator: "; "))
+                continue
+            }
+            medications += records.map { .object(CaseFromFHIR.caseMedication($0.body)) }
+        }
+        return (medications, unreadable)
+    }
+
+    /// The alerts of `with` (the case with the drafts) that `without` does not raise: same rule, same drugs.
+    public static func broughtByDrafts(with: Assessment, without: Assessment) -> [Alert] {
+        func key(_ a: Alert) -> String { a.id + "|" + a.drugs.sorted().joined(separator: ",") }
+        let before = Set(without.alerts.map(key))
+        return with.alerts.filter { !before.contains(key($0)) }
+    }
+
+    /// The cards: one warning per alert the drafts bring, and an info card naming the draft
+    /// orders that could not be checked (none is dropped silently).
+    public static func cards(alerts: [Alert], unchecked: [String], patientPage: String?, makeID: () -> String) -> [CDSCard] {
+        let links = patientPage.map { [(label: "Open in CalciTrack", url: $0)] } ?? []
+        var cards = alerts.map { CDSCards.alertCard($0, links: links, makeID: makeID) }
+        if !unchecked.isEmpty {
+            cards.append(CDSCard(uuid: makeID(), summary: CDSCards.clip("CalciTrack could not check \(unchecked.count) selected order(s) for interactions"),
+                                 detail: unchecked.map { "- \($0)" }.joined(separator: "\n"), indicator: .info, sourceLabel: "CalciTrack", sourceURL: nil,
+                                 links: links, topic: "orders-unchecked"))
+        }
+        return cards
+    }
+}

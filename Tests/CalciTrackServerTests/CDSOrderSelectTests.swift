@@ -1,0 +1,106 @@
+@testable import CalciTrackServer
+import CalciTrackCore
+import Fluent
+import Foundation
+import Testing
+import VaporTesting
+
+/// CDS Hooks `order-select` (`CDSOrderSelect`): the alerts of clinical-spec 8 that the selected
+/// draft orders bring, as cards, and nothing the patient's case raises without them.
+@Suite(.serialized) struct CDSOrderSelectTests {
+    static let path = "/cds-services/calcinosis-medication-safety"
+
+    /// An order-select request for `patient` with draft MedicationRequests (id, drug text, RxNorm) and the selected ids.
+    static func request(patient: String, drafts: [(id: String, drug: String, rxnorm: String?)], selected: [String]? = nil, extraEntry: String? = nil) -> String {
+        let entries = drafts.map { d in
+            let coding = d.rxnorm.map { #""coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "\#($0)", "display": "\#(d.drug)"}], "# } ?? ""
+            return #"{"resource": {"resourceType": "MedicationRequest", "id": "\#(d.id)", "status": "draft", "intent": "order", "#
+                + #""medicationCodeableConcept": {\#(coding)"text": "\#(d.drug)"}, "subject": {"reference": "Patient/\#(patient)"}}}"#
+        } + (extraEntry.map { [$0] } ?? [])
+        let selections = (selected ?? drafts.map { "MedicationRequest/\($0.id)" }).map { "\"\($0)\"" }.joined(separator: ", ")
+        return """
+            {"hook": "order-select", "hookInstance": "\(UUID().uuidString)", "fhirServer": "https://ehr.example.org/fhir",
+             "context": {"userId": "Practitioner/p1", "patientId": "\(patient)", "selections": [\(selections)],
+                         "draftOrders": {"resourceType": "Bundle", "type": "collection", "entry": [\(entries.joined(separator: ", "))]}}}
+            """
+    }
+
+    static func topics(_ reply: TestRegistry.Reply) -> [String] {
+        CDSHooksTests.cards(reply).compactMap { $0["source"]?["topic"]?["code"]?.stringValue }
+    }
+
+    @Test("Doxycycline ordered for a patient on warfarin: the warfarin interactions it brings (DDI-02 [clinical-spec 8; seed 1 discharge]), no patient-view cards again")
+    func warfarinAndDoxycycline() async throws {
+        try await CDSHooksTests.withCDS { r, client in
+            let patient = try await r.createPatient()
+            _ = try await r.send(.POST, "/api/v1/patients/\(patient)/medications", as: "clinA",
+                                 json: #"{"drug": "warfarin", "doseMg": 2.5, "frequency": "daily", "route": "oral", "start": "2020-01-01"}"#)
+            let token = try await client.token(aud: CDSHooksTests.base + Self.path)
+            let reply = try await CDSHooksTests.call(r, Self.path, token: token, json: Self.request(patient: patient, drafts: [("d1", "doxycycline", "3640")]))
+            #expect(reply.status == .ok, "\(reply.text)")
+            let topics = Self.topics(reply)
+            #expect(topics.contains("alert:DDI-02"), "\(reply.text)")
+            #expect(CDSHooksTests.cards(reply).allSatisfy { $0["indicator"] == "warning" && ($0["summary"]?.stringValue?.count ?? 999) < 140 })
+            #expect(!topics.contains { $0.hasPrefix("therapy") || $0.hasPrefix("follow-up") || $0.hasPrefix("imaging") }, "\(topics)")
+            // The same patient and a drug that brings no alert: no cards. An unselected draft is not checked.
+            let quiet = try await CDSHooksTests.call(r, Self.path, token: try await client.token(aud: CDSHooksTests.base + Self.path),
+                                                     json: Self.request(patient: patient, drafts: [("d2", "sildenafil", "136411"), ("d3", "doxycycline", "3640")],
+                                                                        selected: ["MedicationRequest/d2"]))
+            #expect(quiet.status == .ok && Self.topics(quiet).isEmpty, "\(quiet.text)")
+            // From a prefetch: seed 1 at admission (warfarin, mycophenolate, severe infection), the
+            // discharge prescription of oral doxycycline [seed 1; seed-1-discharge.expected.json: DDI-02].
+            let seed = Self.request(patient: "seed-1-admission", drafts: [("dc", "doxycycline", "3640")])
+                .replacingOccurrences(of: #""context":"#, with: #""prefetch": \#(try CDSHooksTests.seed1Prefetch()), "context":"#)
+            let fromPrefetch = try await CDSHooksTests.call(r, Self.path, token: try await client.token(aud: CDSHooksTests.base + Self.path), json: seed)
+            #expect(fromPrefetch.status == .ok && Self.topics(fromPrefetch).contains("alert:DDI-02"), "\(fromPrefetch.text)")
+            #expect(!Self.topics(fromPrefetch).contains("alert:HOLD-01"), "HOLD-01 (mycophenolate) is the case's own, patient-view's card")
+            // The registry read is audited as order-select's.
+            let audit = try await AuditEntry.query(on: r.app.db).filter(\.$action == "assess").all()
+            #expect(audit.contains { $0.patientID == patient && $0.detail.contains("order-select") })
+        }
+    }
+
+    @Test("Mycophenolate ordered during a severe infection brings HOLD-01 [clinical-spec 8, HOLD-01]; an order it cannot read is named on an info card")
+    func holdAndUnreadable() async throws {
+        try await CDSHooksTests.withCDS { r, client in
+            let patient = try await r.createPatient()
+            _ = try await r.send(.POST, "/api/v1/patients/\(patient)/lesions", as: "clinA",
+                                 json: #"{"label": "thigh", "site": "thigh", "laterality": "right", "findings": {"purulent": true, "erythema": true}}"#)
+            _ = try await r.send(.POST, "/api/v1/patients/\(patient)/vitals", as: "clinA", json: #"{"date": "2026-11-20", "temperatureC": 38.6, "heartRate": 104}"#)
+            let byReference = #"{"resource": {"resourceType": "MedicationRequest", "id": "ref", "status": "draft", "intent": "order", "medicationReference": {"reference": "Medication/m1"}, "subject": {"reference": "Patient/\#(patient)"}}}"#
+            let reply = try await CDSHooksTests.call(r, Self.path, token: try await client.token(aud: CDSHooksTests.base + Self.path),
+                                                     json: Self.request(patient: patient, drafts: [("m", "mycophenolate", nil)],
+                                                                        selected: ["MedicationRequest/m", "MedicationRequest/ref"], extraEntry: byReference))
+            #expect(reply.status == .ok, "\(reply.text)")
+            #expect(Self.topics(reply).contains("alert:HOLD-01"), "\(reply.text)")
+            let unchecked = CDSHooksTests.cards(reply).first { $0["source"]?["topic"]?["code"] == "orders-unchecked" }
+            #expect(unchecked?["indicator"] == "info" && unchecked?["detail"]?.stringValue?.contains("MedicationRequest/ref") == true, "\(reply.text)")
+            // The severe infection itself is patient-view's card, not repeated here.
+            #expect(!Self.topics(reply).contains("infection-severe"))
+        }
+    }
+
+    @Test("Discovery lists both services; a call needs a token for this service's URL, the order-select hook and its context")
+    func discoveryAndRequests() async throws {
+        try await CDSHooksTests.withCDS { r, client in
+            let services = CDSHooksTests.array(try await r.send(.GET, "/cds-services", as: nil).json["services"])
+            #expect(services.map { $0["id"]?.stringValue ?? "" } == ["calcinosis-assessment", "calcinosis-medication-safety"])
+            #expect(services.last?["hook"] == "order-select" && services.last?["prefetch"]?["medications"] != nil)
+            let patient = try await r.createPatient()
+            let body = Self.request(patient: patient, drafts: [("d1", "doxycycline", "3640")])
+            // A token for patient-view's URL is not one for this service.
+            #expect(try await CDSHooksTests.call(r, Self.path, token: try await client.token(), json: body).status == .unauthorized)
+            let token = { try await client.token(aud: CDSHooksTests.base + Self.path) }
+            let wrongHook = try await CDSHooksTests.call(r, Self.path, token: try await token(), json: CDSHooksTests.hookRequest(patient: patient))
+            #expect(wrongHook.status == .badRequest && wrongHook.text.contains("order-select"), "\(wrongHook.text)")
+            let noDrafts = body.replacingOccurrences(of: "\"draftOrders\"", with: "\"other\"")
+            #expect(try await CDSHooksTests.call(r, Self.path, token: try await token(), json: noDrafts).status == .badRequest)
+            let unknown = try await CDSHooksTests.call(r, Self.path, token: try await token(), json: Self.request(patient: UUID().uuidString, drafts: [("d1", "doxycycline", "3640")]))
+            #expect(unknown.status == .preconditionFailed, "\(unknown.text)")
+            // Feedback on this service's cards is audited as patient-view's is.
+            let fb = try await CDSHooksTests.call(r, Self.path + "/feedback", token: try await client.token(aud: CDSHooksTests.base + Self.path + "/feedback"),
+                                                  json: #"{"feedback": [{"card": "\#(UUID().uuidString)", "outcome": "overridden", "outcomeTimestamp": "2026-11-24T10:00:00Z"}]}"#)
+            #expect(fb.status == .ok, "\(fb.text)")
+        }
+    }
+}
