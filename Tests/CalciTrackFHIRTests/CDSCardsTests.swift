@@ -53,7 +53,7 @@ final class CDSCardsTests: XCTestCase {
     }
 
     func testDiscoveryAndRequest() throws {
-        XCTAssertEqual(CDSService.discovery["services"].map { if case .array(let a) = $0 { a.count } else { 0 } }, 2)
+        XCTAssertEqual(CDSService.discovery["services"].map { if case .array(let a) = $0 { a.count } else { 0 } }, 3)
         let request = try CDSRequest.parse(.object(parseObject("""
         {"hook": "patient-view", "hookInstance": "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea", "context": {"userId": "Practitioner/1", "patientId": "p"},
          "prefetch": {"patient": {"resourceType": "Patient", "id": "p"}, "conditions": null}}

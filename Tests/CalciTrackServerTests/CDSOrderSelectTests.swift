@@ -84,8 +84,9 @@ import VaporTesting
     func discoveryAndRequests() async throws {
         try await CDSHooksTests.withCDS { r, client in
             let services = CDSHooksTests.array(try await r.send(.GET, "/cds-services", as: nil).json["services"])
-            #expect(services.map { $0["id"]?.stringValue ?? "" } == ["calcinosis-assessment", "calcinosis-medication-safety"])
-            #expect(services.last?["hook"] == "order-select" && services.last?["prefetch"]?["medications"] != nil)
+            #expect(services.map { $0["id"]?.stringValue ?? "" } == ["calcinosis-assessment", "calcinosis-medication-safety", "calcinosis-medication-safety-sign"])
+            #expect(services.map { $0["hook"]?.stringValue ?? "" } == ["patient-view", "order-select", "order-sign"])
+            #expect(services.allSatisfy { $0["prefetch"]?["medications"] != nil })
             let patient = try await r.createPatient()
             let body = Self.request(patient: patient, drafts: [("d1", "doxycycline", "3640")])
             // A token for patient-view's URL is not one for this service.
@@ -101,6 +102,30 @@ import VaporTesting
             let fb = try await CDSHooksTests.call(r, Self.path + "/feedback", token: try await client.token(aud: CDSHooksTests.base + Self.path + "/feedback"),
                                                   json: #"{"feedback": [{"card": "\#(UUID().uuidString)", "outcome": "overridden", "outcomeTimestamp": "2026-11-24T10:00:00Z"}]}"#)
             #expect(fb.status == .ok, "\(fb.text)")
+        }
+    }
+
+    /// order-sign (hook order-sign 1.0): the same check at signing, of every draft order (the hook has no selections).
+    @Test("order-sign checks every draft MedicationRequest: doxycycline on warfarin gives DDI-02 without selections")
+    func orderSign() async throws {
+        try await CDSHooksTests.withCDS { r, client in
+            let patient = try await r.createPatient()
+            _ = try await r.send(.POST, "/api/v1/patients/\(patient)/medications", as: "clinA",
+                                 json: #"{"drug": "warfarin", "doseMg": 2.5, "frequency": "daily", "route": "oral", "start": "2020-01-01"}"#)
+            let path = "/cds-services/calcinosis-medication-safety-sign"
+            let body = Self.request(patient: patient, drafts: [("s1", "sildenafil", "136411"), ("s2", "doxycycline", "3640")])
+                .replacingOccurrences(of: #""hook": "order-select""#, with: #""hook": "order-sign""#)
+                .replacingOccurrences(of: #""selections": ["MedicationRequest/s1", "MedicationRequest/s2"],"#, with: "")
+            #expect(!body.contains("selections"))
+            let reply = try await CDSHooksTests.call(r, path, token: try await client.token(aud: CDSHooksTests.base + path), json: body)
+            #expect(reply.status == .ok && Self.topics(reply).contains("alert:DDI-02"), "\(reply.text)")
+            // order-select still needs its selections; each service answers its own hook only.
+            let select = try await CDSHooksTests.call(r, Self.path, token: try await client.token(aud: CDSHooksTests.base + Self.path),
+                                                      json: body.replacingOccurrences(of: #""hook": "order-sign""#, with: #""hook": "order-select""#))
+            #expect(select.status == .badRequest && select.text.contains("selections"), "\(select.text)")
+            let wrong = try await CDSHooksTests.call(r, path, token: try await client.token(aud: CDSHooksTests.base + path),
+                                                     json: Self.request(patient: patient, drafts: [("s2", "doxycycline", "3640")]))
+            #expect(wrong.status == .badRequest && wrong.text.contains("order-sign"), "\(wrong.text)")
         }
     }
 }

@@ -207,7 +207,8 @@ import VaporTesting
             let jwtOnly = Expect(anonymous: 401, clinA: 401, clinB: 401, research: 401, admin: 401)
             try await check(.OPTIONS, "/cds-services", preflight) { "/cds-services" }
             for service in ["/cds-services/calcinosis-assessment", "/cds-services/calcinosis-assessment/feedback",
-                            "/cds-services/calcinosis-medication-safety", "/cds-services/calcinosis-medication-safety/feedback"] {
+                            "/cds-services/calcinosis-medication-safety", "/cds-services/calcinosis-medication-safety/feedback",
+                            "/cds-services/calcinosis-medication-safety-sign", "/cds-services/calcinosis-medication-safety-sign/feedback"] {
                 try await check(.OPTIONS, service, preflight) { service }
                 try await check(.POST, service, jwtOnly, body: { #"{"hook": "patient-view", "hookInstance": "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea", "context": {"userId": "Practitioner/1", "patientId": "\#(patient)"}}"# }) { service }
             }

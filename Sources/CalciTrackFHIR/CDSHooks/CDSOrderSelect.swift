@@ -6,19 +6,30 @@ import CalciTrackCore
 /// does not raise) is a warning card: ordering doxycycline for a patient on warfarin (DDI-02),
 /// mycophenolate during a severe infection (HOLD-01). Everything else the assessment says is
 /// patient-view's (`CDSService`), so an order adds no repeated cards.
+///
+/// The same check answers `order-sign` (hook order-sign 1.0, the one EHRs most often call, when
+/// the orders are signed): a service of its own (CDS Hooks: one hook per service) that checks
+/// every draft MedicationRequest, as there are no selections.
 public enum CDSOrderSelect {
     public static let id = "calcinosis-medication-safety"
     public static let hook = "order-select"
+    public static let signID = "calcinosis-medication-safety-sign"
+    public static let signHook = "order-sign"
     public static let title = "CalciTrack medication safety for calcinosis cutis in SSc"
-    public static let description = "Interactions and holds (clinical-spec 8) that the selected medication orders would bring, "
+    public static let description = "Interactions and holds (clinical-spec 8) that the medication orders would bring, "
         + "checked against the patient's medications, infection and labs."
 
-    /// The discovery entry (CDS Hooks 2.0 "Discovery"), with patient-view's prefetch templates.
-    public static let discoveryEntry: JSONValue = .object(JSONObject([
-        ("hook", .string(hook)), ("title", .string(title)), ("description", .string(description)), ("id", .string(id)),
-        ("prefetch", .object(JSONObject(CDSService.prefetch.map { ($0.key, .string($0.template)) }))),
-        ("usageRequirements", .string("As calcinosis-assessment. Draft orders are MedicationRequests with a medicationCodeableConcept (RxNorm or the drug's name).")),
-    ]))
+    /// The service id of a hook (order-select or order-sign).
+    public static func service(ofHook hook: String) -> String { hook == signHook ? signID : id }
+
+    /// The discovery entries (CDS Hooks 2.0 "Discovery"), with patient-view's prefetch templates.
+    public static let discoveryEntries: [JSONValue] = [(hook, id, "the selected draft orders"), (signHook, signID, "every draft order being signed")].map { hook, id, which in
+        .object(JSONObject([
+            ("hook", .string(hook)), ("title", .string(title)), ("description", .string(description + " Checks \(which).")), ("id", .string(id)),
+            ("prefetch", .object(JSONObject(CDSService.prefetch.map { ($0.key, .string($0.template)) }))),
+            ("usageRequirements", .string("As calcinosis-assessment. Draft orders are MedicationRequests with a medicationCodeableConcept (RxNorm or the drug's name).")),
+        ]))
+    }
 
     /// An order-select request: patient-view's fields plus the draft orders selected.
     public struct Request: Sendable {
@@ -30,21 +41,25 @@ public enum CDSOrderSelect {
         public var unchecked: [String]
     }
 
-    public static func parse(_ json: JSONValue, today: LocalDate) throws(CDSRequest.Invalid) -> Request {
+    /// `hook`: order-select (the selected drafts are checked) or order-sign (every draft).
+    public static func parse(_ json: JSONValue, hook: String = hook, today: LocalDate) throws(CDSRequest.Invalid) -> Request {
         let base = try CDSRequest.parse(json, hook: hook)
         guard case .object(let context)? = json["context"] else { throw .init(message: "context is required") }
         guard case .object(let bundle)? = context["draftOrders"], bundle["resourceType"] == "Bundle" else {
             throw .init(message: "context.draftOrders is required (a Bundle of the orders being written)")
         }
-        guard case .array(let selectionValues)? = context["selections"] else {
-            throw .init(message: "context.selections is required (the ids of the selected draft orders, e.g. MedicationRequest/123)")
+        var selections: Set<String>?
+        if hook == Self.hook {
+            guard case .array(let selectionValues)? = context["selections"] else {
+                throw .init(message: "context.selections is required (the ids of the selected draft orders, e.g. MedicationRequest/123)")
+            }
+            selections = Set(selectionValues.compactMap { ResourceReader.string($0) })
         }
-        let selections = Set(selectionValues.compactMap { ResourceReader.string($0) })
         var drafts: [JSONObject] = [], unchecked: [String] = []
         for entry in ResourceReader.array(bundle["entry"]) {
             guard case .object(let order)? = entry["resource"], let type = ResourceReader.string(order["resourceType"]) else { continue }
             let name = "\(type)/\(ResourceReader.string(order["id"]) ?? "?")"
-            guard selections.contains(name) else { continue }
+            if let selections, !selections.contains(name) { continue }
             guard type == "MedicationRequest" else { unchecked.append("\(name): only MedicationRequest orders are checked"); continue }
             guard let medication = order["medicationCodeableConcept"] else {
                 unchecked.append("\(name): no medicationCodeableConcept (a medicationReference is not resolved)"); continue

@@ -32,7 +32,7 @@ public enum CDSService {
             ("prefetch", .object(JSONObject(prefetch.map { ($0.key, .string($0.template)) }))),
             ("usageRequirements", .string("Calls must carry a CDS Hooks JWT (ES384 or RS384) from an issuer CalciTrack trusts. "
                 + "The FHIR Patient id is the CalciTrack patient id when the patient is in the registry.")),
-        ])), CDSOrderSelect.discoveryEntry]))]))
+        ]))] + CDSOrderSelect.discoveryEntries))]))
     }()
 }
 
@@ -54,7 +54,7 @@ public struct CDSRequest: Sendable {
         guard case .object(let root) = json else { throw Invalid(message: "the request must be a JSON object") }
         guard case .string(let hook)? = root["hook"] else { throw Invalid(message: "hook is required") }
         guard hook == expected else {
-            let service = expected == CDSService.hook ? CDSService.id : CDSOrderSelect.id
+            let service = expected == CDSService.hook ? CDSService.id : CDSOrderSelect.service(ofHook: expected)
             throw Invalid(message: "hook \"\(hook)\" is not served here: \(service) answers \(expected)")
         }
         guard case .string(let instance)? = root["hookInstance"], !instance.isEmpty else { throw Invalid(message: "hookInstance is required (a UUID)") }

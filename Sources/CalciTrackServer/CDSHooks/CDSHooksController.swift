@@ -10,6 +10,7 @@ import Vapor
 ///   POST /cds-services/calcinosis-assessment/feedback    card outcomes → audit log
 ///   POST /cds-services/calcinosis-medication-safety      order-select → the alerts the selected orders bring
 ///   POST /cds-services/calcinosis-medication-safety/feedback
+///   POST /cds-services/calcinosis-medication-safety-sign (order-sign: every draft order), and /feedback
 /// The case comes from the prefetch (mapped by CalciTrackFHIR's Inbound mappers), else from the
 /// registry by patient id (FHIR Patient id = registry UUID), else 412.
 struct CDSHooksController: Sendable {
@@ -27,10 +28,13 @@ struct CDSHooksController: Sendable {
         cds.get(use: discovery)
         cds.on(.POST, "\(CDSService.id)", body: .collect(maxSize: "8mb"), use: patientView)
         cds.on(.POST, "\(CDSService.id)", "feedback", body: .collect(maxSize: "1mb")) { req in try await feedback(req: req, service: CDSService.id) }
-        cds.on(.POST, "\(CDSOrderSelect.id)", body: .collect(maxSize: "8mb"), use: orderSelect)
-        cds.on(.POST, "\(CDSOrderSelect.id)", "feedback", body: .collect(maxSize: "1mb")) { req in try await feedback(req: req, service: CDSOrderSelect.id) }
+        for (service, hook) in [(CDSOrderSelect.id, CDSOrderSelect.hook), (CDSOrderSelect.signID, CDSOrderSelect.signHook)] {
+            cds.on(.POST, "\(service)", body: .collect(maxSize: "8mb")) { req in try await orderCheck(req: req, hook: hook) }
+            cds.on(.POST, "\(service)", "feedback", body: .collect(maxSize: "1mb")) { req in try await feedback(req: req, service: service) }
+        }
         // Preflight requests need a route for the CORS middleware to answer them.
-        for path: [PathComponent] in [[], ["\(CDSService.id)"], ["\(CDSService.id)", "feedback"], ["\(CDSOrderSelect.id)"], ["\(CDSOrderSelect.id)", "feedback"]] {
+        let services = [CDSService.id, CDSOrderSelect.id, CDSOrderSelect.signID]
+        for path: [PathComponent] in [[]] + services.flatMap({ [["\($0)"], ["\($0)", "feedback"]] as [[PathComponent]] }) {
             cds.on(.OPTIONS, path) { _ in Response(status: .noContent) }
         }
     }
@@ -77,14 +81,15 @@ struct CDSHooksController: Sendable {
         return issue(cards, for: request)
     }
 
-    /// `order-select` (`CDSOrderSelect`): the patient's case with and without the selected
-    /// draft orders; a card for each alert the drafts bring, and one naming the orders it could not check.
-    @Sendable func orderSelect(req: Request) async throws -> Response {
-        let caller = try await authenticate(req, path: "/cds-services/\(CDSOrderSelect.id)")
+    /// `order-select` and `order-sign` (`CDSOrderSelect`): the patient's case with and without the
+    /// selected (order-sign: all) draft orders; a card for each alert the drafts bring, and one
+    /// naming the orders it could not check.
+    func orderCheck(req: Request, hook: String) async throws -> Response {
+        let caller = try await authenticate(req, path: "/cds-services/\(CDSOrderSelect.service(ofHook: hook))")
         let today = req.today
         let request: CDSOrderSelect.Request
-        do { request = try CDSOrderSelect.parse(try body(req), today: today) } catch let invalid as CDSRequest.Invalid { throw APIError(.badRequest, invalid.message) }
-        let (without, root) = try await caseRoot(request.base, hook: CDSOrderSelect.hook, caller: caller, req: req)
+        do { request = try CDSOrderSelect.parse(try body(req), hook: hook, today: today) } catch let invalid as CDSRequest.Invalid { throw APIError(.badRequest, invalid.message) }
+        let (without, root) = try await caseRoot(request.base, hook: hook, caller: caller, req: req)
         let (medications, unreadable) = CDSOrderSelect.caseMedications(request.drafts)
         var alerts: [Alert] = []
         if !medications.isEmpty {
