@@ -207,7 +207,19 @@ import VaporTesting
             #expect(included?["resourceType"] == "Patient" && included?["name"] != nil, "the include follows the whole match and is whole")
             let count = try await r.send(.GET, "/fhir/Observation?patient=\(pid)&_summary=count", as: "clinA")
             #expect(count["total"] == 1 && count["entry"] == nil, "\(count.text)")
-            for (query, element) in [("_summary=true", "_summary"), ("_elements=Status", "_elements"), ("_elements=", "_elements")] {
+            // _summary=true: the type's summary elements (R4 isSummary) and the mandatory ones, tagged;
+            // text: the mandatory ones only (no narrative); data: the whole resource (none has a narrative).
+            let summary = try await r.send(.GET, "/fhir/Observation?patient=\(pid)&_summary=true", as: "clinA")
+            let summarized = summary["entry"]?.arrayFirst?["resource"]
+            #expect(Set(summarized?.objectValue?.keys ?? []) == ["resourceType", "id", "meta", "status", "code", "subject", "effectiveDateTime", "valueQuantity"],
+                    "category and the LOINC reference range are not summary elements: \(summarized ?? .null)")
+            #expect(JSONWriter.write(summarized ?? .null, pretty: false).contains(#""code":"SUBSETTED""#))
+            let text = try await r.send(.GET, "/fhir/Observation?patient=\(pid)&_summary=text", as: "clinA")
+            #expect(Set(text["entry"]?.arrayFirst?["resource"]?.objectValue?.keys ?? []) == ["resourceType", "id", "meta", "status", "code"], "\(text.text)")
+            let data = try await r.send(.GET, "/fhir/Observation?patient=\(pid)&_summary=data", as: "clinA")
+            let whole = try await r.send(.GET, "/fhir/Observation/\(labID)", as: "clinA")
+            #expect(data["entry"]?.arrayFirst?["resource"] == whole.json, "\(data.text)")
+            for (query, element) in [("_summary=yes", "_summary"), ("_summary=true&_elements=status", "_summary"), ("_elements=Status", "_elements"), ("_elements=", "_elements")] {
                 let bad = try await r.send(.GET, "/fhir/Observation?patient=\(pid)&\(query)", as: "clinA")
                 #expect(bad.status == .badRequest && bad.text.contains("\"\(element)\""), "\(query): \(bad.text)")
             }

@@ -22,6 +22,30 @@ public enum ElementsSubset {
         "Group": ["type", "actual"],
     ]
 
+    /// The top-level elements each type marks `isSummary` (`_summary=true`), choice elements by
+    /// their stem; `id`, `meta` and the mandatory elements are kept besides. Taken from the R4B
+    /// definitions as PyPI `fhir.resources` carries them (`summary_element_property`); `fhir.sh`
+    /// validates the answers against R4 (fhirclient, strict) and R4B.
+    public static let summary: [String: [String]] = [
+        "Patient": ["active", "address", "birthDate", "deceased", "gender", "identifier", "link", "managingOrganization", "name", "telecom"],
+        "Condition": ["asserter", "bodySite", "clinicalStatus", "code", "encounter", "identifier", "onset", "recordedDate", "recorder", "subject",
+                      "verificationStatus"],
+        "Observation": ["basedOn", "code", "component", "derivedFrom", "effective", "encounter", "focus", "hasMember", "identifier", "issued", "partOf",
+                        "performer", "status", "subject", "value"],
+        "BodyStructure": ["active", "description", "identifier", "location", "morphology", "patient"],
+        "MedicationStatement": ["basedOn", "category", "context", "dateAsserted", "effective", "identifier", "medication", "partOf", "status", "subject"],
+        "Procedure": ["asserter", "basedOn", "bodySite", "category", "code", "encounter", "identifier", "instantiatesCanonical", "instantiatesUri",
+                      "location", "outcome", "partOf", "performed", "performer", "reasonCode", "reasonReference", "recorder", "status",
+                      "statusReason", "subject"],
+        "Encounter": ["appointment", "class", "diagnosis", "episodeOfCare", "identifier", "participant", "reasonCode", "reasonReference",
+                      "serviceType", "status", "subject", "type"],
+        "ImagingStudy": ["basedOn", "description", "encounter", "endpoint", "identifier", "interpreter", "location", "modality", "note",
+                         "numberOfInstances", "numberOfSeries", "procedureCode", "procedureReference", "reasonCode", "reasonReference", "referrer",
+                         "series", "started", "status", "subject"],
+        "Flag": ["author", "category", "code", "encounter", "identifier", "period", "status", "subject"],
+        "Group": ["active", "actual", "code", "identifier", "managingEntity", "name", "quantity", "type"],
+    ]
+
     /// A name `_elements` accepts: an element name (letters and digits, starting lower case),
     /// optionally `[x]`-suffixed.
     public static func isElementName(_ name: String) -> Bool {

@@ -144,6 +144,8 @@ enum FHIRSearch {
         var passthrough: [(String, String)] = []   // for self/next links
         /// `_elements`: the matches cut down to these elements (and the mandatory ones, `ElementsSubset`).
         var elements: Set<String>?
+        /// `_summary=true` or `text`: the elements the summary keeps (cut as `_elements` cuts).
+        var summary: Set<String>?
         /// Parameters `Prefer: handling=lenient` made the search ignore (unknown or unsupported), as warnings.
         var ignored: [OperationOutcome.Issue] = []
         /// The records of deleted patients instead of live ones (a `_since` export's deletions,
@@ -175,11 +177,18 @@ enum FHIRSearch {
                 // Totals are always counted exactly; none/estimate only allow less.
                 if !["none", "estimate", "accurate"].contains(value) { fail(name, "_total must be none, estimate or accurate, got \(value)") }
             case "_summary":
-                // count: the total only (as _count=0); false: the full resources (the default).
+                // R4 search.html#summary. count: the total only (as _count=0); false: the full
+                // resources (the default); data: all but the narrative, which no resource served has
+                // (so the full resources, nothing removed, nothing tagged); true: the type's summary
+                // elements; text: the narrative and the mandatory elements (no narrative: those
+                // only). true and text are subsets as `_elements` makes them (mandatory elements
+                // kept, tagged SUBSETTED), so they are not combined with `_elements`.
                 switch value {
                 case "count": q.count = 0
-                case "false": break
-                default: fail(name, "_summary must be count or false (true, text and data are not supported: use _elements), got \(value)", .notSupported)
+                case "false", "data": break
+                case "true": q.summary = Set(ElementsSubset.summary[type.rawValue] ?? [])
+                case "text": q.summary = []
+                default: fail(name, "_summary must be true, text, data, count or false, got \(value)")
                 }
             case "_elements":
                 for v in values where !ElementsSubset.isElementName(v) {
@@ -256,6 +265,10 @@ enum FHIRSearch {
                 fail(name, "search parameter \(name) is not supported for \(type.rawValue); supported: \(known.joined(separator: ", "))", .notSupported)
             }
         }
+        if q.summary != nil && q.elements != nil {
+            fail("_summary", "_summary=true or text and _elements each choose the elements returned; send one of them")
+        }
+        if let summary = q.summary { q.elements = summary }
         if lenient {
             let unsupported = issues.filter { $0.code == .notSupported }
             issues.removeAll { $0.code == .notSupported }

@@ -167,6 +167,13 @@ def element_subsets(pid):
             if not any(t.get("code") == "SUBSETTED" for t in r.get("meta", {}).get("tag", [])):
                 fail(f"{rtype}/{r['id']} with _elements is not tagged SUBSETTED")
     flags, _ = get(f"/Flag?patient={pid}&_elements=id")
+    # _summary=true and text: the summary elements (R4 isSummary) or none besides the mandatory
+    # ones, tagged SUBSETTED; get() validates every resource with both validators.
+    for rtype in ["Patient", "Condition", "Observation", "BodyStructure", "MedicationStatement", "Procedure", "Encounter", "ImagingStudy"]:
+        for mode in ["true", "text"]:
+            bundle, _ = get(f"/{rtype}?_summary={mode}&_count=20")
+            if not bundle_resources(bundle):
+                fail(f"{rtype}?_summary={mode}: no resources")
     # Prefer: handling=lenient: an unknown parameter is ignored and reported in an outcome entry.
     req = urllib.request.Request(BASE + f"/Observation?patient={pid}&no-such-param=1",
                                  headers={"Authorization": "Bearer " + TOKEN, "Accept": "application/fhir+json", "Prefer": "handling=lenient"})
@@ -182,7 +189,7 @@ def element_subsets(pid):
     count, _ = get("/Observation?_summary=count")
     if count.get("entry") or not count.get("total"):
         fail(f"Observation?_summary=count: total {count.get('total')}, {len(count.get('entry', []))} entries")
-    print(f"fhir: _elements=id on every type validates; _summary=count total {count.get('total')}")
+    print(f"fhir: _elements=id and _summary=true|text on every type validate; _summary=count total {count.get('total')}")
 
 
 def bundle_resources(bundle):
