@@ -219,6 +219,16 @@ import VaporTesting
             let data = try await r.send(.GET, "/fhir/Observation?patient=\(pid)&_summary=data", as: "clinA")
             let whole = try await r.send(.GET, "/fhir/Observation/\(labID)", as: "clinA")
             #expect(data["entry"]?.arrayFirst?["resource"] == whole.json, "\(data.text)")
+            // On a read and a vread too (R4 http.html#read); other parameters are not read there.
+            let readCut = try await r.send(.GET, "/fhir/Observation/\(labID)?_summary=true", as: "clinA")
+            #expect(readCut.status == .ok && Set(readCut.json.objectValue?.keys ?? []) == Set(summarized?.objectValue?.keys ?? []), "\(readCut.text)")
+            let vreadCut = try await r.send(.GET, "/fhir/Observation/\(labID)/_history/1?_elements=value", as: "clinA")
+            #expect(Set(vreadCut.json.objectValue?.keys ?? []) == ["resourceType", "id", "meta", "status", "code", "valueQuantity"], "\(vreadCut.text)")
+            #expect(try await r.send(.GET, "/fhir/Observation/\(labID)?unknown=1", as: "clinA").json == whole.json)
+            for query in ["_summary=count", "_elements=Value", "_summary=text&_elements=status"] {
+                let bad = try await r.send(.GET, "/fhir/Observation/\(labID)?\(query)", as: "clinA")
+                #expect(bad.status == .badRequest && bad["resourceType"] == "OperationOutcome", "\(query): \(bad.text)")
+            }
             for (query, element) in [("_summary=yes", "_summary"), ("_summary=true&_elements=status", "_summary"), ("_elements=Status", "_elements"), ("_elements=", "_elements")] {
                 let bad = try await r.send(.GET, "/fhir/Observation?patient=\(pid)&\(query)", as: "clinA")
                 #expect(bad.status == .badRequest && bad.text.contains("\"\(element)\""), "\(query): \(bad.text)")

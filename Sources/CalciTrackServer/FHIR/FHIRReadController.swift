@@ -64,7 +64,11 @@ struct FHIRReadController: Sendable {
         if req.parameters.get("type") == FHIRGroups.resourceType {
             return try await FHIRGroups.read(req.parameters.get("id") ?? "", context).response(req)
         }
-        return ConditionalRead.answer(try await Self.read(try Self.resourceType(req), req.parameters.get("id") ?? "", context).response(req), req)
+        let type = try Self.resourceType(req)
+        // A malformed subset is refused before the read (and its audit entry).
+        let keep = try ReadSubset.elements(FHIRSearch.pairs(req), type: type.rawValue)
+        let answer = ReadSubset.apply(try await Self.read(type, req.parameters.get("id") ?? "", context), keeping: keep)
+        return ConditionalRead.answer(try await answer.response(req), req)
     }
 
     static func read(_ type: FHIRResourceType, _ id: String, _ context: FHIRReadContext) async throws -> FHIRReadAnswer {
@@ -102,7 +106,9 @@ struct FHIRReadController: Sendable {
 
     @Sendable func vread(req: Request) async throws -> Response {
         let context = FHIRReadContext(req, principal: try await Self.reader(req))
-        return try await Self.vread(try Self.resourceType(req), req.parameters.get("id") ?? "", req.parameters.get("vid") ?? "", context).response(req)
+        let type = try Self.resourceType(req)
+        let keep = try ReadSubset.elements(FHIRSearch.pairs(req), type: type.rawValue)
+        return try await ReadSubset.apply(try await Self.vread(type, req.parameters.get("id") ?? "", req.parameters.get("vid") ?? "", context), keeping: keep).response(req)
     }
 
     static func vread(_ type: FHIRResourceType, _ id: String, _ vid: String, _ context: FHIRReadContext) async throws -> FHIRReadAnswer {
