@@ -369,7 +369,25 @@ import VaporTesting
             #expect(try await types("?_since=2099-01-01T00:00:00Z").isSubset(of: ["Flag"]))
             let all = Set(try await everything(""))
             #expect(Set(try await everything("?_since=2000-01-01T00:00:00Z")) == all)
-            for (query, element) in [("?start=ge2026", "start"), ("?_count=5", "_count"), ("?_type=Practitioner", "_type"),
+            // _count pages the same list (R4: "the server SHOULD use paging"), next links to the end.
+            let whole = try await everything("")
+            var paged: [String] = []
+            var next: String? = "/fhir/Patient/\(pid)/$everything?_count=2"
+            var pages = 0
+            while let path = next, pages < 20 {
+                let page = try await r.send(.GET, path, as: "clinA")
+                #expect(page.status == .ok && page["total"] == .number(Double(whole.count)), "\(path): \(page.text)")
+                let got = ids(page.json)
+                #expect(got.count <= 2)
+                paged += got
+                pages += 1
+                // The next link is absolute (the request's host); it is followed by its path.
+                next = (page["link"]?.arrayValue ?? []).first { $0["relation"] == "next" }?["url"]?.stringValue
+                if let n = next, let range = n.range(of: "/fhir/") { next = "/fhir/" + n[range.upperBound...] }
+            }
+            #expect(paged == whole && pages == (whole.count + 1) / 2, "\(pages) pages: \(paged) vs \(whole)")
+            #expect(try await everything("?_count=0").isEmpty)
+            for (query, element) in [("?start=ge2026", "start"), ("?_count=501", "_count"), ("?_offset=2", "_offset"), ("?_type=Practitioner", "_type"),
                                      ("?start=2026-12&end=2026-11", "start"), ("?_since=2026", "_since")] {
                 let bad = try await r.send(.GET, "/fhir/Patient/\(pid)/$everything\(query)", as: "clinA")
                 #expect(bad.status == .badRequest && bad.text.contains("\"\(element)\""), "\(query): \(bad.text)")

@@ -226,12 +226,18 @@ struct FHIRReadController: Sendable {
         try await Self.checkAccess(patientID: pid, context.principal, type: .Patient, id: id, on: context.db)
         let query = try PatientEverything.parse(pairs)
         let resources = try await query.resources(patientID: pid, on: context.db, today: context.today)
+        let (shown, more) = query.page(resources)
         let base = context.base
+        let url = "\(base)/Patient/\(id)/$everything"
+        func link(_ pairs: [(String, String)]) -> String {
+            let text = pairs.map { "\($0.0)=\(FHIRSearch.encode($0.1))" }.joined(separator: "&")
+            return url + (text.isEmpty ? "" : "?\(text)")
+        }
         let queryText = pairs.map { "\($0.0)=\(FHIRSearch.encode($0.1))" }.joined(separator: "&")
-        let bundle = FHIRBundle.searchset(resources.map { ($0, "match") }, total: resources.count, base: base,
-                                          selfURL: "\(base)/Patient/\(id)/$everything" + (queryText.isEmpty ? "" : "?\(queryText)"), nextURL: nil)
+        let next = more ? link(pairs.filter { $0.0 != "_offset" } + [("_offset", String(query.offset + shown.count))]) : nil
+        let bundle = FHIRBundle.searchset(shown.map { ($0, "match") }, total: resources.count, base: base, selfURL: link(pairs), nextURL: next)
         return FHIRReadAnswer(resource: bundle, audit: [AuditEvent(action: "read", resourceType: "fhir/Patient", resourceID: "\(id)/$everything",
-                                                                   patientID: id, detail: (queryText.isEmpty ? "" : "query \(queryText); ") + "\(resources.count) resource(s)")])
+                                                                   patientID: id, detail: (queryText.isEmpty ? "" : "query \(queryText); ") + "\(shown.count) resource(s)")])
     }
 }
 

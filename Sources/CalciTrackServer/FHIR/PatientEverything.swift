@@ -9,12 +9,17 @@ import Foundation
 ///   period) reaches into [start, end] (the search API's `ge start` and `le end`); resources of
 ///   undated types (BodyStructure, computed Flags) are returned whatever the range;
 /// - `_since`: resources whose `meta.lastUpdated` is at or after it (computed Flags have none and are kept).
-/// No paging (`_count`): a patient's record is one Bundle. Anything else is a 400 naming it.
+/// - `_count` (R4: "the server SHOULD use paging"): pages of that many resources, in the same
+///   order, with `next` links carrying `_offset` (each page is computed from the record as it is
+///   then, as a search page is). Without `_count` a patient's record is one Bundle.
+/// Anything else is a 400 naming it.
 struct PatientEverything: Sendable {
     var types: [FHIRResourceType] = FHIRResourceType.allCases
     var start: FHIRSearch.DateValue?
     var end: FHIRSearch.DateValue?
     var since: Date?
+    var count: Int?
+    var offset = 0
 
     static func parse(_ pairs: [(String, String)]) throws -> PatientEverything {
         var q = PatientEverything()
@@ -43,16 +48,30 @@ struct PatientEverything: Sendable {
             case "_since":
                 guard let date = FHIRTypeHistory.sinceInstant(value.replacingOccurrences(of: " ", with: "+")) else { fail(name, FHIRTypeHistory.sinceProblem(value)); continue }
                 q.since = date
+            case "_count":
+                guard let n = Int(value), n >= 0, n <= FHIRSearch.maxCount else { fail(name, "_count must be an integer from 0 to \(FHIRSearch.maxCount), got \(value)"); continue }
+                q.count = n
+            case "_offset":
+                guard let n = Int(value), n >= 0 else { fail(name, "_offset must be a non-negative integer (the next link's), got \(value)"); continue }
+                q.offset = n
             default:
-                fail(name, "parameter \(name) is not supported on Patient/$everything (supported: _type, start, end, _since)", .notSupported)
+                fail(name, "parameter \(name) is not supported on Patient/$everything (supported: _type, start, end, _since, _count)", .notSupported)
             }
         }
         if let start = q.start, let end = q.end, start.low >= end.high {
             fail("start", "start \(start.low) is after end")
         }
+        if q.offset > 0 && q.count == nil { fail("_offset", "_offset pages with _count (as the next link sends them)") }
         if !issues.isEmpty { throw FHIRError(.badRequest, OperationOutcome(issues)) }
         if let named { q.types = FHIRResourceType.allCases.filter(named.contains) }
         return q
+    }
+
+    /// The page of `resources` this request asks for, and whether more follow.
+    func page(_ resources: [JSONValue]) -> (shown: [JSONValue], more: Bool) {
+        guard let count else { return (resources, false) }
+        let shown = Array(resources.dropFirst(offset).prefix(count))
+        return (shown, offset + shown.count < resources.count && count > 0)
     }
 
     /// The patient's resources of `types`, in type order (Patient first, Flags last).
