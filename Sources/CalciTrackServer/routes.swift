@@ -41,6 +41,7 @@ func routes(_ app: Application, metrics: PrometheusCollectorRegistry) throws {
     let fhir = app.grouped("fhir")
         .grouped(FHIRPrettyPrinting())
         .grouped(FHIRErrorMiddleware())
+        .grouped(FHIRContentNegotiation())
         .grouped(TokenAuthenticator(), User.sessionAuthenticator())
         .grouped(CSRFMiddleware())
     FHIRReadController().register(fhir)

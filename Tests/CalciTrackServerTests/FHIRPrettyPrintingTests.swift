@@ -33,4 +33,21 @@ import VaporTesting
             #expect(batch.status == .ok && batch["entry"]?.arrayFirst?["response"]?["status"]?.stringValue?.hasPrefix("200") == true, "\(batch.text)")
         }
     }
+
+    /// R4 http.html#mime: a format the server cannot provide is a 406, not JSON the client did not ask for.
+    @Test("Accept naming only XML or Turtle is a 406 OperationOutcome; JSON among them, any type, or _format=json is served JSON")
+    func contentNegotiation() async throws {
+        try await TestRegistry.run { r in
+            let pid = try await r.createPatient(mrn: "CN-1")
+            for accept in ["application/fhir+xml", "application/xml, text/xml", "text/turtle"] {
+                let refused = try await r.send(.GET, "/fhir/Patient/\(pid)", as: "clinA", headers: ["Accept": accept])
+                #expect(refused.status == .notAcceptable && refused["resourceType"] == "OperationOutcome", "\(accept): \(refused.text)")
+            }
+            for accept in ["application/fhir+xml, application/fhir+json;q=0.9", "*/*", "application/json", "application/fhir+json; fhirVersion=4.0"] {
+                #expect(try await r.send(.GET, "/fhir/Patient/\(pid)", as: "clinA", headers: ["Accept": accept]).status == .ok, "\(accept)")
+            }
+            #expect(try await r.send(.GET, "/fhir/Patient/\(pid)?_format=json", as: "clinA", headers: ["Accept": "application/fhir+xml"]).status == .ok)
+            #expect(try await r.send(.GET, "/fhir/Patient/\(pid)?_format=xml", as: "clinA").status == .badRequest)
+        }
+    }
 }
