@@ -47,6 +47,11 @@ import VaporTesting
                                                      json: Self.request(patient: patient, drafts: [("d2", "sildenafil", "136411"), ("d3", "doxycycline", "3640")],
                                                                         selected: ["MedicationRequest/d2"]))
             #expect(quiet.status == .ok && Self.topics(quiet).isEmpty, "\(quiet.text)")
+            // A drug the rules do not know is named, so its silence is not read as "no interaction".
+            let unknown = try await CDSHooksTests.call(r, Self.path, token: try await client.token(aud: CDSHooksTests.base + Self.path),
+                                                       json: Self.request(patient: patient, drafts: [("d4", "zzzomab 10 mg", nil)]))
+            let note = CDSHooksTests.cards(unknown).first { $0["source"]?["topic"]?["code"] == "orders-unchecked" }
+            #expect(note?["indicator"] == "info" && note?["detail"]?.stringValue?.contains("not a drug CalciTrack's rules know") == true, "\(unknown.text)")
             // From a prefetch: seed 1 at admission (warfarin, mycophenolate, severe infection), the
             // discharge prescription of oral doxycycline [seed 1; seed-1-discharge.expected.json: DDI-02].
             let seed = Self.request(patient: "seed-1-admission", drafts: [("dc", "doxycycline", "3640")])

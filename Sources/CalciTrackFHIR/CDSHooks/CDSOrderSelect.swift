@@ -75,7 +75,8 @@ public enum CDSOrderSelect {
     }
 
     /// The case-format medications of the drafts (as `CaseFromFHIR` reads MedicationStatements),
-    /// and the drafts the mappers could not read, with why.
+    /// and what could not be checked, with why: drafts the mappers could not read, and drugs the
+    /// engine does not know (no interaction rule applies to them, so no card is not "no interaction").
     public static func caseMedications(_ drafts: [JSONObject]) -> (medications: [JSONValue], unreadable: [String]) {
         var medications: [JSONValue] = [], unreadable: [String] = []
         for draft in drafts {
@@ -84,6 +85,11 @@ public enum CDSOrderSelect {
             if result.isRejected || records.isEmpty {
                 unreadable.append(result.issues.filter { $0.severity == .error }.map(\.diagnostics).joined(separator: "; "))
                 continue
+            }
+            for record in records {
+                if let drug = record.body["drug"].flatMap(ResourceReader.string), DrugCatalog.drug(named: drug) == nil {
+                    unreadable.append("\(drug): not a drug CalciTrack's rules know, so no interaction or hold rule was checked for it")
+                }
             }
             medications += records.map { .object(CaseFromFHIR.caseMedication($0.body)) }
         }

@@ -103,7 +103,7 @@ struct CDSHooksController: Sendable {
             }
         }
         var ids = CDSCardIDs()
-        let cards = CDSOrderSelect.cards(alerts: alerts, unchecked: request.unchecked + unreadable.map { "a draft order's medication: \($0)" },
+        let cards = CDSOrderSelect.cards(alerts: alerts, unchecked: request.unchecked + unreadable.map { "a selected order's medication: \($0)" },
                                          patientPage: patientPage(request.base, req), makeID: { ids.next() })
         return issue(cards, for: request.base)
     }
