@@ -61,11 +61,7 @@ enum FHIRRecords {
             if let id = lesion.id { context.lesions[id.lowercasedString] = lesion.apiJSON(.none, includeAuthors: true) }
         }
         let medicationIDs = rows.filter { $0.0 == .medications }.compactMap { $0.1["id"]?.stringValue.flatMap(UUID.init(uuidString:)) }
-        if !medicationIDs.isEmpty {
-            for hold in try await HoldRecord.query(on: db).filter(\.$medicationID ~~ medicationIDs).sort(\.$start).all() {
-                context.holds[hold.medicationID.lowercasedString, default: []].append(hold.apiJSON(.none, includeAuthors: true))
-            }
-        }
+        for (id, holds) in try await MedicationHoldSnapshot.holds(of: medicationIDs, on: db) { context.holds[id.lowercasedString] = holds }
         return context
     }
 

@@ -170,9 +170,10 @@ enum FHIRSearch {
             switch name {
             case "_format", "_pretty":
                 if let problem = FHIRSearch.formatProblem(name, value) { fail(name, problem) }
-            case "_count":
-                guard let n = Int(value), n >= 0, n <= maxCount else { fail(name, "_count must be an integer from 0 to \(maxCount), got \(value)"); continue }
-                q.count = n
+            case "_count", "_offset":
+                let (n, problem) = pageNumber(name, value)
+                guard let n else { fail(name, problem); continue }
+                if name == "_count" { q.count = n } else { q.offset = n }
             case "_total":
                 // Totals are always counted exactly; none/estimate only allow less.
                 if !["none", "estimate", "accurate"].contains(value) { fail(name, "_total must be none, estimate or accurate, got \(value)") }
@@ -195,9 +196,6 @@ enum FHIRSearch {
                     fail(name, "_elements must list element names of \(type.rawValue) such as status,code (comma-separated), got \(v.isEmpty ? "(empty)" : v)")
                 }
                 q.elements = (q.elements ?? []).union(values)
-            case "_offset":
-                guard let n = Int(value), n >= 0 else { fail(name, "_offset must be a non-negative integer, got \(value)"); continue }
-                q.offset = n
             case "_sort":
                 for v in values {
                     let descending = v.hasPrefix("-")
@@ -571,6 +569,16 @@ enum FHIRSearch {
             if !types.contains(type) { types.append(type) }
         }
         return refused
+    }
+
+    /// `_count` (0 to `maxCount`) or `_offset` (0 or more) of a search, a history or `$everything`:
+    /// the number, or nil and the message naming what is allowed.
+    static func pageNumber(_ name: String, _ value: String) -> (Int?, String) {
+        let n = Int(value)
+        if name == "_count" {
+            return n.map { (0...maxCount).contains($0) } == true ? (n, "") : (nil, "_count must be an integer from 0 to \(maxCount), got \(value)")
+        }
+        return n.map { $0 >= 0 } == true ? (n, "") : (nil, "_offset must be a non-negative integer (as a next link carries it), got \(value)")
     }
 
     /// The parameters every FHIR interaction takes about its response's format (R4 http.html#parameters).

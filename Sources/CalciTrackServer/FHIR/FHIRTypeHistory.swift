@@ -39,12 +39,10 @@ enum FHIRTypeHistory {
             switch name {
             case "_format", "_pretty":
                 if let problem = FHIRSearch.formatProblem(name, value) { fail(name, problem) }
-            case "_count":
-                guard let n = Int(value), n >= 0, n <= FHIRSearch.maxCount else { fail(name, "_count must be an integer from 0 to \(FHIRSearch.maxCount), got \(value)"); continue }
-                q.count = n
-            case "_offset":
-                guard let n = Int(value), n >= 0 else { fail(name, "_offset must be a non-negative integer, got \(value)"); continue }
-                q.offset = n
+            case "_count", "_offset":
+                let (n, problem) = FHIRSearch.pageNumber(name, value)
+                guard let n else { fail(name, problem); continue }
+                if name == "_count" { q.count = n } else { q.offset = n }
             case "_cursor":
                 guard let cursor = HistoryCursor(value) else {
                     fail(name, "_cursor must be one a history next link carried (<kind>~<id>~<version>~<listed>), got \(value)"); continue

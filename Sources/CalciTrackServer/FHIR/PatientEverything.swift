@@ -48,12 +48,10 @@ struct PatientEverything: Sendable {
             case "_since":
                 guard let date = FHIRTypeHistory.sinceInstant(value.replacingOccurrences(of: " ", with: "+")) else { fail(name, FHIRTypeHistory.sinceProblem(value)); continue }
                 q.since = date
-            case "_count":
-                guard let n = Int(value), n >= 0, n <= FHIRSearch.maxCount else { fail(name, "_count must be an integer from 0 to \(FHIRSearch.maxCount), got \(value)"); continue }
-                q.count = n
-            case "_offset":
-                guard let n = Int(value), n >= 0 else { fail(name, "_offset must be a non-negative integer (the next link's), got \(value)"); continue }
-                q.offset = n
+            case "_count", "_offset":
+                let (n, problem) = FHIRSearch.pageNumber(name, value)
+                guard let n else { fail(name, problem); continue }
+                if name == "_count" { q.count = n } else { q.offset = n }
             default:
                 fail(name, "parameter \(name) is not supported on Patient/$everything (supported: _type, start, end, _since, _count)", .notSupported)
             }
