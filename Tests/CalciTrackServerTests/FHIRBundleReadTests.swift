@@ -127,10 +127,16 @@ import VaporTesting
                 #"{"request": {"method": "HEAD", "url": "Patient/\#(patient)"}}"#,
                 #"{"resource": \#(FHIRWriteTests.patient("MR-2")), "request": {"method": "GET", "url": "Patient/\#(patient)"}}"#,
                 Self.get("Patient/\(patient)/_history/1?x=1"), Self.get(""), Self.get("Patient/\(patient)"),
+                // A read entry takes _elements and _summary as the plain read does (ReadSubset).
+                Self.get("Patient/\(patient)?_elements=gender"), Self.get("Patient/\(patient)/_history/1?_summary=text"),
+                Self.get("Patient/\(patient)?_summary=count"),
             ]))
             #expect(reply.status == .ok, "\(reply.text)")
             let statuses = entries(reply).map { $0["response"]?["status"]?.stringValue ?? "" }
-            #expect(statuses == ["400 Bad Request", "400 Bad Request", "400 Bad Request", "400 Bad Request", "200 OK"], "\(statuses)")
+            #expect(statuses == ["400 Bad Request", "400 Bad Request", "400 Bad Request", "400 Bad Request", "200 OK", "200 OK", "200 OK", "400 Bad Request"], "\(statuses)")
+            let cut = entries(reply)[5]["resource"]
+            #expect(Set(cut?.objectValue?.keys ?? []) == ["resourceType", "id", "meta", "gender"], "\(cut ?? .null)")
+            #expect(Set(entries(reply)[6]["resource"]?.objectValue?.keys ?? []) == ["resourceType", "id", "meta"])
             for role in ["research", "admin"] {
                 let refused = try await fhir(r, .POST, "/fhir", as: role, body: FHIRWriteTests.transaction("batch", [Self.get("Patient/\(patient)")]))
                 #expect(refused.status == .forbidden, "\(refused.text)")

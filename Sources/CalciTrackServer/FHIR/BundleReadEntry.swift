@@ -9,8 +9,9 @@ import Vapor
 /// (`FHIRReadContext`), so authorization, mapping and audit are the same.
 struct BundleReadEntry: Sendable {
     enum Interaction: Sendable {
-        case read(FHIRResourceType, String)
-        case vread(FHIRResourceType, String, String)
+        /// With the elements `_elements` or `_summary` keeps (`ReadSubset`), nil for the whole resource.
+        case read(FHIRResourceType, String, Set<String>?)
+        case vread(FHIRResourceType, String, String, Set<String>?)
         case history(FHIRResourceType, String, [(String, String)])
         case typeHistory(FHIRResourceType, [(String, String)], String)
         case systemHistory([(String, String)], String)
@@ -52,9 +53,16 @@ struct BundleReadEntry: Sendable {
         guard let type = FHIRResourceType(rawValue: typeText) else {
             return .failure(EntryFailure(.notFound, .notSupported, "resource type \(typeText) is not supported; supported: \(FHIRResourceType.allCases.map(\.rawValue).joined(separator: ", "))", at: at))
         }
-        func noQuery(_ what: String) -> EntryFailure? {
-            query.isEmpty || pairs.allSatisfy({ FHIRSearch.formatParameters.contains($0.0) }) ? nil
-                : EntryFailure(.badRequest, .notSupported, "a \(what) takes no parameters, got ?\(query)", at: at)
+        /// A read's or vread's parameters: `_elements`, `_summary`, `_format`, `_pretty` (as the plain
+        /// route takes them); any other is refused here, as before.
+        func subset(_ what: String) -> Result<Set<String>?, EntryFailure> {
+            let allowed = FHIRSearch.formatParameters.union(["_elements", "_summary"])
+            if let other = pairs.first(where: { !allowed.contains($0.0) }) {
+                return .failure(EntryFailure(.badRequest, .notSupported, "a \(what) takes _elements, _summary, _format and _pretty only, got \(other.0)", at: at))
+            }
+            do { return .success(try ReadSubset.elements(pairs, type: type.rawValue)) } catch let error as FHIRError {
+                return .failure(EntryFailure(error.status, error.outcome.issues.map { var i = $0; i.expression = [at] + i.expression; return i }))
+            } catch { return .failure(EntryFailure(.badRequest, .value, "\(error)", at: at)) }
         }
         let interaction: Interaction
         switch parts.count {
@@ -62,13 +70,17 @@ struct BundleReadEntry: Sendable {
         case 2 where parts[1] == "_search": interaction = .search(type, pairs, query)
         case 2 where parts[1] == "_history": interaction = .typeHistory(type, pairs, query)
         case 2:
-            if let failure = noQuery("read") { return .failure(failure) }
-            interaction = .read(type, parts[1])
+            switch subset("read") {
+            case .success(let keep): interaction = .read(type, parts[1], keep)
+            case .failure(let failure): return .failure(failure)
+            }
         case 3 where parts[2] == "_history": interaction = .history(type, parts[1], pairs)
         case 3 where parts[2] == "$everything" && type == .Patient: interaction = .everything(parts[1], pairs)
         case 4 where parts[2] == "_history":
-            if let failure = noQuery("vread") { return .failure(failure) }
-            interaction = .vread(type, parts[1], parts[3])
+            switch subset("vread") {
+            case .success(let keep): interaction = .vread(type, parts[1], parts[3], keep)
+            case .failure(let failure): return .failure(failure)
+            }
         default:
             return .failure(EntryFailure(.badRequest, .notSupported, "GET \(raw) is not a read this server answers in a Bundle (Type/id, Type/id/_history[/vid], Type/_history, _history, Type?params, Patient/id/$everything)", at: at))
         }
@@ -79,8 +91,8 @@ struct BundleReadEntry: Sendable {
     func answer(_ context: FHIRReadContext) async throws -> FHIRReadAnswer {
         do {
             switch interaction {
-            case .read(let type, let id): return try await FHIRReadController.read(type, id, context)
-            case .vread(let type, let id, let vid): return try await FHIRReadController.vread(type, id, vid, context)
+            case .read(let type, let id, let keep): return ReadSubset.apply(try await FHIRReadController.read(type, id, context), keeping: keep)
+            case .vread(let type, let id, let vid, let keep): return ReadSubset.apply(try await FHIRReadController.vread(type, id, vid, context), keeping: keep)
             case .history(let type, let id, let pairs): return try await FHIRReadController.history(type, id, pairs: pairs, context)
             case .typeHistory(let type, let pairs, let query): return try await FHIRTypeHistory.history(type, pairs: pairs, query: query, context)
             case .systemHistory(let pairs, let query): return try await FHIRSystemHistory.history(pairs: pairs, query: query, context)
