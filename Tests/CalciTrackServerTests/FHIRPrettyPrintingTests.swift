@@ -34,7 +34,7 @@ import VaporTesting
         }
     }
 
-    /// R4 http.html#mime: a format the server cannot provide is a 406, not JSON the client did not ask for.
+    /// RFC 9110 15.5.7 (FHIR R4 http.html#mime names the formats): a format the server cannot provide is a 406, not JSON the client did not ask for.
     @Test("Accept naming only XML or Turtle is a 406 OperationOutcome; JSON among them, any type, or _format=json is served JSON")
     func contentNegotiation() async throws {
         try await TestRegistry.run { r in

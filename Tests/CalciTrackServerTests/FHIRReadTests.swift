@@ -369,7 +369,7 @@ import VaporTesting
             #expect(try await types("?_since=2099-01-01T00:00:00Z").isSubset(of: ["Flag"]))
             let all = Set(try await everything(""))
             #expect(Set(try await everything("?_since=2000-01-01T00:00:00Z")) == all)
-            // _count pages the same list (R4: "the server SHOULD use paging"), next links to the end.
+            // _count pages the same list (a parameter of R4's OperationDefinition), next links to the end.
             let whole = try await everything("")
             var paged: [String] = []
             var next: String? = "/fhir/Patient/\(pid)/$everything?_count=2"

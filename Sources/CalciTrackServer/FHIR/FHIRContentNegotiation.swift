@@ -1,8 +1,8 @@
 import CalciTrackFHIR
 import Vapor
 
-/// R4 http.html#mime: "If the server cannot provide the format requested, it SHALL return 406
-/// Not Acceptable". CalciTrack serves JSON (and NDJSON Bulk Data files) only: a request whose
+/// A format the server cannot give is answered 406 Not Acceptable (HTTP, RFC 9110 15.5.7; FHIR R4
+/// http.html#mime names the FHIR formats). CalciTrack serves JSON (and NDJSON Bulk Data files) only: a request whose
 /// `Accept` names only other FHIR formats (XML, Turtle) is answered 406 with an OperationOutcome
 /// instead of JSON it did not ask for. `_format` decides over `Accept` (R4), and is checked by
 /// the parsers; an `Accept` that names no format at all, JSON or any type is served JSON.

@@ -9,7 +9,7 @@ import Foundation
 ///   period) reaches into [start, end] (the search API's `ge start` and `le end`); resources of
 ///   undated types (BodyStructure, computed Flags) are returned whatever the range;
 /// - `_since`: resources whose `meta.lastUpdated` is at or after it (computed Flags have none and are kept).
-/// - `_count` (R4: "the server SHOULD use paging"): pages of that many resources, in the same
+/// - `_count` (a parameter of R4's OperationDefinition, for paging the result): pages of that many resources, in the same
 ///   order, with `next` links carrying `_offset` (each page is computed from the record as it is
 ///   then, as a search page is). Without `_count` a patient's record is one Bundle.
 /// Anything else is a 400 naming it.

@@ -1,8 +1,8 @@
 import CalciTrackFHIR
 
-/// `_elements` and `_summary` on a read or vread (R4 http.html#read: "servers SHOULD support
-/// _summary and _elements" there too): the resource cut as a search cuts its matches
-/// (`ElementsSubset`: mandatory elements kept, tagged SUBSETTED). `_format` and `_pretty` are
+/// `_elements` and `_summary` on a read or vread, as on a search (R4 search.html#elements and
+/// #summary), so a client that asks a read for a subset gets one: the resource cut as a search
+/// cuts its matches (`ElementsSubset`: mandatory elements kept, tagged SUBSETTED). `_format` and `_pretty` are
 /// checked as everywhere; other parameters are not read (a read never refused them).
 enum ReadSubset {
     /// The elements to keep, nil for the whole resource; a malformed value is a 400 naming it.
