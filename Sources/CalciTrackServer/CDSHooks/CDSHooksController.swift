@@ -127,7 +127,7 @@ struct CDSHooksController: Sendable {
             let json = try await RegistryCase.json(patient: patient, sections: sections, asOf: today, on: req.db)
             let decoded = try RegistryCase.decode(json, today: today)
             // A registry read by a CDS client is audited like any other read of patient data.
-            let actor = caller?.auditActor ?? AuditActor(username: "cds:unauthenticated", role: "cds-client", ip: nil)
+            let actor = Self.actor(caller)
             try await req.recordAudit([AuditEvent(action: "assess", resourceType: "patients", resourceID: uuid.lowercasedString,
                                                   patientID: uuid.lowercasedString,
                                                   detail: "CDS Hooks \(hook) hookInstance \(request.hookInstance) user \(request.userID)")],
@@ -136,6 +136,11 @@ struct CDSHooksController: Sendable {
         }
         throw APIError(.preconditionFailed, "no prefetch data to assess and patient \(request.patientID) is not in the registry: "
                        + "send the prefetch listed at GET /cds-services")
+    }
+
+    /// Who the audit log names: the authenticated CDS client, or (CALCITRACK_CDS_AUTH=off) none.
+    static func actor(_ caller: CDSCaller?) -> AuditActor {
+        caller?.auditActor ?? AuditActor(username: "cds:unauthenticated", role: "cds-client", ip: nil)
     }
 
     private func patientPage(_ request: CDSRequest, _ req: Request) -> String? {
@@ -169,7 +174,7 @@ struct CDSHooksController: Sendable {
                            + (item.acceptedSuggestions.isEmpty ? "" : "; accepted suggestions: " + item.acceptedSuggestions.joined(separator: ", "))
                            + (patient == nil ? "; card not issued by this server process" : ""))
         }
-        let actor = caller?.auditActor ?? AuditActor(username: "cds:unauthenticated", role: "cds-client", ip: nil)
+        let actor = Self.actor(caller)
         try await AuditLog.record([(events, actor)], on: req.db)
         return Response.json(.object(JSONObject()))
     }

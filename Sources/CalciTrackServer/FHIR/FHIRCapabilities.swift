@@ -44,15 +44,14 @@ enum FHIRCapabilities {
     static let common = ["_id", "_count", "_sort", "_include", "_revinclude", "_elements", "_summary", "_format", "_pretty"]
     static let sortValues = ["date", "-date", "_lastUpdated", "-_lastUpdated"]
 
-    static var resources: [(FHIRResourceType, ResourceSupport)] {
-        declared.map { type, support in
-            var support = support
-            if type != .Flag {
-                support.searchParams.append(lastUpdated)
-                support.operations.append(("validate", FHIRValidateOperation.definition))
-            }
-            return (type, support)
+    /// Built once: every search parse looks its type up here.
+    static let resources: [(FHIRResourceType, ResourceSupport)] = declared.map { type, support in
+        var support = support
+        if type != .Flag {
+            support.searchParams.append(lastUpdated)
+            support.operations.append(("validate", FHIRValidateOperation.definition))
         }
+        return (type, support)
     }
 
     private static var declared: [(FHIRResourceType, ResourceSupport)] {[

@@ -178,23 +178,16 @@ enum FHIRSearch {
                 // Totals are always counted exactly; none/estimate only allow less.
                 if !["none", "estimate", "accurate"].contains(value) { fail(name, "_total must be none, estimate or accurate, got \(value)") }
             case "_summary":
-                // R4 search.html#summary. count: the total only (as _count=0); false: the full
-                // resources (the default); data: all but the narrative, which no resource served has
-                // (so the full resources, nothing removed, nothing tagged); true: the type's summary
-                // elements; text: the narrative and the mandatory elements (no narrative: those
-                // only). true and text are subsets as `_elements` makes them (mandatory elements
-                // kept, tagged SUBSETTED), so they are not combined with `_elements`.
-                switch value {
-                case "count": q.count = 0
-                case "false", "data": break
-                case "true": q.summary = Set(ElementsSubset.summary[type.rawValue] ?? [])
-                case "text": q.summary = []
-                default: fail(name, "_summary must be true, text, data, count or false, got \(value)")
+                // count: the total only (as _count=0). true and text are subsets as `_elements` makes
+                // them (mandatory elements kept, tagged SUBSETTED), so they are not combined with it.
+                switch ReadSubset.summary(value, type: type.rawValue) {
+                case .count?: q.count = 0
+                case .whole?: break
+                case .elements(let keep)?: q.summary = keep
+                case nil: fail(name, "_summary must be true, text, data, count or false, got \(value)")
                 }
             case "_elements":
-                for v in values where !ElementsSubset.isElementName(v) {
-                    fail(name, "_elements must list element names of \(type.rawValue) such as status,code (comma-separated), got \(v.isEmpty ? "(empty)" : v)")
-                }
+                for problem in ReadSubset.elementNameProblems(values, type: type.rawValue) { fail(name, problem) }
                 q.elements = (q.elements ?? []).union(values)
             case "_sort":
                 for v in values {
@@ -264,7 +257,7 @@ enum FHIRSearch {
             }
         }
         if q.summary != nil && q.elements != nil {
-            fail("_summary", "_summary=true or text and _elements each choose the elements returned; send one of them")
+            fail("_summary", ReadSubset.summaryWithElements)
         }
         if let summary = q.summary { q.elements = summary }
         if lenient {
