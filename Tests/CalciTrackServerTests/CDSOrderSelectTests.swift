@@ -85,6 +85,31 @@ import VaporTesting
         }
     }
 
+    /// An order still being written (its dose outside case-format's plausible range, 0–200,000 mg
+    /// [PlausibleRanges.doseMg]) used to make the whole call a 400; it is left out and named, and
+    /// the other selected order is still checked (DDI-02 [clinical-spec 8]).
+    @Test("A draft the case format refuses (dose 500 g) is named on the info card; the other draft still brings DDI-02")
+    func refusedDraftLeftOut() async throws {
+        try await CDSHooksTests.withCDS { r, client in
+            let patient = try await r.createPatient()
+            _ = try await r.send(.POST, "/api/v1/patients/\(patient)/medications", as: "clinA",
+                                 json: #"{"drug": "warfarin", "doseMg": 2.5, "frequency": "daily", "route": "oral", "start": "2020-01-01"}"#)
+            let outOfRange = #"{"resource": {"resourceType": "MedicationRequest", "id": "big", "status": "draft", "intent": "order", "#
+                + #""medicationCodeableConcept": {"text": "mycophenolate"}, "subject": {"reference": "Patient/\#(patient)"}, "#
+                + #""dosageInstruction": [{"doseAndRate": [{"doseQuantity": {"value": 500, "unit": "g", "system": "http://unitsofmeasure.org", "code": "g"}}]}]}}"#
+            let reply = try await CDSHooksTests.call(r, Self.path, token: try await client.token(aud: CDSHooksTests.base + Self.path),
+                                                     json: Self.request(patient: patient, drafts: [("d1", "doxycycline", "3640")],
+                                                                        selected: ["MedicationRequest/d1", "MedicationRequest/big"], extraEntry: outOfRange))
+            #expect(reply.status == .ok, "\(reply.text)")
+            #expect(Self.topics(reply).contains("alert:DDI-02"), "\(reply.text)")
+            let unchecked = CDSHooksTests.cards(reply).first { $0["source"]?["topic"]?["code"] == "orders-unchecked" }
+            let detail = unchecked?["detail"]?.stringValue ?? ""
+            #expect(unchecked?["indicator"] == "info" && detail.contains("mycophenolate: not checked") && detail.contains("500000"), "\(reply.text)")
+            // The refused draft brings no alert of its own (no mycophenolate card).
+            #expect(!CDSHooksTests.cards(reply).contains { ($0["detail"]?.stringValue ?? "").contains("mycophenolate") && $0["indicator"] == "warning" })
+        }
+    }
+
     @Test("Discovery lists both services; a call needs a token for this service's URL, the order-select hook and its context")
     func discoveryAndRequests() async throws {
         try await CDSHooksTests.withCDS { r, client in

@@ -96,6 +96,31 @@ public enum CDSOrderSelect {
         return (medications, unreadable)
     }
 
+    /// The alerts the draft `medications` (from `caseMedications`) bring to the patient's case
+    /// `root` (assessed without them: `without`). The drafts are added one at a time, and one the
+    /// case format refuses with the patient's medications (a dose outside the plausible range,
+    /// case-format.md "Validation") is left out and named with the reason, so that an order still
+    /// being written does not stop the check of the others.
+    public static func alerts(root: JSONObject, without: Assessment, adding medications: [JSONValue], today: LocalDate) -> (alerts: [Alert], refused: [String]) {
+        var accepted: [JSONValue] = [], refused: [String] = []
+        var withDrafts: DecodedCase?
+        let current: [JSONValue] = if case .array(let list)? = root["medications"] { list } else { [] }
+        for medication in medications {
+            var drafted = root
+            drafted["medications"] = .array(current + accepted + [medication])
+            do {
+                withDrafts = try CaseDecoder.decode(.object(drafted), today: today)
+                accepted.append(medication)
+            } catch {
+                let drug = medication["drug"].flatMap(ResourceReader.string) ?? "an order"
+                let reasons = error.errors.map { issue in issue.value.map { "\(issue.message) (given \(JSONWriter.write($0, pretty: false)))" } ?? issue.message }
+                refused.append("\(drug): not checked, the order is not a valid medication: \(reasons.joined(separator: "; "))")
+            }
+        }
+        guard let withDrafts else { return ([], refused) }
+        return (broughtByDrafts(with: Assessor().assess(withDrafts), without: without), refused)
+    }
+
     /// The alerts of `with` (the case with the drafts) that `without` does not raise: same rule, same drugs.
     public static func broughtByDrafts(with: Assessment, without: Assessment) -> [Alert] {
         func key(_ a: Alert) -> String { a.id + "|" + a.drugs.sorted().joined(separator: ",") }

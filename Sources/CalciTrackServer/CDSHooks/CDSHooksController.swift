@@ -91,19 +91,10 @@ struct CDSHooksController: Sendable {
         do { request = try CDSOrderSelect.parse(try body(req), hook: hook, today: today) } catch let invalid as CDSRequest.Invalid { throw APIError(.badRequest, invalid.message) }
         let (without, root) = try await caseRoot(request.base, hook: hook, caller: caller, req: req)
         let (medications, unreadable) = CDSOrderSelect.caseMedications(request.drafts)
-        var alerts: [Alert] = []
-        if !medications.isEmpty {
-            var drafted = root
-            if case .array(let current)? = drafted["medications"] { drafted["medications"] = .array(current + medications) } else { drafted["medications"] = .array(medications) }
-            do {
-                let with = try CaseDecoder.decode(.object(drafted), today: today)
-                alerts = CDSOrderSelect.broughtByDrafts(with: Assessor().assess(with), without: Assessor().assess(without))
-            } catch {
-                throw APIError(.badRequest, "the selected orders do not form a valid medication list with the patient's: \(error.errors.map(\.message).joined(separator: "; "))")
-            }
-        }
+        let (alerts, refused) = medications.isEmpty ? ([], [])
+            : CDSOrderSelect.alerts(root: root, without: Assessor().assess(without), adding: medications, today: today)
         var ids = CDSCardIDs()
-        let cards = CDSOrderSelect.cards(alerts: alerts, unchecked: request.unchecked + unreadable.map { "a selected order's medication: \($0)" },
+        let cards = CDSOrderSelect.cards(alerts: alerts, unchecked: request.unchecked + unreadable.map { "a selected order's medication: \($0)" } + refused,
                                          patientPage: patientPage(request.base, req), makeID: { ids.next() })
         return issue(cards, for: request.base)
     }
