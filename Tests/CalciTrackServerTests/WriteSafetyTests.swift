@@ -132,6 +132,43 @@ import VaporTesting
         }
     }
 
+    /// BirthDateCheck the other way: a birth date moved after a stored record's date would leave
+    /// that record before birth (the engine's case as of it would have no patient). Refused
+    /// naming birthDate, the record and its date, through the JSON API and a FHIR Patient update;
+    /// the patient is unchanged. A birth date moved earlier, or still before every record, is fine.
+    @Test("A birth date changed to after a stored record's date is refused naming both, through the JSON API and FHIR")
+    func birthDateAfterStoredRecords() async throws {
+        try await TestRegistry.run { r in
+            let patient = try await r.createPatient()   // born 1970-05-20
+            let lab = try await r.send(.POST, "/api/v1/patients/\(patient)/labs", as: "clinA", json: #"{"test": "calcium", "value": 9.1, "unit": "mg/dL", "date": "1980-01-01"}"#)
+            #expect(lab.status == .created, "\(lab.text)")
+            func body(_ born: String) -> String {
+                #"{"siteId": "\#(r.siteA.uuidString)", "mrn": "MRN-1", "familyName": "Doe", "givenName": "Jane", "sex": "female", "birthDate": "\#(born)"}"#
+            }
+            let later = try await r.send(.PUT, "/api/v1/patients/\(patient)", as: "clinA", json: body("1985-01-01"), headers: ["If-Match": "1"])
+            #expect(later.status == .unprocessableEntity && later.errorFields == ["birthDate"], "\(later.text)")
+            #expect(later.text.contains("lab result \(lab.id)") && later.text.contains("1980-01-01") && later.text.contains("1985-01-01"), "\(later.text)")
+            let stored = try await Patient.find(UUID(uuidString: patient)!, on: r.app.db)
+            #expect(stored?.birthDate == "1970-05-20" && stored?.version == 1)
+            // FHIR: the same refusal as an OperationOutcome; a deleted record does not count.
+            let fhir = try await r.send(.PUT, "/fhir/Patient/\(patient)", as: "clinA",
+                                        json: FHIRWriteTests.patient("MRN-1").replacingOccurrences(of: "1970-05-20", with: "1990-02-02")
+                                            .replacingOccurrences(of: #"{"resourceType": "Patient""#, with: #"{"resourceType": "Patient", "id": "\#(patient)""#),
+                                        headers: ["Content-Type": "application/fhir+json"])
+            #expect(fhir.status == .unprocessableEntity && fhir["resourceType"] == "OperationOutcome" && fhir.text.contains("1980-01-01"), "\(fhir.text)")
+            #expect(try await Patient.find(UUID(uuidString: patient)!, on: r.app.db)?.birthDate == "1970-05-20")
+            // Earlier, or later but still before the lab: accepted.
+            let earlier = try await r.send(.PUT, "/api/v1/patients/\(patient)", as: "clinA", json: body("1965-03-03"), headers: ["If-Match": "1"])
+            #expect(earlier.status == .ok, "\(earlier.text)")
+            let stillBefore = try await r.send(.PUT, "/api/v1/patients/\(patient)", as: "clinA", json: body("1979-12-31"), headers: ["If-Match": "2"])
+            #expect(stillBefore.status == .ok, "\(stillBefore.text)")
+            // Once the lab is deleted nothing stands in the way.
+            #expect(try await r.send(.DELETE, "/api/v1/labs/\(lab.id)", as: "clinA", headers: ["If-Match": lab.etag]).status == .noContent)
+            let afterDelete = try await r.send(.PUT, "/api/v1/patients/\(patient)", as: "clinA", json: body("1985-01-01"), headers: ["If-Match": "3"])
+            #expect(afterDelete.status == .ok, "\(afterDelete.text)")
+        }
+    }
+
     @Test("A lab is stored as entered and normalised, with its LOINC code [clinical-spec 12.4]")
     func labNormalised() async throws {
         try await TestRegistry.run { r in

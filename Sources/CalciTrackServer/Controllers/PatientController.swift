@@ -206,6 +206,10 @@ struct PatientController: Sendable {
             if try await Patient.query(on: tx).filter(\.$site.$id == input.siteID).filter(\.$mrn == input.mrn).filter(\.$id != id).withDeleted().count() > 0 {
                 throw APIError.invalid("mrn", .string(input.mrn), "a patient with this MRN already exists at this site")
             }
+            let born = input.body["birthDate"]?.stringValue
+            if let violation = try await BirthDateCheck.storedViolation(patientID: id, oldBirthDate: patient.birthDate, newBirthDate: born, on: tx) {
+                throw BirthDateCheck.storedError(violation, birthDate: born ?? "")
+            }
             input.store(in: patient)
             patient.version += 1
             patient.updatedBy = principal.username

@@ -62,6 +62,12 @@ extension FHIRWriter {
                 state.storedMRNs[existing.$site.id.uuidString + "|" + existing.mrn]?.remove(id)
             }
         }
+        if let existing, let id = existing.id {
+            let born = input.body["birthDate"]?.stringValue
+            if let violation = try await BirthDateCheck.storedViolation(patientID: id, oldBirthDate: existing.birthDate, newBirthDate: born, on: tx) {
+                throw EntryFailure(BirthDateCheck.storedError(violation, birthDate: born ?? ""), resourceType: "Patient")
+            }
+        }
         input.store(in: patient)
     }
 

@@ -29,6 +29,16 @@ extension RegistryRecordKind {
         try await R.find(id, on: db)
     }
 
+    /// The patient's records of this kind that are not deleted (none for the patient row and its sections).
+    func all(ofPatient patientID: UUID, on db: any Database) async throws -> [any PatientRecord] {
+        guard let type = recordType else { return [] }
+        return try await Self.all(type, ofPatient: patientID, on: db)
+    }
+
+    private static func all<R: PatientRecord>(_ type: R.Type, ofPatient patientID: UUID, on db: any Database) async throws -> [any PatientRecord] {
+        try await R.query(on: db).filter(FieldKey("patient_id"), .equal, patientID).all()
+    }
+
     /// Multi-row INSERTs of new records of this kind (`BulkRecordInsert`; the caller writes their history rows).
     /// `BulkRecordInsert.insert` of new records of this kind (timestamps set).
     func insert(_ models: [any PatientRecord], maxBinds: Int, on db: any Database) async throws {
