@@ -104,6 +104,46 @@ import VaporTesting
         }
     }
 
+    /// HIPAA Safe Harbor, 45 CFR 164.514(b)(2)(i)(C): ages over 89 are aggregated into "90 or
+    /// older". A date shift keeps ages, so a researcher would see a 97-year-old as 97.
+    @Test("Researchers see a patient over 89 as 90 or older: birth date top-coded (then shifted) in the API and the case, age 90 in the CSV and worklist")
+    func agesOverEightyNine() async throws {
+        try await TestRegistry.run { r in
+            func create(_ mrn: String, born: String) async throws -> (id: String, shift: Int) {
+                let reply = try await r.send(.POST, "/api/v1/patients", as: "clinA", json: """
+                    {"siteId": "\(r.siteA.uuidString)", "mrn": "\(mrn)", "familyName": "Old", "givenName": "Ann", "sex": "female", "birthDate": "\(born)"}
+                    """)
+                #expect(reply.status == .created, "\(reply.text)")
+                return (reply.id, try await Patient.find(UUID(uuidString: reply.id)!, on: r.app.db)!.dateShiftDays)
+            }
+            let old = try await create("OLD-1", born: "1929-03-15")     // 97 on TestRegistry.today, 2026-11-24
+            let young = try await create("YOUNG-1", born: "1937-01-10") // 89
+            func shifted(_ iso: String, _ days: Int) -> JSONValue { .string(LocalDate(iso: iso)!.adding(days: days).description) }
+            // JSON API: 90 years before today, shifted; an 89-year-old is only shifted; clinicians see the stored date.
+            let read = try await r.send(.GET, "/api/v1/patients/\(old.id)", as: "research")
+            #expect(read["birthDate"] == shifted("1936-11-24", old.shift) && !read.text.contains("1929"), "\(read.text)")
+            #expect(try await r.send(.GET, "/api/v1/patients/\(young.id)", as: "research")["birthDate"] == shifted("1937-01-10", young.shift))
+            #expect(try await r.send(.GET, "/api/v1/patients/\(old.id)", as: "clinA")["birthDate"] == "1929-03-15")
+            let list = try await r.send(.GET, "/api/v1/patients", as: "research")
+            #expect(list.text.contains(shifted("1936-11-24", old.shift).stringValue!) && !list.text.contains("1929"))
+            // The case (and so the assessment) a researcher reads: the same top-coded birth date.
+            let c = try await r.send(.GET, "/api/v1/patients/\(old.id)/case", as: "research")
+            #expect(c["patient"]?["birthDate"] == shifted("1936-11-24", old.shift), "\(c.text)")
+            #expect(try await r.send(.GET, "/api/v1/patients/\(old.id)/assessment", as: "research").status == .ok)
+            // The research CSV and the worklist: 90; the clinician's worklist: 97.
+            let stored = try await Patient.find(UUID(uuidString: old.id)!, on: r.app.db)!
+            #expect(RegistryExport.row(stored, lesions: [], site: "A", today: TestRegistry.today).split(separator: ",")[3] == "90")
+            #expect(WorklistRow(stored, today: TestRegistry.today, deidentified: true, siteCode: "A").age == 90)
+            #expect(WorklistRow(stored, today: TestRegistry.today, deidentified: false, siteCode: "A").age == 97)
+            let youngStored = try await Patient.find(UUID(uuidString: young.id)!, on: r.app.db)!
+            #expect(RegistryExport.row(youngStored, lesions: [], site: "A", today: TestRegistry.today).split(separator: ",")[3] == "89")
+            // The patient page's Age fact.
+            let decoded = try CaseDecoder.decode(c.json, today: TestRegistry.today)
+            let facts = PatientPageModel.facts(decoded.case, assessment: Assessor().assess(decoded), asOf: decoded.asOf, deidentified: true)
+            #expect(facts.first { $0.0 == "Age" }?.1 == "90 or older", "\(facts)")
+        }
+    }
+
     @Test("Web sign-in: a session cookie works for reads; writes need the CSRF token")
     func sessionAndCSRF() async throws {
         try await TestRegistry.run { r in

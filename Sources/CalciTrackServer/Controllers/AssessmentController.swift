@@ -41,8 +41,7 @@ struct AssessmentController: Sendable {
             throw APIError.invalid("asOf", .string(requested.description), "asOf must not be before the patient's birthDate")
         }
         let json = try await RegistryCase.json(patient: patient, sections: sections, asOf: asOf, on: req.db)
-        guard case .object(let shifted) = RegistryCase.shiftDates(.object(json), by: shift) else { return (json, id) }
-        return (shifted, id)
+        return (RegistryCase.deidentified(json, by: shift, today: req.today), id)
     }
 
     @Sendable func patientAssessment(req: Request) async throws -> Response {

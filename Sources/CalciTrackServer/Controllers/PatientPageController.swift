@@ -34,7 +34,7 @@ struct PatientPageController: Sendable {
         async let holdsLoad = HoldRecord.query(on: req.db).filter(\.$patientID == id).sort(\.$start).all()
         let (records, procedures, holds) = try await (recordsLoad, proceduresLoad, holdsLoad)
         var json = RegistryCase.json(patient: patient, records: records, asOf: today)
-        if case .object(let shifted) = RegistryCase.shiftDates(.object(json), by: shift) { json = shifted }
+        json = RegistryCase.deidentified(json, by: shift, today: today)
         let decoded = try RegistryCase.decode(json, today: today)
         let assessment = Assessor().assess(decoded)
         let siteCode = try await Site.find(patient.$site.id, on: req.db)?.code ?? ""
@@ -102,7 +102,7 @@ struct PatientPageModel: Sendable {
         self.siteCode = siteCode
         asOf = decoded.asOf
         self.assessment = assessment
-        facts = Self.facts(c, assessment: assessment, asOf: decoded.asOf)
+        facts = Self.facts(c, assessment: assessment, asOf: decoded.asOf, deidentified: deidentified)
 
         // The findings of each lesion in the case the engine assessed (as of the page's date).
         var caseFindings: [String: JSONValue?] = [:]
@@ -132,9 +132,13 @@ struct PatientPageModel: Sendable {
         events = Self.events(records, procedures: procedures, holds: holds, lesions: lesionsByRecord, shift: shift)
     }
 
-    static func facts(_ c: Case, assessment: Assessment, asOf: LocalDate) -> [(String, String)] {
+    /// `deidentified`: the case's birth date is top-coded (DeidentifiedAge), so 90 reads "90 or older".
+    static func facts(_ c: Case, assessment: Assessment, asOf: LocalDate, deidentified: Bool = false) -> [(String, String)] {
         var facts: [(String, String)] = []
-        facts.append(("Age", c.patient.birthDate.map { "\(asOf.age(from: $0)) years" } ?? "not recorded"))
+        facts.append(("Age", c.patient.birthDate.map { birth in
+            let years = asOf.age(from: birth)
+            return deidentified ? DeidentifiedAge.text(years) + (years >= DeidentifiedAge.ceiling ? "" : " years") : "\(years) years"
+        } ?? "not recorded"))
         facts.append(("Sex", c.patient.sex?.rawValue ?? "not recorded"))
         facts.append(("SSc subtype", c.ssc?.subtype?.rawValue ?? "not recorded"))
         if let diagnosed = c.ssc?.diagnosisDate {

@@ -155,7 +155,8 @@ struct WorklistRow: Sendable {
         id = p.id!.lowercasedString
         name = deidentified ? Self.pseudonym(p.id!) : "\(p.familyName), \(p.givenName)"
         mrn = deidentified ? nil : p.mrn
-        age = p.birthDate.flatMap(LocalDate.init(iso:)).map { today.age(from: $0) }
+        let years = p.birthDate.flatMap(LocalDate.init(iso:)).map { today.age(from: $0) }
+        age = deidentified ? years.map(DeidentifiedAge.age) : years
         sex = p.sex
         site = siteCode
         lastContact = shift(p.lastContact)?.stringValue

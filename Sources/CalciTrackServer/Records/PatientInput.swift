@@ -69,7 +69,8 @@ extension Patient {
         var pairs: [(String, JSONValue?)] = [("id", .optional(id?.lowercasedString)), ("siteId", .string($site.id.lowercasedString)),
                                              ("siteCode", .optional(siteCode))]
         if identified { pairs += [("mrn", .string(mrn)), ("familyName", .string(familyName)), ("givenName", .string(givenName))] }
-        pairs += [("sex", .string(sex)), ("birthDate", shift(birthDate)), ("weightKg", .optional(weightKg)), ("pregnant", .optional(pregnant)),
+        // De-identified: a patient 90 or older shows the birth date of a 90-year-old (DeidentifiedAge).
+        pairs += [("sex", .string(sex)), ("birthDate", shift(identified ? birthDate : DeidentifiedAge.birthDate(birthDate, today: today))), ("weightKg", .optional(weightKg)), ("pregnant", .optional(pregnant)),
                   ("ssc", section(ssc)), ("otherConnectiveTissueDisease", section(otherCTD)), ("history", section(history)),
                   ("infection", section(infectionInputs)), ("workup", section(workup)),
                   ("summary", summaryJSON(shift, today: today)),

@@ -186,6 +186,19 @@ enum RegistryCase {
     }
 
     /// Moves every full ISO date in a JSON document by `shift` days (de-identified reads).
+    /// A case as a de-identified reader (a researcher, `shift` non-zero) sees it: the patient's
+    /// birth date top-coded at 90 years before `today` (`DeidentifiedAge`), then every date shifted.
+    static func deidentified(_ json: JSONObject, by shift: DateShift, today: LocalDate) -> JSONObject {
+        guard shift.days != 0 else { return json }
+        var json = json
+        if case .object(var patient)? = json["patient"], let born = patient["birthDate"]?.stringValue {
+            patient["birthDate"] = .string(DeidentifiedAge.birthDate(born, today: today) ?? born)
+            json["patient"] = .object(patient)
+        }
+        guard case .object(let shifted) = shiftDates(.object(json), by: shift) else { return json }
+        return shifted
+    }
+
     static func shiftDates(_ value: JSONValue, by shift: DateShift) -> JSONValue {
         guard shift.days != 0 else { return value }
         switch value {

@@ -30,7 +30,7 @@ enum RegistryExport {
         Field(name: "record_id", type: "text", label: "Record ID (pseudonym; not the MRN)"),
         Field(name: "site_code", type: "text", label: "Site code"),
         Field(name: "sex", type: "radio", label: "Sex", choices: codes(Sex.allCases.map(\.rawValue))),
-        Field(name: "age_years", type: "text", label: "Age at export (years)", validation: "integer", min: "0", max: "130"),
+        Field(name: "age_years", type: "text", label: "Age at export (years; 90 = 90 or older, HIPAA Safe Harbor)", validation: "integer", min: "0", max: "90"),
         Field(name: "ssc_subtype", type: "radio", label: "SSc subtype", choices: codes(SScSubtype.allCases.map(\.rawValue))),
         Field(name: "disease_duration_years", type: "text", label: "SSc disease duration at export (years, from the diagnosis year)", validation: "integer", min: "0", max: "130"),
         Field(name: "anti_scl70", type: "radio", label: "Anti-Scl-70", choices: codes(AntibodyStatus.allCases.map(\.rawValue))),
@@ -91,7 +91,7 @@ enum RegistryExport {
         let status = PatientSummary.followUpStatus(lastContact: p.lastContact, nextDue: p.nextDue, unhealed: p.hasUnhealedLesion, today: today)
         return csvLine([
             WorklistRow.pseudonym(p.id!), site, code(p.sex),
-            birth.map { String(today.age(from: $0)) } ?? "",
+            birth.map { String(DeidentifiedAge.age(today.age(from: $0))) } ?? "",
             (ssc?["subtype"]?.stringValue).map(code) ?? "",
             diagnosed.map { String($0.earliest.wholeYears(until: today)) } ?? "",
             (ssc?["antibodies"]?["scl70"]?.stringValue).map(code) ?? "",

@@ -12,7 +12,7 @@ struct WorklistPage {
     func render() -> HTML {
         PageLayout(title: "Worklist", ctx: ctx, section: .worklist).render(
             .h1(.text(ctx.isResearcher ? "Registry patients (de-identified)" : "Worklist")),
-            .if(ctx.isResearcher, .p(.class("notice info"), .text("De-identified view: no names or MRN; every date is shifted by a per-patient offset, so intervals and ages stay true."))),
+            .if(ctx.isResearcher, .p(.class("notice info"), .text("De-identified view: no names or MRN; every date is shifted by a per-patient offset, so intervals and ages stay true, except that ages over 89 show as 90 or older."))),
             filters,
             .raw(results)
         )
@@ -66,7 +66,7 @@ struct WorklistResults {
                     .attribute(named: "data-patient", value: row.id),
                     .td(.a(.href("/patients/\(row.id)"), .text(row.name))),
                     .unwrap(row.mrn) { .td(.class("nowrap"), .text($0)) },
-                    .td(.text("\(row.age.map(String.init) ?? "?") / \(row.sex)")),
+                    .td(.text("\(row.age.map { ctx.isResearcher ? DeidentifiedAge.text($0) : String($0) } ?? "?") / \(row.sex)")),
                     .td(.text(row.site)),
                     .td(.forEach(row.reasons) { .span(.class("reason \($0.level)"), .text($0.text)) }),
                     .td(.class("nowrap"), .text(row.lastContact ?? "–")),
