@@ -59,6 +59,7 @@ public func configure(_ app: Application, _ settings: ServerSettings) async thro
         if settings.forceDemo || empty { try await DemoData.load(on: app.db, today: LocalDate.utc(app.registryClock.now()), logger: app.logger) }
     }
     app.cdsHooks = try await CDSHooksSettings.fromEnvironment(logger: app.logger)
+    app.loginThrottle = LoginThrottle()
     app.bulkExports = BulkExportRunner(directory: Application.exportsDirectory(settings))
     app.lifecycle.use(BulkExportCleanup())
     try routes(app, metrics: metricsRegistry)

@@ -2,6 +2,7 @@
 import CalciTrackCore
 import Fluent
 import Foundation
+import NIOConcurrencyHelpers
 import Testing
 import VaporTesting
 
@@ -164,6 +165,49 @@ import VaporTesting
             let failures = try await AuditEntry.query(on: r.app.db).filter(\.$action == "login-failed").count()
             #expect(failures == 1)
         }
+    }
+
+    /// LoginThrottle [NIST SP 800-63B 5.2.2; OWASP Authentication Cheat Sheet]: after 5 failed
+    /// sign-ins for a username in 15 minutes the next attempt, even with the right password, is a
+    /// 429 with Retry-After and is audited; other users are not affected.
+    @Test("Five failed sign-ins for a username: the sixth, even with the right password, is 429 with Retry-After; other users sign in")
+    func loginThrottled() async throws {
+        try await TestRegistry.run { r in
+            func login(_ user: String, _ password: String) async throws -> TestRegistry.Reply {
+                try await r.send(.POST, "/api/v1/auth/login", as: nil, json: #"{"username": "\#(user)", "password": "\#(password)"}"#)
+            }
+            // A success clears the count: four failures, a success, four more are not five in a row.
+            for _ in 0..<4 { #expect(try await login("clinA", "guess").status == .unauthorized) }
+            #expect(try await login("clinA", TestRegistry.password).status == .ok)
+            for _ in 0..<4 { #expect(try await login("clinA", "guess").status == .unauthorized) }
+            #expect(try await login("clinA", "guess").status == .unauthorized)   // the fifth failure
+            let refused = try await login("clinA", TestRegistry.password)
+            #expect(refused.status == .tooManyRequests, "\(refused.text)")
+            let wait = Int(refused.headers.first(name: "Retry-After") ?? "") ?? 0
+            #expect(wait > 14 * 60 && wait <= 15 * 60, "\(refused.headers)")
+            #expect(try await login("CLINA", TestRegistry.password).status == .tooManyRequests, "usernames compare case-insensitively")
+            #expect(try await login("clinB", TestRegistry.password).status == .ok)
+            #expect(try await AuditEntry.query(on: r.app.db).filter(\.$action == "login-throttled").count() == 2)
+            #expect(try await AuditEntry.query(on: r.app.db).filter(\.$action == "login-failed").count() == 9)
+        }
+    }
+
+    @Test("LoginThrottle: 20 failures from one address refuse every username there; failures leave after the window")
+    func loginThrottleWindow() {
+        let clock = NIOLockedValueBox(Date(timeIntervalSince1970: 1_000_000))
+        let throttle = LoginThrottle(now: { clock.withLockedValue { $0 } })
+        for n in 0..<20 { throttle.recordFailure(username: "user\(n)", address: "10.0.0.9") }
+        #expect(throttle.retryAfter(username: "someone-else", address: "10.0.0.9") == 15 * 60)
+        #expect(throttle.retryAfter(username: "someone-else", address: "10.0.0.10") == nil)
+        clock.withLockedValue { $0 += 10 * 60 }
+        #expect(throttle.retryAfter(username: "someone-else", address: "10.0.0.9") == 5 * 60)
+        clock.withLockedValue { $0 += 5 * 60 }
+        #expect(throttle.retryAfter(username: "someone-else", address: "10.0.0.9") == nil)
+        // Per username, with no address known.
+        for _ in 0..<5 { throttle.recordFailure(username: "clin", address: nil) }
+        #expect(throttle.retryAfter(username: "clin", address: nil) == 15 * 60)
+        throttle.recordSuccess(username: "Clin")
+        #expect(throttle.retryAfter(username: "clin", address: nil) == nil)
     }
 
     @Test("A revoked token no longer authenticates")

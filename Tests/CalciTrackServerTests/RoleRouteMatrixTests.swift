@@ -82,7 +82,8 @@ import VaporTesting
             try await check(.GET, "/api/v1/auth/me", Self.signedIn) { "/api/v1/auth/me" }
             try await check(.POST, "/api/v1/auth/logout", Expect(anonymous: 204, clinA: 204, clinB: 204, research: 204, admin: 204)) { "/api/v1/auth/logout" }
             try await check(.POST, "/api/v1/auth/login", Expect(anonymous: 401, clinA: 401, clinB: 401, research: 401, admin: 401),
-                            body: { #"{"username": "nobody", "password": "wrong password"}"# }) { "/api/v1/auth/login" }
+                            // A username per call: five failures for one would be throttled (LoginThrottle).
+                            body: { #"{"username": "nobody-\#(UUID().uuidString)", "password": "wrong password"}"# }) { "/api/v1/auth/login" }
             try await check(.GET, "/api/v1/sites", Self.signedIn) { "/api/v1/sites" }
             var siteCounter = 0
             try await check(.POST, "/api/v1/sites", Expect(anonymous: 401, clinA: 403, clinB: 403, research: 403, admin: 201),

@@ -115,6 +115,13 @@ import VaporTesting
             #expect(failed == 1)
             let forged = try await b.post("/login", [("_csrf", "forged"), ("username", "demoClin"), ("password", TestRegistry.password)])
             #expect(forged.status == .forbidden)
+            // Five failures in a row for a username (LoginThrottle): the form says when to try again, 429.
+            for _ in 0..<4 { _ = try await b.post("/login", [("_csrf", login.csrf ?? ""), ("username", "demoRes"), ("password", "nope")]) }
+            _ = try await b.post("/login", [("_csrf", login.csrf ?? ""), ("username", "demoRes"), ("password", "nope")])
+            let throttled = try await b.post("/login", [("_csrf", login.csrf ?? ""), ("username", "demoRes"), ("password", TestRegistry.password)])
+            #expect(throttled.status == .tooManyRequests && throttled.html.contains("Too many failed sign-in attempts. Try again in 15 minutes."), "\(throttled.html)")
+            let wait = Int(throttled.headers.first(name: "Retry-After") ?? "") ?? 0
+            #expect(wait > 14 * 60 && wait <= 15 * 60, "\(throttled.headers)")
             // Signed in, a form post without the session's token is refused (HTML, not JSON).
             _ = try await b.signIn("demoClin")
             let noToken = try await b.post("/logout", [])

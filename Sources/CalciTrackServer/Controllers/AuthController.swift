@@ -24,14 +24,11 @@ struct AuthController: Sendable {
         guard !username.isEmpty, !password.isEmpty else {
             throw APIError(validation: [FieldIssue(field: "username", value: nil, message: "username and password are required")])
         }
-        let user = try await User.query(on: req.db).filter(\.$username == username).first()
-        // Verify against a dummy hash when the user is unknown, so timing does not reveal names.
-        let hash = user?.passwordHash ?? "$2b$12$C6UzMDM.H6dfI/f/IKxGhuB0b5Ue3O1Bqv1bqvVy2/8vx8VgTxqXW"
-        let ok = (try? Bcrypt.verify(password, created: hash)) ?? false
-        guard let user, ok, user.active else {
-            try await req.recordAudit([AuditEvent(action: "login-failed", resourceType: "users", detail: "username \(username)")],
-                                      actor: AuditActor(username: username, role: "anonymous", ip: ip))
-            throw APIError(.unauthorized, "wrong username or password")
+        let user: User
+        switch try await PasswordSignIn.attempt(req, username: username, password: password) {
+        case .signedIn(let u): user = u
+        case .failed: throw APIError(.unauthorized, "wrong username or password")
+        case .throttled(let wait): throw LoginThrottle.refusal(retryAfter: wait)
         }
         req.auth.login(user)
         req.session.authenticate(user)

@@ -41,14 +41,15 @@ struct WebAuthController: Sendable {
         }
         guard !username.isEmpty, !password.isEmpty else { return fail("Enter your username and password.", .unprocessableEntity) }
         let ip = req.remoteAddress?.ipAddress
-        let user = try await User.query(on: req.db).filter(\.$username == username).first()
-        // Verify against a dummy hash when the user is unknown, so timing does not reveal names.
-        let hash = user?.passwordHash ?? "$2b$12$C6UzMDM.H6dfI/f/IKxGhuB0b5Ue3O1Bqv1bqvVy2/8vx8VgTxqXW"
-        let ok = (try? Bcrypt.verify(password, created: hash)) ?? false
-        guard let user, ok, user.active else {
-            try await req.recordAudit([AuditEvent(action: "login-failed", resourceType: "users", detail: "username \(username) (web)")],
-                                      actor: AuditActor(username: username, role: "anonymous", ip: ip))
-            return fail("Wrong username or password.", .unauthorized)
+        let user: User
+        switch try await PasswordSignIn.attempt(req, username: username, password: password, via: "web") {
+        case .signedIn(let u): user = u
+        case .failed: return fail("Wrong username or password.", .unauthorized)
+        case .throttled(let wait):
+            let minutes = (wait + 59) / 60
+            let page = fail("Too many failed sign-in attempts. Try again in \(minutes) minute\(minutes == 1 ? "" : "s").", .tooManyRequests)
+            page.headers.replaceOrAdd(name: "Retry-After", value: String(wait))
+            return page
         }
         req.session.data[Self.loginCSRFKey] = nil
         req.auth.login(user)

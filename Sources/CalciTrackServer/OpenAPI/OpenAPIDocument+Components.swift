@@ -43,6 +43,9 @@ extension OpenAPIDocument {
             ("Conflict", error("the record still has dependent records")),
             ("PreconditionFailed", error("If-Match is not a version, or the record was changed since (reload it)")),
             ("PreconditionRequired", error("If-Match is missing")),
+            ("TooManyRequests", error("too many failed sign-ins for this username (5) or from this address (20) in 15 minutes; the password was not checked",
+                                      headers: S.obj([("Retry-After", S.obj([("description", "seconds until an attempt is allowed again"), ("required", true),
+                                                                              ("schema", S.integer(minimum: 1))]))]))),
             ("ValidationFailed", S.obj([("description", "invalid input: every problem, each naming the field, the value given and what is allowed"),
                                         ("content", S.obj([("application/json", S.obj([("schema", S.ref("ValidationErrors"))]))]))])),
         ])

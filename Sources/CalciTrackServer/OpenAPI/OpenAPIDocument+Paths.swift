@@ -43,6 +43,7 @@ extension OpenAPIDocument {
         static let e412 = ("412", ref("PreconditionFailed"))
         static let e422 = ("422", ref("ValidationFailed"))
         static let e428 = ("428", ref("PreconditionRequired"))
+        static let e429 = ("429", ref("TooManyRequests"))
 
         static func json(_ description: String, _ schema: JSONValue, headers: [(String, JSONValue)] = [], links: [(String, JSONValue)] = []) -> JSONValue {
             S.obj([("description", .string(description)),
@@ -102,9 +103,9 @@ extension OpenAPIDocument {
 
         static func auth(_ paths: inout PathTable) {
             paths.add("post", "/api/v1/auth/login", operation("login", "auth", "Sign in (web UI): starts a cookie session and returns its CSRF token",
-                                                              description: "A failed attempt is audited.", body: S.ref("Login"),
+                                                              description: "A failed attempt is audited. After 5 failed attempts for a username, or 20 from an address, in 15 minutes, attempts are refused with 429 and Retry-After (the password is not checked) until the oldest failure is 15 minutes old; a success clears the username's count.", body: S.ref("Login"),
                                                               bodyMediaTypes: ["application/json", "application/x-www-form-urlencoded"], responses: [
-                ("200", Resp.json("signed in; the session cookie is set", S.ref("LoginResult"))), Resp.e401, Resp.e403, Resp.e422,
+                ("200", Resp.json("signed in; the session cookie is set", S.ref("LoginResult"))), Resp.e401, Resp.e403, Resp.e422, Resp.e429,
             ], security: open))
             paths.add("post", "/api/v1/auth/logout", operation("logout", "auth", "Sign out: ends the session (any caller)",
                                                                responses: [("204", Resp.noContent), Resp.e403],
