@@ -110,6 +110,31 @@ import VaporTesting
         }
     }
 
+    /// EHRs often send the drug as a Medication resource: contained in the order (`#id`, FHIR R4
+    /// references.html#contained) or beside it in draftOrders. Both are read without a fetch;
+    /// warfarin + doxycycline → DDI-02 [clinical-spec 8].
+    @Test("A medicationReference to a contained Medication, or to one in draftOrders, is checked (DDI-02)")
+    func medicationReferenceResolved() async throws {
+        try await CDSHooksTests.withCDS { r, client in
+            let patient = try await r.createPatient()
+            _ = try await r.send(.POST, "/api/v1/patients/\(patient)/medications", as: "clinA",
+                                 json: #"{"drug": "warfarin", "doseMg": 2.5, "frequency": "daily", "route": "oral", "start": "2020-01-01"}"#)
+            let doxy = #"{"coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "3640", "display": "doxycycline"}], "text": "doxycycline"}"#
+            let contained = #"{"resource": {"resourceType": "MedicationRequest", "id": "c1", "status": "draft", "intent": "order", "#
+                + ##""contained": [{"resourceType": "Medication", "id": "med", "code": \##(doxy)}], "medicationReference": {"reference": "#med"}, "##
+                + #""subject": {"reference": "Patient/\#(patient)"}}}"#
+            let first = try await CDSHooksTests.call(r, Self.path, token: try await client.token(aud: CDSHooksTests.base + Self.path),
+                                                     json: Self.request(patient: patient, drafts: [], selected: ["MedicationRequest/c1"], extraEntry: contained))
+            #expect(first.status == .ok && Self.topics(first).contains("alert:DDI-02") && !Self.topics(first).contains("orders-unchecked"), "\(first.text)")
+            let inBundle = #"{"resource": {"resourceType": "MedicationRequest", "id": "b1", "status": "draft", "intent": "order", "#
+                + #""medicationReference": {"reference": "Medication/m9"}, "subject": {"reference": "Patient/\#(patient)"}}}, "#
+                + #"{"fullUrl": "urn:uuid:0a1b", "resource": {"resourceType": "Medication", "id": "m9", "code": \#(doxy)}}"#
+            let second = try await CDSHooksTests.call(r, Self.path, token: try await client.token(aud: CDSHooksTests.base + Self.path),
+                                                      json: Self.request(patient: patient, drafts: [], selected: ["MedicationRequest/b1"], extraEntry: inBundle))
+            #expect(second.status == .ok && Self.topics(second).contains("alert:DDI-02") && !Self.topics(second).contains("orders-unchecked"), "\(second.text)")
+        }
+    }
+
     @Test("Discovery lists both services; a call needs a token for this service's URL, the order-select hook and its context")
     func discoveryAndRequests() async throws {
         try await CDSHooksTests.withCDS { r, client in

@@ -27,7 +27,7 @@ public enum CDSOrderSelect {
         .object(JSONObject([
             ("hook", .string(hook)), ("title", .string(title)), ("description", .string(description + " Checks \(which).")), ("id", .string(id)),
             ("prefetch", .object(JSONObject(CDSService.prefetch.map { ($0.key, .string($0.template)) }))),
-            ("usageRequirements", .string("As calcinosis-assessment. Draft orders are MedicationRequests with a medicationCodeableConcept (RxNorm or the drug's name).")),
+            ("usageRequirements", .string("As calcinosis-assessment. Draft orders are MedicationRequests with a medicationCodeableConcept (RxNorm or the drug's name), or a medicationReference to a Medication contained in the order or sent in draftOrders.")),
         ]))
     }
 
@@ -56,13 +56,16 @@ public enum CDSOrderSelect {
             selections = Set(selectionValues.compactMap { ResourceReader.string($0) })
         }
         var drafts: [JSONObject] = [], unchecked: [String] = []
-        for entry in ResourceReader.array(bundle["entry"]) {
+        let entries = ResourceReader.array(bundle["entry"])
+        for entry in entries {
             guard case .object(let order)? = entry["resource"], let type = ResourceReader.string(order["resourceType"]) else { continue }
             let name = "\(type)/\(ResourceReader.string(order["id"]) ?? "?")"
             if let selections, !selections.contains(name) { continue }
             guard type == "MedicationRequest" else { unchecked.append("\(name): only MedicationRequest orders are checked"); continue }
-            guard let medication = order["medicationCodeableConcept"] else {
-                unchecked.append("\(name): no medicationCodeableConcept (a medicationReference is not resolved)"); continue
+            guard let medication = order["medicationCodeableConcept"] ?? referencedMedicationCode(order, in: entries) else {
+                unchecked.append("\(name): its medication is neither a medicationCodeableConcept nor a Medication contained in the order "
+                                 + "or sent in draftOrders (CalciTrack does not fetch it from fhirServer)")
+                continue
             }
             var statement = JSONObject([("resourceType", "MedicationStatement"), ("id", .string("draft-" + (ResourceReader.string(order["id"]) ?? "order"))),
                                         ("status", "active"), ("medicationCodeableConcept", medication),
@@ -72,6 +75,29 @@ public enum CDSOrderSelect {
             drafts.append(statement)
         }
         return Request(base: base, drafts: drafts, unchecked: unchecked)
+    }
+
+    /// The code of the Medication an order's `medicationReference` names, when the request holds it:
+    /// contained in the order (`#id`, FHIR R4 references.html#contained) or an entry of draftOrders
+    /// (by `fullUrl` or `Medication/id`). Nil otherwise (the service does not fetch from fhirServer).
+    static func referencedMedicationCode(_ order: JSONObject, in entries: [JSONValue]) -> JSONValue? {
+        guard case .object(let reference)? = order["medicationReference"], let target = ResourceReader.string(reference["reference"]) else { return nil }
+        func code(_ resource: JSONValue?) -> JSONValue? {
+            guard case .object(let medication)? = resource, ResourceReader.string(medication["resourceType"]) == "Medication" else { return nil }
+            return medication["code"]
+        }
+        if target.hasPrefix("#") {
+            let id = String(target.dropFirst())
+            return ResourceReader.array(order["contained"]).first { ResourceReader.string($0["id"]) == id }.flatMap(code)
+        }
+        for entry in entries {
+            let resource = entry["resource"]
+            let id = resource.flatMap { ResourceReader.string($0["id"]) }.map { "Medication/" + $0 }
+            if ResourceReader.string(entry["fullUrl"]) == target || (id != nil && (target == id || target.hasSuffix("/" + id!))) {
+                if let found = code(resource) { return found }
+            }
+        }
+        return nil
     }
 
     /// The case-format medications of the drafts (as `CaseFromFHIR` reads MedicationStatements),
