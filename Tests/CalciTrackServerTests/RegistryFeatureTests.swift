@@ -131,6 +131,12 @@ import VaporTesting
             let c = try await r.send(.GET, "/api/v1/patients/\(old.id)/case", as: "research")
             #expect(c["patient"]?["birthDate"] == shifted("1936-11-24", old.shift), "\(c.text)")
             #expect(try await r.send(.GET, "/api/v1/patients/\(old.id)/assessment", as: "research").status == .ok)
+            // An asOf between the stored and the shown birth date is refused like one before both
+            // (naming asOf), so the answers do not tell the stored date.
+            for asOf in ["1933-06-01", "1920-06-01"] {
+                let early = try await r.send(.GET, "/api/v1/patients/\(old.id)/assessment?asOf=\(shifted(asOf, old.shift).stringValue!)", as: "research")
+                #expect(early.status == .unprocessableEntity && early.errorFields == ["asOf"], "\(asOf): \(early.text)")
+            }
             // The research CSV and the worklist: 90; the clinician's worklist: 97.
             let stored = try await Patient.find(UUID(uuidString: old.id)!, on: r.app.db)!
             #expect(RegistryExport.row(stored, lesions: [], site: "A", today: TestRegistry.today).split(separator: ",")[3] == "90")

@@ -88,7 +88,7 @@ final class LoginThrottle: Sendable {
 private struct LoginThrottleKey: StorageKey { typealias Value = LoginThrottle }
 
 extension Application {
-    /// Set once in `configure` (tests replace it before the first request).
+    /// Set once in `configure`.
     var loginThrottle: LoginThrottle {
         get {
             guard let throttle = storage[LoginThrottleKey.self] else { preconditionFailure("configure sets app.loginThrottle") }

@@ -37,7 +37,10 @@ struct AssessmentController: Sendable {
         let requested = try asOf(req)
         // A researcher's asOf is in shifted time; the stored records are not.
         let asOf = requested.adding(days: -shift.days)
-        if let birth = patient.birthDate.flatMap(LocalDate.init(iso:)), asOf < birth {
+        // A researcher's bound is the birth date they are shown (DeidentifiedAge): checked against
+        // the stored one, the answers for dates between the two would tell the stored one.
+        let shownBirth = shift.days == 0 ? patient.birthDate : DeidentifiedAge.birthDate(patient.birthDate, today: req.today)
+        if let birth = shownBirth.flatMap(LocalDate.init(iso:)), asOf < birth {
             throw APIError.invalid("asOf", .string(requested.description), "asOf must not be before the patient's birthDate")
         }
         let json = try await RegistryCase.json(patient: patient, sections: sections, asOf: asOf, on: req.db)
