@@ -60,6 +60,7 @@ public func configure(_ app: Application, _ settings: ServerSettings) async thro
     }
     app.cdsHooks = try await CDSHooksSettings.fromEnvironment(logger: app.logger)
     app.loginThrottle = LoginThrottle()
+    app.searchSnapshots = SearchSnapshots()
     app.bulkExports = BulkExportRunner(directory: Application.exportsDirectory(settings))
     app.lifecycle.use(BulkExportCleanup())
     try routes(app, metrics: metricsRegistry)

@@ -12,13 +12,16 @@ struct FHIRReadContext: Sendable {
     let today: LocalDate
     /// The server's FHIR base URL (fullUrl and links).
     let base: String
+    /// Where searches keep their matches for stable paging; nil inside a transaction Bundle
+    /// (its reads see writes that may yet roll back), where searches page by offset.
+    let snapshots: SearchSnapshots?
 
-    init(principal: Principal, db: any Database, today: LocalDate, base: String) {
-        self.principal = principal; self.db = db; self.today = today; self.base = base
+    init(principal: Principal, db: any Database, today: LocalDate, base: String, snapshots: SearchSnapshots? = nil) {
+        self.principal = principal; self.db = db; self.today = today; self.base = base; self.snapshots = snapshots
     }
 
     init(_ req: Request, principal: Principal) {
-        self.init(principal: principal, db: req.db, today: req.today, base: FHIRReadController.baseURL(req))
+        self.init(principal: principal, db: req.db, today: req.today, base: FHIRReadController.baseURL(req), snapshots: req.application.searchSnapshots)
     }
 }
 

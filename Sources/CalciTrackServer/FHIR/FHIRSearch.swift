@@ -137,6 +137,8 @@ enum FHIRSearch {
         var patientIdentifiers: [[FHIRSource.Token]] = []
         var count = defaultCount
         var offset = 0
+        /// `_page`: the snapshot a next link names (`SearchSnapshots`).
+        var page: String?
         var sort: [(key: String, descending: Bool)] = []
         var includes: [(source: String, param: String)] = []
         /// `_revinclude`: resources of another type that point at the matches (`FHIRCapabilities.revincludes`).
@@ -165,11 +167,13 @@ enum FHIRSearch {
         let includable = FHIRCapabilities.support(type)?.includes ?? []
         for (name, value) in pairs {
             let values = value.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
-            if name != "_offset" && name != "_count" { q.passthrough.append((name, value)) }
+            if name != "_offset" && name != "_count" && name != "_page" { q.passthrough.append((name, value)) }
             if value.isEmpty && name != "_format" { fail(name, "\(name) has no value"); continue }
             switch name {
             case "_format", "_pretty":
                 if let problem = FHIRSearch.formatProblem(name, value) { fail(name, problem) }
+            case "_page":
+                q.page = value
             case "_count", "_offset":
                 let (n, problem) = pageNumber(name, value)
                 guard let n else { fail(name, problem); continue }
@@ -387,13 +391,24 @@ enum FHIRSearch {
 
     struct Row { let source: String; let rowID: UUID; let patientID: UUID }
 
-    /// Runs the union: the total and the page's rows.
-    static func rows(_ type: FHIRResourceType, _ q: Query, siteIDs: [UUID]?, on db: any Database, page: Bool) async throws -> (total: Int, rows: [Row]) {
+    /// Runs the union: the total and the page's rows. `only`: the rows of a snapshot page
+    /// (`SearchSnapshots`), those of them the search still matches, in their order.
+    static func rows(_ type: FHIRResourceType, _ q: Query, siteIDs: [UUID]?, on db: any Database, page: Bool,
+                     only: [Row]? = nil) async throws -> (total: Int, rows: [Row]) {
         let sql = db as! any SQLDatabase
         let sources = FHIRSource.sources(type, dialect: sql.dialect.name)
         let selects = try sources.compactMap { try select($0, q, siteIDs: siteIDs, dialect: sql.dialect.name) }
         guard !selects.isEmpty else { return (0, []) }
         let union = selects.joined(separator: " UNION ALL ")
+        if let only {
+            guard !only.isEmpty else { return (0, []) }
+            let binds: [SQLQueryString] = Set(only.map(\.rowID)).map { "\(bind: $0)" }
+            let live = try await sql.raw("SELECT src, rid FROM (" + union + ") u WHERE rid IN (" + binds.joined(separator: ", ") + ")").all()
+            var still = Set<String>()
+            for row in live { still.insert(try row.decode(column: "src", as: String.self) + "|" + (try row.decode(column: "rid", as: UUID.self)).uuidString) }
+            let kept = only.filter { still.contains($0.source + "|" + $0.rowID.uuidString) }
+            return (kept.count, kept)
+        }
         var total = 0
         if page {
             let countRow = try await sql.raw("SELECT COUNT(*) AS n FROM (" + union + ") u").first()
@@ -496,6 +511,8 @@ enum FHIRSearch {
         let base = context.base
         var matches: [JSONValue]
         var total: Int
+        /// The kept matches the next links name (`SearchSnapshots`), if any.
+        var snapshot: String?
         if type == .Flag {
             // Flags are computed per patient by the engine: a search names the patient(s).
             guard let group = q.patients.first, !group.isEmpty else {
@@ -510,9 +527,26 @@ enum FHIRSearch {
             total = flags.count
             matches = Array(flags.dropFirst(q.offset).prefix(q.count))
         } else {
-            let (t, rows) = try await Self.rows(type, q, siteIDs: siteIDs, on: db, page: true)
-            total = t
-            matches = try await resources(type, rows, on: db, today: today)
+            let owner = SearchSnapshots.Owner(username: principal.username, siteIDs: principal.siteIDs,
+                                              query: type.rawValue + "?" + q.passthrough.map { "\($0.0)=\($0.1)" }.joined(separator: "&"))
+            if let id = q.page, let snapshots = context.snapshots, let kept = snapshots.rows(id, owner: owner) {
+                // A later page of a kept search: cut from the list, checked against the live search.
+                total = kept.count
+                let page = Array(kept.dropFirst(q.offset).prefix(q.count))
+                matches = try await resources(type, try await Self.rows(type, q, siteIDs: siteIDs, on: db, page: false, only: page).rows, on: db, today: today)
+                snapshot = id
+            } else {
+                var (t, rows) = try await Self.rows(type, q, siteIDs: siteIDs, on: db, page: true)
+                total = t
+                if let snapshots = context.snapshots, q.count > 0, q.offset + q.count < t, t <= SearchSnapshots.maxRows {
+                    // More pages to come: keep every match, and this page from the same list.
+                    let all = try await Self.rows(type, q, siteIDs: siteIDs, on: db, page: false).rows
+                    snapshot = snapshots.store(all, owner: owner)
+                    total = all.count
+                    rows = Array(all.dropFirst(q.offset).prefix(q.count))
+                }
+                matches = try await resources(type, rows, on: db, today: today)
+            }
         }
         // `_elements` cuts the matches down; `_include` below reads the references of the whole ones.
         let shown = q.elements.map { elements in matches.map { ElementsSubset.apply($0, keeping: elements) } } ?? matches
@@ -543,6 +577,7 @@ enum FHIRSearch {
             var items = q.passthrough.map { "\(encode($0.0))=\(encode($0.1))" }
             items.append("_count=\(q.count)")
             if offset > 0 { items.append("_offset=\(offset)") }
+            if let snapshot, offset > 0 { items.append("_page=\(snapshot)") }
             return "\(base)/\(type.rawValue)?" + items.joined(separator: "&")
         }
         let next = q.count > 0 && q.offset + q.count < total ? link(offset: q.offset + q.count) : nil

@@ -1,0 +1,77 @@
+import Foundation
+import NIOConcurrencyHelpers
+import Vapor
+
+/// Stable paging of FHIR searches, as HAPI FHIR's search cache gives it: the first page of a
+/// search with more than one page keeps the ordered list of its matches (up to `maxRows`) for
+/// `lifetime`, under a random id that its `next` link carries (`_page`). Later pages are cut from
+/// that list, so records created or deleted while a client pages do not shift the pages (by
+/// `_offset` alone a record created before the cursor repeated the last match of the previous
+/// page, and a deleted one skipped a match).
+///
+/// A page read from a snapshot is checked against the live search again (`FHIRSearch.rows(only:)`):
+/// a record deleted since, or no longer matching or visible, is left out of its page. A snapshot
+/// belongs to the user, sites and query that made it; for anything else, an expired snapshot, or
+/// another server process (it is kept in memory), the link's `_offset` answers as before.
+final class SearchSnapshots: Sendable {
+    static let maxRows = 10_000
+    static let maxSnapshots = 200
+    let lifetime: TimeInterval
+
+    struct Owner: Hashable, Sendable {
+        var username: String
+        var siteIDs: Set<UUID>
+        /// The resource type and the search's own parameters (the self link's, without paging).
+        var query: String
+    }
+
+    private struct Snapshot {
+        var owner: Owner
+        var rows: [FHIRSearch.Row]
+        var created: Date
+    }
+
+    private let snapshots = NIOLockedValueBox<[String: Snapshot]>([:])
+    private let now: @Sendable () -> Date
+
+    init(lifetime: TimeInterval = 10 * 60, now: @escaping @Sendable () -> Date = { Date() }) {
+        self.lifetime = lifetime
+        self.now = now
+    }
+
+    /// Keeps `rows` and answers the id for the next links.
+    func store(_ rows: [FHIRSearch.Row], owner: Owner) -> String {
+        let id = UUID().uuidString.lowercased()
+        let now = now()
+        snapshots.withLockedValue { table in
+            table = table.filter { now.timeIntervalSince($0.value.created) < lifetime }
+            if table.count >= Self.maxSnapshots, let oldest = table.min(by: { $0.value.created < $1.value.created })?.key {
+                table[oldest] = nil
+            }
+            table[id] = Snapshot(owner: owner, rows: rows, created: now)
+        }
+        return id
+    }
+
+    /// The rows kept under `id`, when they are still kept and `owner` made them.
+    func rows(_ id: String, owner: Owner) -> [FHIRSearch.Row]? {
+        let now = now()
+        return snapshots.withLockedValue { table in
+            guard let snapshot = table[id], now.timeIntervalSince(snapshot.created) < lifetime, snapshot.owner == owner else { return nil }
+            return snapshot.rows
+        }
+    }
+}
+
+private struct SearchSnapshotsKey: StorageKey { typealias Value = SearchSnapshots }
+
+extension Application {
+    /// Set once in `configure`.
+    var searchSnapshots: SearchSnapshots {
+        get {
+            guard let snapshots = storage[SearchSnapshotsKey.self] else { preconditionFailure("configure sets app.searchSnapshots") }
+            return snapshots
+        }
+        set { storage[SearchSnapshotsKey.self] = newValue }
+    }
+}
