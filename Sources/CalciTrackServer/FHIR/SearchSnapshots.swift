@@ -15,7 +15,9 @@ import Vapor
 /// another server process (it is kept in memory), the link's `_offset` answers as before.
 final class SearchSnapshots: Sendable {
     static let maxRows = 10_000
-    static let maxSnapshots = 200
+    /// All snapshots together keep at most this many rows (about 60 bytes each: ≈ 30 MB); the
+    /// oldest go first.
+    static let maxTotalRows = 500_000
     let lifetime: TimeInterval
 
     struct Owner: Hashable, Sendable {
@@ -45,8 +47,10 @@ final class SearchSnapshots: Sendable {
         let now = now()
         snapshots.withLockedValue { table in
             table = table.filter { now.timeIntervalSince($0.value.created) < lifetime }
-            if table.count >= Self.maxSnapshots, let oldest = table.min(by: { $0.value.created < $1.value.created })?.key {
-                table[oldest] = nil
+            var kept = table.values.reduce(0) { $0 + $1.rows.count }
+            while kept + rows.count > Self.maxTotalRows, let oldest = table.min(by: { $0.value.created < $1.value.created }) {
+                table[oldest.key] = nil
+                kept -= oldest.value.rows.count
             }
             table[id] = Snapshot(owner: owner, rows: rows, created: now)
         }
