@@ -25,6 +25,15 @@ import VaporTesting
             """
     }
 
+    /// A patient of site A taking warfarin 2.5 mg daily (seed 1's anticoagulation).
+    static func patientOnWarfarin(_ r: TestRegistry) async throws -> String {
+        let patient = try await r.createPatient()
+        let reply = try await r.send(.POST, "/api/v1/patients/\(patient)/medications", as: "clinA",
+                                     json: #"{"drug": "warfarin", "doseMg": 2.5, "frequency": "daily", "route": "oral", "start": "2020-01-01"}"#)
+        #expect(reply.status == .created, "\(reply.text)")
+        return patient
+    }
+
     static func topics(_ reply: TestRegistry.Reply) -> [String] {
         CDSHooksTests.cards(reply).compactMap { $0["source"]?["topic"]?["code"]?.stringValue }
     }
@@ -32,9 +41,7 @@ import VaporTesting
     @Test("Doxycycline ordered for a patient on warfarin: the warfarin interactions it brings (DDI-02 [clinical-spec 8; seed 1 discharge]), no patient-view cards again")
     func warfarinAndDoxycycline() async throws {
         try await CDSHooksTests.withCDS { r, client in
-            let patient = try await r.createPatient()
-            _ = try await r.send(.POST, "/api/v1/patients/\(patient)/medications", as: "clinA",
-                                 json: #"{"drug": "warfarin", "doseMg": 2.5, "frequency": "daily", "route": "oral", "start": "2020-01-01"}"#)
+            let patient = try await Self.patientOnWarfarin(r)
             let token = try await client.token(aud: CDSHooksTests.base + Self.path)
             let reply = try await CDSHooksTests.call(r, Self.path, token: token, json: Self.request(patient: patient, drafts: [("d1", "doxycycline", "3640")]))
             #expect(reply.status == .ok, "\(reply.text)")
@@ -91,9 +98,7 @@ import VaporTesting
     @Test("A draft the case format refuses (dose 500 g) is named on the info card; the other draft still brings DDI-02")
     func refusedDraftLeftOut() async throws {
         try await CDSHooksTests.withCDS { r, client in
-            let patient = try await r.createPatient()
-            _ = try await r.send(.POST, "/api/v1/patients/\(patient)/medications", as: "clinA",
-                                 json: #"{"drug": "warfarin", "doseMg": 2.5, "frequency": "daily", "route": "oral", "start": "2020-01-01"}"#)
+            let patient = try await Self.patientOnWarfarin(r)
             let outOfRange = #"{"resource": {"resourceType": "MedicationRequest", "id": "big", "status": "draft", "intent": "order", "#
                 + #""medicationCodeableConcept": {"text": "mycophenolate"}, "subject": {"reference": "Patient/\#(patient)"}, "#
                 + #""dosageInstruction": [{"doseAndRate": [{"doseQuantity": {"value": 500, "unit": "g", "system": "http://unitsofmeasure.org", "code": "g"}}]}]}}"#
@@ -116,9 +121,7 @@ import VaporTesting
     @Test("A medicationReference to a contained Medication, or to one in draftOrders, is checked (DDI-02)")
     func medicationReferenceResolved() async throws {
         try await CDSHooksTests.withCDS { r, client in
-            let patient = try await r.createPatient()
-            _ = try await r.send(.POST, "/api/v1/patients/\(patient)/medications", as: "clinA",
-                                 json: #"{"drug": "warfarin", "doseMg": 2.5, "frequency": "daily", "route": "oral", "start": "2020-01-01"}"#)
+            let patient = try await Self.patientOnWarfarin(r)
             let doxy = #"{"coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "3640", "display": "doxycycline"}], "text": "doxycycline"}"#
             let contained = #"{"resource": {"resourceType": "MedicationRequest", "id": "c1", "status": "draft", "intent": "order", "#
                 + ##""contained": [{"resourceType": "Medication", "id": "med", "code": \##(doxy)}], "medicationReference": {"reference": "#med"}, "##
@@ -164,9 +167,7 @@ import VaporTesting
     @Test("order-sign checks every draft MedicationRequest: doxycycline on warfarin gives DDI-02 without selections")
     func orderSign() async throws {
         try await CDSHooksTests.withCDS { r, client in
-            let patient = try await r.createPatient()
-            _ = try await r.send(.POST, "/api/v1/patients/\(patient)/medications", as: "clinA",
-                                 json: #"{"drug": "warfarin", "doseMg": 2.5, "frequency": "daily", "route": "oral", "start": "2020-01-01"}"#)
+            let patient = try await Self.patientOnWarfarin(r)
             let path = "/cds-services/calcinosis-medication-safety-sign"
             let body = Self.request(patient: patient, drafts: [("s1", "sildenafil", "136411"), ("s2", "doxycycline", "3640")])
                 .replacingOccurrences(of: #""hook": "order-select""#, with: #""hook": "order-sign""#)

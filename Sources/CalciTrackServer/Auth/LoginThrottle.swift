@@ -90,10 +90,7 @@ private struct LoginThrottleKey: StorageKey { typealias Value = LoginThrottle }
 extension Application {
     /// Set once in `configure`.
     var loginThrottle: LoginThrottle {
-        get {
-            guard let throttle = storage[LoginThrottleKey.self] else { preconditionFailure("configure sets app.loginThrottle") }
-            return throttle
-        }
+        get { storage.required(LoginThrottleKey.self, "app.loginThrottle") }
         set { storage[LoginThrottleKey.self] = newValue }
     }
 }

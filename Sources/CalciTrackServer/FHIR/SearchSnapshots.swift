@@ -72,10 +72,7 @@ private struct SearchSnapshotsKey: StorageKey { typealias Value = SearchSnapshot
 extension Application {
     /// Set once in `configure`.
     var searchSnapshots: SearchSnapshots {
-        get {
-            guard let snapshots = storage[SearchSnapshotsKey.self] else { preconditionFailure("configure sets app.searchSnapshots") }
-            return snapshots
-        }
+        get { storage.required(SearchSnapshotsKey.self, "app.searchSnapshots") }
         set { storage[SearchSnapshotsKey.self] = newValue }
     }
 }
