@@ -185,7 +185,6 @@ enum RegistryCase {
         }
     }
 
-    /// Moves every full ISO date in a JSON document by `shift` days (de-identified reads).
     /// A case as a de-identified reader (a researcher, `shift` non-zero) sees it: the patient's
     /// birth date top-coded at 90 years before `today` (`DeidentifiedAge`), then every date shifted.
     static func deidentified(_ json: JSONObject, by shift: DateShift, today: LocalDate) -> JSONObject {
@@ -199,6 +198,7 @@ enum RegistryCase {
         return shifted
     }
 
+    /// Moves every full ISO date in a JSON document by `shift` days (de-identified reads).
     static func shiftDates(_ value: JSONValue, by shift: DateShift) -> JSONValue {
         guard shift.days != 0 else { return value }
         switch value {
