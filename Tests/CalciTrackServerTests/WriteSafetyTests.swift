@@ -169,6 +169,23 @@ import VaporTesting
         }
     }
 
+    /// Found by schemathesis: a lesion label starting with U+0000 was stored, read back by SQLite
+    /// as "" (C strings end at NUL), and the summary refresh failed with a 500.
+    @Test("A string with a NUL character is a 422 naming the field; nothing is written")
+    func nulCharacterRefused() async throws {
+        try await TestRegistry.run { r in
+            let patient = try await r.createPatient()
+            let before = try await LesionRecord.query(on: r.app.db).count()
+            let reply = try await r.send(.POST, "/api/v1/patients/\(patient)/lesions", as: "clinA",
+                                         json: #"{"label": "\u0000thigh", "site": "thigh", "laterality": "right"}"#)
+            #expect(reply.status == .unprocessableEntity && reply.errorFields == ["label"], "\(reply.text)")
+            #expect(reply.text.contains("U+0000"))
+            let visit = try await r.send(.POST, "/api/v1/patients/\(patient)/visits", as: "clinA", json: #"{"date": "2026-09-01", "note": "a\u0000b"}"#)
+            #expect(visit.status == .unprocessableEntity && visit.errorFields == ["note"], "\(visit.text)")
+            #expect(try await LesionRecord.query(on: r.app.db).count() == before)
+        }
+    }
+
     @Test("A lab is stored as entered and normalised, with its LOINC code [clinical-spec 12.4]")
     func labNormalised() async throws {
         try await TestRegistry.run { r in

@@ -33,6 +33,9 @@ struct FieldValidator {
         guard case .string(let s) = value else { fail(key, value, "\(key) must be a string, got \(value.typeName)"); return nil }
         if required && s.trimmingCharacters(in: .whitespaces).isEmpty { fail(key, value, "\(key) must not be empty"); return nil }
         if s.count > maxLength { fail(key, value, "\(key) must be at most \(maxLength) characters"); return nil }
+        // SQLite's C strings end at a NUL (a label "\u{0}x" read back as "") and PostgreSQL refuses
+        // one in text; FHIR's string type excludes it too (R4 datatypes.html#string).
+        if s.unicodeScalars.contains("\u{0}") { fail(key, value, "\(key) must not contain the NUL character (U+0000)"); return nil }
         return s
     }
 
