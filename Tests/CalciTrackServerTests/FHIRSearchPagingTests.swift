@@ -37,6 +37,9 @@ import VaporTesting
             // A new search sees the new lab and not the deleted one.
             let fresh = try await r.send(.GET, "/fhir/Observation?patient=\(pid)&_count=10&_sort=date", as: "clinA")
             #expect(read.ids(fresh.json) == [early] + Array(labs[0..<4]))
+            // A page asked for by its own _offset (no _page) pages by offset, as before: it keeps no snapshot.
+            let manual = try await r.send(.GET, "/fhir/Observation?patient=\(pid)&_count=2&_sort=date&_offset=2", as: "clinA")
+            #expect(read.ids(manual.json) == Array(labs[1..<3]) && next(manual).map { !$0.contains("_page=") } == true, "\(manual.text)")
             // The link is no snapshot for another user: clinB (site B) pages by offset, with their own access.
             let other = try await r.send(.GET, link, as: "clinB")
             #expect(other.status == .ok && read.ids(other.json).isEmpty && other.json["total"] == 0, "\(other.text)")

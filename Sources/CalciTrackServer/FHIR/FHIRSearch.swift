@@ -538,8 +538,9 @@ enum FHIRSearch {
             } else {
                 var (t, rows) = try await Self.rows(type, q, siteIDs: siteIDs, on: db, page: true)
                 total = t
-                if let snapshots = context.snapshots, q.count > 0, q.offset + q.count < t, t <= SearchSnapshots.maxRows {
-                    // More pages to come: keep every match, and this page from the same list.
+                if let snapshots = context.snapshots, q.offset == 0, q.count > 0, q.count < t, t <= SearchSnapshots.maxRows {
+                    // A first page with more to come: keep every match, and this page from the same
+                    // list. (A client paging by its own `_offset` keeps paging by offset.)
                     let all = try await Self.rows(type, q, siteIDs: siteIDs, on: db, page: false).rows
                     snapshot = snapshots.store(all, owner: owner)
                     total = all.count
