@@ -391,24 +391,16 @@ enum FHIRSearch {
 
     struct Row { let source: String; let rowID: UUID; let patientID: UUID }
 
-    /// Runs the union: the total and the page's rows. `only`: the rows of a snapshot page
-    /// (`SearchSnapshots`), those of them the search still matches, in their order.
-    static func rows(_ type: FHIRResourceType, _ q: Query, siteIDs: [UUID]?, on db: any Database, page: Bool,
-                     only: [Row]? = nil) async throws -> (total: Int, rows: [Row]) {
+    /// The search as one `UNION ALL` of its sources' selects (src, rid, pid, sdate, upd); nil when no source can match.
+    static func union(_ type: FHIRResourceType, _ q: Query, siteIDs: [UUID]?, dialect: String) throws -> SQLQueryString? {
+        let selects = try FHIRSource.sources(type, dialect: dialect).compactMap { try select($0, q, siteIDs: siteIDs, dialect: dialect) }
+        return selects.isEmpty ? nil : selects.joined(separator: " UNION ALL ")
+    }
+
+    /// Runs the union: the total and the page's rows.
+    static func rows(_ type: FHIRResourceType, _ q: Query, siteIDs: [UUID]?, on db: any Database, page: Bool) async throws -> (total: Int, rows: [Row]) {
         let sql = db as! any SQLDatabase
-        let sources = FHIRSource.sources(type, dialect: sql.dialect.name)
-        let selects = try sources.compactMap { try select($0, q, siteIDs: siteIDs, dialect: sql.dialect.name) }
-        guard !selects.isEmpty else { return (0, []) }
-        let union = selects.joined(separator: " UNION ALL ")
-        if let only {
-            guard !only.isEmpty else { return (0, []) }
-            let binds: [SQLQueryString] = Set(only.map(\.rowID)).map { "\(bind: $0)" }
-            let live = try await sql.raw("SELECT src, rid FROM (" + union + ") u WHERE rid IN (" + binds.joined(separator: ", ") + ")").all()
-            var still = Set<String>()
-            for row in live { still.insert(try row.decode(column: "src", as: String.self) + "|" + (try row.decode(column: "rid", as: UUID.self)).uuidString) }
-            let kept = only.filter { still.contains($0.source + "|" + $0.rowID.uuidString) }
-            return (kept.count, kept)
-        }
+        guard let union = try union(type, q, siteIDs: siteIDs, dialect: sql.dialect.name) else { return (0, []) }
         var total = 0
         if page {
             let countRow = try await sql.raw("SELECT COUNT(*) AS n FROM (" + union + ") u").first()
@@ -457,51 +449,6 @@ enum FHIRSearch {
         }
     }
 
-    /// `_revinclude`: the resources of each named type that point at the matches: those of the
-    /// matched patients (`X:patient`, `X:subject`; Flags are computed per patient), or the
-    /// measurements whose focus is a matched lesion (`Observation:focus`). The caller's sites only.
-    static func revincluded(_ revincludes: [(source: FHIRResourceType, param: String)], of matches: [JSONValue], type: FHIRResourceType,
-                            siteIDs: [UUID], on db: any Database, today: LocalDate) async throws -> [JSONValue] {
-        let targets = matches.compactMap { $0["id"]?.stringValue }
-        // The patients whose resources can point at the matches.
-        let patients: [UUID] = type == .Patient ? targets.compactMap(UUID.parse)
-            : matches.compactMap { $0["patient"]?["reference"]?.stringValue.flatMap { UUID.parse($0.dropFirst("Patient/".count)) } }
-        guard !patients.isEmpty else { return [] }
-        var result: [JSONValue] = []
-        for (source, param) in revincludes {
-            if source == .Flag {
-                for pid in patients { result += try await FHIRAlerts.flags(patientID: pid, on: db, today: today) }
-                continue
-            }
-            var q = Query()
-            q.patients = [Array(Set(patients))]
-            let found = try await resources(source, try await rows(source, q, siteIDs: siteIDs, on: db, page: false).rows, on: db, today: today)
-            if param == "focus" {
-                let wanted = Set(targets.map { "\(type.rawValue)/\($0)" })
-                result += found.filter { r in
-                    guard case .array(let focus)? = r["focus"] else { return false }
-                    return focus.contains { wanted.contains($0["reference"]?.stringValue ?? "") }
-                }
-            } else {
-                result += found
-            }
-        }
-        return result
-    }
-
-    /// References a resource makes that `_include` follows: subject/patient and focus.
-    static func references(_ resource: JSONValue, params: Set<String>) -> [String] {
-        var refs: [String] = []
-        let all = params.contains("*")
-        if all || params.contains("patient") || params.contains("subject") {
-            for key in ["subject", "patient"] { if let r = resource[key]?["reference"]?.stringValue { refs.append(r) } }
-        }
-        if all || params.contains("focus") {
-            if case .array(let focus)? = resource["focus"] { for f in focus { if let r = f["reference"]?.stringValue { refs.append(r) } } }
-        }
-        return refs
-    }
-
     /// A search as a searchset Bundle; `query` is the query string as sent (for the audit entry).
     static func run(type: FHIRResourceType, pairs: [(String, String)], query: String, lenient: Bool = false, _ context: FHIRReadContext) async throws -> FHIRReadAnswer {
         var q = try parse(type, pairs, lenient: lenient)
@@ -527,27 +474,10 @@ enum FHIRSearch {
             total = flags.count
             matches = Array(flags.dropFirst(q.offset).prefix(q.count))
         } else {
-            let owner = SearchSnapshots.Owner(username: principal.username, siteIDs: principal.siteIDs,
-                                              query: type.rawValue + "?" + q.passthrough.map { "\($0.0)=\($0.1)" }.joined(separator: "&"))
-            if let id = q.page, let snapshots = context.snapshots, let kept = snapshots.rows(id, owner: owner) {
-                // A later page of a kept search: cut from the list, checked against the live search.
-                total = kept.count
-                let page = Array(kept.dropFirst(q.offset).prefix(q.count))
-                matches = try await resources(type, try await Self.rows(type, q, siteIDs: siteIDs, on: db, page: false, only: page).rows, on: db, today: today)
-                snapshot = id
-            } else {
-                var (t, rows) = try await Self.rows(type, q, siteIDs: siteIDs, on: db, page: true)
-                total = t
-                if let snapshots = context.snapshots, q.offset == 0, q.count > 0, q.count < t, t <= SearchSnapshots.maxRows {
-                    // A first page with more to come: keep every match, and this page from the same
-                    // list. (A client paging by its own `_offset` keeps paging by offset.)
-                    let all = try await Self.rows(type, q, siteIDs: siteIDs, on: db, page: false).rows
-                    snapshot = snapshots.store(all, owner: owner)
-                    total = all.count
-                    rows = Array(all.dropFirst(q.offset).prefix(q.count))
-                }
-                matches = try await resources(type, rows, on: db, today: today)
-            }
+            let page = try await matchRows(type, q, siteIDs: siteIDs, context)
+            total = page.total
+            snapshot = page.snapshot
+            matches = try await resources(type, page.rows, on: db, today: today)
         }
         // `_elements` cuts the matches down; `_include` below reads the references of the whole ones.
         let shown = q.elements.map { elements in matches.map { ElementsSubset.apply($0, keeping: elements) } } ?? matches
