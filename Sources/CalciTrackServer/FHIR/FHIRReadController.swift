@@ -229,11 +229,12 @@ struct FHIRReadController: Sendable {
         let (shown, more) = query.page(resources)
         let base = context.base
         let url = "\(base)/Patient/\(id)/$everything"
+        func text(_ pairs: [(String, String)]) -> String { pairs.map { "\($0.0)=\(FHIRSearch.encode($0.1))" }.joined(separator: "&") }
         func link(_ pairs: [(String, String)]) -> String {
-            let text = pairs.map { "\($0.0)=\(FHIRSearch.encode($0.1))" }.joined(separator: "&")
-            return url + (text.isEmpty ? "" : "?\(text)")
+            let query = text(pairs)
+            return url + (query.isEmpty ? "" : "?\(query)")
         }
-        let queryText = pairs.map { "\($0.0)=\(FHIRSearch.encode($0.1))" }.joined(separator: "&")
+        let queryText = text(pairs)
         let next = more ? link(pairs.filter { $0.0 != "_offset" } + [("_offset", String(query.offset + shown.count))]) : nil
         let bundle = FHIRBundle.searchset(shown.map { ($0, "match") }, total: resources.count, base: base, selfURL: link(pairs), nextURL: next)
         return FHIRReadAnswer(resource: bundle, audit: [AuditEvent(action: "read", resourceType: "fhir/Patient", resourceID: "\(id)/$everything",
