@@ -65,3 +65,57 @@ final class CDSCardsTests: XCTestCase {
         """))))
     }
 }
+
+/// order-select/order-sign suggestions (CDS Hooks 2.0 Suggestion and Action): each warning a
+/// draft brings offers to remove that draft order, only that one, and only when it has an id.
+final class CDSOrderSuggestionTests: XCTestCase {
+    /// Seed 1 at admission (warfarin, mycophenolate, severe infection) with draft orders of
+    /// doxycycline (the discharge prescription: DDI-02 with warfarin [clinical-spec 8; seed 1])
+    /// and sildenafil (no rule fires for it), one of them without an id.
+    func cards(drafts: [(id: String?, drug: String)]) throws -> [CDSCard] {
+        let bundle = try CaseFromFHIRTests.load(CaseFromFHIRTests.fixtures.appendingPathComponent("seed-1-admission.fhir.json"))
+        let asOf = LocalDate(iso: "2023-09-01")!
+        let build = CaseFromFHIR.build([bundle], asOf: asOf, today: asOf)
+        let without = Assessor().assess(try build.decoded.get())
+        let orders = drafts.map { d in
+            CDSOrderSelect.Draft(order: d.id.map { "MedicationRequest/" + $0 }, statement: JSONObject([
+                ("resourceType", "MedicationStatement"), ("id", .string("draft-" + (d.id ?? "order"))), ("status", "active"),
+                ("medicationCodeableConcept", .object(JSONObject([("text", .string(d.drug))]))),
+                ("subject", .object(JSONObject([("reference", "Patient/seed-1")]))),
+                ("effectivePeriod", .object(JSONObject([("start", "2023-09-01")]))),
+            ]))
+        }
+        let (medications, unreadable) = CDSOrderSelect.caseMedications(orders)
+        XCTAssertEqual(unreadable, [])
+        let (alerts, refused, checked) = CDSOrderSelect.alerts(root: build.root, without: without, adding: medications, today: asOf)
+        XCTAssertEqual(refused, [])
+        var n = 0
+        return CDSOrderSelect.cards(alerts: alerts, checked: checked, unchecked: [], patientPage: nil) { n += 1; return "id-\(n)" }
+    }
+
+    func testDoxycyclineDraftOfferedForRemoval() throws {
+        let cards = try cards(drafts: [("dx", "doxycycline"), ("sl", "sildenafil")])
+        let ddi = try XCTUnwrap(cards.first { $0.topic == "alert:DDI-02" })
+        // Only the doxycycline order: sildenafil is not a drug of the alert.
+        XCTAssertEqual(ddi.suggestions.map { $0.actions.map(\.resourceID) }, [["MedicationRequest/dx"]])
+        XCTAssertEqual(ddi.suggestions.first?.actions.first?.type, "delete")
+        let json = ddi.json
+        XCTAssertEqual(json["selectionBehavior"], "at-most-one")
+        guard case .array(let suggestions)? = json["suggestions"], let first = suggestions.first else { return XCTFail("no suggestions in \(json)") }
+        XCTAssertEqual(first["isRecommended"], false)
+        XCTAssertNotNil(first["uuid"]?.stringValue)
+        XCTAssertNotEqual(first["uuid"], json["uuid"])
+        guard case .array(let actions)? = first["actions"] else { return XCTFail("no actions in \(first)") }
+        XCTAssertEqual(actions.map { $0["resourceId"] }, ["MedicationRequest/dx"])
+        XCTAssertTrue(first["label"]?.stringValue?.contains("doxycycline") == true)
+    }
+
+    func testOrderWithoutIDOffersNothing() throws {
+        let cards = try cards(drafts: [(nil, "doxycycline")])
+        let ddi = try XCTUnwrap(cards.first { $0.topic == "alert:DDI-02" })
+        XCTAssertEqual(ddi.suggestions, [])
+        // CDS Hooks 2.0 (cds-resp-6): selectionBehavior only with suggestions.
+        XCTAssertNil(ddi.json["suggestions"])
+        XCTAssertNil(ddi.json["selectionBehavior"])
+    }
+}

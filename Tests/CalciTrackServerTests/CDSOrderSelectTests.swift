@@ -49,6 +49,21 @@ import VaporTesting
             #expect(topics.contains("alert:DDI-02"), "\(reply.text)")
             #expect(CDSHooksTests.cards(reply).allSatisfy { $0["indicator"] == "warning" && ($0["summary"]?.stringValue?.count ?? 999) < 140 })
             #expect(!topics.contains { $0.hasPrefix("therapy") || $0.hasPrefix("follow-up") || $0.hasPrefix("imaging") }, "\(topics)")
+            // The card offers to remove the draft (CDS Hooks 2.0 delete action), never recommended;
+            // accepting it comes back as feedback naming the suggestion, which the audit log keeps.
+            let ddi = CDSHooksTests.cards(reply).first { $0["source"]?["topic"]?["code"] == "alert:DDI-02" }
+            let suggestions = CDSHooksTests.array(ddi?["suggestions"])
+            #expect(ddi?["selectionBehavior"] == "at-most-one" && suggestions.count == 1, "\(reply.text)")
+            let action = CDSHooksTests.array(suggestions.first?["actions"]).first
+            #expect(action?["type"] == "delete" && action?["resourceId"] == "MedicationRequest/d1", "\(reply.text)")
+            #expect(suggestions.first?["isRecommended"] == false && suggestions.first?["label"]?.stringValue?.contains("doxycycline") == true)
+            let card = ddi?["uuid"]?.stringValue ?? "", suggestion = suggestions.first?["uuid"]?.stringValue ?? ""
+            let feedbackPath = Self.path + "/feedback"
+            let fb = try await CDSHooksTests.call(r, feedbackPath, token: try await client.token(aud: CDSHooksTests.base + feedbackPath),
+                                                  json: #"{"feedback": [{"card": "\#(card)", "outcome": "accepted", "acceptedSuggestions": [{"id": "\#(suggestion)"}], "outcomeTimestamp": "2026-11-24T10:00:00Z"}]}"#)
+            #expect(fb.status == .ok, "\(fb.text)")
+            let accepted = try await AuditEntry.query(on: r.app.db).filter(\.$action == "cds-feedback").filter(\.$resourceID == card).first()
+            #expect(accepted?.patientID == patient && accepted?.detail.contains("accepted suggestions: \(suggestion)") == true, "\(String(describing: accepted?.detail))")
             // The same patient and a drug that brings no alert: no cards. An unselected draft is not checked.
             let quiet = try await CDSHooksTests.call(r, Self.path, token: try await client.token(aud: CDSHooksTests.base + Self.path),
                                                      json: Self.request(patient: patient, drafts: [("d2", "sildenafil", "136411"), ("d3", "doxycycline", "3640")],
@@ -85,8 +100,13 @@ import VaporTesting
                                                                         selected: ["MedicationRequest/m", "MedicationRequest/ref"], extraEntry: byReference))
             #expect(reply.status == .ok, "\(reply.text)")
             #expect(Self.topics(reply).contains("alert:HOLD-01"), "\(reply.text)")
+            // Removing the mycophenolate order is offered; the order it could not read is not.
+            let hold = CDSHooksTests.cards(reply).first { $0["source"]?["topic"]?["code"] == "alert:HOLD-01" }
+            let removes = CDSHooksTests.array(hold?["suggestions"]).flatMap { CDSHooksTests.array($0["actions"]) }.compactMap { $0["resourceId"]?.stringValue }
+            #expect(removes == ["MedicationRequest/m"], "\(reply.text)")
             let unchecked = CDSHooksTests.cards(reply).first { $0["source"]?["topic"]?["code"] == "orders-unchecked" }
             #expect(unchecked?["indicator"] == "info" && unchecked?["detail"]?.stringValue?.contains("MedicationRequest/ref") == true, "\(reply.text)")
+            #expect(unchecked?["suggestions"] == nil && unchecked?["selectionBehavior"] == nil, "an info card offers no action")
             // The severe infection itself is patient-view's card, not repeated here.
             #expect(!Self.topics(reply).contains("infection-severe"))
         }
@@ -110,6 +130,10 @@ import VaporTesting
             let unchecked = CDSHooksTests.cards(reply).first { $0["source"]?["topic"]?["code"] == "orders-unchecked" }
             let detail = unchecked?["detail"]?.stringValue ?? ""
             #expect(unchecked?["indicator"] == "info" && detail.contains("mycophenolate: not checked") && detail.contains("500000"), "\(reply.text)")
+            // Only the checked draft is offered for removal, not the refused one.
+            let ddi = CDSHooksTests.cards(reply).first { $0["source"]?["topic"]?["code"] == "alert:DDI-02" }
+            let removes = CDSHooksTests.array(ddi?["suggestions"]).flatMap { CDSHooksTests.array($0["actions"]) }.compactMap { $0["resourceId"]?.stringValue }
+            #expect(removes == ["MedicationRequest/d1"], "\(reply.text)")
             // The refused draft brings no alert of its own (no mycophenolate card).
             #expect(!CDSHooksTests.cards(reply).contains { ($0["detail"]?.stringValue ?? "").contains("mycophenolate") && $0["indicator"] == "warning" })
         }

@@ -2,9 +2,10 @@
 # CDS Hooks end to end, through the real configuration path: `calcitrack serve` on a fresh SQLite
 # file with CALCITRACK_CDS_ISSUERS (a JWKS file made here from a fresh ES384 key; python
 # cryptography) and CALCITRACK_PUBLIC_URL; then discovery, patient-view with the seed-1 admission
-# prefetch (critical infection card, HOLD-01 warning), 412 without prefetch for an unknown
-# patient, 401 for an unsigned (alg none) token, a refused oct key at startup, and the startup
-# warning of CALCITRACK_CDS_AUTH=off. Needs python3 with cryptography (.ci/run installs it).
+# prefetch (critical infection card, HOLD-01 warning), order-sign of seed 1's discharge
+# doxycycline (DDI-02 warning offering to remove the draft, and the feedback accepting it), 412
+# without prefetch for an unknown patient, 401 for an unsigned (alg none) token, a refused oct key
+# at startup, and the startup warning of CALCITRACK_CDS_AUTH=off. Needs python3 with cryptography (.ci/run installs it).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . Tests/e2e/lib.sh
@@ -47,6 +48,15 @@ bundle["type"] = "searchset"; bundle["entry"] = [e for e in bundle["entry"] if e
 ctx = lambda pid: {"hook": "patient-view", "hookInstance": str(uuid.uuid4()), "context": {"userId": "Practitioner/e2e", "patientId": pid}}
 json.dump(dict(ctx(patient["id"]), prefetch={"patient": patient, "everything": bundle}), open(f"{tmp}/seed1.json", "w"))
 json.dump(ctx(str(uuid.uuid4())), open(f"{tmp}/unknown.json", "w"))
+# order-sign: seed 1's discharge prescription of oral doxycycline, drafted for the admission case.
+sign = base + "/cds-services/calcinosis-medication-safety-sign"
+open(f"{tmp}/s1", "w").write(token(sign)); open(f"{tmp}/f1", "w").write(token(sign + "/feedback"))
+doxycycline = {"resourceType": "MedicationRequest", "id": "discharge-doxy", "status": "draft", "intent": "order",
+               "medicationCodeableConcept": {"coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "3640", "display": "doxycycline"}]},
+               "subject": {"reference": "Patient/" + patient["id"]}}
+order = dict(ctx(patient["id"]), hook="order-sign", prefetch={"patient": patient, "everything": bundle})
+order["context"]["draftOrders"] = {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": doxycycline}]}
+json.dump(order, open(f"{tmp}/sign.json", "w"))
 PY
 
 # A symmetric key in the issuer file stops the server at startup, naming the entry.
@@ -72,6 +82,26 @@ assert topics.get("alert:HOLD-01") == "warning", topics
 assert all(len(c["summary"]) < 140 for c in cards)
 print("cds-hooks: seed-1:", ", ".join(f"{v} {k}" for k, v in topics.items()))
 PY
+# order-sign: DDI-02 offers removing the draft (CDS Hooks 2.0 Suggestion, delete Action; with
+# suggestions a card names its selectionBehavior), and the feedback accepting it is taken.
+code=$(curl -s -o "$tmp/sign-out.json" -w '%{http_code}' -X POST "$BASE/cds-services/calcinosis-medication-safety-sign" -H 'Content-Type: application/json' \
+  -H "Authorization: Bearer $(cat "$tmp/s1")" --data @"$tmp/sign.json")
+[ "$code" = 200 ] || fail "order-sign: $code $(cat "$tmp/sign-out.json")"
+python3 - "$tmp/sign-out.json" "$tmp/feedback.json" <<'PY' || fail "order-sign cards"
+import json, sys
+cards = json.load(open(sys.argv[1]))["cards"]
+ddi = next(c for c in cards if c["source"]["topic"]["code"] == "alert:DDI-02")
+assert ddi["indicator"] == "warning", ddi
+assert ddi["selectionBehavior"] == "at-most-one", ddi
+[suggestion] = ddi["suggestions"]
+assert suggestion["actions"] == [{"type": "delete", "description": suggestion["actions"][0]["description"], "resourceId": "MedicationRequest/discharge-doxy"}], suggestion
+assert all("selectionBehavior" in c for c in cards if c.get("suggestions")), cards
+json.dump({"feedback": [{"card": ddi["uuid"], "outcome": "accepted", "acceptedSuggestions": [{"id": suggestion["uuid"]}],
+                         "outcomeTimestamp": "2026-12-07T10:00:00Z"}]}, open(sys.argv[2], "w"))
+print("cds-hooks: order-sign: DDI-02 offers", suggestion["label"])
+PY
+[ "$(curl -s -o /dev/null -w '%{http_code}' -X POST "$BASE/cds-services/calcinosis-medication-safety-sign/feedback" -H 'Content-Type: application/json' \
+  -H "Authorization: Bearer $(cat "$tmp/f1")" --data @"$tmp/feedback.json")" = 200 ] || fail "feedback accepting the suggestion"
 [ "$(post t2 unknown.json)" = 412 ] || fail "unknown patient without prefetch should answer 412: $(cat "$tmp/out.json")"
 [ "$(post t1 seed1.json)" = 401 ] || fail "a replayed token should answer 401"
 [ "$(post none seed1.json)" = 401 ] || fail "alg none should answer 401"

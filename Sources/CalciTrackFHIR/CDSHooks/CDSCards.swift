@@ -15,6 +15,8 @@ public struct CDSCard: Sendable, Equatable {
     public var links: [(label: String, url: String)]
     /// The engine item behind the card (e.g. "alert:HOLD-01"), for logs and tests.
     public var topic: String
+    /// Actions the EHR may offer; any one of them at most (`selectionBehavior` at-most-one).
+    public var suggestions: [CDSSuggestion] = []
 
     /// CDS Hooks 2.0 `overrideReasons`: what a clinician can choose when they do not follow a
     /// critical or warning card; the EHR sends the choice back in the feedback, which the audit log
@@ -29,7 +31,7 @@ public struct CDSCard: Sendable, Equatable {
 
     public static func == (a: CDSCard, b: CDSCard) -> Bool {
         a.uuid == b.uuid && a.summary == b.summary && a.detail == b.detail && a.indicator == b.indicator && a.sourceLabel == b.sourceLabel
-            && a.sourceURL == b.sourceURL && a.topic == b.topic && a.links.map(\.url) == b.links.map(\.url)
+            && a.sourceURL == b.sourceURL && a.topic == b.topic && a.links.map(\.url) == b.links.map(\.url) && a.suggestions == b.suggestions
     }
 
     public var json: JSONValue {
@@ -40,6 +42,11 @@ public struct CDSCard: Sendable, Equatable {
                                ("indicator", .string(indicator.rawValue)), ("source", .object(source))])
         if !links.isEmpty {
             card["links"] = .array(links.map { .object(JSONObject([("label", .string($0.label)), ("url", .string($0.url)), ("type", "absolute")])) })
+        }
+        if !suggestions.isEmpty {
+            // CDS Hooks 2.0: a card with suggestions names its selection behaviour.
+            card["suggestions"] = .array(suggestions.map(\.json))
+            card["selectionBehavior"] = "at-most-one"
         }
         if indicator != .info {
             card["overrideReasons"] = .array(Self.overrideReasons.map {

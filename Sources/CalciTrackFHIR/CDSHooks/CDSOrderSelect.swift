@@ -34,11 +34,25 @@ public enum CDSOrderSelect {
     /// An order-select request: patient-view's fields plus the draft orders selected.
     public struct Request: Sendable {
         public var base: CDSRequest
-        /// The selected draft MedicationRequests as MedicationStatements the Inbound mappers read
-        /// (status active from today, the request's medication, subject and dosage).
-        public var drafts: [JSONObject]
+        /// The selected draft MedicationRequests.
+        public var drafts: [Draft]
         /// Selected draft orders that cannot be checked, with why (reported on an info card).
         public var unchecked: [String]
+    }
+
+    /// A draft order as the check reads it.
+    public struct Draft: Sendable {
+        /// "MedicationRequest/<id>"; nil when the order has no id (no suggestion can name it).
+        public var order: String?
+        /// The order as a MedicationStatement the Inbound mappers read (status active from today,
+        /// the request's medication, subject and dosage).
+        public var statement: JSONObject
+    }
+
+    /// A draft's medication in the case format, with the order it came from.
+    public struct DraftMedication: Sendable {
+        public var order: String?
+        public var medication: JSONValue
     }
 
     /// `hook`: order-select (the selected drafts are checked) or order-sign (every draft).
@@ -55,7 +69,7 @@ public enum CDSOrderSelect {
             }
             selections = Set(selectionValues.compactMap { ResourceReader.string($0) })
         }
-        var drafts: [JSONObject] = [], unchecked: [String] = []
+        var drafts: [Draft] = [], unchecked: [String] = []
         let entries = ResourceReader.array(bundle["entry"])
         for entry in entries {
             guard case .object(let order)? = entry["resource"], let type = ResourceReader.string(order["resourceType"]) else { continue }
@@ -72,7 +86,7 @@ public enum CDSOrderSelect {
                                         ("subject", order["subject"] ?? .object(JSONObject([("reference", .string("Patient/\(base.patientID)"))]))),
                                         ("effectivePeriod", .object(JSONObject([("start", .string(today.description))])))])
             if let dosage = order["dosageInstruction"] { statement["dosage"] = dosage }
-            drafts.append(statement)
+            drafts.append(Draft(order: ResourceReader.string(order["id"]).map { "MedicationRequest/" + $0 }, statement: statement))
         }
         return Request(base: base, drafts: drafts, unchecked: unchecked)
     }
@@ -103,10 +117,10 @@ public enum CDSOrderSelect {
     /// The case-format medications of the drafts (as `CaseFromFHIR` reads MedicationStatements),
     /// and what could not be checked, with why: drafts the mappers could not read, and drugs the
     /// engine does not know (no interaction rule applies to them, so no card is not "no interaction").
-    public static func caseMedications(_ drafts: [JSONObject]) -> (medications: [JSONValue], unreadable: [String]) {
-        var medications: [JSONValue] = [], unreadable: [String] = []
+    public static func caseMedications(_ drafts: [Draft]) -> (medications: [DraftMedication], unreadable: [String]) {
+        var medications: [DraftMedication] = [], unreadable: [String] = []
         for draft in drafts {
-            let result = InboundMapping.map(draft)
+            let result = InboundMapping.map(draft.statement)
             let records = result.records.filter { $0.kind == .medications }
             if result.isRejected || records.isEmpty {
                 unreadable.append(result.issues.filter { $0.severity == .error }.map(\.diagnostics).joined(separator: "; "))
@@ -117,7 +131,7 @@ public enum CDSOrderSelect {
                     unreadable.append("\(drug): not a drug CalciTrack's rules know, so no interaction or hold rule was checked for it")
                 }
             }
-            medications += records.map { .object(CaseFromFHIR.caseMedication($0.body)) }
+            medications += records.map { DraftMedication(order: draft.order, medication: .object(CaseFromFHIR.caseMedication($0.body))) }
         }
         return (medications, unreadable)
     }
@@ -126,25 +140,26 @@ public enum CDSOrderSelect {
     /// `root` (assessed without them: `without`). The drafts are added one at a time, and one the
     /// case format refuses with the patient's medications (a dose outside the plausible range,
     /// case-format.md "Validation") is left out and named with the reason, so that an order still
-    /// being written does not stop the check of the others.
-    public static func alerts(root: JSONObject, without: Assessment, adding medications: [JSONValue], today: LocalDate) -> (alerts: [Alert], refused: [String]) {
-        var accepted: [JSONValue] = [], refused: [String] = []
+    /// being written does not stop the check of the others. `checked`: the drafts added.
+    public static func alerts(root: JSONObject, without: Assessment, adding medications: [DraftMedication], today: LocalDate)
+        -> (alerts: [Alert], refused: [String], checked: [DraftMedication]) {
+        var accepted: [DraftMedication] = [], refused: [String] = []
         var withDrafts: DecodedCase?
         let current: [JSONValue] = if case .array(let list)? = root["medications"] { list } else { [] }
-        for medication in medications {
+        for draft in medications {
             var drafted = root
-            drafted["medications"] = .array(current + accepted + [medication])
+            drafted["medications"] = .array(current + accepted.map(\.medication) + [draft.medication])
             do {
                 withDrafts = try CaseDecoder.decode(.object(drafted), today: today)
-                accepted.append(medication)
+                accepted.append(draft)
             } catch {
-                let drug = medication["drug"].flatMap(ResourceReader.string) ?? "an order"
+                let drug = draft.medication["drug"].flatMap(ResourceReader.string) ?? "an order"
                 let reasons = error.errors.map { issue in issue.value.map { "\(issue.message) (given \(JSONWriter.write($0, pretty: false)))" } ?? issue.message }
                 refused.append("\(drug): not checked, the order is not a valid medication: \(reasons.joined(separator: "; "))")
             }
         }
-        guard let withDrafts else { return ([], refused) }
-        return (broughtByDrafts(with: Assessor().assess(withDrafts), without: without), refused)
+        guard let withDrafts else { return ([], refused, []) }
+        return (broughtByDrafts(with: Assessor().assess(withDrafts), without: without), refused, accepted)
     }
 
     /// The alerts of `with` (the case with the drafts) that `without` does not raise: same rule, same drugs.
@@ -154,16 +169,37 @@ public enum CDSOrderSelect {
         return with.alerts.filter { !before.contains(key($0)) }
     }
 
-    /// The cards: one warning per alert the drafts bring, and an info card naming the draft
-    /// orders that could not be checked (none is dropped silently).
-    public static func cards(alerts: [Alert], unchecked: [String], patientPage: String?, makeID: () -> String) -> [CDSCard] {
+    /// The cards: one warning per alert the drafts bring, each offering to remove the draft orders
+    /// of the alert's drugs (`checked`: the drafts the alerts were found with), and an info card
+    /// naming the draft orders that could not be checked (none is dropped silently).
+    public static func cards(alerts: [Alert], checked: [DraftMedication] = [], unchecked: [String], patientPage: String?, makeID: () -> String) -> [CDSCard] {
         let links = patientPage.map { [(label: "Open in CalciTrack", url: $0)] } ?? []
-        var cards = alerts.map { CDSCards.alertCard($0, links: links, makeID: makeID) }
+        var cards = alerts.map { alert in
+            var card = CDSCards.alertCard(alert, links: links, makeID: makeID)
+            card.suggestions = removals(for: alert, checked: checked, makeID: makeID)
+            return card
+        }
         if !unchecked.isEmpty {
             cards.append(CDSCard(uuid: makeID(), summary: CDSCards.clip("CalciTrack could not check \(unchecked.count) selected order(s) for interactions"),
                                  detail: unchecked.map { "- \($0)" }.joined(separator: "\n"), indicator: .info, sourceLabel: "CalciTrack", sourceURL: nil,
                                  links: links, topic: "orders-unchecked"))
         }
         return cards
+    }
+
+    /// One suggestion per draft order whose drug the alert names: removing that order (CDS Hooks
+    /// 2.0 delete action). Removing any one of them takes away what the alert is about, so a card
+    /// offers them as alternatives. Orders without an id cannot be named and get none.
+    static func removals(for alert: Alert, checked: [DraftMedication], makeID: () -> String) -> [CDSSuggestion] {
+        var suggestions: [CDSSuggestion] = [], named: Set<String> = []
+        for draft in checked {
+            guard let order = draft.order, !named.contains(order),
+                  let text = draft.medication["drug"].flatMap(ResourceReader.string),
+                  let drug = DrugCatalog.drug(named: text), alert.drugs.contains(drug.name) else { continue }
+            named.insert(order)
+            suggestions.append(CDSSuggestion(uuid: makeID(), label: "Remove the draft order for \(drug.name)",
+                                             actions: [.delete(order, description: "Remove \(order) (\(text)) from the orders being written (\(alert.id))")]))
+        }
+        return suggestions
     }
 }

@@ -91,10 +91,10 @@ struct CDSHooksController: Sendable {
         do { request = try CDSOrderSelect.parse(try body(req), hook: hook, today: today) } catch let invalid as CDSRequest.Invalid { throw APIError(.badRequest, invalid.message) }
         let (without, root) = try await caseRoot(request.base, hook: hook, caller: caller, req: req)
         let (medications, unreadable) = CDSOrderSelect.caseMedications(request.drafts)
-        let (alerts, refused) = medications.isEmpty ? ([], [])
+        let (alerts, refused, checked) = medications.isEmpty ? ([], [], [])
             : CDSOrderSelect.alerts(root: root, without: Assessor().assess(without), adding: medications, today: today)
         var ids = CDSCardIDs()
-        let cards = CDSOrderSelect.cards(alerts: alerts, unchecked: request.unchecked + unreadable.map { "a selected order's medication: \($0)" } + refused,
+        let cards = CDSOrderSelect.cards(alerts: alerts, checked: checked, unchecked: request.unchecked + unreadable.map { "a selected order's medication: \($0)" } + refused,
                                          patientPage: patientPage(request.base, req), makeID: { ids.next() })
         return issue(cards, for: request.base)
     }
