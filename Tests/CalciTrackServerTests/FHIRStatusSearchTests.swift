@@ -84,4 +84,45 @@ import VaporTesting
             #expect(refused.status == .badRequest && refused["issue"]?.arrayFirst?["expression"] == .array(["status"]))
         }
     }
+
+    /// US Core's "problems" and "encounter diagnoses" searches (Condition?patient=…&category=…):
+    /// the category each Condition is served with (ConditionOutbound: SSc and calcinosis cutis on
+    /// the problem list, infection episodes as encounter diagnoses), compared with the resources
+    /// read back without the filter.
+    @Test("Condition category finds exactly the Conditions served with it; a token may name condition-category, another system matches nothing")
+    func conditionCategory() async throws {
+        try await TestRegistry.run { r in
+            let patient = try await r.createPatient(mrn: "CC-1", extra: #", "ssc": {"subtype": "diffuse", "diagnosisDate": "2015-03-01"}"#)
+            for (path, json) in [("lesions", #"{"label": "elbow", "site": "elbow", "status": "active"}"#),
+                                 ("infection-episodes", #"{"onset": "2026-10-01", "outcome": "ongoing"}"#),
+                                 ("infection-episodes", #"{"onset": "2025-01-01", "outcome": "resolved", "resolvedDate": "2025-02-01"}"#)] {
+                let reply = try await r.send(.POST, "/api/v1/patients/\(patient)/\(path)", as: "clinA", json: json)
+                #expect(reply.status == .created, "\(reply.text)")
+            }
+            func ids(_ query: String) async throws -> Set<String> {
+                let bundle = try await r.send(.GET, "/fhir/Condition?patient=\(patient)&_count=100" + query, as: "clinA")
+                #expect(bundle.status == .ok, "\(query): \(bundle.text)")
+                guard case .array(let entries)? = bundle["entry"] else { return [] }
+                return Set(entries.compactMap { $0["resource"]?["id"]?.stringValue })
+            }
+            var served: [String: String] = [:]
+            let all = try await r.send(.GET, "/fhir/Condition?patient=\(patient)&_count=100", as: "clinA")
+            guard case .array(let entries)? = all["entry"] else { Issue.record("no Conditions: \(all.text)"); return }
+            for case let resource? in entries.map({ $0["resource"] }) {
+                let coding = resource["category"]?.arrayFirst?["coding"]?.arrayFirst
+                #expect(coding?["system"]?.stringValue == "http://terminology.hl7.org/CodeSystem/condition-category")
+                served[resource["id"]?.stringValue ?? "?"] = coding?["code"]?.stringValue ?? "(none)"
+            }
+            // SSc and calcinosis cutis on the problem list, the two episodes as encounter diagnoses.
+            #expect(served.values.sorted() == ["encounter-diagnosis", "encounter-diagnosis", "problem-list-item", "problem-list-item"], "\(served)")
+            for code in ["problem-list-item", "encounter-diagnosis", "health-concern"] {
+                #expect(try await ids("&category=\(code)") == Set(served.filter { $0.value == code }.keys), "category=\(code)")
+            }
+            #expect(try await ids("&category=http://terminology.hl7.org/CodeSystem/condition-category|encounter-diagnosis").count == 2)
+            #expect(try await ids("&category=http://terminology.hl7.org/CodeSystem/observation-category|encounter-diagnosis").isEmpty)
+            #expect(try await ids("&category=problem-list-item,encounter-diagnosis").count == 4)
+            // With clinical-status: the active problems.
+            #expect(try await ids("&category=encounter-diagnosis&clinical-status=active").count == 1)
+        }
+    }
 }

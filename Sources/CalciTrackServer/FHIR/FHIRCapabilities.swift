@@ -68,6 +68,7 @@ enum FHIRCapabilities {
             SearchParam(name: "code", type: "token", documentation: "system|code, code or system|"),
             SearchParam(name: "onset-date", type: "date", documentation: "eq ne lt gt le ge sa eb"),
             SearchParam(name: "clinical-status", type: "token", documentation: "active | recurrence | inactive | resolved (as served)"),
+            SearchParam(name: "category", type: "token", documentation: "problem-list-item (SSc, calcinosis cutis) | encounter-diagnosis (infections)"),
         ], includes: ["Condition:patient", "Condition:subject"])),
         (.Observation, ResourceSupport(interactions: readInteractions + writeInteractions + typeHistory, searchParams: patientParams + [
             SearchParam(name: "code", type: "token", documentation: "system|code, code or system|"),

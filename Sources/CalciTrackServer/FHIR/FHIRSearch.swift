@@ -230,10 +230,11 @@ enum FHIRSearch {
                 q.patients.append(ids)
             case let p where p == codeParam(type):
                 q.codes.append(values.map(token))
-            case "category" where type == .Observation:
+            case "category" where type == .Observation || type == .Condition:
+                let system = type == .Observation ? CodeSystem.observationCategory : CodeSystem.conditionCategory
                 q.categories.append(values.map { v in
                     let t = token(v)
-                    if let s = t.system, s != CodeSystem.observationCategory { return "-" }
+                    if let s = t.system, s != system { return "-" }
                     return t.code ?? "*"
                 })
             case LastUpdatedValue.parameter where type != .Flag:

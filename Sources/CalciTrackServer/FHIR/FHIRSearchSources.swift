@@ -36,6 +36,8 @@ struct FHIRSource: Sendable {
     var date: DateColumns? = nil
     /// Text of the sort date (NULL when none).
     var sortDate: String = "CAST(NULL AS TEXT)"
+    /// The category code its resources are served with (Observation: observation-category;
+    /// Condition: condition-category, as `ConditionOutbound` writes it).
     var category: String? = nil
     /// Codings every resource of the source has (for static code matching).
     var codings: [(String, String)] = []
@@ -108,7 +110,7 @@ extension FHIRSource {
             let limited = "t.ssc LIKE '%\"subtype\":\"limited\"%'", diffuse = "t.ssc LIKE '%\"subtype\":\"diffuse\"%'"
             let ssc = FHIRSource(name: "ssc", type: .Condition, kind: .patients, table: "patients", derived: .ssc,
                                  condition: "t.ssc IS NOT NULL AND t.ssc NOT LIKE '%\"subtype\":\"none\"%'",
-                                 date: DateColumns(start: start, end: end, timestamp: false), sortDate: start, dynamicCode: { token in
+                                 date: DateColumns(start: start, end: end, timestamp: false), sortDate: start, category: "problem-list-item", dynamicCode: { token in
                 if token.code == nil { return token.system == snomed || token.system == icd ? .all : .none }
                 let code = token.code!
                 if token.system == nil || token.system == snomed {
@@ -125,11 +127,11 @@ extension FHIRSource {
             })
             let calcinosis = FHIRSource(name: "calcinosis", type: .Condition, kind: .patients, table: "patients", derived: .calcinosis,
                                         condition: "EXISTS (SELECT 1 FROM lesions l WHERE l.patient_id = t.id AND l.deleted_at IS NULL)",
-                                        codings: [(icd, "L94.2"), (local, "calcinosis-cutis")])
+                                        category: "problem-list-item", codings: [(icd, "L94.2"), (local, "calcinosis-cutis")])
             let cellulitisICD: Set<String> = ["L03.90", "L03.113", "L03.114", "L03.115", "L03.116", "L03.119"]
             let septicICD: Set<String> = ["M00.9", "M00.061", "M00.062", "M00.261", "M00.262", "M00.269"]
             let infection = FHIRSource(name: "infection", type: .Condition, kind: .infectionEpisodes, table: "infection_episodes", derived: .record,
-                                       date: point("t.onset"), sortDate: "t.onset", dynamicCode: { token in
+                                       date: point("t.onset"), sortDate: "t.onset", category: "encounter-diagnosis", dynamicCode: { token in
                 let cellulitis: SQLQueryString = "(t.culture_source IS NULL OR t.culture_source <> 'joint-fluid')"
                 let septic: SQLQueryString = "t.culture_source = 'joint-fluid'"
                 guard let code = token.code else { return token.system == snomed || token.system == icd ? .all : .none }
