@@ -1,4 +1,5 @@
 // swift-tools-version:6.0
+import Foundation
 import PackageDescription
 
 // Layers, inside out (see ../shared/architecture.md):
@@ -6,6 +7,19 @@ import PackageDescription
 //   CalciTrackFHIR   FHIR R4 resources, FHIR <-> registry/case mapping, CDS Hooks types (Core only)
 //   CalciTrackServer registry: Vapor + Fluent (SQLite or PostgreSQL), JSON API, users, audit
 //   calcitrack       the executable: one file per command, thin
+// jemalloc for the `calcitrack` executable, linked statically when Debian's libjemalloc-dev is
+// installed (`apt-get install libjemalloc-dev`; nothing is needed where it runs): glibc's malloc
+// cost about 14 % of `calcitrack import`'s time (BENCHMARKS.md, "Memory allocator"). Without
+// the package, or with CALCITRACK_MALLOC=glibc, the binary uses glibc's malloc as before.
+// `calcitrack serve` and `import` say which one they run with.
+let jemallocArchive = ProcessInfo.processInfo.environment["CALCITRACK_MALLOC"] == "glibc" ? nil
+    : ["x86_64", "aarch64"].map { "/usr/lib/\($0)-linux-gnu/libjemalloc_pic.a" }.first { FileManager.default.fileExists(atPath: $0) }
+let allocatorSwiftSettings: [SwiftSetting] = jemallocArchive == nil ? [] : [.define("CALCITRACK_JEMALLOC")]
+// The whole archive, so that every malloc, free and realloc (also Foundation's, SQLite's and libc's own) is jemalloc's.
+let allocatorLinkerSettings: [LinkerSetting] = jemallocArchive.map {
+    [.unsafeFlags(["-Xlinker", "--whole-archive", "-Xlinker", $0, "-Xlinker", "--no-whole-archive"], .when(platforms: [.linux]))]
+} ?? []
+
 let package = Package(
     name: "calcitrack",
     platforms: [.macOS(.v13)],
@@ -50,7 +64,9 @@ let package = Package(
                 "CalciTrackFHIR",
                 "CalciTrackServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            swiftSettings: allocatorSwiftSettings,
+            linkerSettings: allocatorLinkerSettings
         ),
         .executableTarget(name: "calcitrack-bench", dependencies: ["CalciTrackCore"]),
         .testTarget(name: "CalciTrackCoreTests", dependencies: ["CalciTrackCore"]),

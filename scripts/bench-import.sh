@@ -5,7 +5,8 @@
 # (site SYNTH added first). Every resource is one the registry stores (nothing "not stored"), so
 # the rate counts real writes: records, history rows, ledger rows, audit entries, summaries.
 # Results (summary JSON and progress lines) go to artifacts/bench-import/; copy the numbers to
-# BENCHMARKS.md. Env: PATIENTS, SKIP_BUILD=1 (use the existing release binary), BIN (another binary,
+# BENCHMARKS.md. The binary links jemalloc when Debian's libjemalloc-dev is installed (each run
+# prints which allocator it used; BENCHMARKS.md "Memory allocator"). Env: PATIENTS, SKIP_BUILD=1 (use the existing release binary), BIN (another binary,
 # e.g. an older build for a before/after comparison), NO_POSTGRES=1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -40,6 +41,8 @@ print(f"{sys.argv[2]}: {r['resources']} resources in {r['seconds']:.1f} s = {r['
       f"(process wall {wall:.1f} s incl. start and migrations); created {r['created']}, updated {r['updated']}, rejected {len(r['rejected'])}")
 PY
   [ -f "$OUT/$1.time" ] && cat "$OUT/$1.time"
+  # jemalloc or glibc's malloc (Package.swift: jemalloc when libjemalloc-dev was installed at build time).
+  grep -m1 "memory allocator" "$OUT/$1.log" || true
   echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
   "$BIN" audit verify --database "$2"
 }

@@ -55,6 +55,7 @@ struct Import: AsyncParsableCommand {
     static func render(_ s: FHIRImport.Summary, show: Int) -> String {
         var lines: [String] = []
         lines.append(String(format: "imported %d resource(s) from %d file(s) in %.1f s (%.0f resources/s)", s.resources, s.files, s.seconds, s.perSecond))
+        lines.append("  memory allocator: \(MemoryAllocator.name)")
         if s.resumedAfter > 0 { lines.append("  resumed: \(s.resumedAfter) resource(s) committed by an earlier run were skipped") }
         if !s.skippedFiles.isEmpty { lines.append("  already imported (skipped): " + s.skippedFiles.joined(separator: ", ")) }
         lines.append("  created   \(s.created)")

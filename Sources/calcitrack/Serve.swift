@@ -31,6 +31,7 @@ struct Serve: AsyncParsableCommand {
                 say("First start: created the demo clinician  user: demo  password: \(password)  (shown once)")
             }
             say("CalciTrack registry on http://\(hostname):\(port)  (\(db.location); API /api/v1, OpenAPI /openapi.json)")
+            say("memory allocator: \(MemoryAllocator.name)")
             try await app.execute()
             // SIGTERM or ^C: stop taking requests and let those in flight finish (Vapor's quiescing,
             // up to the server's shutdownTimeout) before the databases close. asyncShutdown alone
