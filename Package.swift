@@ -7,9 +7,10 @@ import PackageDescription
 //   CalciTrackFHIR   FHIR R4 resources, FHIR <-> registry/case mapping, CDS Hooks types (Core only)
 //   CalciTrackServer registry: Vapor + Fluent (SQLite or PostgreSQL), JSON API, users, audit
 //   calcitrack       the executable: one file per command, thin
+
 // jemalloc for the `calcitrack` executable, linked statically when Debian's libjemalloc-dev is
-// installed (`apt-get install libjemalloc-dev`; nothing is needed where it runs): glibc's malloc
-// cost about 14 % of `calcitrack import`'s time (BENCHMARKS.md, "Memory allocator"). Without
+// installed (`apt-get install libjemalloc-dev`; nothing is needed where it runs): with glibc's
+// malloc `calcitrack import` took about 13 % longer (BENCHMARKS.md, "Memory allocator"). Without
 // the package, or with CALCITRACK_MALLOC=glibc, the binary uses glibc's malloc as before.
 // `calcitrack serve` and `import` say which one they run with.
 let jemallocArchive = ProcessInfo.processInfo.environment["CALCITRACK_MALLOC"] == "glibc" ? nil
