@@ -90,7 +90,31 @@ final class CDSOrderSuggestionTests: XCTestCase {
         let (alerts, refused, checked) = CDSOrderSelect.alerts(root: build.root, without: without, adding: medications, today: asOf)
         XCTAssertEqual(refused, [])
         var n = 0
-        return CDSOrderSelect.cards(alerts: alerts, checked: checked, unchecked: [], patientPage: nil) { n += 1; return "id-\(n)" }
+        return CDSOrderSelect.cards(alerts: alerts, checked: checked, unchecked: [], patientPage: nil, patientID: "seed-1", today: asOf) { n += 1; return "id-\(n)" }
+    }
+
+    /// HOLD-02 [clinical-spec 8; EBM Consult]: warfarin with doxycycline needs an INR 3 to 5 days
+    /// (`hold02.inrWindowDays`) after the combination began, which a draft begins today
+    /// (2023-09-01 here): the card offers a draft INR ServiceRequest for 2023-09-04 to 2023-09-06,
+    /// beside removing the doxycycline order, as alternatives.
+    func testHold02OffersTheINROrder() throws {
+        let cards = try cards(drafts: [("dx", "doxycycline")])
+        let hold = try XCTUnwrap(cards.first { $0.topic == "alert:HOLD-02" }, "\(cards.map(\.topic))")
+        XCTAssertEqual(hold.suggestions.flatMap { $0.actions.map(\.type) }, ["delete", "create"])
+        let create = try XCTUnwrap(hold.suggestions.last?.actions.first)
+        let request = try XCTUnwrap(create.resource)
+        XCTAssertEqual(request["resourceType"], "ServiceRequest")
+        XCTAssertEqual(request["status"], "draft")
+        XCTAssertEqual(request["intent"], "proposal")
+        guard case .array(let codings)? = request["code"]?["coding"] else { return XCTFail("no coding in \(request)") }
+        XCTAssertEqual(codings.first?["system"], "http://loinc.org")
+        XCTAssertEqual(codings.first?["code"], "6301-6")
+        XCTAssertEqual(request["subject"]?["reference"], "Patient/seed-1")
+        XCTAssertEqual(request["occurrencePeriod"]?["start"], "2023-09-04")
+        XCTAssertEqual(request["occurrencePeriod"]?["end"], "2023-09-06")
+        XCTAssertEqual(hold.json["selectionBehavior"], "at-most-one")
+        // Other alerts offer no INR order.
+        XCTAssertTrue(cards.filter { $0.topic != "alert:HOLD-02" }.allSatisfy { $0.suggestions.allSatisfy { $0.actions.allSatisfy { $0.type == "delete" } } })
     }
 
     func testDoxycyclineDraftOfferedForRemoval() throws {

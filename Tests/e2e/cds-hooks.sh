@@ -3,7 +3,8 @@
 # file with CALCITRACK_CDS_ISSUERS (a JWKS file made here from a fresh ES384 key; python
 # cryptography) and CALCITRACK_PUBLIC_URL; then discovery, patient-view with the seed-1 admission
 # prefetch (critical infection card, HOLD-01 warning), order-sign of seed 1's discharge
-# doxycycline (DDI-02 warning offering to remove the draft, and the feedback accepting it), 412
+# doxycycline (DDI-02 warning offering to remove the draft, HOLD-02 offering a valid INR
+# ServiceRequest, and the feedback accepting a suggestion), 412
 # without prefetch for an unknown patient, 401 for an unsigned (alg none) token, a refused oct key
 # at startup, and the startup warning of CALCITRACK_CDS_AUTH=off. Needs python3 with cryptography (.ci/run installs it).
 set -euo pipefail
@@ -83,7 +84,8 @@ assert all(len(c["summary"]) < 140 for c in cards)
 print("cds-hooks: seed-1:", ", ".join(f"{v} {k}" for k, v in topics.items()))
 PY
 # order-sign: DDI-02 offers removing the draft (CDS Hooks 2.0 Suggestion, delete Action; with
-# suggestions a card names its selectionBehavior), and the feedback accepting it is taken.
+# suggestions a card names its selectionBehavior), HOLD-02 the INR order (create Action, a valid
+# ServiceRequest), and the feedback accepting a suggestion is taken.
 code=$(curl -s -o "$tmp/sign-out.json" -w '%{http_code}' -X POST "$BASE/cds-services/calcinosis-medication-safety-sign" -H 'Content-Type: application/json' \
   -H "Authorization: Bearer $(cat "$tmp/s1")" --data @"$tmp/sign.json")
 [ "$code" = 200 ] || fail "order-sign: $code $(cat "$tmp/sign-out.json")"
@@ -96,9 +98,19 @@ assert ddi["selectionBehavior"] == "at-most-one", ddi
 [suggestion] = ddi["suggestions"]
 assert suggestion["actions"] == [{"type": "delete", "description": suggestion["actions"][0]["description"], "resourceId": "MedicationRequest/discharge-doxy"}], suggestion
 assert all("selectionBehavior" in c for c in cards if c.get("suggestions")), cards
+# HOLD-02 (warfarin with doxycycline) also offers the INR it asks for: a draft ServiceRequest that
+# must be valid FHIR R4 (fhirclient strict) and R4B (fhir.resources), as everything CalciTrack serves.
+hold = next(c for c in cards if c["source"]["topic"]["code"] == "alert:HOLD-02")
+[create] = [a for s in hold["suggestions"] for a in s["actions"] if a["type"] == "create"]
+request = create["resource"]
+assert request["resourceType"] == "ServiceRequest" and request["code"]["coding"][0]["code"] == "6301-6", request
+from fhirclient.models.servicerequest import ServiceRequest
+ServiceRequest(request, strict=True)
+from fhir.resources.R4B import get_fhir_model_class
+get_fhir_model_class("ServiceRequest").model_validate(request)
 json.dump({"feedback": [{"card": ddi["uuid"], "outcome": "accepted", "acceptedSuggestions": [{"id": suggestion["uuid"]}],
                          "outcomeTimestamp": "2026-12-07T10:00:00Z"}]}, open(sys.argv[2], "w"))
-print("cds-hooks: order-sign: DDI-02 offers", suggestion["label"])
+print("cds-hooks: order-sign: DDI-02 offers", suggestion["label"] + "; HOLD-02 offers", create["description"])
 PY
 [ "$(curl -s -o /dev/null -w '%{http_code}' -X POST "$BASE/cds-services/calcinosis-medication-safety-sign/feedback" -H 'Content-Type: application/json' \
   -H "Authorization: Bearer $(cat "$tmp/f1")" --data @"$tmp/feedback.json")" = 200 ] || fail "feedback accepting the suggestion"

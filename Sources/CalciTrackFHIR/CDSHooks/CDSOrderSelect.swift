@@ -170,13 +170,18 @@ public enum CDSOrderSelect {
     }
 
     /// The cards: one warning per alert the drafts bring, each offering to remove the draft orders
-    /// of the alert's drugs (`checked`: the drafts the alerts were found with), and an info card
-    /// naming the draft orders that could not be checked (none is dropped silently).
-    public static func cards(alerts: [Alert], checked: [DraftMedication] = [], unchecked: [String], patientPage: String?, makeID: () -> String) -> [CDSCard] {
+    /// of the alert's drugs (`checked`: the drafts the alerts were found with) and, for HOLD-02, to
+    /// order the INR it asks for (`patientID`: the request's patient; `today`: the drafts' start),
+    /// and an info card naming the draft orders that could not be checked (none is dropped silently).
+    public static func cards(alerts: [Alert], checked: [DraftMedication] = [], unchecked: [String], patientPage: String?,
+                             patientID: String? = nil, today: LocalDate? = nil, makeID: () -> String) -> [CDSCard] {
         let links = patientPage.map { [(label: "Open in CalciTrack", url: $0)] } ?? []
         var cards = alerts.map { alert in
             var card = CDSCards.alertCard(alert, links: links, makeID: makeID)
             card.suggestions = removals(for: alert, checked: checked, makeID: makeID)
+            if let patientID, let today, let order = inrOrder(for: alert, patientID: patientID, today: today, makeID: makeID) {
+                card.suggestions.append(order)
+            }
             return card
         }
         if !unchecked.isEmpty {
@@ -201,5 +206,26 @@ public enum CDSOrderSelect {
                                              actions: [.delete(order, description: "Remove \(order) (\(text)) from the orders being written (\(alert.id))")]))
         }
         return suggestions
+    }
+
+    /// HOLD-02 brought by a draft (warfarin with doxycycline, another tetracycline or TMP-SMX): the
+    /// combination starts with the draft, today, so the INR is due 3 to `inrCheckWindowDays` days
+    /// from today [clinical-spec 8, HOLD-02; EBM Consult]. Offered as a draft ServiceRequest
+    /// (intent proposal, LOINC 6301-6) for the EHR to turn into its own INR order; the window is
+    /// that of the thresholds `alerts` assessed with (the defaults).
+    static func inrOrder(for alert: Alert, patientID: String, today: LocalDate, makeID: () -> String) -> CDSSuggestion? {
+        guard alert.id == "HOLD-02", !alert.proposed, let inr = LabCodes.loinc(for: .inr, unit: "") else { return nil }
+        let window = Int(Assessor().thresholds[.inrCheckWindowDays])
+        let from = today.adding(days: 3), to = today.adding(days: window)
+        let request = JSONValue.object(JSONObject([
+            ("resourceType", "ServiceRequest"), ("status", "draft"), ("intent", "proposal"),
+            ("code", .object(JSONObject([("coding", .array([.object(JSONObject([("system", .string(CodeSystem.loinc)), ("code", .string(inr.loinc)),
+                                                                                  ("display", .string(inr.display))]))])), ("text", "INR")]))),
+            ("subject", .object(JSONObject([("reference", .string("Patient/\(patientID)"))]))),
+            ("occurrencePeriod", .object(JSONObject([("start", .string(from.description)), ("end", .string(to.description))]))),
+            ("reasonCode", .array([.object(JSONObject([("text", .string("\(alert.id): \(alert.message)"))]))])),
+        ]))
+        return CDSSuggestion(uuid: makeID(), label: "Order an INR for \(from) to \(to)",
+                             actions: [.create(request, description: "Propose an INR (LOINC \(inr.loinc)) between \(from) and \(to) (\(alert.id))")])
     }
 }

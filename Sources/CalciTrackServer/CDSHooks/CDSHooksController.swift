@@ -95,7 +95,8 @@ struct CDSHooksController: Sendable {
             : CDSOrderSelect.alerts(root: root, without: Assessor().assess(without), adding: medications, today: today)
         var ids = CDSCardIDs()
         let cards = CDSOrderSelect.cards(alerts: alerts, checked: checked, unchecked: request.unchecked + unreadable.map { "a selected order's medication: \($0)" } + refused,
-                                         patientPage: patientPage(request.base, req), makeID: { ids.next() })
+                                         patientPage: patientPage(request.base, req), patientID: request.base.patientID, today: today,
+                                         makeID: { ids.next() })
         return issue(cards, for: request.base)
     }
 
