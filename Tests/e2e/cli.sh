@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # End-to-end checks of the real `calcitrack` binary: the seed cases through ../shared's checker,
-# exit codes and error channels of `assess`. Prints "N passed, M failed" and exits non-zero on failure.
+# exit codes and error channels of `assess`, the allocator the binary was linked with. Prints "N passed, M failed" and exits non-zero on failure.
 set -u
 cd "$(dirname "$0")/../.."
 SHARED="${SHARED:-../shared}"
@@ -57,6 +57,17 @@ check "unknown threshold key: exit 2" '[ $code -eq 2 ]'
 
 "$BIN" thresholds --json > "$tmp/thresholds.json"; code=$?
 check "thresholds --json lists every threshold with a source" '[ $code -eq 0 ] && python3 -c "import json,sys; t=json.load(open(sys.argv[1])); sys.exit(0 if len(t) > 40 and all(x[\"sources\"] and x[\"tag\"] for x in t) else 1)" "$tmp/thresholds.json"'
+
+# The allocator the build linked (Package.swift): jemalloc where libjemalloc-dev is installed, as
+# .ci/run installs it, unless CALCITRACK_MALLOC=glibc; the binary says which and really has it.
+mkdir -p "$tmp/empty-import" && : > "$tmp/empty-import/Patient.ndjson"
+"$BIN" import "$tmp/empty-import" --database "$tmp/empty-import/registry.sqlite" --progress none > "$tmp/import.out" 2>&1; code=$?
+if ls /usr/lib/*-linux-gnu/libjemalloc_pic.a >/dev/null 2>&1 && [ "${CALCITRACK_MALLOC:-}" != glibc ]; then
+  check "import names its allocator: jemalloc, linked (malloc is the binary's own)" \
+    '[ $code -eq 0 ] && grep -q "memory allocator: jemalloc" "$tmp/import.out" && nm -D "$BIN" | grep -q " T malloc$"'
+else
+  check "import names its allocator: glibc malloc" '[ $code -eq 0 ] && grep -q "memory allocator: glibc malloc" "$tmp/import.out"'
+fi
 
 echo "cli: $passed passed, $failed failed"
 [ $failed -eq 0 ]
