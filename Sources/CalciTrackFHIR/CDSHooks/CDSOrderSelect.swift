@@ -173,13 +173,13 @@ public enum CDSOrderSelect {
     /// of the alert's drugs (`checked`: the drafts the alerts were found with) and, for HOLD-02, to
     /// order the INR it asks for (`patientID`: the request's patient; `today`: the drafts' start),
     /// and an info card naming the draft orders that could not be checked (none is dropped silently).
-    public static func cards(alerts: [Alert], checked: [DraftMedication] = [], unchecked: [String], patientPage: String?,
-                             patientID: String? = nil, today: LocalDate? = nil, makeID: () -> String) -> [CDSCard] {
+    public static func cards(alerts: [Alert], checked: [DraftMedication], unchecked: [String], patientPage: String?,
+                             patientID: String, today: LocalDate, makeID: () -> String) -> [CDSCard] {
         let links = patientPage.map { [(label: "Open in CalciTrack", url: $0)] } ?? []
         var cards = alerts.map { alert in
             var card = CDSCards.alertCard(alert, links: links, makeID: makeID)
             card.suggestions = removals(for: alert, checked: checked, makeID: makeID)
-            if let patientID, let today, let order = inrOrder(for: alert, patientID: patientID, today: today, makeID: makeID) {
+            if let order = inrOrder(for: alert, patientID: patientID, today: today, makeID: makeID) {
                 card.suggestions.append(order)
             }
             return card

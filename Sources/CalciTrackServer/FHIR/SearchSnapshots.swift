@@ -9,7 +9,7 @@ import Vapor
 /// `_offset` alone a record created before the cursor repeated the last match of the previous
 /// page, and a deleted one skipped a match).
 ///
-/// A page read from a snapshot is checked against the live search again (`FHIRSearch.rows(only:)`):
+/// A page read from a snapshot is checked against the live search again (`FHIRSearch.liveRows`):
 /// a record deleted since, or no longer matching or visible, is left out of its page. A snapshot
 /// belongs to the user, sites and query that made it; for anything else, an expired snapshot, or
 /// another server process (it is kept in memory), the link's `_offset` answers as before.
