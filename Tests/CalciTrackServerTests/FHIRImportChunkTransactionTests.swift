@@ -10,7 +10,10 @@ import Testing
 /// transaction (as a transaction inside FluentPostgresDriver's `withConnection` is not), its
 /// patient and first lab would stay and the retry would duplicate or reject them.
 @Suite(.serialized) struct FHIRImportChunkTransactionTests {
-    @Test func aRowTheDatabaseRefusesRollsBackTheChunkAndOnlyThatEntryIsRejected() async throws {
+    /// Resources per writer call: the chunk in one call, and in one call per resource (the
+    /// refused lab is in the third call of the transaction: the first two are rolled back too).
+    @Test(arguments: [10, 1])
+    func aRowTheDatabaseRefusesRollsBackTheChunkAndOnlyThatEntryIsRejected(callSize: Int) async throws {
         try await TestRegistry.run { r in
             let sql = r.app.db as! any SQLDatabase
             if sql.dialect.name == "sqlite" {
@@ -25,7 +28,9 @@ import Testing
                          FHIRWriteTests.calcium(subject: "Patient/src-tx1", value: 13.7, date: "2026-11-02")].map { $0.replacingOccurrences(of: "\n", with: " ") }
             try (lines.joined(separator: "\n") + "\n").write(toFile: dir + "/resources.ndjson", atomically: true, encoding: .utf8)
             let audits = try await r.auditCount()
-            let summary = try await FHIRImport.run(paths: [dir], on: r.app.db, options: FHIRImport.Options(chunkSize: 10, today: TestRegistry.today, actor: "test-import"))
+            var options = FHIRImport.Options(chunkSize: 10, today: TestRegistry.today, actor: "test-import")
+            options.callSize = callSize
+            let summary = try await FHIRImport.run(paths: [dir], on: r.app.db, options: options)
             #expect(summary.created == 2, "\(summary)")
             #expect(summary.rejected.map(\.position) == ["line 3"], "\(summary.rejected)")
             #expect(summary.rejected.first?.issues.contains { $0.contains("the database refused it") } == true, "\(summary.rejected)")

@@ -24,7 +24,10 @@ import Testing
         return out
     }
 
-    @Test func chunkedImportLeavesSummariesAsAFreshRefresh() async throws {
+    /// (resources per transaction, per writer call): one call a chunk, and transactions of
+    /// several calls, where a call reads what the transaction's earlier calls staged.
+    @Test(arguments: [(7, 7), (20, 3)])
+    func chunkedImportLeavesSummariesAsAFreshRefresh(chunk: Int, call: Int) async throws {
         let dir = NSTemporaryDirectory() + "fhir-import-summary-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -41,7 +44,9 @@ import Testing
         try await TestRegistry.run { r in
             try await Accounts.addSite(code: SyntheticRegistry.siteCode, name: "Synthetic", actor: "test", on: r.app.db)
             // Small chunks: each patient's records arrive over several chunks of several files.
-            let summary = try await FHIRImport.run(paths: [dir], on: r.app.db, options: .init(chunkSize: 7, today: TestRegistry.today, actor: "test-import"))
+            var options = FHIRImport.Options(chunkSize: chunk, today: TestRegistry.today, actor: "test-import")
+            options.callSize = call
+            let summary = try await FHIRImport.run(paths: [dir], on: r.app.db, options: options)
             #expect(summary.rejected.isEmpty, "\(summary.rejected.prefix(3).map(\.issues))")
             #expect(summary.created > 300, "\(summary.created)")
             let imported = try await Self.summaries(on: r.app.db)
@@ -60,25 +65,66 @@ import Testing
         try await TestRegistry.run { r in
             let cache = ImportRecordCache()
             let patient = UUID()
-            @Sendable func chunk() async throws -> Bool {
+            /// Whether the chunk may use the cache, and whether it finds the patient's records there.
+            @Sendable func chunk() async throws -> [Bool] {
                 try await AuditLog.write(on: r.app.db, actor: .system("test-import")) { tx in
                     let usable = try await cache.usable(on: tx)
+                    let found = cache.cached(patient) != nil
                     cache.stage(patient, .empty)
-                    return (usable, [])
+                    return ([usable, found], [])
                 }
             }
-            #expect(try await chunk() == false) // nothing committed yet
+            #expect(try await chunk() == [false, false]) // nothing committed yet
             cache.commit()
-            #expect(try await chunk() == true)
+            #expect(try await chunk() == [true, true])
             cache.commit()
-            #expect(cache.cached(patient) != nil)
             // Someone else's write transaction in between: the next chunk must read from the database.
             try await AuditLog.write(on: r.app.db, actor: .system("other")) { _ in ((), []) }
-            #expect(try await chunk() == false)
-            #expect(cache.cached(patient) == nil)
+            #expect(try await chunk() == [false, false])
             // A failed chunk drops what it staged.
             cache.drop()
-            #expect(try await chunk() == false)
+            #expect(try await chunk() == [false, false])
+        }
+    }
+
+    /// An import transaction of several writer calls: a later call finds what an earlier call of
+    /// the same transaction staged (not yet committed), and a patient row an earlier call evicted
+    /// is read again, not taken from the cache.
+    @Test func laterCallOfATransactionSeesWhatEarlierCallsStaged() async throws {
+        try await TestRegistry.run { r in
+            let cache = ImportRecordCache()
+            let first = UUID(), second = UUID()
+            _ = try await AuditLog.write(on: r.app.db, actor: .system("test-import")) { tx in
+                _ = try await cache.usable(on: tx)
+                cache.stage(first, .empty)
+                return ((), [])
+            }
+            cache.commit()
+            let patient = Patient()
+            patient.id = second
+            let seen = try await AuditLog.write(on: r.app.db, actor: .system("test-import")) { tx -> ([Bool], [AuditEvent]) in
+                var seen: [Bool] = []
+                // Call 1 stages records of `second` and its row.
+                seen.append(try await cache.usable(on: tx))
+                var records = RegistryCase.Records.empty
+                records.labs = [LabRecord()]
+                cache.stage(second, records)
+                cache.stage(patients: [patient], evicted: [])
+                // Call 2, same transaction: usable, and the staged records and row are the cache's answer.
+                seen.append(try await cache.usable(on: tx))
+                seen.append(cache.cached(second)?.labs.count == 1)
+                seen.append(cache.cachedPatient(second) === patient)
+                seen.append(cache.cached(first) != nil)
+                // Call 2 evicts the row (rolled back to a savepoint): call 3 must read it again.
+                cache.stage(patients: [], evicted: [second])
+                seen.append(try await cache.usable(on: tx))
+                seen.append(cache.cachedPatient(second) == nil && cache.cached(second) == nil)
+                return (seen, [])
+            }
+            #expect(seen == [true, true, true, true, true, true, true])
+            cache.commit()
+            #expect(cache.cached(first) != nil)
+            #expect(cache.cachedPatient(second) == nil && cache.cached(second) == nil)
         }
     }
 }

@@ -10,9 +10,10 @@ import SQLKit
 /// `FHIRWriter` (no HTTP).
 ///
 /// - Streaming: files are read a chunk of resources at a time.
-/// - Batched: a chunk (default 2,000 resources) is one `AuditLog.write` transaction with one
-///   audit entry per record written, one multi-row INSERT per record kind, and one summary
-///   refresh per touched patient. The next chunk is parsed and mapped while this one is written.
+/// - Batched: a chunk (`defaultChunkSize`) is one `AuditLog.write` transaction with one
+///   audit entry per record written. It is written in calls of at most 2,000 resources, each
+///   with one multi-row INSERT per record kind and one summary refresh per touched patient.
+///   The next call's resources are parsed and mapped while one is written.
 /// - Idempotent: every resource's source identity goes to the ledger (migration 010); a rerun
 ///   finds what the first run wrote and answers "unchanged" (or updates what changed).
 /// - Resumable: the chunk's progress row commits with the chunk, so after a kill the rerun
@@ -20,13 +21,19 @@ import SQLKit
 public enum FHIRImport {
     public struct Options: Sendable {
         public var siteCode: String?
-        public var chunkSize: Int
+        /// Resources per transaction (a rerun after a kill redoes at most this many); nil: the
+        /// database's default (`defaultChunkSize`).
+        public var chunkSize: Int?
+        /// Resources per `FHIRWriter.write` call; a chunk of more is written in several calls of
+        /// (nearly) equal size. Tests make it small.
+        var callSize: Int
         public var today: LocalDate
         public var actor: String
 
         /// `today` nil: today in UTC.
-        public init(siteCode: String? = nil, chunkSize: Int = 2000, today: LocalDate? = nil, actor: String) {
-            self.siteCode = siteCode; self.chunkSize = max(1, chunkSize); self.today = today ?? LocalDate.utc(Date()); self.actor = actor
+        public init(siteCode: String? = nil, chunkSize: Int? = nil, today: LocalDate? = nil, actor: String) {
+            self.siteCode = siteCode; self.chunkSize = chunkSize.map { max(1, $0) }; self.callSize = FHIRImport.maxCallSize
+            self.today = today ?? LocalDate.utc(Date()); self.actor = actor
         }
     }
 
@@ -78,9 +85,19 @@ public enum FHIRImport {
         return names.sorted { rank($0) != rank($1) ? rank($0) < rank($1) : $0 < $1 }.map { (path as NSString).appendingPathComponent($0) }
     }
 
+    /// Resources per transaction when the caller names none. SQLite writes each page a
+    /// transaction changed once per COMMIT (the indexes with random keys: nearly all their leaf
+    /// pages, each chunk), so its chunks hold several writer calls; on PostgreSQL, whose COMMIT
+    /// is one WAL flush, chunks of 10,000 were slower in 3 paired runs of 3 (BENCHMARKS.md).
+    public static func defaultChunkSize(sqlite: Bool) -> Int { sqlite ? 10_000 : 2_000 }
+
     public static func run(paths: [String], on db: any Database, options: Options,
                            progress: @escaping @Sendable (Progress) -> Void = { _ in }) async throws -> Summary {
-        guard let sql = db as? any SQLDatabase, sql.dialect.name == "sqlite" else {
+        let isSQLite = (db as? any SQLDatabase)?.dialect.name == "sqlite"
+        var resolved = options
+        resolved.chunkSize = options.chunkSize ?? defaultChunkSize(sqlite: isSQLite)
+        let options = resolved
+        guard isSQLite else {
             return try await run(paths: paths, onConnection: db, options: options, progress: progress)
         }
         // SQLite: one connection for the whole import, so that its settings hold for every chunk.
@@ -203,11 +220,14 @@ public enum FHIRImport {
         }
     }
 
-    /// NDJSON, collection and batch Bundles: chunks of independent resources.
+    /// NDJSON, collection and batch Bundles: chunks of independent resources, each one
+    /// transaction, written in writer calls of at most `maxCallSize` resources.
     private static func importChunks(_ reader: ImportFileReader, key: String, db: any Database, authority: WriteAuthority, options: Options,
                                      cache: ImportRecordCache, into summary: inout Summary, done: inout Int, report: @escaping @Sendable (Int, Int) -> Void) async throws {
         let resumeFrom = try await ImportLedger.progress(of: key, on: db)?.resourcesDone ?? 0
-        let source = ChunkSource(reader: reader, chunkSize: options.chunkSize)
+        let chunk = options.chunkSize!  // set by `run`
+        let calls = (chunk + options.callSize - 1) / max(1, options.callSize)
+        let source = ChunkSource(reader: reader, chunkSize: (chunk + calls - 1) / calls)
         try source.skip(resumeFrom)
         if resumeFrom > 0 { summary.resumedAfter += resumeFrom; summary.resources += resumeFrom; done += resumeFrom }
         let plainWriter = FHIRWriter(authority: authority, today: options.today, mode: .batch)
@@ -217,17 +237,28 @@ public enum FHIRImport {
         let path = reader.path
 
         var next = try source.read()
-        while let chunk = next {
-            let count = chunk.prepared.count + chunk.failures.count
-            let committed = chunk.end
-            // The next chunk is read and mapped while this one is written.
-            let following = Task.detached { try source.read() }
-            let prepared = chunk.prepared.map(\.1)
-            var results: [EntryResult]
+        while let first = next {
+            let pieces = TransactionPieces()
+            var results: [[EntryResult]]
             do {
                 results = try await AuditLog.write(on: db, actor: .system(options.actor)) { [writer] tx in
-                    let (results, events) = try await writer.write(prepared, on: tx)
-                    try await ImportLedger.record(ImportLedger.Progress(chunksDone: 0, resourcesDone: committed, completed: false), of: key, path: path, on: tx)
+                    var results: [[EntryResult]] = [], events: [AuditEvent] = []
+                    var piece = first
+                    while true {
+                        pieces.written.append(piece)
+                        // The next piece is read and mapped while this one is written.
+                        pieces.reading = Task.detached { try source.read() }
+                        let (written, writtenEvents) = try await writer.write(piece.prepared.map(\.1), on: tx)
+                        results.append(written)
+                        events += writtenEvents
+                        guard calls > pieces.written.count else { break }
+                        let upcoming: ChunkSource.Chunk?
+                        do { upcoming = try await pieces.reading!.value } catch { pieces.readError = error; pieces.reading = nil; break }
+                        pieces.reading = nil
+                        guard let upcoming else { pieces.ended = true; break }
+                        piece = upcoming
+                    }
+                    try await ImportLedger.record(ImportLedger.Progress(chunksDone: 0, resourcesDone: pieces.written.last!.end, completed: false), of: key, path: path, on: tx)
                     return (results, events)
                 }
                 cache.commit()
@@ -235,32 +266,57 @@ public enum FHIRImport {
                 // A database error (not a validation failure) rolled the chunk back: write its
                 // entries one by one, so only the entry at fault is rejected.
                 cache.drop()
-                let writer = plainWriter
-                results = []
-                for (n, p) in prepared.enumerated() {
-                    do {
-                        let r = try await AuditLog.write(on: db, actor: .system(options.actor)) { tx in
-                            let (r, events) = try await writer.write([p], on: tx)
-                            if n == prepared.count - 1 {
-                                try await ImportLedger.record(ImportLedger.Progress(chunksDone: 0, resourcesDone: committed, completed: false), of: key, path: path, on: tx)
-                            }
-                            return (r[0], events)
-                        }
-                        results.append(r)
-                    } catch {
-                        results.append(EntryResult(action: .rejected, status: .internalServerError, resourceType: p.entry.resourceType,
-                                                   issues: [.init(.error, .exception, "the database refused it: \(String(describing: error))", at: [p.entry.resourceType])]))
-                    }
-                }
+                results = try await writeOneByOne(pieces.written, writer: plainWriter, key: key, path: path, actor: options.actor, on: db)
             }
-            tally(results, prepared, file: path, format: format, into: &summary)
-            summary.rejected += chunk.failures.map { Rejection(file: path, position: position(format, $0.0), resourceType: "?", issues: $0.1.issues.map(describe)) }
-            summary.resources += count
-            done += count
-            report(done, chunk.bytes)
-            next = try await following.value
+            for (piece, written) in zip(pieces.written, results) {
+                let prepared = piece.prepared.map(\.1)
+                tally(written, prepared, file: path, format: format, into: &summary)
+                summary.rejected += piece.failures.map { Rejection(file: path, position: position(format, $0.0), resourceType: "?", issues: $0.1.issues.map(describe)) }
+                let count = piece.prepared.count + piece.failures.count
+                summary.resources += count
+                done += count
+            }
+            report(done, pieces.written.last!.bytes)
+            if let error = pieces.readError { throw error }
+            next = pieces.ended ? nil : try await pieces.reading?.value
         }
         try await ImportLedger.record(ImportLedger.Progress(chunksDone: 0, resourcesDone: source.index, completed: true), of: key, path: path, on: db)
+    }
+
+    /// At most this many resources go to one `FHIRWriter.write` call: a chunk (a transaction)
+    /// of more is written in several. A call's state (models, ledger keys, summaries) is freed
+    /// when it ends, while SQLite writes a page a transaction changed once per COMMIT, however
+    /// many calls changed it; so a transaction of several calls costs fewer page writes at
+    /// the memory of one call (BENCHMARKS.md).
+    static let maxCallSize = 2000
+
+    /// The entries of a rolled-back chunk, each in its own transaction; the last one records the chunk's progress.
+    private static func writeOneByOne(_ pieces: [ChunkSource.Chunk], writer: FHIRWriter, key: String, path: String, actor: String,
+                                      on db: any Database) async throws -> [[EntryResult]] {
+        var all: [[EntryResult]] = []
+        let committed = pieces.last!.end
+        for (k, piece) in pieces.enumerated() {
+            let prepared = piece.prepared.map(\.1)
+            var results: [EntryResult] = []
+            for (n, p) in prepared.enumerated() {
+                let last = k == pieces.count - 1 && n == prepared.count - 1
+                do {
+                    let r = try await AuditLog.write(on: db, actor: .system(actor)) { tx in
+                        let (r, events) = try await writer.write([p], on: tx)
+                        if last {
+                            try await ImportLedger.record(ImportLedger.Progress(chunksDone: 0, resourcesDone: committed, completed: false), of: key, path: path, on: tx)
+                        }
+                        return (r[0], events)
+                    }
+                    results.append(r)
+                } catch {
+                    results.append(EntryResult(action: .rejected, status: .internalServerError, resourceType: p.entry.resourceType,
+                                               issues: [.init(.error, .exception, "the database refused it: \(String(describing: error))", at: [p.entry.resourceType])]))
+                }
+            }
+            all.append(results)
+        }
+        return all
     }
 
     private static func tally(_ results: [EntryResult], _ prepared: [FHIRWriter.Prepared], file: String, format: ImportFileReader.Format, into summary: inout Summary) {
@@ -307,6 +363,17 @@ public enum FHIRImport {
     static func describe(_ issue: OperationOutcome.Issue) -> String {
         (issue.expression.isEmpty ? "" : issue.expression.joined(separator: ", ") + ": ") + issue.diagnostics
     }
+}
+
+/// The pieces of one import transaction, kept outside it: when the transaction fails they are
+/// written again one by one, and the piece being read ahead is the next transaction's first.
+final class TransactionPieces: @unchecked Sendable {
+    var written: [ChunkSource.Chunk] = []
+    var reading: Task<ChunkSource.Chunk?, any Error>?
+    /// The file ended while this transaction was written.
+    var ended = false
+    /// Reading the file failed after this transaction's last piece: thrown once it commits.
+    var readError: (any Error)?
 }
 
 /// Reads and maps the chunks of one file; one reader at a time (the import awaits each chunk

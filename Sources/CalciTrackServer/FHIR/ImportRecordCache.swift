@@ -12,7 +12,8 @@ import SQLKit
 /// itself in `audit_head.data_version` (008, `AuditLog.write`), so a chunk that finds the count
 /// exactly one above the one its previous chunk committed knows nobody else wrote in between;
 /// otherwise the cache is dropped and the records are read from the database. What a chunk adds
-/// is staged and kept only when the chunk commits (`commit`); a failed chunk drops the cache.
+/// is staged (the later writer calls of its transaction read it) and kept only when the chunk
+/// commits (`commit`); a failed chunk drops the cache.
 final class ImportRecordCache: @unchecked Sendable {
     private var records: [UUID: RegistryCase.Records] = [:]
     /// Patient rows as committed (the models the writer changed in place, summary columns included).
@@ -27,6 +28,9 @@ final class ImportRecordCache: @unchecked Sendable {
     /// commit); if not, it is emptied. Starts staging this transaction's records.
     func usable(on tx: any Database) async throws -> Bool {
         let version = try await AuditLog.dataVersion(on: tx)
+        // A later writer call of the same transaction (an import transaction holds several): what
+        // the earlier calls staged is what they left, read or written in this transaction.
+        if let staged, staged.version == version { return true }
         defer { staged = (version, [:], [:], []) }
         guard let committed = committedVersion, version == committed + 1 else {
             records = [:]
@@ -36,9 +40,16 @@ final class ImportRecordCache: @unchecked Sendable {
         return true
     }
 
-    func cached(_ id: UUID) -> RegistryCase.Records? { records[id] }
+    /// A patient's records as this transaction's earlier calls left them, else as committed.
+    func cached(_ id: UUID) -> RegistryCase.Records? {
+        if let r = staged?.records[id] { return r }
+        return staged?.evicted.contains(id) == true ? nil : records[id]
+    }
 
-    func cachedPatient(_ id: UUID) -> Patient? { patients[id] }
+    func cachedPatient(_ id: UUID) -> Patient? {
+        if let p = staged?.patients[id] { return p }
+        return staged?.evicted.contains(id) == true ? nil : patients[id]
+    }
 
     /// Records of a patient as they are at the end of this transaction.
     func stage(_ id: UUID, _ r: RegistryCase.Records) { staged?.records[id] = r }
@@ -46,6 +57,8 @@ final class ImportRecordCache: @unchecked Sendable {
     /// Patient rows as they are at the end of this transaction; `evicted`: rows this transaction
     /// deleted, or changed and then rolled back to a savepoint (the model no longer says what is stored).
     func stage(patients: [Patient], evicted: Set<UUID>) {
+        // What an earlier call of the transaction staged for them no longer holds.
+        for id in evicted { staged?.patients[id] = nil; staged?.records[id] = nil }
         for p in patients { if let id = p.id, !evicted.contains(id) { staged?.patients[id] = p } }
         staged?.evicted.formUnion(evicted)
     }

@@ -327,8 +327,10 @@ def kill_and_resume():
     expected = table_counts(reference)
     check(expected == table_counts(source), f"clean import differs from the source: {table_counts(source)} -> {expected}")
 
-    for label, path, chunk in (("NDJSON", nd, "250"), ("transaction Bundles", bundles, "250")):
-        db = fresh_db(f"killed-{label[:3]}.sqlite", "SYNTH")
+    # The default chunk (10,000) writes a file's resources in calls of 2,000 inside one
+    # transaction: a kill in its later calls must roll back the earlier ones too.
+    for label, path, chunk in (("NDJSON", nd, "250"), ("NDJSON, default chunks", nd, "10000"), ("transaction Bundles", bundles, "250")):
+        db = fresh_db(f"killed-{label[:3]}-{chunk}.sqlite", "SYNTH")
         proc = subprocess.Popen([BIN, "import", path, "--database", db, "--progress", "none", "--chunk", chunk],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         reached = wait_for_progress(db, proc, 1)
