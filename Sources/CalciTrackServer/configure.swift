@@ -95,6 +95,7 @@ func addMigrations(_ app: Application) {
     app.migrations.add(WorklistStandingAndNameKeys())
     app.migrations.add(CreateBulkExportJobs())
     app.migrations.add(ResourceVersionsTimeIndex())
+    app.migrations.add(BulkExportHeartbeat())
 }
 
 /// Model middleware: patients' name keys (012), then the history of every record (009).

@@ -425,6 +425,43 @@ import VaporTesting
         }
     }
 
+    /// Several server processes behind one PostgreSQL database: a poll answered by a process that
+    /// does not run the job takes it as running while the running process renews its heartbeat
+    /// (every 10 s), and as cut off once none came for 60 s (migration 015).
+    @Test func aJobAnotherProcessRunsStaysRunningWhileItsHeartbeatIsRecent() async throws {
+        try await TestRegistry.run { r in
+            let clinA = try await User.query(on: r.app.db).filter(\.$username == "clinA").first()!.id!
+            func job(heartbeat: TimeInterval?) async throws -> UUID {
+                let job = BulkExportJob(id: UUID(), ownerID: clinA, ownerUsername: "clinA", requestURL: "http://localhost/fhir/$export",
+                                        types: FHIRExport.types, since: nil, transactionTime: Date().addingTimeInterval(-300))
+                job.progress = "1200 resource(s) written"
+                job.heartbeatAt = heartbeat.map { Date().addingTimeInterval(-$0) }
+                try await job.create(on: r.app.db)
+                return job.id!
+            }
+            let elsewhere = try await job(heartbeat: 5)
+            let reply = try await r.send(.GET, "/fhir/$export-status/\(elsewhere.uuidString)", as: "clinA")
+            #expect(reply.status == .accepted, "\(reply.text)")
+            #expect(reply.headers.first(name: "X-Progress") == "1200 resource(s) written")
+            #expect(try await BulkExportJob.find(elsewhere, on: r.app.db)?.state == .running)
+            let stopped = try await job(heartbeat: BulkExportRunner.heartbeatTimeout + 5)
+            let failed = try await r.send(.GET, "/fhir/$export-status/\(stopped.uuidString)", as: "clinA")
+            #expect(failed.status == .internalServerError, "\(failed.text)")
+            #expect(failed.text.contains("server stopped"))
+            #expect(try await BulkExportJob.find(stopped, on: r.app.db)?.state == .failed)
+            // The running process's beat renews a running job, and leaves a finished one alone.
+            let now = Date()
+            #expect(try await BulkExportRunner.heartbeat(elsewhere, on: r.app.db, now: now))
+            let renewed = try #require(try await BulkExportJob.find(elsewhere, on: r.app.db)?.heartbeatAt)
+            #expect(abs(renewed.timeIntervalSince(now)) < 0.01)
+            #expect(try await BulkExportRunner.heartbeat(stopped, on: r.app.db, now: now))
+            #expect(try await BulkExportJob.find(stopped, on: r.app.db)?.heartbeatAt.map { now.timeIntervalSince($0) > BulkExportRunner.heartbeatTimeout } == true)
+            // A job cancelled through another process (its row deleted): the beat says so, and the runner stops it.
+            try await BulkExportJob.query(on: r.app.db).filter(\.$id == elsewhere).delete()
+            #expect(try await BulkExportRunner.heartbeat(elsewhere, on: r.app.db) == false)
+        }
+    }
+
     @Test func theCapabilityStatementListsTheExportOperations() async throws {
         try await TestRegistry.run { r in
             let meta = try await r.send(.GET, "/fhir/metadata", as: "clinA")

@@ -86,6 +86,7 @@ struct BulkExportController: Sendable {
         let requestURL = "http://\(req.headers.first(name: .host) ?? "localhost")" + req.url.string
         let job = BulkExportJob(id: UUID(), ownerID: principal.userID, ownerUsername: principal.username, requestURL: requestURL,
                                 types: request.types, since: request.since, transactionTime: Date())
+        job.heartbeatAt = job.transactionTime
         let jobID = job.id!.lowercasedString
         var detail = "types \(job.typesText)"
         if let since = request.since { detail += "; _since \(ISOTimestamp.iso(since))" }
@@ -142,11 +143,12 @@ struct BulkExportController: Sendable {
         var (job, id) = try await Self.ownJob(req)
         let runner = req.application.bulkExports
         if job.state == .running, !(await runner.isRunning(id)) {
-            // No task of this process runs it: it finished just now, or a restart cut it off.
+            // No task of this process runs it: it finished just now, another server process
+            // runs it (its heartbeat is recent), or a restart cut it off (none for a while).
             job = try await BulkExportJob.find(id, on: req.db) ?? job
-            if job.state == .running {
+            if job.state == .running, job.isCutOff(now: Date()) {
                 job.stateText = BulkExportJob.State.failed.rawValue
-                job.error = "the server stopped while this export ran; start a new export"
+                job.error = "the server stopped while this export ran (no sign of it for over \(Int(BulkExportRunner.heartbeatTimeout)) s); start a new export"
                 job.finishedAt = Date()
                 try await job.update(on: req.db)
             }

@@ -29,6 +29,8 @@ final class BulkExportJob: Model, @unchecked Sendable {
     @Field(key: "outputs") var outputsText: String
     @OptionalField(key: "error") var error: String?
     @OptionalField(key: "finished_at") var finishedAt: Date?
+    /// While running: when the process running it last said so (015; `BulkExportRunner.heartbeat`).
+    @OptionalField(key: "heartbeat_at") var heartbeatAt: Date?
 
     init() {}
 
@@ -39,6 +41,13 @@ final class BulkExportJob: Model, @unchecked Sendable {
     }
 
     var state: State? { State(rawValue: stateText) }
+
+    /// A running job is cut off (its process stopped) when no process has said it runs it for
+    /// `BulkExportRunner.heartbeatTimeout`, or never did (a row from before 015).
+    func isCutOff(now: Date) -> Bool {
+        guard let heartbeatAt else { return true }
+        return now.timeIntervalSince(heartbeatAt) > BulkExportRunner.heartbeatTimeout
+    }
     var types: [FHIRResourceType] { typesText.split(separator: ",").compactMap { FHIRResourceType(rawValue: String($0)) } }
 
     struct Output: Sendable, Equatable { var type: FHIRResourceType; var count: Int }

@@ -7,11 +7,19 @@ import Vapor
 
 /// Runs `$export` jobs in the background of this process (one `Task` each) and owns their
 /// files under `directory` (`<data directory>/exports/<job id>/<Type>.ndjson`). A job's state
-/// lives in `bulk_export_jobs` (013); this actor only knows which jobs this process is running,
-/// so a job the table says is running but no task runs was cut off by a restart (`status`).
+/// lives in `bulk_export_jobs` (013); this actor only knows which jobs this process is running.
+/// While a job runs, its row's heartbeat (015) is renewed every `heartbeatInterval`: a job the
+/// table says is running, that no task of this process runs and whose heartbeat is older than
+/// `heartbeatTimeout`, was cut off by a restart (`status`); with a recent one, another server
+/// process runs it. A running job whose row is gone was cancelled through another process: its
+/// heartbeat stops it and deletes its files.
 actor BulkExportRunner {
     /// Files (and their job) are deleted this long after the export's transaction time.
     static let lifetime: TimeInterval = 24 * 3600
+    /// How often the process running a job renews its heartbeat.
+    static let heartbeatInterval: TimeInterval = 10
+    /// A running job without a heartbeat for this long is cut off: six missed beats.
+    static let heartbeatTimeout: TimeInterval = 60
 
     nonisolated let directory: String
     private var running: [UUID: Task<Void, Never>] = [:]
@@ -29,11 +37,41 @@ actor BulkExportRunner {
                elements: [FHIRResourceType: Set<String>] = [:], db: any Database, today: LocalDate, logger: Logger) {
         guard let id = job.id else { return }
         let types = job.types, since = job.since, transactionTime = job.transactionTime
+        let directory = jobDirectory(id)
         running[id] = Task.detached { [self] in
-            await Self.execute(id, types: types, since: since, transactionTime: transactionTime, filters: filters, patients: patients, elements: elements, siteIDs: siteIDs,
-                               directory: jobDirectory(id), db: db, today: today, logger: logger)
+            let export = Task {
+                await Self.execute(id, types: types, since: since, transactionTime: transactionTime, filters: filters, patients: patients, elements: elements, siteIDs: siteIDs,
+                                   directory: directory, db: db, today: today, logger: logger)
+            }
+            let beat = Task {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .seconds(Self.heartbeatInterval))
+                    if Task.isCancelled { break }
+                    do {
+                        if try await !Self.heartbeat(id, on: db) {
+                            // Cancelled (DELETE) through another server process: stop, and delete what was written.
+                            export.cancel()
+                            await export.value
+                            try? FileManager.default.removeItem(atPath: directory)
+                            break
+                        }
+                    } catch {
+                        logger.warning("bulk export \(id.lowercasedString) heartbeat: \(String(describing: error))")
+                    }
+                }
+            }
+            // Cancelling this task (`cancel`) cancels the export too.
+            await withTaskCancellationHandler { await export.value } onCancel: { export.cancel() }
+            beat.cancel()
             await self.finished(id)
         }
+    }
+
+    /// Renews a running job's heartbeat; false when its row is gone (the job was cancelled).
+    static func heartbeat(_ id: UUID, on db: any Database, now: Date = Date()) async throws -> Bool {
+        try await BulkExportJob.query(on: db).filter(\.$id == id).filter(\.$stateText == BulkExportJob.State.running.rawValue)
+            .set(\.$heartbeatAt, to: now).update()
+        return try await BulkExportJob.query(on: db).filter(\.$id == id).count() > 0
     }
 
     private func finished(_ id: UUID) { running[id] = nil }
