@@ -182,6 +182,10 @@ import VaporTesting
             #expect(reply.text.contains("U+0000"))
             let visit = try await r.send(.POST, "/api/v1/patients/\(patient)/visits", as: "clinA", json: #"{"date": "2026-09-01", "note": "a\u0000b"}"#)
             #expect(visit.status == .unprocessableEntity && visit.errorFields == ["note"], "\(visit.text)")
+            // A case field (the drug, checked by the case decoder) too; schemathesis found it as a 500.
+            let medication = try await r.send(.POST, "/api/v1/patients/\(patient)/medications", as: "clinA", json: #"{"drug": "\u0000$mJ"}"#)
+            #expect(medication.status == .unprocessableEntity && medication.errorFields == ["drug"], "\(medication.text)")
+            #expect(try await MedicationRecord.query(on: r.app.db).count() == 0)
             #expect(try await LesionRecord.query(on: r.app.db).count() == before)
         }
     }

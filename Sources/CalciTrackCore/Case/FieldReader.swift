@@ -62,6 +62,13 @@ struct FieldReader {
             fail(field, value, "\(key) must be a string, got \(value.typeName)")
             return nil
         }
+        // A registry stores what a case names (a drug, a lesion id): SQLite reads text back as a C
+        // string, which ends at a NUL ("\u{0}x" came back as "", and the stored case no longer
+        // decoded), and PostgreSQL refuses one; FHIR's string type excludes it (R4 datatypes.html#string).
+        if text.unicodeScalars.contains("\u{0}") {
+            fail(field, value, "\(key) must not contain the NUL character (U+0000)")
+            return nil
+        }
         return text
     }
 

@@ -182,6 +182,11 @@ struct ValidationTests {
         Invalid("id as a number", #"{"formatVersion": 1, "id": 7, "patient": {}}"#, field: "id", "id must be a string, got a number"),
         Invalid("a lab row that is a number", valid(#""labs": [3]"#), field: "labs[0]", "must be an object, got a number"),
         Invalid("a null vitals row", valid(#""vitals": [null]"#), field: "vitals[0]", "must be an object"),
+        // Found by schemathesis: a drug "\u0000…" was stored, read back by SQLite as "" and the case no longer decoded.
+        Invalid("a drug with a NUL character", valid(medication(#""drug": "\u0000warfarin""#)), field: "medications[0].drug",
+                "drug must not contain the NUL character (U+0000)"),
+        Invalid("a lesion id with a NUL character", valid(#""lesions": [\#(TestCases.lesion(id: #"L\u0000"#))]"#), field: "lesions[0].id",
+                "must not contain the NUL character"),
 
         // --- Cross-field rules
         Invalid("medication stop before start", valid(medication(#""drug": "warfarin", "start": "2020-01-01", "stop": "2019-12-31""#)),
