@@ -215,7 +215,7 @@ public enum CDSOrderSelect {
     /// that of the thresholds `alerts` assessed with (the defaults).
     static func inrOrder(for alert: Alert, patientID: String, today: LocalDate, makeID: () -> String) -> CDSSuggestion? {
         guard alert.id == "HOLD-02", !alert.proposed, let inr = LabCodes.loinc(for: .inr, unit: "") else { return nil }
-        let window = Int(Assessor().thresholds[.inrCheckWindowDays])
+        let window = Int(Thresholds()[.inrCheckWindowDays])
         let from = today.adding(days: 3), to = today.adding(days: window)
         let request = JSONValue.object(JSONObject([
             ("resourceType", "ServiceRequest"), ("status", "draft"), ("intent", "proposal"),
