@@ -34,7 +34,10 @@ public enum MedicationStatementOutbound {
             guard let end = hold["end"]?.stringValue.flatMap({ LocalDate(iso: $0) }) else { return true }
             return asOf <= end
         }
-        return current.map { ("on-hold", $0) } ?? ("active", nil)
+        // Spelled out: in `current.map { … } ?? ("active", nil)` the nil became JSONValue's nil
+        // literal (`.null`), a hold with no reason, and every active statement read "held".
+        guard let current else { return ("active", nil) }
+        return ("on-hold", current)
     }
 
     public static func resource(_ medication: JSONValue, holds: [JSONValue], asOf: LocalDate) -> JSONValue {
