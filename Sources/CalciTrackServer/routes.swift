@@ -47,4 +47,5 @@ func routes(_ app: Application, metrics: PrometheusCollectorRegistry) throws {
     FHIRReadController().register(fhir)
     FHIRWriteController().register(fhir)
     BulkExportController().register(fhir)
+    FHIRUnknownRoute.register(fhir)
 }

@@ -324,6 +324,19 @@ final class InboundMappingTests: XCTestCase {
         XCTAssertTrue(r.issues.contains { $0.severity == .information })
     }
 
+    /// An RxNorm code CalciTrack does not know (here a product code) is not kept when the text
+    /// names a known drug: a warning says so (it was replaced by the ingredient code silently).
+    func testUnknownRxNormCodeReplacedByTheTextsDrugIsWarned() {
+        let r = map("""
+        {"resourceType": "MedicationStatement", "status": "active", "subject": {"reference": "\(Self.patientRef)"},
+         "medicationCodeableConcept": {"coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "1811"}], "text": "diltiazem"},
+         "effectivePeriod": {"start": "2020-01-01"}}
+        """)
+        XCTAssertFalse(r.isRejected, "\(r.issues)")
+        XCTAssertEqual(r.records.first?.body["drug"], "diltiazem")
+        XCTAssertTrue(warnings(r).contains { $0.diagnostics.contains("RxNorm 1811") }, "\(r.issues)")
+    }
+
     func testStoppedWithoutStopDateRejected() {
         let r = map("""
         {"resourceType": "MedicationStatement", "status": "stopped", "subject": {"reference": "\(Self.patientRef)"},

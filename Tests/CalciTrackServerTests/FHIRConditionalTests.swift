@@ -19,7 +19,7 @@ import VaporTesting
     }
 
     func location(_ reply: TestRegistry.Reply) -> String {
-        String((reply.headers.first(name: .location) ?? "").split(separator: "/").dropFirst().first ?? "")
+        reply.locationID
     }
 
     func entries(_ reply: TestRegistry.Reply) -> [JSONValue] {
@@ -175,7 +175,8 @@ import VaporTesting
             #expect(twice.status == .ok, "\(twice.text)")
             let statuses = entries(twice).map { $0["response"]?["status"]?.stringValue ?? "" }
             #expect(statuses == ["201 Created", "200 OK"], "\(twice.text)")
-            let ids = entries(twice).map { $0["response"]?["location"]?.stringValue?.split(separator: "/").dropFirst().first.map(String.init) }
+            // Location: [base]/Observation/<id>/_history/<vid>.
+            let ids = entries(twice).map { $0["response"]?["location"]?.stringValue?.components(separatedBy: "/_history").first?.split(separator: "/").last.map(String.init) }
             #expect(ids[0] != nil && ids[0] == ids[1], "\(ids)")
             #expect(try await LabRecord.query(on: r.app.db).count() == 1)
             // By identifier alone: the second entry's criteria name the identifier the first carries.

@@ -43,7 +43,7 @@ import VaporTesting
             let created = try await r.send(.POST, "/fhir/MedicationStatement", as: "clinA", json: Self.statement(subject: "Patient/\(patient)", identifier: true),
                                            headers: ["Content-Type": "application/fhir+json"])
             #expect(created.status == .created, "\(created.text)")
-            let id = String((created.headers.first(name: .location) ?? "").split(separator: "/").dropFirst().first ?? "")
+            let id = created.locationID
             #expect(try await HoldRecord.query(on: r.app.db).count() == 1)
             // The same statement PUT back (If-Match is the statement's version, not the hold's).
             let put = try await r.send(.PUT, "/fhir/MedicationStatement/\(id)", as: "clinA", json: Self.statement(subject: "Patient/\(patient)", id: id, identifier: true),
@@ -80,7 +80,7 @@ import VaporTesting
             let created = try await r.send(.POST, "/fhir/MedicationStatement", as: "clinA", json: Self.statement(subject: "Patient/\(patient)"),
                                            headers: ["Content-Type": "application/fhir+json"])
             #expect(created.status == .created, "\(created.text)")
-            let id = String((created.headers.first(name: .location) ?? "").split(separator: "/").dropFirst().first ?? "")
+            let id = created.locationID
             let hold = try #require(try await HoldRecord.query(on: r.app.db).first())
             let withoutNote = Self.statement(subject: "Patient/\(patient)", id: id)
                 .replacingOccurrences(of: #""note": [{"text": "held from 2026-01-01 to 2026-01-10: surgery"}],"#, with: "")

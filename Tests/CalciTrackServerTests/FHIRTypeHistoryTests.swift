@@ -27,7 +27,7 @@ import VaporTesting
     }
 
     func id(_ reply: TestRegistry.Reply) -> String {
-        String((reply.headers.first(name: .location) ?? "").split(separator: "/").dropFirst().first ?? "")
+        reply.locationID
     }
 
     @Test func patientHistoryListsTheCallersSitesNewestFirstAndPages() async throws {

@@ -37,10 +37,11 @@ import VaporTesting
             let before = try await r.auditCount()
             let reply = try await fhir(r, .POST, "/fhir/Patient", as: "clinA", body: Self.patient("F-1"))
             #expect(reply.status == .created, "\(reply.text)")
+            // Absolute: [base]/[type]/[id]/_history/[vid] (R4 http.html#create); the test client sends no Host.
             let location = reply.headers.first(name: .location) ?? ""
-            #expect(location.hasPrefix("Patient/") && location.hasSuffix("/_history/1"), "\(location)")
+            #expect(location.hasPrefix("http://localhost/fhir/Patient/") && location.hasSuffix("/_history/1"), "\(location)")
             #expect(reply.etag == "W/\"1\"")
-            let id = String(location.split(separator: "/")[1])
+            let id = String(location.split(separator: "/")[4])
             let stored = try await Patient.find(UUID(uuidString: id)!, on: r.app.db)
             #expect(stored?.mrn == "F-1")
             #expect(stored?.$site.id == r.siteA)
@@ -85,7 +86,7 @@ import VaporTesting
     @Test func updateNeedsTheCurrentVersion() async throws {
         try await TestRegistry.run { r in
             let created = try await fhir(r, .POST, "/fhir/Patient", as: "clinA", body: Self.patient("U-1"))
-            let id = String((created.headers.first(name: .location) ?? "").split(separator: "/")[1])
+            let id = created.locationID
             let update = Self.patient("U-1", family: "Roe", id: id)
             let ok = try await fhir(r, .PUT, "/fhir/Patient/\(id)", as: "clinA", body: update, headers: ["If-Match": "W/\"1\""])
             #expect(ok.status == .ok, "\(ok.text)")
@@ -219,7 +220,7 @@ import VaporTesting
             #expect(labs.first?.patientID == patient?.id)
             #expect(labs.first?.loinc == "17861-6")
             guard case .array(let entries)? = reply["entry"] else { Issue.record("no entries"); return }
-            #expect(entries[0]["response"]?["location"]?.stringValue?.hasPrefix("Observation/\(labs.first?.id?.uuidString.lowercased() ?? "-")") == true)
+            #expect(entries[0]["response"]?["location"]?.stringValue?.hasPrefix("http://localhost/fhir/Observation/\(labs.first?.id?.uuidString.lowercased() ?? "-")/_history/") == true)
             #expect(entries[1]["resource"]?["resourceType"] == "Patient")
             // The patient's summary was refreshed in the same transaction (its case sections hold the lab).
             let sections = try await RegistryCase.storedSections(of: patient!.id!, on: r.app.db) ?? ""

@@ -194,6 +194,14 @@ import VaporTesting
             }
             let job = try await finishedJob()
             let ownerOnly = Expect(anonymous: 401, clinA: 200, clinB: 404, research: 403, admin: 403)
+            // What no FHIR route matches answers an OperationOutcome to anyone (FHIRUnknownRoute).
+            let unknownPath = Expect(anonymous: 404, clinA: 404, clinB: 404, research: 404, admin: 404)
+            let unsupportedMethod = Expect(anonymous: 405, clinA: 405, clinB: 405, research: 405, admin: 405)
+            try await check(.GET, "/fhir/**", unknownPath) { "/fhir/Patient/\(patient)/foo" }
+            try await check(.POST, "/fhir/**", unsupportedMethod) { "/fhir/Patient/\(patient)" }
+            try await check(.PUT, "/fhir/**", unknownPath) { "/fhir/Patient/\(patient)/foo" }
+            try await check(.DELETE, "/fhir/**", unsupportedMethod) { "/fhir/Patient/\(patient)/_history/1" }
+            try await check(.PATCH, "/fhir/**", unsupportedMethod) { "/fhir/Patient/\(patient)" }
             try await check(.GET, "/fhir/$export-status/:job", ownerOnly) { job }
             let file = job.replacingOccurrences(of: "$export-status", with: "$export-file") + "/Patient.ndjson"
             try await check(.GET, "/fhir/$export-file/:job/:file", ownerOnly) { file }

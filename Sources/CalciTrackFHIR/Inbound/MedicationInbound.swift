@@ -151,7 +151,16 @@ enum MedicationInbound {
                      at: "medicationCodeableConcept")
             return nil
         }
-        if let known = knownDrug(in: text) { return known }
+        let sentCodes = ResourceReader.codings(concept).filter { $0.system == CodeSystem.rxnorm }.compactMap(\.code)
+        if let known = knownDrug(in: text) {
+            if !sentCodes.isEmpty {
+                // The code sent is not kept: say so (it was replaced without a word).
+                let stored = DrugCatalog.drugs.first { $0.name == known }?.rxnorm.map { " with its RxNorm ingredient code \($0)" } ?? ""
+                r.warn("RxNorm \(sentCodes.joined(separator: ", ")) is not an ingredient code CalciTrack knows; the drug is read from the text as \(known) and stored\(stored)",
+                       at: "medicationCodeableConcept.coding")
+            }
+            return known
+        }
         let name = leadingName(text)
         guard !name.isEmpty else {
             r.reject(.value, "medication text \"\(text)\" names no drug", at: "medicationCodeableConcept.text")

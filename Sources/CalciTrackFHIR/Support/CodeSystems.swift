@@ -25,5 +25,6 @@ public enum CodeSystem {
 /// The FHIR version every resource, the CapabilityStatement and the content type declare.
 public enum FHIRVersion {
     public static let number = "4.0.1"
-    public static let contentType = "application/fhir+json; fhirVersion=4.0"
+    /// R4 http.html#mime-type: responses SHALL name the UTF-8 charset.
+    public static let contentType = "application/fhir+json; fhirVersion=4.0; charset=utf-8"
 }

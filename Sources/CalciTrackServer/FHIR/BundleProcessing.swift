@@ -64,7 +64,7 @@ enum BundleProcessing {
         for (prepared, result) in zip(allWrites, results) {
             var result = result
             if includeResources { result.resource = try await FHIRWriteRendering.resource(for: result, on: req.db, today: req.today) }
-            byIndex[prepared.entry.index] = BundleRequest.responseEntry(result, includeResource: includeResources)
+            byIndex[prepared.entry.index] = BundleRequest.responseEntry(result, includeResource: includeResources, base: context.base)
         }
         for (index, answer) in answers { byIndex[index] = BundleReadEntry.responseEntry(answer, base: context.base) }
         return request.entries.indices.map { byIndex[$0]! }
@@ -74,7 +74,7 @@ enum BundleProcessing {
                       includeResources: Bool, req: Request) async throws -> [JSONValue] {
         var entries: [JSONValue] = []
         func rejected(_ failure: EntryFailure, _ type: String) -> JSONValue {
-            BundleRequest.responseEntry(EntryResult(action: .rejected, status: failure.status, resourceType: type, issues: failure.issues), includeResource: false)
+            BundleRequest.responseEntry(EntryResult(action: .rejected, status: failure.status, resourceType: type, issues: failure.issues), includeResource: false, base: context.base)
         }
         for item in request.entries {
             switch item {
@@ -98,7 +98,7 @@ enum BundleProcessing {
                         return (r[0], events)
                     }
                     if includeResources { result.resource = try await FHIRWriteRendering.resource(for: result, on: req.db, today: req.today) }
-                    entries.append(BundleRequest.responseEntry(result, includeResource: includeResources))
+                    entries.append(BundleRequest.responseEntry(result, includeResource: includeResources, base: context.base))
                 } catch let failure as EntryFailure {
                     entries.append(rejected(failure, entry.resourceType))
                 }

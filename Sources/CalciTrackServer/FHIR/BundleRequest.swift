@@ -32,6 +32,11 @@ struct BundleRequest: Sendable {
         }
         return BundleRequest(kind: kind, entries: items.enumerated().map { index, item in
             if let read = readGetEntry(item, index: index) { return read.map(Entry.read) }
+            // bdl-3: every entry of a batch or transaction has a request (only an imported
+            // collection's entries are stored without one).
+            if case .object(let entry) = item, entry["request"] == nil {
+                return .failure(EntryFailure(.badRequest, .required, "entry.request is required in a \(kind.rawValue) Bundle (bdl-3)", at: "Bundle.entry[\(index)].request"))
+            }
             return readEntry(item, index: index, keepSourceID: false).map(Entry.write)
         })
     }
@@ -125,17 +130,18 @@ struct BundleRequest: Sendable {
                                    ifNoneExist: request["ifNoneExist"]?.stringValue, conditional: conditional, ifMatch: ifMatch, ifMatchFromMeta: fromMeta, index: index))
     }
 
-    /// One entry of a transaction-response or batch-response.
-    static func responseEntry(_ result: EntryResult, includeResource: Bool) -> JSONValue {
+    /// One entry of a transaction-response or batch-response; `base` the server's FHIR base
+    /// (`fullUrl` is absolute, bundle.html; so is `location`, as a create's Location header).
+    static func responseEntry(_ result: EntryResult, includeResource: Bool, base: String) -> JSONValue {
         var response = JSONObject([("status", .string(result.statusLine))])
         if let id = result.fhirID, result.action != .deleted, let version = result.version {
-            response["location"] = .string("\(result.resourceType)/\(id)/_history/\(version)")
+            response["location"] = .string("\(base)/\(result.resourceType)/\(id)/_history/\(version)")
             response["etag"] = .string(FHIRWriteResponse.etag(version))
         }
         if let at = result.lastModified { response["lastModified"] = .string(ISOTimestamp.isoMillis(at)) }
         if !result.issues.isEmpty { response["outcome"] = OperationOutcome(result.issues).json }
         var entry = JSONObject()
-        if let id = result.fhirID, result.action != .deleted { entry["fullUrl"] = .string("\(result.resourceType)/\(id)") }
+        if let id = result.fhirID, result.action != .deleted { entry["fullUrl"] = .string("\(base)/\(result.resourceType)/\(id)") }
         if includeResource, let resource = result.resource { entry["resource"] = .object(resource) }
         entry["response"] = .object(response)
         return .object(entry)

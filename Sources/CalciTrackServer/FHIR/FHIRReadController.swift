@@ -21,7 +21,10 @@ struct FHIRReadController: Sendable {
         fhir.get(":type", ":id", "_history", ":vid", use: vread)
     }
 
+    /// The FHIR base of links and Locations: `CALCITRACK_PUBLIC_URL` + /fhir where it is set (a
+    /// server behind a TLS proxy is reached by https), else the request's Host over http.
     static func baseURL(_ req: Request) -> String {
+        if let base = req.application.cdsHooks.publicBaseURL { return base + "/fhir" }
         let host = req.headers.first(name: .host) ?? "localhost"
         return "http://\(host)/fhir"
     }
@@ -51,12 +54,15 @@ struct FHIRReadController: Sendable {
     }
 
     /// Loads the patient behind a resource and checks the clinician's sites (deleted: 410).
-    static func checkAccess(patientID: UUID, _ principal: Principal, type: FHIRResourceType, id: String, on db: any Database) async throws {
+    /// `goneWhenDeleted` false for a vread: a version before a deletion is still served (R4
+    /// http.html#vread; only the version that is the deletion answers 410).
+    static func checkAccess(patientID: UUID, _ principal: Principal, type: FHIRResourceType, id: String, goneWhenDeleted: Bool = true,
+                            on db: any Database) async throws {
         guard let patient = try await Patient.query(on: db).withDeleted().filter(\.$id == patientID).first() else { throw FHIRError.notFound(type.rawValue, id) }
         guard principal.siteIDs.contains(patient.$site.id) else {
             throw FHIRError(.forbidden, .forbidden, "\(type.rawValue)/\(id) belongs to a patient of a site you are not a member of")
         }
-        if patient.deletedAt != nil { throw FHIRError.gone(type.rawValue, id) }
+        if goneWhenDeleted, patient.deletedAt != nil { throw FHIRError.gone(type.rawValue, id) }
     }
 
     @Sendable func read(req: Request) async throws -> Response {
@@ -114,7 +120,7 @@ struct FHIRReadController: Sendable {
     static func vread(_ type: FHIRResourceType, _ id: String, _ vid: String, _ context: FHIRReadContext) async throws -> FHIRReadAnswer {
         let db = context.db, today = context.today
         guard let found = try await FHIRResolver.row(type, id, on: db, today: today) else { throw FHIRError.notFound(type.rawValue, id) }
-        try await Self.checkAccess(patientID: found.patientID, context.principal, type: type, id: id, on: db)
+        try await Self.checkAccess(patientID: found.patientID, context.principal, type: type, id: id, goneWhenDeleted: false, on: db)
         guard Self.historyCapable(type, id) else {
             throw FHIRError(.notFound, .notSupported, "\(type.rawValue)/\(id) is derived from several records and has no version history")
         }

@@ -36,10 +36,12 @@ enum FHIRSearch {
         var prefix = Prefix.eq
         var rest = Substring(text)
         if let p = Prefix.allCases.first(where: { text.hasPrefix($0.rawValue) }) { prefix = p; rest = rest.dropFirst(2) }
-        // A dateTime is taken at its day: registry dates are days.
+        // A dateTime is taken at its day: registry dates are days. Its time must still be one
+        // (a malformed value is refused, not cut to its day).
         let day = rest.count > 10 && rest.dropFirst(10).first == "T" ? rest.prefix(10) : rest
         let parts = day.split(separator: "-", omittingEmptySubsequences: false).map(String.init)
-        let bad = FHIRError(.badRequest, .value, "\(param)=\(text): a date must be [prefix]YYYY, YYYY-MM or YYYY-MM-DD (optionally with a time); prefixes: \(Prefix.allCases.map(\.rawValue).joined(separator: " "))", at: param)
+        let bad = FHIRError(.badRequest, .value, "\(param)=\(text): a date must be [prefix]YYYY, YYYY-MM or YYYY-MM-DD, optionally with a time Thh:mm[:ss[.fff]][Z|±hh:mm]; prefixes: \(Prefix.allCases.map(\.rawValue).joined(separator: " "))", at: param)
+        if day.count < rest.count, !isTime(rest.dropFirst(11)) { throw bad }
         guard (1...3).contains(parts.count), parts[0].count == 4, let year = Int(parts[0]) else { throw bad }
         switch parts.count {
         case 1:
@@ -53,6 +55,28 @@ enum FHIRSearch {
             guard parts[1].count == 2, parts[2].count == 2, let low = LocalDate(iso: String(day)) else { throw bad }
             return DateValue(prefix: prefix, low: low, high: low.adding(days: 1))
         }
+    }
+
+    /// hh:mm[:ss[.fff]] with an optional Z or ±hh:mm (the time of an R4 dateTime search value).
+    static func isTime(_ text: Substring) -> Bool {
+        func digits(_ s: Substring, max: Int) -> Bool { s.count == 2 && s.allSatisfy { $0.isASCII && $0.isNumber } && Int(s)! <= max }
+        var clock = text
+        if clock.hasSuffix("Z") {
+            clock = clock.dropLast()
+        } else if clock.count >= 11 {
+            let zoneStart = clock.index(clock.endIndex, offsetBy: -6)
+            if clock[zoneStart] == "+" || clock[zoneStart] == "-" {
+                let zone = clock[clock.index(after: zoneStart)...].split(separator: ":", omittingEmptySubsequences: false)
+                guard zone.count == 2, digits(zone[0], max: 14), digits(zone[1], max: 59) else { return false }
+                clock = clock[..<zoneStart]
+            }
+        }
+        let fields = clock.split(separator: ":", omittingEmptySubsequences: false)
+        guard (2...3).contains(fields.count), digits(fields[0], max: 23), digits(fields[1], max: 59) else { return false }
+        guard fields.count == 3 else { return true }
+        let seconds = fields[2].split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
+        guard digits(seconds[0], max: 60) else { return false }
+        return seconds.count == 1 || (!seconds[1].isEmpty && seconds[1].allSatisfy { $0.isASCII && $0.isNumber })
     }
 
     /// SQL for a date value against a source's [start, end] (R4 search 3.1.1.4.2: for a target

@@ -57,6 +57,7 @@ struct FHIRWriteController: Sendable {
     @Sendable func conditionalUpdate(req: Request) async throws -> Response {
         let type = req.parameters.get("type") ?? ""
         do {
+            try Self.checkWritable(type, "update")
             let criteria = try Self.criteria(req, type: type, .update)
             let resource = try Self.resourceBody(req, type: type)
             let expected = try Self.expectedVersion(req, resource: resource)
@@ -73,6 +74,7 @@ struct FHIRWriteController: Sendable {
     @Sendable func conditionalDelete(req: Request) async throws -> Response {
         let type = req.parameters.get("type") ?? ""
         do {
+            try Self.checkWritable(type, "delete")
             let criteria = try Self.criteria(req, type: type, .delete)
             let entry = WriteEntry(method: .delete, resourceType: type, conditional: criteria, ifMatch: try Self.ifMatch(req), index: 0)
             return try await single(entry, req: req, render: false)
@@ -98,6 +100,7 @@ struct FHIRWriteController: Sendable {
     @Sendable func create(req: Request) async throws -> Response {
         let type = req.parameters.get("type") ?? ""
         do {
+            try Self.checkWritable(type, "create")
             let resource = try Self.resourceBody(req, type: type)
             var ifNoneExist = req.headers.first(name: "If-None-Exist")
             if ifNoneExist?.isEmpty == true { ifNoneExist = nil }
@@ -111,6 +114,7 @@ struct FHIRWriteController: Sendable {
     @Sendable func update(req: Request) async throws -> Response {
         let type = req.parameters.get("type") ?? ""
         do {
+            try Self.checkWritable(type, "update")
             let id = req.parameters.get("id") ?? ""
             let resource = try Self.resourceBody(req, type: type)
             if let rid = resource["id"]?.stringValue, rid != id {
@@ -131,6 +135,7 @@ struct FHIRWriteController: Sendable {
     @Sendable func delete(req: Request) async throws -> Response {
         let type = req.parameters.get("type") ?? ""
         do {
+            try Self.checkWritable(type, "delete")
             let id = req.parameters.get("id") ?? ""
             let entry = WriteEntry(method: .delete, resourceType: type, id: id, ifMatch: try Self.ifMatch(req), index: 0)
             return try await single(entry, req: req, render: false)
@@ -153,7 +158,7 @@ struct FHIRWriteController: Sendable {
             return FHIRWriteResponse.outcome(.ok, result.issues.isEmpty ? [.init(.information, .informational, "\(entry.resourceType)/\(result.fhirID ?? entry.id ?? "") deleted")] : result.issues)
         }
         let resource = render ? try await FHIRWriteRendering.resource(for: result, on: req.db, today: req.today) : nil
-        return FHIRWriteResponse.written(result, resource: resource, prefer: FHIRWriteResponse.preferred(req))
+        return FHIRWriteResponse.written(result, resource: resource, prefer: FHIRWriteResponse.preferred(req), base: FHIRReadController.baseURL(req))
     }
 
     /// `POST /fhir`: a transaction (all or nothing) or batch (each entry on its own) Bundle (`BundleProcessing`).
@@ -167,9 +172,33 @@ struct FHIRWriteController: Sendable {
         }
     }
 
+    /// A write names a type the CapabilityStatement declares with that interaction: 404 for a
+    /// type this server does not serve (the inbound mapping also reads, e.g., MedicationRequest
+    /// for imports, but a POST of one must not answer with a MedicationStatement), 405 for one it
+    /// only reads (Flag, Group).
+    static func checkWritable(_ type: String, _ interaction: String) throws {
+        let support = FHIRResourceType(rawValue: type).flatMap(FHIRCapabilities.support)
+        if let support, support.interactions.contains(interaction) { return }
+        if support != nil || type == FHIRGroups.resourceType {
+            throw EntryFailure(.methodNotAllowed, .notSupported, "\(type) is read-only here: \(interaction) is not supported (GET /fhir/metadata lists each type's interactions)", at: type)
+        }
+        throw EntryFailure(.notFound, .notSupported, "\(type) is not a resource type this server stores (GET /fhir/metadata lists them)", at: type)
+    }
+
+    /// Media types a write body may declare (R4 http.html#mime-type; application/json and the
+    /// DSTU2 application/json+fhir are what many clients still send).
+    static let jsonMediaTypes: Set<String> = ["application/fhir+json", "application/json", "application/json+fhir"]
+
     /// The request body as a JSON object of the URL's resource type (or one of `allowing`, e.g.
-    /// the Parameters of an operation).
+    /// the Parameters of an operation). A body declared as anything but JSON is refused with 415
+    /// (XML is not supported); a body without Content-Type is read as JSON.
     static func resourceBody(_ req: Request, type: String, allowing: Set<String> = []) throws -> JSONObject {
+        if let declared = req.headers.first(name: .contentType) {
+            let media = declared.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+            guard jsonMediaTypes.contains(media) else {
+                throw EntryFailure(.unsupportedMediaType, .notSupported, "Content-Type \(declared) is not supported: send application/fhir+json", at: "Content-Type")
+            }
+        }
         guard var buffer = req.body.data, buffer.readableBytes > 0 else {
             throw EntryFailure(.badRequest, .required, "a \(type) resource is required as the body (Content-Type: application/fhir+json)", at: type)
         }

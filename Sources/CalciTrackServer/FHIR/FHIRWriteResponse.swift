@@ -62,10 +62,11 @@ enum FHIRWriteResponse {
     /// body `Prefer` asks for. Warnings about what was not stored travel in the OperationOutcome
     /// (`Prefer: return=OperationOutcome`) and, always, in the `X-FHIR-Issues` count header so a
     /// client that asked for the resource still learns that something was dropped.
-    static func written(_ result: EntryResult, resource: JSONObject?, prefer: Return) -> Response {
+    /// `base`: the server's FHIR base; Location is absolute (R4 http.html#create: [base]/[type]/[id]/_history/[vid]).
+    static func written(_ result: EntryResult, resource: JSONObject?, prefer: Return, base: String) -> Response {
         var headers = HTTPHeaders()
         if let id = result.fhirID, let version = result.version {
-            headers.replaceOrAdd(name: .location, value: "\(result.resourceType)/\(id)/_history/\(version)")
+            headers.replaceOrAdd(name: .location, value: "\(base)/\(result.resourceType)/\(id)/_history/\(version)")
             headers.replaceOrAdd(name: .eTag, value: etag(version))
         }
         if let at = result.lastModified { headers.replaceOrAdd(name: .lastModified, value: HTTPDate(at)) }

@@ -51,6 +51,13 @@ extension FHIRWriter {
                 if let id = existing?.id { query = query.filter(\.$id != id) }
                 clash = try await query.count() > 0
             }
+            if !state.newMRNs.contains(key), clash,
+               try await Patient.query(on: tx).filter(\.$site.$id == input.siteID).filter(\.$mrn == input.mrn).count() == 0 {
+                // Only a deleted patient holds it: matching it (the advice below) cannot succeed.
+                throw EntryFailure(.unprocessableEntity, .duplicate,
+                                   "MRN \(input.mrn) belongs to a deleted patient of this site; the registry keeps a deleted patient's MRN, so give this patient another MRN",
+                                   at: "Patient.identifier")
+            }
             if state.newMRNs.contains(key) || clash {
                 throw EntryFailure(.unprocessableEntity, .duplicate,
                                    "a patient with MRN \(input.mrn) already exists at this site (use ifNoneExist / If-None-Exist: identifier=\(InboundAdapter.mrnSystemPrefix)<site>|\(input.mrn) to match it)",

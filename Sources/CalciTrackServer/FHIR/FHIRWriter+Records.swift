@@ -79,7 +79,8 @@ extension FHIRWriter {
             let version = try await updateSections(patient, record.body, entry: entry, state, on: tx)
             return (pid, pid, version)
         }
-        if record.kind == .vitals, let merged = try await mergeVitals(record, patientID: pid, entry: entry, state, on: tx) {
+        var id = id
+        if record.kind == .vitals, let merged = try await mergeVitals(record, rowID: &id, patientID: pid, entry: entry, state, on: tx) {
             return (merged.0, pid, merged.1)
         }
         let model = try await buildRecord(record, existing: nil, patientID: pid, entry: entry, state, on: tx)
@@ -103,18 +104,30 @@ extension FHIRWriter {
     /// day's row, InboundMapping.mergeVitals): a vital joins a row of that day that does not
     /// hold a different value for it, in this call or stored. Returns the row and its version,
     /// or nil when the vital starts a new row.
-    func mergeVitals(_ record: MappedRecord, patientID pid: UUID, entry: WriteEntry, _ state: State, on tx: any Database) async throws -> (UUID, Int)? {
+    ///
+    /// `rowID`: the row the Observation's id names (this registry's "<row id>-<vital>", kept by
+    /// an import): its vital joins that row only, so two rows of one day come back as they were
+    /// exported (joining the first row that fits mixed them). Set to nil when that id is a
+    /// stored row of another day, which the new row cannot take.
+    func mergeVitals(_ record: MappedRecord, rowID: inout UUID?, patientID pid: UUID, entry: WriteEntry, _ state: State, on tx: any Database) async throws -> (UUID, Int)? {
         guard let date = record.body["date"]?.stringValue else { return nil }
+        if state.storedVitals[pid] == nil {
+            state.storedVitals[pid] = try await VitalsRecord.query(on: tx).filter(\.$patientID == pid).all()
+        }
+        if let id = rowID, state.storedVitals[pid]!.contains(where: { $0.id == id && $0.date != date }) { rowID = nil }
+        let named = rowID
         func fits(_ row: JSONObject) -> Bool {
             record.body.entries.allSatisfy { $0.key == "date" || row[$0.key] == nil || row[$0.key] == $0.value }
         }
         func union(_ row: JSONObject) -> JSONObject {
             var out = row
-            for (k, v) in record.body.entries where out[k] == nil { out[k] = v }
+            // The named row takes the vital's value (the Observation is that row's vital).
+            for (k, v) in record.body.entries where out[k] == nil || named != nil { out[k] = v }
             return out
         }
+        func candidate(_ id: UUID?, _ body: JSONObject) -> Bool { named.map { $0 == id } ?? fits(body) }
         let key = "\(pid)|\(date)"
-        if let rows = state.pendingVitals[key], let i = rows.firstIndex(where: { fits($0.body) }) {
+        if let rows = state.pendingVitals[key], let i = rows.firstIndex(where: { candidate($0.model.id, $0.body) }) {
             let merged = union(rows[i].body)
             var invalid: APIError?
             do { try rows[i].model.apply(merged, today: today) } catch { invalid = error }
@@ -122,12 +135,9 @@ extension FHIRWriter {
             state.pendingVitals[key]![i].body = merged
             return (rows[i].model.id!, 1)
         }
-        if state.storedVitals[pid] == nil {
-            state.storedVitals[pid] = try await VitalsRecord.query(on: tx).filter(\.$patientID == pid).all()
-        }
         for stored in state.storedVitals[pid]! where stored.date == date {
             let body = JSONObject(compacting: stored.apiFields(.none))
-            guard fits(body) else { continue }
+            guard candidate(stored.id, body) else { continue }
             let merged = union(body)
             if merged == body { return (stored.id!, stored.version) } // already there
             var invalid: APIError?
@@ -255,6 +265,11 @@ extension FHIRWriter {
 
     func delete(_ entry: WriteEntry, _ state: State, on tx: any Database) async throws -> EntryResult {
         var located: (RegistryRecordKind, UUID)?
+        if entry.resourceType == "Condition", let id = entry.id, id.hasPrefix("calcinosis-") {
+            // Derived from the patient's lesions: it exists while they do, and is not deleted on
+            // its own (it answered "does not exist" while a read served it).
+            throw EntryFailure(.methodNotAllowed, .notSupported, "Condition/\(id) is derived from the patient's lesions (BodyStructure); it goes when they are deleted", at: "Condition")
+        }
         if let id = entry.id {
             located = try await FHIRRecordLocator.locate(type: entry.resourceType, id: id, ledger: state.ledger, on: tx)
             // A source id (not a registry id) another site's import recorded is not there for this writer.
@@ -331,6 +346,37 @@ extension FHIRWriter {
         switch kind {
         case .patient, .patientSection: try await Patient.find(id, on: tx) != nil
         default: try await kind.find(id, on: tx) != nil
+        }
+    }
+
+    /// A PUT that names no stored record creates one at its id (`updateCreate`, R4
+    /// http.html#upsert) only where that is honest: a registry id (UUID) that no record has,
+    /// deleted or of another kind. A deleted record's id is not reused (410, as a read of it
+    /// answers); a record of another kind keeps what it is (409: a lab's id with a heart rate
+    /// body created a vitals row beside the lab). Over HTTP a client id that is not a registry
+    /// id is refused: the record would get a new id and the URL would name nothing a read finds.
+    /// (`calcitrack import` keeps such ids in the ledger, so a re-import finds its records.)
+    func checkUpdateAsCreate(id: String, kind: RegistryRecordKind, entry: WriteEntry, on tx: any Database) async throws {
+        let name = "\(entry.resourceType)/\(id)"
+        guard let uuid = Self.registryID(inLogicalID: id) else {
+            if authority.sites != nil {
+                throw EntryFailure(.badRequest, .notSupported, "\(name) does not exist, and CalciTrack assigns its own ids (UUIDs): a PUT creates only at a UUID id. "
+                                   + "POST to create (the server assigns the id), or PUT \(entry.resourceType)?identifier=system|value (conditional update)", at: "\(entry.resourceType).id")
+            }
+            return
+        }
+        let sql = tx as! any SQLDatabase
+        let kinds: [RegistryRecordKind] = [.patient] + RegistryRecordKind.allCases.filter { $0.recordType != nil }
+        for other in kinds {
+            let table = other == .patient ? Patient.schema : other.recordType!.schema
+            guard let row = try await sql.select().column("deleted_at").from(table).where("id", .equal, SQLBind(uuid)).first() else { continue }
+            let sameKind = other == kind || (other == .patient && kind == .patientSection)
+            if sameKind, try row.decodeNil(column: "deleted_at") == false {
+                throw EntryFailure(.gone, .deleted, "\(name) was deleted; the registry does not reuse the id of a deleted resource (POST creates a new one)", at: "\(entry.resourceType).id")
+            }
+            if !sameKind {
+                throw EntryFailure(.conflict, .conflict, "\(name) is stored as \(other.rawValue), not \(kind.rawValue): an update cannot change what a resource is", at: "\(entry.resourceType).id")
+            }
         }
     }
 

@@ -176,12 +176,27 @@ struct FHIRWriter {
         let primaryKey = p.sourceKeys.first { !$0.contains("|identifier|") } ?? p.sourceKeys.first
         // What this resource was written as before, if anything.
         var existing: ImportLedger.Entry? = primaryKey.flatMap { state.ledger[$0] ?? state.written[$0] }
+        var reusedFullUrl = false
+        // A POST in a posted Bundle creates (http.html#create; a urn:uuid fullUrl means something
+        // only inside its Bundle, bundle.html#references): the fullUrl of an earlier Bundle finds
+        // its resource only when the content is the same (the Bundle posted again answers
+        // unchanged). A different resource under a reused fullUrl is created, never written over
+        // the earlier one, which may be another patient's.
+        if entry.method == .post, !entry.keepSourceID, let found = existing, let key = primaryKey, key == entry.fullUrl,
+           state.written[key] == nil, found.contentHash != p.contentHash {
+            existing = nil
+            reusedFullUrl = true
+        }
         let kind = p.mapped.records[0].kind
         // A stored record only: a vitals row created earlier in this call takes its next vital
         // through create (the vitals merge), not as an update of a row not yet inserted.
         if existing == nil, entry.method == .put, let id = entry.id, let uuid = Self.registryID(inLogicalID: id),
            try await storedExists(kind, uuid, on: tx) {
             existing = ImportLedger.Entry(kind: kind.rawValue, recordID: uuid, patientID: nil, contentHash: "")
+        }
+        // (A patient section, `ssc-<patient>` or `weight-<patient>`, is written on the patient row.)
+        if existing == nil, entry.method == .put, entry.conditional == nil, kind != .patientSection, let id = entry.id {
+            try await checkUpdateAsCreate(id: id, kind: kind, entry: entry, on: tx)
         }
         if entry.method == .post, entry.ifNoneExist == nil, !entry.keepSourceID, entry.fullUrl == nil {
             existing = nil // a plain POST always creates
@@ -192,7 +207,8 @@ struct FHIRWriter {
         var action: EntryResult.Action = .created
         for (n, mappedRecord) in p.mapped.records.enumerated() {
             var record = mappedRecord
-            var known: ImportLedger.Entry? = n == 0 ? existing : p.sourceKeys.first.flatMap { state.ledger["\($0)#\(n)"] ?? state.written["\($0)#\(n)"] }
+            var known: ImportLedger.Entry? = n == 0 ? existing
+                : p.sourceKeys.first.flatMap { (reusedFullUrl ? nil : state.ledger["\($0)#\(n)"]) ?? state.written["\($0)#\(n)"] }
             if let parent = record.parentIndex, parent < results.count {
                 // The parent is a record of this same resource (a hold's medication).
                 record.parent = "\(RegistryRecordKind.medication.rawValue)#\(results[parent].0.recordID.uuidString)"

@@ -87,6 +87,12 @@ struct TestRegistry {
         subscript(key: String) -> JSONValue? { json[key] }
         var id: String { json["id"]?.stringValue ?? "" }
         var etag: String { headers.first(name: .eTag) ?? "" }
+        /// The id a FHIR write's Location names ([base]/Type/id/_history/vid).
+        var locationID: String {
+            let parts = (headers.first(name: .location) ?? "").split(separator: "/").map(String.init)
+            guard let i = parts.lastIndex(of: "_history"), i >= 1 else { return "" }
+            return parts[i - 1]
+        }
         var errorFields: [String] {
             guard case .array(let errors)? = json["errors"] else { return [] }
             return errors.compactMap { $0["field"]?.stringValue }
