@@ -78,6 +78,10 @@ import VaporTesting
             #expect(Set(unsorted) == Set(labs) && unsorted.count == 3)
             let newestFirst = try await r.send(.GET, "/fhir/Observation?patient=\(pid)&_sort=-date", as: "clinA")
             #expect(ids(newestFirst.json) == labs.reversed())
+            // R4 search.html#sort names search parameters: a type's own date parameter sorts too (it was refused).
+            #expect(try await r.send(.GET, "/fhir/Patient?_sort=-birthdate", as: "clinA").status == .ok)
+            #expect(try await r.send(.GET, "/fhir/Condition?patient=\(pid)&_sort=onset-date", as: "clinA").status == .ok)
+            #expect(try await r.send(.GET, "/fhir/Condition?patient=\(pid)&_sort=started", as: "clinA").status == .badRequest)
             // 12.4: calcium in mg/dL is 17861-6; the SI code matches none of these.
             #expect(ids(try await r.send(.GET, "/fhir/Observation?patient=\(pid)&code=http://loinc.org|17861-6", as: "clinA").json).count == 3)
             #expect(ids(try await r.send(.GET, "/fhir/Observation?patient=\(pid)&code=http://loinc.org|2000-8", as: "clinA").json).isEmpty)

@@ -42,7 +42,6 @@ enum FHIRCapabilities {
 
     /// Search parameters every type has (Bundle control).
     static let common = ["_id", "_count", "_sort", "_include", "_revinclude", "_elements", "_summary", "_format", "_pretty"]
-    static let sortValues = ["date", "-date", "_lastUpdated", "-_lastUpdated"]
 
     /// Built once: every search parse looks its type up here.
     static let resources: [(FHIRResourceType, ResourceSupport)] = declared.map { type, support in

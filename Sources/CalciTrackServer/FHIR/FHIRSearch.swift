@@ -220,9 +220,13 @@ enum FHIRSearch {
             case "_sort":
                 for v in values {
                     let descending = v.hasPrefix("-")
-                    let key = descending ? String(v.dropFirst()) : v
+                    var key = descending ? String(v.dropFirst()) : v
+                    // R4 search.html#sort names search parameters: the type's own date parameter
+                    // (onset-date, effective, started, birthdate) sorts as "date" does.
+                    if let own = dateParam(type), key == own { key = "date" }
                     guard key == "_lastUpdated" || (key == "date" && dateParam(type) != nil) else {
-                        fail(name, "_sort must be one of date, -date, _lastUpdated, -_lastUpdated\(dateParam(type) == nil ? " (\(type.rawValue) has no date: _lastUpdated only)" : ""), got \(v)"); continue
+                        let own = dateParam(type).map { [$0, "-" + $0] + ($0 == "date" ? [] : ["date", "-date"]) } ?? []
+                        fail(name, "_sort must be one of \((own + ["_lastUpdated", "-_lastUpdated"]).joined(separator: ", "))\(dateParam(type) == nil ? " (\(type.rawValue) has no date: _lastUpdated only)" : ""), got \(v)"); continue
                     }
                     q.sort.append((key, descending))
                 }
