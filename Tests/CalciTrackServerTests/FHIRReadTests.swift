@@ -116,8 +116,18 @@ import VaporTesting
             let methods = history.json["entry"]?.arrayValue?.compactMap { $0["request"]?["method"]?.stringValue }
             #expect(methods == ["DELETE", "PUT", "POST"])
             #expect(try await r.send(.GET, "/fhir/Observation/\(id)/_history/3", as: "clinA").status == .gone)
-            let unsupported = try await r.send(.GET, "/fhir/Observation/\(id)/_history?_since=2025-01-01", as: "clinA")
-            #expect(unsupported.status == .badRequest && unsupported["issue"]?.arrayFirst?["expression"] == .array(["_since"]))
+            // R4 http.html#history: _count and _since on an instance too (both were refused with 400).
+            let paged = try await r.send(.GET, "/fhir/Observation/\(id)/_history?_count=2", as: "clinA")
+            #expect(paged.json["entry"]?.arrayValue?.count == 2 && paged["total"] == 3, "\(paged.text)")
+            let next = paged.json["link"]?.arrayValue?.first { $0["relation"] == "next" }?["url"]?.stringValue ?? ""
+            #expect(next.hasSuffix("/fhir/Observation/\(id)/_history?_count=2&_offset=2"), "\(next)")
+            let rest = try await r.send(.GET, "/fhir/Observation/\(id)/_history?_count=2&_offset=2", as: "clinA")
+            #expect(rest.json["entry"]?.arrayValue?.compactMap { $0["request"]?["method"]?.stringValue } == ["POST"])
+            let sinceAll = try await r.send(.GET, "/fhir/Observation/\(id)/_history?_since=2025-01-01", as: "clinA")
+            #expect(sinceAll.status == .ok && sinceAll["total"] == 3, "\(sinceAll.text)")
+            #expect(try await r.send(.GET, "/fhir/Observation/\(id)/_history?_since=2099-01-01T00:00:00Z", as: "clinA")["total"] == 0)
+            let unsupported = try await r.send(.GET, "/fhir/Observation/\(id)/_history?_at=2025-01-01", as: "clinA")
+            #expect(unsupported.status == .badRequest && unsupported["issue"]?.arrayFirst?["expression"] == .array(["_at"]))
             #expect(try await r.send(.GET, "/fhir/Observation/00000000-0000-0000-0000-000000000000", as: "clinA").status == .notFound)
             #expect(ids(try await r.send(.GET, "/fhir/Observation?patient=\(pid)", as: "clinA").json).isEmpty, "deleted rows are not found by search")
             // One version row per write, in the write's transaction; the patient has its own.

@@ -143,9 +143,11 @@ struct FHIRReadController: Sendable {
 
     static func history(_ type: FHIRResourceType, _ id: String, pairs: [(String, String)], _ context: FHIRReadContext) async throws -> FHIRReadAnswer {
         let db = context.db, today = context.today
-        for (key, _) in pairs where !FHIRSearch.formatParameters.contains(key) {
-            throw FHIRError(.badRequest, .notSupported, "parameter \(key) is not supported on _history", at: key)
-        }
+        // R4 http.html#history: _count and _since on every level (the next link pages by _offset:
+        // an instance has few versions). Without _count, every version on one page.
+        let q = try FHIRTypeHistory.parse(pairs, scope: "instance _history")
+        if q.cursor != nil { throw FHIRError(.badRequest, .notSupported, "_cursor pages type and system history; an instance history pages by _offset", at: "_cursor") }
+        let count = pairs.contains { $0.0 == "_count" } ? q.count : Int.max
         guard let found = try await FHIRResolver.row(type, id, on: db, today: today) else { throw FHIRError.notFound(type.rawValue, id) }
         // A deleted resource's history is still readable (FHIR history lists the deletion).
         guard let patient = try await Patient.query(on: db).withDeleted().filter(\.$id == found.patientID).first(),
@@ -158,18 +160,28 @@ struct FHIRReadController: Sendable {
         let base = context.base
         var entries: [JSONValue] = []
         for stored in try await Self.versions(found, on: db) {
+            // A current version without a history row (written before 009) counts as recent.
+            if let since = q.since, let at = stored.recordedAt, at < since { continue }
             if let entry = try await Self.historyEntry(type, id, kind: found.kind, version: stored.version, deleted: stored.deleted,
                                                        recordedAt: stored.recordedAt, body: stored.body, base: base, on: db, today: today) {
                 entries.append(entry)
             }
         }
+        let url = "\(base)/\(type.rawValue)/\(id)/_history"
+        let since = q.sinceText.map { "&_since=" + ($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? $0) } ?? ""
+        var links = [FHIRBundle.object([("relation", "self"), ("url", .string(url + (pairs.isEmpty ? "" : "?" + pairs.map { "\($0.0)=\($0.1)" }.joined(separator: "&"))))])]
+        if count < Int.max, q.offset + count < entries.count {
+            links.append(FHIRBundle.object([("relation", "next"), ("url", .string("\(url)?_count=\(count)&_offset=\(q.offset + count)\(since)"))]))
+        }
+        let total = entries.count
+        let shown = Array(entries.dropFirst(q.offset).prefix(count))
         let bundle = FHIRBundle.object([
-            ("resourceType", "Bundle"), ("type", "history"), ("total", .number(Double(entries.count))),
-            ("link", .array([FHIRBundle.object([("relation", "self"), ("url", .string("\(base)/\(type.rawValue)/\(id)/_history"))])])),
-            ("entry", .array(entries)),
+            ("resourceType", "Bundle"), ("type", "history"), ("total", .number(Double(total))),
+            ("link", .array(links)),
+            ("entry", .array(shown)),
         ])
         return FHIRReadAnswer(resource: bundle, audit: [AuditEvent(action: "read", resourceType: "fhir/\(type.rawValue)", resourceID: "\(id)/_history",
-                                                                   patientID: found.patientID.lowercasedString, detail: "\(entries.count) version(s)")])
+                                                                   patientID: found.patientID.lowercasedString, detail: "\(shown.count) version(s)")])
     }
 
     /// One entry of a history Bundle: the version as a resource with its request and response,
