@@ -82,6 +82,11 @@ import VaporTesting
             #expect(try await r.send(.GET, "/fhir/Patient?_sort=-birthdate", as: "clinA").status == .ok)
             #expect(try await r.send(.GET, "/fhir/Condition?patient=\(pid)&_sort=onset-date", as: "clinA").status == .ok)
             #expect(try await r.send(.GET, "/fhir/Condition?patient=\(pid)&_sort=started", as: "clinA").status == .badRequest)
+            // R4 search.html#reference: an absolute URL and the :Patient modifier name the same patient (both were 400).
+            #expect(Set(ids(try await r.send(.GET, "/fhir/Observation?patient=http://localhost/fhir/Patient/\(pid)", as: "clinA").json)) == Set(labs))
+            #expect(Set(ids(try await r.send(.GET, "/fhir/Observation?subject:Patient=\(pid)", as: "clinA").json)) == Set(labs))
+            let typedInclude = try await r.send(.GET, "/fhir/Observation?patient=\(pid)&_include=Observation:subject:Patient", as: "clinA")
+            #expect(typedInclude.json["entry"]?.arrayValue?.contains { $0["resource"]?["resourceType"] == "Patient" } == true, "\(typedInclude.text)")
             // 12.4: calcium in mg/dL is 17861-6; the SI code matches none of these.
             #expect(ids(try await r.send(.GET, "/fhir/Observation?patient=\(pid)&code=http://loinc.org|17861-6", as: "clinA").json).count == 3)
             #expect(ids(try await r.send(.GET, "/fhir/Observation?patient=\(pid)&code=http://loinc.org|2000-8", as: "clinA").json).isEmpty)

@@ -193,6 +193,11 @@ enum FHIRSearch {
             let values = value.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
             if name != "_offset" && name != "_count" && name != "_page" { q.passthrough.append((name, value)) }
             if value.isEmpty && name != "_format" { fail(name, "\(name) has no value"); continue }
+            // R4 search.html#reference: the :[type] modifier names the target type (Patient is the
+            // only target of these parameters); so does an include's third part.
+            var name = name, value = value
+            if name.hasSuffix(":Patient"), patientParams(type).contains(String(name.dropLast(8))) { name = String(name.dropLast(8)) }
+            if name == "_include", value.hasSuffix(":Patient"), includable.contains(String(value.dropLast(8))) { value = String(value.dropLast(8)) }
             switch name {
             case "_format", "_pretty":
                 if let problem = FHIRSearch.formatProblem(name, value) { fail(name, problem) }
@@ -249,9 +254,10 @@ enum FHIRSearch {
             case let p where patientParams(type).contains(p):
                 var ids: [UUID] = []
                 for v in values {
-                    let text = v.hasPrefix("Patient/") ? String(v.dropFirst(8)) : v
-                    guard let id = UUID.parse(text) else {
-                        fail(name, "\(name) must be Patient/<id> or <id> (a patient id), got \(v)"); continue
+                    // Patient/<id>, <id>, or an absolute URL [base]/Patient/<id>.
+                    let text = v.range(of: "Patient/", options: .backwards).map { String(v[$0.upperBound...]) } ?? v
+                    guard let id = UUID.parse(text), v == text || v.hasPrefix("Patient/") || v.hasPrefix("http://") || v.hasPrefix("https://") else {
+                        fail(name, "\(name) must be Patient/<id>, <id> or [base]/Patient/<id> (a patient id), got \(v)"); continue
                     }
                     ids.append(id)
                 }
