@@ -77,10 +77,12 @@ for prefix, alg, kid, sign in (("tokens", "ES384", "bench-1", es384), ("rs-token
                 f.write(f"{header}.{payload}.{b64(sign(f'{header}.{payload}'.encode()))}\n")
 bundle = json.load(open("Tests/CalciTrackFHIRTests/Fixtures/seed-1-admission.fhir.json"))
 patient = next(e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Patient")
-bundle["type"] = "searchset"
-bundle["entry"] = [e for e in bundle["entry"] if e["resource"]["resourceType"] != "Patient"]
+# Every key discovery declares (a prefetch that omits one is incomplete: 412 for this non-registry id).
+searchset = lambda t: {"resourceType": "Bundle", "type": "searchset", "entry": [e for e in bundle["entry"] if e["resource"]["resourceType"] == t]}
+prefetch = {"patient": patient, "conditions": searchset("Condition"), "observations": searchset("Observation"),
+            "medications": searchset("MedicationStatement"), "lesions": searchset("BodyStructure"), "encounters": searchset("Encounter")}
 body = {"hook": "patient-view", "hookInstance": str(uuid.uuid4()), "fhirServer": "https://bench-ehr.example.org/fhir",
-        "context": {"userId": "Practitioner/bench", "patientId": patient["id"]}, "prefetch": {"patient": patient, "everything": bundle}}
+        "context": {"userId": "Practitioner/bench", "patientId": patient["id"]}, "prefetch": prefetch}
 open(f"{out}/patient-view.json", "w").write(json.dumps(body))
 PY
 

@@ -121,13 +121,21 @@ bundle = json.load(open(f"{repo}/Tests/CalciTrackFHIRTests/Fixtures/seed-1-admis
 patient = next(e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Patient")
 rest = copy.deepcopy(bundle); rest["type"] = "searchset"
 rest["entry"] = [e for e in rest["entry"] if e["resource"]["resourceType"] != "Patient"]
+# The prefetch keys discovery declares, by the resource type each asks for: a prefetch must send
+# every one (null: none), or it is incomplete (registry patient: the registry record; else 412).
+KEYS = {"Condition": "conditions", "Observation": "observations", "MedicationStatement": "medications", "BodyStructure": "lesions", "Encounter": "encounters"}
+def by_key(patient, entries):
+    prefetch = {"patient": patient}
+    for t, key in KEYS.items():
+        prefetch[key] = {"resourceType": "Bundle", "type": "searchset", "entry": [e for e in entries if e["resource"]["resourceType"] == t]}
+    return prefetch
 def hook(pid, prefetch=None, **extra):
     body = {"hook": "patient-view", "hookInstance": "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea", "fhirServer": "https://golden-ehr.example.org/fhir",
             "context": {"userId": "Practitioner/golden", "patientId": pid}}
     if prefetch is not None: body["prefetch"] = prefetch
     body.update(extra)
     return body
-seed1 = hook(patient["id"], {"patient": patient, "everything": rest})
+seed1 = hook(patient["id"], by_key(patient, rest["entry"]))
 SVC = "/cds-services/calcinosis-assessment"
 
 def transform(value, f):
@@ -145,7 +153,7 @@ def body_site_text(text):
         return v
     return f
 def variant(f):
-    return hook(patient["id"], {"patient": patient, "everything": transform(copy.deepcopy(rest), f)})
+    return hook(patient["id"], by_key(patient, transform(copy.deepcopy(rest), f)["entry"]))
 
 # --- calls ----------------------------------------------------------------------------------------
 call("discovery", "GET", "/cds-services")
@@ -153,7 +161,7 @@ call("preflight", "OPTIONS", SVC, headers={"Origin": "https://sandbox.cds-hooks.
                                             "Access-Control-Request-Headers": "authorization,content-type"})
 call("seed-1 ES384", "POST", SVC, seed1, token())
 call("seed-1 RS384", "POST", SVC, seed1, token(alg="RS384"))
-call("seed-1 with a null prefetch key", "POST", SVC, hook(patient["id"], {"patient": patient, "everything": rest, "encounters": None}), token())
+call("seed-1 with a null prefetch key", "POST", SVC, hook(patient["id"], dict(by_key(patient, rest["entry"]), encounters=None)), token())
 call("seed-1 with Origin", "POST", SVC, seed1, token(), headers={"Origin": "https://sandbox.cds-hooks.org"})
 call("seed-1 with a session cookie (new: no session lookup)", "POST", SVC, seed1, token(), headers={"Cookie": "calcitrack_session=abc"})
 for label, suffix in [("dateTime Z", "T08:30:00Z"), ("dateTime offset+fraction", "T08:30:00.123+02:00"), ("dateTime leap second", "T23:59:60-05:00"),
@@ -232,13 +240,9 @@ if args.fhir:
             by_patient[ref].append(r)
     for i, p in enumerate(patients):
         entries = [{"fullUrl": f"https://golden-ehr.example.org/fhir/{r['resourceType']}/{r['id']}", "resource": r} for r in by_patient["Patient/" + p["id"]]]
-        split = i % 2 == 1  # every other patient: one prefetch key per resource type
-        if split:
-            prefetch = {"patient": p}
-            for e in entries:
-                prefetch.setdefault(e["resource"]["resourceType"], {"resourceType": "Bundle", "type": "searchset", "entry": []})["entry"].append(e)
-        else:
-            prefetch = {"patient": p, "everything": {"resourceType": "Bundle", "type": "searchset", "entry": entries}}
+        prefetch = by_key(p, entries)
+        if i % 2 == 1:  # every other patient: the keys it has nothing for as null
+            prefetch = {k: (None if k != "patient" and not v["entry"] else v) for k, v in prefetch.items()}
         call(f"export patient {i}", "POST", SVC, hook(p["id"], prefetch), token())
 
 server.terminate(); server.wait()

@@ -49,6 +49,8 @@ public func configure(_ app: Application, _ settings: ServerSettings) async thro
     app.sessions.configuration.cookieName = "calcitrack_session"
     app.middleware = Middlewares()
     app.middleware.use(RouteLoggingMiddleware(logLevel: .info))
+    // Outside the error middleware, so CDS Hooks error responses carry CORS headers too.
+    app.middleware.use(CDSHooksCORS())
     app.middleware.use(JSONErrorMiddleware())
     app.middleware.use(SessionsOutsideCDSHooks(sessions: app.sessions.middleware))
 

@@ -1,5 +1,6 @@
 @testable import CalciTrackServer
 import CalciTrackCore
+import CalciTrackFHIR
 import Fluent
 import Foundation
 import JWTKit
@@ -29,9 +30,15 @@ import VaporTesting
         }
 
         func token(aud: String = CDSHooksTests.base + CDSHooksTests.servicePath, exp: Date = Date().addingTimeInterval(300),
-                   iat: Date = Date(), jti: String = UUID().uuidString, iss: String = CDSHooksTests.issuer) async throws -> String {
+                   iat: Date = Date(), jti: String = UUID().uuidString, iss: String = CDSHooksTests.issuer, nbf: Date? = nil) async throws -> String {
             try await keys.sign(CDSClientClaims(iss: .init(value: iss), sub: "client-1", aud: .init(value: [aud]), exp: .init(value: exp),
-                                                iat: .init(value: iat), jti: .init(value: jti)), kid: JWKIdentifier(string: kid))
+                                                iat: .init(value: iat), jti: .init(value: jti), nbf: nbf.map { .init(value: $0) }),
+                                kid: JWKIdentifier(string: kid))
+        }
+
+        /// Signs any payload with the trusted key (tokens that leave out or mistype claims).
+        func sign(_ payload: some JWTPayload) async throws -> String {
+            try await keys.sign(payload, kid: JWKIdentifier(string: kid))
         }
     }
 
@@ -56,16 +63,30 @@ import VaporTesting
         """
     }
 
-    /// Seed-1 at admission as FHIR (the FHIR tests' fixture), as a prefetch: the Patient and a Bundle of the rest.
-    static func seed1Prefetch() throws -> String {
+    /// Seed-1 at admission as FHIR (the FHIR tests' fixture), as the prefetch discovery asks for:
+    /// the Patient and a searchset Bundle per declared key. `patientID` replaces the fixture's id;
+    /// `only` keeps just those keys (an incomplete prefetch); `null` sends those keys as null.
+    static func seed1Prefetch(patientID: String? = nil, only: [String]? = nil, null: [String] = []) throws -> String {
         let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("CalciTrackFHIRTests/Fixtures/seed-1-admission.fhir.json")
-        guard case .object(var bundle) = try JSONParser.parse(Array(try Data(contentsOf: url))),
-              case .array(let entries)? = bundle["entry"] else { throw CocoaError(.fileReadCorruptFile) }
-        let patient = entries.first { $0["resource"]?["resourceType"] == "Patient" }!["resource"]!
-        bundle["type"] = "searchset"
-        bundle["entry"] = .array(entries.filter { $0["resource"]?["resourceType"] != "Patient" })
-        return JSONWriter.write(.object(JSONObject([("patient", patient), ("everything", .object(bundle)), ("encounters", .null)])), pretty: false)
+        guard case .object(let bundle) = try JSONParser.parse(Array(try Data(contentsOf: url))),
+              case .array(var entries)? = bundle["entry"] else { throw CocoaError(.fileReadCorruptFile) }
+        if let patientID {
+            let text = JSONWriter.write(.array(entries), pretty: false).replacingOccurrences(of: "seed-1-admission", with: patientID)
+            guard case .array(let replaced) = try JSONParser.parse(Array(text.utf8)) else { throw CocoaError(.fileReadCorruptFile) }
+            entries = replaced
+        }
+        func resources(_ type: String) -> [JSONValue] { entries.filter { $0["resource"]?["resourceType"] == .string(type) } }
+        func searchset(_ type: String) -> JSONValue {
+            .object(JSONObject([("resourceType", "Bundle"), ("type", "searchset"), ("entry", .array(resources(type)))]))
+        }
+        let byKey: [(String, JSONValue)] = [
+            ("patient", resources("Patient").first!["resource"]!), ("conditions", searchset("Condition")), ("observations", searchset("Observation")),
+            ("medications", searchset("MedicationStatement")), ("lesions", searchset("BodyStructure")), ("encounters", searchset("Encounter")),
+        ]
+        #expect(byKey.map(\.0) == CDSService.prefetch.map(\.key), "the fixture covers every declared prefetch key")
+        let sent = byKey.filter { only?.contains($0.0) ?? true }.map { ($0.0, null.contains($0.0) ? JSONValue.null : $0.1) }
+        return JSONWriter.write(.object(JSONObject(sent)), pretty: false)
     }
 
     static func array(_ value: JSONValue?) -> [JSONValue] {
@@ -149,7 +170,7 @@ import VaporTesting
             let card = Self.cards(reply).first?["uuid"]?.stringValue ?? ""
             #expect(!card.isEmpty, "a patient without visits gets at least the follow-up card: \(reply.text)")
             let feedback = try await Self.call(r, Self.servicePath + "/feedback", token: try await client.token(aud: Self.base + Self.servicePath + "/feedback"), json: """
-                {"feedback": [{"card": "\(card)", "outcome": "overridden", "overrideReason": {"reason": {"code": "not-relevant"}, "userComment": "Jane said so"},
+                {"feedback": [{"card": "\(card)", "outcome": "overridden", "overrideReason": {"reason": {"code": "not-applicable"}, "userComment": "Jane said so"},
                                "outcomeTimestamp": "2026-11-24T10:00:00Z"}]}
                 """)
             #expect(feedback.status == .ok, "\(feedback.text)")
@@ -162,6 +183,33 @@ import VaporTesting
             let bad = try await Self.call(r, Self.servicePath + "/feedback", token: try await client.token(aud: Self.base + Self.servicePath + "/feedback"),
                                           json: #"{"feedback": [{"card": "x", "outcome": "maybe", "outcomeTimestamp": "2026-11-24T10:00:00Z"}]}"#)
             #expect(bad.status == .badRequest)
+        }
+    }
+
+    @Test("Feedback refuses an override reason the cards never offer and ids with line breaks (400, naming them); nothing is audited")
+    func feedbackRefusesForgedText() async throws {
+        try await Self.withCDS { r, client in
+            let patient = try await r.createPatient()
+            let card = Self.cards(try await Self.call(r, token: try await client.token(), json: Self.hookRequest(patient: patient))).first?["uuid"]?.stringValue ?? ""
+            func send(_ item: String) async throws -> TestRegistry.Reply {
+                try await Self.call(r, Self.servicePath + "/feedback", token: try await client.token(aud: Self.base + Self.servicePath + "/feedback"),
+                                    json: #"{"feedback": [\#(item)]}"#)
+            }
+            let forgedCode = try await send(#"{"card": "\#(card)", "outcome": "overridden", "overrideReason": {"reason": {"code": "../../x\nINJECT"}}, "outcomeTimestamp": "2026-11-24T10:00:00Z"}"#)
+            #expect(forgedCode.status == .badRequest, "\(forgedCode.text)")
+            #expect(forgedCode.text.contains("is not one of the card's overrideReasons (already-managed, benefit-outweighs-risk, not-applicable, patient-declined)"),
+                    "\(forgedCode.text)")
+            let otherSystem = try await send(#"{"card": "\#(card)", "outcome": "overridden", "overrideReason": {"reason": {"system": "http://x", "code": "not-applicable"}}, "outcomeTimestamp": "2026-11-24T10:00:00Z"}"#)
+            #expect(otherSystem.status == .badRequest, "\(otherSystem.text)")
+            let forgedCard = try await send(#"{"card": "\#(card)\nINJECT", "outcome": "accepted", "outcomeTimestamp": "2026-11-24T10:00:00Z"}"#)
+            #expect(forgedCard.status == .badRequest && forgedCard.text.contains("feedback[0].card"), "\(forgedCard.text)")
+            let forgedSuggestion = try await send(#"{"card": "\#(card)", "outcome": "accepted", "acceptedSuggestions": [{"id": "a\u0000b"}], "outcomeTimestamp": "2026-11-24T10:00:00Z"}"#)
+            #expect(forgedSuggestion.status == .badRequest && forgedSuggestion.text.contains("acceptedSuggestions[0].id"), "\(forgedSuggestion.text)")
+            #expect(try await AuditEntry.query(on: r.app.db).filter(\.$action == "cds-feedback").count() == 0)
+            let offered = try await send(#"{"card": "\#(card)", "outcome": "overridden", "overrideReason": {"reason": {"system": "https://calcitrack.org/fhir/CodeSystem/cds-override-reason", "code": "patient-declined"}}, "outcomeTimestamp": "2026-11-24T10:00:00Z"}"#)
+            #expect(offered.status == .ok, "\(offered.text)")
+            let entries = try await AuditEntry.query(on: r.app.db).filter(\.$action == "cds-feedback").all()
+            #expect(entries.count == 1 && entries.first?.detail.contains("override reason: patient-declined") == true, "\(entries.map(\.detail))")
         }
     }
 

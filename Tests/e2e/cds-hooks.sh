@@ -4,8 +4,9 @@
 # cryptography) and CALCITRACK_PUBLIC_URL; then discovery, patient-view with the seed-1 admission
 # prefetch (critical infection card, HOLD-01 warning), order-sign of seed 1's discharge
 # doxycycline (DDI-02 warning offering to remove the draft, HOLD-02 offering a valid INR
-# ServiceRequest, and the feedback accepting a suggestion), 412
-# without prefetch for an unknown patient, 401 for an unsigned (alg none) token, a refused oct key
+# ServiceRequest, and the feedback accepting a suggestion), 412 without prefetch for an unknown
+# patient and for a prefetch that omits declared keys, 401 for an unsigned (alg none) token with
+# its WWW-Authenticate challenge and CORS headers, a refused oct key
 # at startup, and the startup warning of CALCITRACK_CDS_AUTH=off. Needs python3 with cryptography (.ci/run installs it).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -41,13 +42,17 @@ def token(aud, alg="ES384"):
     r, s = decode_dss_signature(key.sign(f"{header}.{payload}".encode(), ec.ECDSA(hashes.SHA384())))
     return f"{header}.{payload}.{b64(r.to_bytes(48, 'big') + s.to_bytes(48, 'big'))}"
 aud = base + "/cds-services/calcinosis-assessment"
-for name in ["t1", "t2"]: open(f"{tmp}/{name}", "w").write(token(aud))
+for name in ["t1", "t2", "t3"]: open(f"{tmp}/{name}", "w").write(token(aud))
 open(f"{tmp}/none", "w").write(token(aud, "none"))
 bundle = json.load(open("Tests/CalciTrackFHIRTests/Fixtures/seed-1-admission.fhir.json"))
 patient = next(e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Patient")
-bundle["type"] = "searchset"; bundle["entry"] = [e for e in bundle["entry"] if e["resource"]["resourceType"] != "Patient"]
+# The prefetch as discovery declares it: one searchset per key (an omitted key makes it incomplete).
+searchset = lambda t: {"resourceType": "Bundle", "type": "searchset", "entry": [e for e in bundle["entry"] if e["resource"]["resourceType"] == t]}
+prefetch = {"patient": patient, "conditions": searchset("Condition"), "observations": searchset("Observation"),
+            "medications": searchset("MedicationStatement"), "lesions": searchset("BodyStructure"), "encounters": searchset("Encounter")}
 ctx = lambda pid: {"hook": "patient-view", "hookInstance": str(uuid.uuid4()), "context": {"userId": "Practitioner/e2e", "patientId": pid}}
-json.dump(dict(ctx(patient["id"]), prefetch={"patient": patient, "everything": bundle}), open(f"{tmp}/seed1.json", "w"))
+json.dump(dict(ctx(patient["id"]), prefetch=prefetch), open(f"{tmp}/seed1.json", "w"))
+json.dump(dict(ctx(patient["id"]), prefetch={"patient": patient}), open(f"{tmp}/partial.json", "w"))
 json.dump(ctx(str(uuid.uuid4())), open(f"{tmp}/unknown.json", "w"))
 # order-sign: seed 1's discharge prescription of oral doxycycline, drafted for the admission case.
 sign = base + "/cds-services/calcinosis-medication-safety-sign"
@@ -55,7 +60,7 @@ open(f"{tmp}/s1", "w").write(token(sign)); open(f"{tmp}/f1", "w").write(token(si
 doxycycline = {"resourceType": "MedicationRequest", "id": "discharge-doxy", "status": "draft", "intent": "order",
                "medicationCodeableConcept": {"coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "3640", "display": "doxycycline"}]},
                "subject": {"reference": "Patient/" + patient["id"]}}
-order = dict(ctx(patient["id"]), hook="order-sign", prefetch={"patient": patient, "everything": bundle})
+order = dict(ctx(patient["id"]), hook="order-sign", prefetch=prefetch)
 order["context"]["draftOrders"] = {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": doxycycline}]}
 json.dump(order, open(f"{tmp}/sign.json", "w"))
 PY
@@ -115,7 +120,15 @@ PY
 [ "$(curl -s -o /dev/null -w '%{http_code}' -X POST "$BASE/cds-services/calcinosis-medication-safety-sign/feedback" -H 'Content-Type: application/json' \
   -H "Authorization: Bearer $(cat "$tmp/f1")" --data @"$tmp/feedback.json")" = 200 ] || fail "feedback accepting the suggestion"
 [ "$(post t2 unknown.json)" = 412 ] || fail "unknown patient without prefetch should answer 412: $(cat "$tmp/out.json")"
+# A prefetch without the keys discovery declares, for a patient the registry does not hold: 412 naming them.
+[ "$(post t3 partial.json)" = 412 ] || fail "an incomplete prefetch of an unknown patient should answer 412: $(cat "$tmp/out.json")"
+grep -q "omits conditions, observations, medications, lesions, encounters" "$tmp/out.json" || fail "the 412 should name the omitted keys: $(cat "$tmp/out.json")"
 [ "$(post t1 seed1.json)" = 401 ] || fail "a replayed token should answer 401"
+# A refusal carries the Bearer challenge (RFC 6750) and, for a browser client, the CORS headers.
+headers=$(curl -s -D - -o /dev/null -X POST "$BASE/cds-services/calcinosis-assessment" -H 'Content-Type: application/json' \
+  -H 'Origin: https://sandbox.cds-hooks.org' -H "Authorization: Bearer $(cat "$tmp/none")" --data @"$tmp/seed1.json")
+echo "$headers" | grep -qi '^www-authenticate: Bearer error="invalid_token"' || fail "alg none: no WWW-Authenticate challenge: $headers"
+echo "$headers" | grep -qi '^access-control-allow-origin: \*' || fail "alg none: no CORS headers on the 401: $headers"
 [ "$(post none seed1.json)" = 401 ] || fail "alg none should answer 401"
 kill "$server"; wait "$server" 2>/dev/null || true; server=""
 

@@ -44,6 +44,17 @@ public struct CDSRequest: Sendable {
     public var encounterID: String?
     /// Prefetched resources (null entries, which mean "not available", are left out).
     public var prefetch: [JSONObject]
+    /// The prefetch keys the request sent, null ones included; nil when it sent no prefetch.
+    public var prefetchKeys: Set<String>?
+
+    /// The declared prefetch keys (`CDSService.prefetch`, the same for every service) that a sent
+    /// prefetch leaves out. CDS Hooks 2.0 "Prefetch Template": null says the EHR has no such data,
+    /// an omitted key that it did not or could not fetch it, so such a prefetch is not the whole
+    /// record and must not be assessed as if it were. Empty when no prefetch was sent.
+    public var omittedPrefetchKeys: [String] {
+        guard let sent = prefetchKeys else { return [] }
+        return CDSService.prefetch.map(\.key).filter { !sent.contains($0) }
+    }
 
     public struct Invalid: Error, Sendable, Equatable {
         public let message: String
@@ -65,8 +76,10 @@ public struct CDSRequest: Sendable {
             throw Invalid(message: "fhirAuthorization needs fhirServer (cds-r-1)")
         }
         var resources: [JSONObject] = []
+        var keys: Set<String>?
         if let prefetch = root["prefetch"], prefetch != .null {
             guard case .object(let items) = prefetch else { throw Invalid(message: "prefetch must be an object of prefetch keys") }
+            keys = Set(items.entries.map(\.key))
             for (key, value) in items.entries {
                 switch value {
                 case .null: continue
@@ -82,7 +95,7 @@ public struct CDSRequest: Sendable {
         }
         var encounter: String?
         if case .string(let e)? = context["encounterId"] { encounter = e }
-        return CDSRequest(hookInstance: instance, patientID: patientID, userID: userID, encounterID: encounter, prefetch: resources)
+        return CDSRequest(hookInstance: instance, patientID: patientID, userID: userID, encounterID: encounter, prefetch: resources, prefetchKeys: keys)
     }
 }
 
@@ -99,6 +112,7 @@ public struct CDSFeedback: Sendable, Equatable {
         var out: [CDSFeedback] = []
         for (i, item) in items.enumerated() {
             guard case .string(let card)? = item["card"] else { throw .init(message: "feedback[\(i)].card is required (the card's uuid)") }
+            try refuseControlCharacters(card, at: "feedback[\(i)].card")
             guard case .string(let outcome)? = item["outcome"], outcome == "accepted" || outcome == "overridden" else {
                 throw .init(message: "feedback[\(i)].outcome must be accepted or overridden")
             }
@@ -106,14 +120,42 @@ public struct CDSFeedback: Sendable, Equatable {
                 throw .init(message: "feedback[\(i)].outcomeTimestamp is required (an ISO 8601 instant)")
             }
             let accepted = ResourceReader.array(item["acceptedSuggestions"]).compactMap { ResourceReader.string($0["id"]) }
+            for (j, id) in accepted.enumerated() { try refuseControlCharacters(id, at: "feedback[\(i)].acceptedSuggestions[\(j)].id") }
             // The reason's code only: a free-text userComment may name the patient, and is not kept.
             var reason: String?
             if let r = item["overrideReason"], r != .null {
-                reason = ResourceReader.string(r["reason"]?["code"]) ?? ResourceReader.string(r["reason"]?["display"]) ?? "unspecified"
+                reason = try offeredReasonCode(r["reason"], at: "feedback[\(i)].overrideReason.reason") ?? "unspecified"
                 if r["userComment"] != nil { reason! += " (with a comment, not recorded)" }
             }
             out.append(CDSFeedback(card: card, outcome: outcome, overrideReason: reason, acceptedSuggestions: accepted, outcomeTimestamp: time))
         }
         return out
+    }
+
+    /// The code of an override reason, which must be one the cards offer (CDS Hooks 2.0 "Feedback":
+    /// the reason is one of the card's `overrideReasons`), so the audit entry only ever holds one of
+    /// `CDSCard.overrideReasons`; nil when no reason was chosen (a comment alone).
+    static func offeredReasonCode(_ reason: JSONValue?, at path: String) throws(CDSRequest.Invalid) -> String? {
+        guard let reason, reason != .null else { return nil }
+        let offered = CDSCard.overrideReasons.map(\.code)
+        guard case .string(let code)? = reason["code"] else {
+            throw .init(message: "\(path).code is required: one of the card's overrideReasons (\(offered.joined(separator: ", ")))")
+        }
+        if let system = reason["system"], system != .string(CDSCard.overrideReasonSystem) {
+            throw .init(message: "\(path).system must be \(CDSCard.overrideReasonSystem), the system of the card's overrideReasons")
+        }
+        guard offered.contains(code) else {
+            let shown = JSONWriter.write(.string(String(code.prefix(100))), pretty: false)
+            throw .init(message: "\(path).code \(shown) is not one of the card's overrideReasons (\(offered.joined(separator: ", ")))")
+        }
+        return code
+    }
+
+    /// Identifiers go into the audit log: a line break or other control character there could make
+    /// one entry read as two wherever the log is shown as text. Issued ids are UUIDs, so none has one.
+    static func refuseControlCharacters(_ text: String, at path: String) throws(CDSRequest.Invalid) {
+        if text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control || $0 == "\u{2028}" || $0 == "\u{2029}" }) {
+            throw .init(message: "\(path) must not contain control characters or line breaks")
+        }
     }
 }

@@ -5,7 +5,7 @@ import NIOConcurrencyHelpers
 import Vapor
 
 /// The claims of a CDS Hooks 2.0 client JWT ("Trusting CDS Clients"): iss, sub, aud, exp, iat,
-/// jti (all required here), tenant (optional).
+/// jti (all required here), nbf (RFC 7519 §4.1.5) and tenant (optional).
 struct CDSClientClaims: JWTPayload {
     var iss: IssuerClaim
     var sub: SubjectClaim?
@@ -13,6 +13,7 @@ struct CDSClientClaims: JWTPayload {
     var exp: ExpirationClaim
     var iat: IssuedAtClaim
     var jti: IDClaim
+    var nbf: NotBeforeClaim?
     var tenant: String?
 
     func verify(using algorithm: some JWTAlgorithm) async throws {
@@ -29,9 +30,10 @@ struct CDSCaller: Sendable {
 
 /// Verifies the bearer JWT of a CDS Hooks call. The header's `alg` must be ES384 or RS384 and
 /// match the key its `kid` names in the issuer's configured JWKS (so `none`, HMAC and algorithm
-/// confusion are refused before any signature check); then signature, `exp`, `iat` (not in the
-/// future), `aud` (the service's URL) and `jti` (present, never seen before while the token is
-/// valid: replay) are checked. Every refusal is a 401 naming the reason.
+/// confusion are refused before any signature check); then the required claims' presence,
+/// signature, `exp`, `iat` (not in the future), `nbf` (when given: not in the future), `aud` (the
+/// service's URL) and `jti` (present, never seen before while the token is valid: replay) are
+/// checked. Every refusal is a 401 naming the reason (`CDSAuthenticationRefusal`).
 final class CDSCallerAuthentication: Sendable {
     /// jti (with its issuer) → the token's expiry; expired entries are never a replay and are
     /// pruned once the map doubles since the last pruning (pruning whenever it held over 50,000
@@ -39,7 +41,9 @@ final class CDSCallerAuthentication: Sendable {
     private let seen = NIOLockedValueBox<(tokens: [String: Date], pruneAbove: Int)>(([:], 50_000))
 
     func verify(_ req: Request, settings: CDSHooksSettings, audience: String, now: Date = Date()) async throws -> CDSCaller {
-        guard let token = Self.bearerToken(req.headers) else { throw Self.refuse("a bearer JWT is required (Authorization: Bearer <jwt>)") }
+        guard let token = Self.bearerToken(req.headers) else {
+            throw CDSAuthenticationRefusal(reason: Self.reasonPrefix + "a bearer JWT is required (Authorization: Bearer <jwt>)", hadToken: false)
+        }
         // Split as bytes: splitting the ~700-character token by Characters cost more than its JSON.
         let parts = token.utf8.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
         guard parts.count == 3, let headerBytes = Self.base64URL(parts[0]), let payloadBytes = Self.base64URL(parts[1]),
@@ -49,6 +53,10 @@ final class CDSCallerAuthentication: Sendable {
             throw Self.refuse("token algorithm \(Self.text(header["alg"])) is not accepted: ES384 or RS384 only")
         }
         guard case .string(let kid)? = header["kid"] else { throw Self.refuse("the token header has no kid") }
+        // Named here: jwt-kit's decoding error for a missing claim is Swift's DecodingError text.
+        for claim in Self.requiredClaims where unverified[claim] == nil || unverified[claim] == .null {
+            throw Self.refuse("the token has no \(claim) claim")
+        }
         guard case .string(let iss)? = unverified["iss"], let issuer = settings.issuers[iss] else {
             throw Self.refuse("issuer \(Self.text(unverified["iss"])) is not trusted")
         }
@@ -59,15 +67,24 @@ final class CDSCallerAuthentication: Sendable {
             claims = try await key.collection.verify(token, as: CDSClientClaims.self)
         } catch let error as JWTError where error.errorType == .claimVerificationFailure {
             throw Self.refuse("the token has expired")
+        } catch let error as JWTError where error.errorType == .signatureVerificationFailed {
+            throw Self.refuse("the token's signature does not verify with key \(kid)")
+        } catch let error as JWTError where error.errorType == .malformedToken {
+            // The error's text is Swift's DecodingError: a claim of the wrong type.
+            throw Self.refuse("the token's claims cannot be read: iss, sub, jti must be strings, aud a string or array of strings, "
+                              + "exp, iat and nbf NumericDates (seconds)")
         } catch {
-            throw Self.refuse("the token's signature or claims are invalid (\(error))")
+            throw Self.refuse("the token's signature or claims are invalid")
         }
         guard claims.iat.value.timeIntervalSince(now) <= settings.clockSkew else { throw Self.refuse("the token was issued in the future (iat)") }
+        if let nbf = claims.nbf, nbf.value.timeIntervalSince(now) > settings.clockSkew {
+            throw Self.refuse("the token is not valid before \(ISOTimestamp.isoMillis(nbf.value)) (nbf)")
+        }
         guard claims.aud.value.contains(audience) else {
             throw Self.refuse("the token's audience \(claims.aud.value) is not this service (\(audience))")
         }
         let jti = claims.jti.value
-        guard !jti.isEmpty else { throw Self.refuse("the token has no jti") }
+        guard !jti.isEmpty else { throw Self.refuse("the token has no jti claim") }
         let replay = seen.withLockedValue { seen -> Bool in
             if seen.tokens.count > seen.pruneAbove {
                 seen.tokens = seen.tokens.filter { $0.value > now }
@@ -91,7 +108,13 @@ final class CDSCallerAuthentication: Sendable {
         return String(Substring(parts[1]))
     }
 
-    static func refuse(_ reason: String) -> APIError { APIError(.unauthorized, "CDS Hooks authentication failed: \(reason)") }
+    /// Claims CDS Hooks 2.0 requires of a client's token, besides `sub` (optional here).
+    static let requiredClaims = ["iss", "aud", "exp", "iat", "jti"]
+
+    static let reasonPrefix = "CDS Hooks authentication failed: "
+
+    /// A refusal of a token the request carried.
+    static func refuse(_ reason: String) -> CDSAuthenticationRefusal { CDSAuthenticationRefusal(reason: reasonPrefix + reason, hadToken: true) }
 
     private static func text(_ value: JSONValue?) -> String {
         value.map { JSONWriter.write($0, pretty: false) } ?? "(none)"

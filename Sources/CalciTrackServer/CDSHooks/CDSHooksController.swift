@@ -2,6 +2,7 @@ import CalciTrackCore
 import CalciTrackFHIR
 import Foundation
 import NIOConcurrencyHelpers
+import SQLKit
 import Vapor
 
 /// CDS Hooks 2.0 at `/cds-services` (docs/fhir.md; https://cds-hooks.hl7.org/2.0/):
@@ -11,8 +12,8 @@ import Vapor
 ///   POST /cds-services/calcinosis-medication-safety      order-select → the alerts the selected orders bring
 ///   POST /cds-services/calcinosis-medication-safety/feedback
 ///   POST /cds-services/calcinosis-medication-safety-sign (order-sign: every draft order), and /feedback
-/// The case comes from the prefetch (mapped by CalciTrackFHIR's Inbound mappers), else from the
-/// registry by patient id (FHIR Patient id = registry UUID), else 412.
+/// The case comes from a complete prefetch (mapped by CalciTrackFHIR's Inbound mappers), else from
+/// the registry by patient id (FHIR Patient id = registry UUID), else 412. CORS: `CDSHooksCORS`.
 struct CDSHooksController: Sendable {
     let authentication = CDSCallerAuthentication()
     /// Card uuid → patient id, so feedback is audited against its patient (bounded, newest kept).
@@ -21,10 +22,7 @@ struct CDSHooksController: Sendable {
     static let issuedCardsLimit = 100_000
 
     func register(_ app: Application) {
-        // CDS Hooks 2.0: services must allow cross-origin calls from browser-based clients.
-        let cors = CORSMiddleware(configuration: .init(allowedOrigin: .all, allowedMethods: [.GET, .POST, .OPTIONS],
-                                                       allowedHeaders: [.accept, .authorization, .contentType, .origin]))
-        let cds = app.grouped("cds-services").grouped(cors)
+        let cds = app.grouped("cds-services")
         cds.get(use: discovery)
         cds.on(.POST, "\(CDSService.id)", body: .collect(maxSize: "8mb"), use: patientView)
         cds.on(.POST, "\(CDSService.id)", "feedback", body: .collect(maxSize: "1mb")) { req in try await feedback(req: req, service: CDSService.id) }
@@ -32,7 +30,7 @@ struct CDSHooksController: Sendable {
             cds.on(.POST, "\(service)", body: .collect(maxSize: "8mb")) { req in try await orderCheck(req: req, hook: hook) }
             cds.on(.POST, "\(service)", "feedback", body: .collect(maxSize: "1mb")) { req in try await feedback(req: req, service: service) }
         }
-        // Preflight requests need a route for the CORS middleware to answer them.
+        // `CDSHooksCORS` answers preflights (with Access-Control-Request-Method); a bare OPTIONS gets 204 here.
         let services = [CDSService.id, CDSOrderSelect.id, CDSOrderSelect.signID]
         for path: [PathComponent] in [[]] + services.flatMap({ [["\($0)"], ["\($0)", "feedback"]] as [[PathComponent]] }) {
             cds.on(.OPTIONS, path) { _ in Response(status: .noContent) }
@@ -74,10 +72,10 @@ struct CDSHooksController: Sendable {
         let caller = try await authenticate(req, path: "/cds-services/\(CDSService.id)")
         let request: CDSRequest
         do { request = try CDSRequest.parse(try body(req)) } catch let invalid as CDSRequest.Invalid { throw APIError(.badRequest, invalid.message) }
-        let (decoded, _) = try await caseRoot(request, hook: CDSService.hook, caller: caller, req: req)
-        let assessment = Assessor().assess(decoded)
+        let source = try await caseSource(request, hook: CDSService.hook, caller: caller, req: req)
+        let assessment = Assessor().assess(source.decoded)
         var ids = CDSCardIDs()
-        let cards = CDSCards.cards(from: assessment, patientPage: patientPage(request, req), makeID: { ids.next() })
+        let cards = CDSCards.cards(from: assessment, patientPage: patientPage(source, req), makeID: { ids.next() })
         return issue(cards, for: request)
     }
 
@@ -89,45 +87,64 @@ struct CDSHooksController: Sendable {
         let today = req.today
         let request: CDSOrderSelect.Request
         do { request = try CDSOrderSelect.parse(try body(req), hook: hook, today: today) } catch let invalid as CDSRequest.Invalid { throw APIError(.badRequest, invalid.message) }
-        let (without, root) = try await caseRoot(request.base, hook: hook, caller: caller, req: req)
+        let source = try await caseSource(request.base, hook: hook, caller: caller, req: req)
+        let (without, root) = (source.decoded, source.root)
         let (medications, unreadable) = CDSOrderSelect.caseMedications(request.drafts)
         let (alerts, refused, checked) = medications.isEmpty ? ([], [], [])
             : CDSOrderSelect.alerts(root: root, without: Assessor().assess(without), adding: medications, today: today)
         var ids = CDSCardIDs()
         let cards = CDSOrderSelect.cards(alerts: alerts, checked: checked, unchecked: request.unchecked + unreadable.map { "a selected order's medication: \($0)" } + refused,
-                                         patientPage: patientPage(request.base, req), patientID: request.base.patientID, today: today,
+                                         patientPage: patientPage(source, req), patientID: request.base.patientID, today: today,
                                          makeID: { ids.next() })
         return issue(cards, for: request.base)
     }
 
-    /// The patient's case: from the prefetch, else from the registry (audited), else 412; with the
-    /// case-format root it was decoded from.
-    private func caseRoot(_ request: CDSRequest, hook: String, caller: CDSCaller?, req: Request) async throws -> (DecodedCase, JSONObject) {
+    /// The patient's case: from a complete prefetch, else from the registry (audited), else 412.
+    /// A prefetch that omits a declared key (`CDSRequest.omittedPrefetchKeys`) is incomplete: the
+    /// EHR did not fetch that data, so assessing the rest would silently drop what it would have
+    /// raised (an interaction with an unsent medication, say). CDS Hooks 2.0 "Prefetch Template":
+    /// a service that cannot obtain required data answers 412.
+    private func caseSource(_ request: CDSRequest, hook: String, caller: CDSCaller?, req: Request) async throws -> CDSCaseSource {
         let today = req.today
-        if !request.prefetch.isEmpty {
+        let omitted = request.omittedPrefetchKeys
+        if omitted.isEmpty, !request.prefetch.isEmpty {
             let build = CaseFromFHIR.build(request.prefetch, asOf: today, today: today)
             for issue in build.issues where issue.severity == .error || issue.severity == .warning {
                 req.logger.debug("CDS Hooks prefetch: \(issue.diagnostics)")
             }
             switch build.decoded {
-            case .success(let d): return (d, build.root)
+            case .success(let d): return CDSCaseSource(decoded: d, root: build.root, registryPatient: try await registryPatient(request.patientID, req))
             case .failure(let rejection):
                 req.logger.info("CDS Hooks: prefetch of \(request.patientID) did not form a case: \(rejection.errors.map(\.message).joined(separator: "; "))")
             }
         }
+        let incomplete = omitted.isEmpty ? "" : "; prefetch omitted \(omitted.joined(separator: ", ")), so the registry record was assessed"
         if let uuid = UUID(uuidString: request.patientID), let (patient, sections) = try await RegistryCase.patientWithSections(uuid, on: req.db) {
             let json = try await RegistryCase.json(patient: patient, sections: sections, asOf: today, on: req.db)
             let decoded = try RegistryCase.decode(json, today: today)
+            if !omitted.isEmpty { req.logger.info("CDS Hooks: prefetch of \(request.patientID) omitted \(omitted.joined(separator: ", ")): assessing the registry record") }
             // A registry read by a CDS client is audited like any other read of patient data.
             let actor = Self.actor(caller)
             try await req.recordAudit([AuditEvent(action: "assess", resourceType: "patients", resourceID: uuid.lowercasedString,
                                                   patientID: uuid.lowercasedString,
-                                                  detail: "CDS Hooks \(hook) hookInstance \(request.hookInstance) user \(request.userID)")],
+                                                  detail: "CDS Hooks \(hook) hookInstance \(request.hookInstance) user \(request.userID)" + incomplete)],
                                       actor: actor)
-            return (decoded, json)
+            return CDSCaseSource(decoded: decoded, root: json, registryPatient: uuid)
+        }
+        if !omitted.isEmpty {
+            throw APIError(.preconditionFailed, "the prefetch omits \(omitted.joined(separator: ", ")) and patient \(request.patientID) is not in the registry: "
+                           + "send every prefetch key listed at GET /cds-services, null for data the EHR does not have")
         }
         throw APIError(.preconditionFailed, "no prefetch data to assess and patient \(request.patientID) is not in the registry: "
                        + "send the prefetch listed at GET /cds-services")
+    }
+
+    /// The registry id of the patient a FHIR Patient id names, when the registry holds them (not
+    /// deleted): card links go to the patient's page only then (any other id's page is a 404).
+    private func registryPatient(_ patientID: String, _ req: Request) async throws -> UUID? {
+        guard let uuid = UUID(uuidString: patientID) else { return nil }
+        let found = try await (req.db as! any SQLDatabase).raw("SELECT 1 AS found FROM patients WHERE id = \(bind: uuid) AND deleted_at IS NULL").first()
+        return found == nil ? nil : uuid
     }
 
     /// Who the audit log names: the authenticated CDS client, or (CALCITRACK_CDS_AUTH=off) none.
@@ -135,8 +152,9 @@ struct CDSHooksController: Sendable {
         caller?.auditActor ?? AuditActor(username: "cds:unauthenticated", role: "cds-client", ip: nil)
     }
 
-    private func patientPage(_ request: CDSRequest, _ req: Request) -> String? {
-        UUID(uuidString: request.patientID).map { baseURL(req) + "/patients/" + $0.lowercasedString }
+    /// The registry page of the patient, only for a patient the registry holds.
+    private func patientPage(_ source: CDSCaseSource, _ req: Request) -> String? {
+        source.registryPatient.map { baseURL(req) + "/patients/" + $0.lowercasedString }
     }
 
     /// The cards as the response, each remembered with its patient for the feedback's audit entry.
