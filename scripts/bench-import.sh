@@ -31,7 +31,8 @@ run() { # label database
   local timer=()
   [ -x /usr/bin/time ] && timer=(/usr/bin/time -f "$1: CPU user %U s, system %S s (wall %e s)" -o "$OUT/$1.time")
   rm -f "$OUT/$1.time"
-  "${timer[@]}" "$BIN" import "$tmp/ndjson" --database "$2" --progress lines --report "$OUT/$1.json" > "$OUT/$1.log"
+  # Progress lines go to stderr, the summary to stdout: both into the log.
+  "${timer[@]}" "$BIN" import "$tmp/ndjson" --database "$2" --progress lines --report "$OUT/$1.json" > "$OUT/$1.log" 2>&1
   end=$(date +%s.%N)
   python3 - "$OUT/$1.json" "$1" "$start" "$end" <<'PY'
 import json, sys

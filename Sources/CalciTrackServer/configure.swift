@@ -98,6 +98,7 @@ func addMigrations(_ app: Application) {
     app.migrations.add(CreateBulkExportJobs())
     app.migrations.add(ResourceVersionsTimeIndex())
     app.migrations.add(BulkExportHeartbeat())
+    app.migrations.add(ImportProgressRejections())
 }
 
 /// Model middleware: patients' name keys (012), then the history of every record (009).

@@ -11,7 +11,7 @@ struct AuditCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Check the audit log's hash chain.")
         @OptionGroup var db: DatabaseOptions
         func run() async throws {
-            let result = try await RegistryApp.with(db) { app in try await AuditVerification.run(on: app.db) }
+            let result = try await RegistryApp.with(db, existing: true) { app in try await AuditVerification.run(on: app.db) }
             if let broken = result.firstBroken {
                 print("audit log BROKEN at entry \(broken.seq): \(broken.reason) (\(result.entries) entries before it verified)")
                 throw ExitCode(1)
@@ -28,7 +28,7 @@ struct BackupCommand: AsyncParsableCommand {
     @OptionGroup var db: DatabaseOptions
     func run() async throws {
         do {
-            let message = try await RegistryApp.with(db) { app in try await Backup.backup(db.location, to: file, db: app.db) }
+            let message = try await RegistryApp.with(db, existing: true) { app in try await Backup.backup(db.location, to: file, db: app.db) }
             print(message)
         } catch let error as Backup.Failure {
             throw fail(error.description)

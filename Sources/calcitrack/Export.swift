@@ -15,7 +15,9 @@ struct Export: AsyncParsableCommand {
             resource at its id, so importing them again changes nothing. Patients are read \(FHIRExportDefaults.batch) at a \
             time, so memory does not grow with the registry. Computed alert Flags are not exported. \
             --site, --type and --since narrow it as $export's Group, _type and _since do (an incremental export: \
-            --since the time the previous one started).
+            --since the time the previous one started). A directory that already holds .ndjson, .jsonl or .json \
+            files is refused (a later import of it would read the old files too), unless --replace asks to delete \
+            those files first. The database must exist.
             """)
     enum Format: String, ExpressibleByArgument { case ndjson, bundle }
 
@@ -25,6 +27,7 @@ struct Export: AsyncParsableCommand {
     @ArgumentParser.Option(help: "Export only resources changed at or after this instant (e.g. 2026-12-01T00:00:00Z).") var since: String?
     @ArgumentParser.Option(help: "ndjson or bundle.") var format: Format
     @ArgumentParser.Option(help: "Patients per batch (and per Bundle).") var batch: Int = FHIRExportDefaults.batch
+    @ArgumentParser.Flag(help: "Delete the .ndjson, .jsonl and .json files the directory holds (an earlier export) before writing.") var replace = false
     @ArgumentParser.Argument(help: "Directory to write into (created if missing).") var directory: String
     @OptionGroup var db: DatabaseOptions
 
@@ -53,12 +56,26 @@ struct Export: AsyncParsableCommand {
             sinceDate = date
         }
         let fm = FileManager.default
-        try fm.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let earlier = try ExportDirectory.importableFiles(in: directory)
+        if !earlier.isEmpty && !replace {
+            throw fail("\(directory) already holds \(earlier.count) file(s) an import would read (\(earlier.prefix(5).joined(separator: ", "))\(earlier.count > 5 ? ", ..." : "")): "
+                       + "choose an empty directory, or --replace to delete them first")
+        }
+        // The directory is made ready when the export has passed its checks (an unknown patient
+        // or site changes nothing).
+        var ready = false
+        func prepare() throws {
+            guard !ready else { return }
+            ready = true
+            for name in earlier { try fm.removeItem(atPath: (directory as NSString).appendingPathComponent(name)) }
+            try fm.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        }
         var handles: [String: FileHandle] = [:]
         var bundles = 0
         let format = self.format, directory = self.directory
-        let summary = try await RegistryApp.with(db) { app in
-            try await FHIRExport.run(on: app.db, patient: patientID, siteCodes: site.isEmpty ? nil : site, types: types, since: sinceDate, batchSize: batch) { batch in
+        let summary = try await RegistryApp.with(db, existing: true) { app in
+            let summary = try await FHIRExport.run(on: app.db, patient: patientID, siteCodes: site.isEmpty ? nil : site, types: types, since: sinceDate, batchSize: batch) { batch in
+                try prepare()
                 switch format {
                 case .ndjson:
                     for (type, resources) in batch where !resources.isEmpty {
@@ -84,6 +101,8 @@ struct Export: AsyncParsableCommand {
                     }
                 }
             }
+            try prepare()
+            return summary
         }
         for handle in handles.values { try handle.close() }
         let counts = summary.resources.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
@@ -92,3 +111,16 @@ struct Export: AsyncParsableCommand {
 }
 
 enum FHIRExportDefaults { static let batch = 200 }
+
+/// What an earlier export left in a directory.
+enum ExportDirectory {
+    /// The names of the files `calcitrack import` would read there (sorted); none when the
+    /// directory does not exist.
+    static func importableFiles(in directory: String) throws -> [String] {
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDir) else { return [] }
+        guard isDir.boolValue else { throw fail("\(directory) is not a directory") }
+        return try FileManager.default.contentsOfDirectory(atPath: directory)
+            .filter { name in [".ndjson", ".jsonl", ".json"].contains { name.hasSuffix($0) } }.sorted()
+    }
+}

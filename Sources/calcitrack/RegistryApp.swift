@@ -14,7 +14,21 @@ struct DatabaseOptions: ParsableArguments {
 
 /// Opens the registry (migrating it if needed) for one command, then shuts down.
 enum RegistryApp {
-    static func with<T>(_ options: DatabaseOptions, _ body: (Application) async throws -> T) async throws -> T {
+    /// `existing`: the command only reads (export, audit verify, ...), so a SQLite file that does
+    /// not exist is an error, not a new empty registry (SQLite creates the file it is asked to open).
+    /// A registry error (an unknown patient or site) is printed as its message, exit status 1.
+    static func with<T>(_ options: DatabaseOptions, existing: Bool = false, _ body: (Application) async throws -> T) async throws -> T {
+        if existing, case .sqliteFile(let path) = options.location, !FileManager.default.fileExists(atPath: path) {
+            throw fail("no registry at \(path): the SQLite file does not exist (check --database or $DATABASE_URL)")
+        }
+        do {
+            return try await open(options, body)
+        } catch let error as APIError {
+            throw fail(error.reason)
+        }
+    }
+
+    private static func open<T>(_ options: DatabaseOptions, _ body: (Application) async throws -> T) async throws -> T {
         let app = try await Application.make(Environment(name: "production", arguments: ["calcitrack"]))
         app.logger.logLevel = .warning
         do {

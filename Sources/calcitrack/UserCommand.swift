@@ -42,7 +42,7 @@ struct UserCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List users.")
         @OptionGroup var db: DatabaseOptions
         func run() async throws {
-            let users = try await RegistryApp.with(db) { app in try await Accounts.listUsers(on: app.db) }
+            let users = try await RegistryApp.with(db, existing: true) { app in try await Accounts.listUsers(on: app.db) }
             for u in users { print("\(u.username)\t\(u.role)\t\(u.active ? "active" : "disabled")\t\(u.sites.joined(separator: ","))") }
         }
     }

@@ -69,5 +69,58 @@ else
   check "import names its allocator: glibc malloc" '[ $code -eq 0 ] && grep -q "memory allocator: glibc malloc" "$tmp/import.out"'
 fi
 
+# import and export: exit statuses, what is retried, what is refused, which channel says what.
+src="$tmp/ie-source.sqlite"
+"$BIN" generate --patients 3 --seed 5 --as-of 2026-11-20 --database "$src" > /dev/null || fail "generate for the import/export checks"
+"$BIN" export --format ndjson --database "$src" "$tmp/ie-all" > /dev/null; code=$?
+check "export ndjson: exit 0" '[ $code -eq 0 ] && [ -s "$tmp/ie-all/Patient.ndjson" ]'
+fresh="$tmp/ie-fresh.sqlite"
+"$BIN" import "$tmp/ie-all" --database "$fresh" --progress lines > "$tmp/ie1.out" 2> "$tmp/ie1.err"; code=$?
+check "import into a registry without site SYNTH: exit 2, every resource rejected" '[ $code -eq 2 ] && grep -q "site SYNTH" "$tmp/ie1.out" && grep -q "created   0" "$tmp/ie1.out"'
+check "import --progress lines: progress on stderr, the summary alone on stdout" \
+  'grep -q "% of file" "$tmp/ie1.err" && ! grep -q "% of file" "$tmp/ie1.out" && grep -q "^imported " "$tmp/ie1.out"'
+"$BIN" site add SYNTH Synth --database "$fresh" > /dev/null
+"$BIN" import "$tmp/ie-all" --database "$fresh" --progress none > "$tmp/ie2.out" 2>&1; code=$?
+patients=$(python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("select count(*) from patients").fetchone()[0])' "$fresh")
+check "rerun after the site was added: the rejected resources are retried (exit 0, 3 patients)" \
+  '[ $code -eq 0 ] && [ "$patients" = 3 ] && ! grep -q "already imported" "$tmp/ie2.out" && grep -q "rejected  0" "$tmp/ie2.out"'
+"$BIN" import "$tmp/ie-all" --database "$fresh" --progress none > "$tmp/ie3.out" 2>&1; code=$?
+check "third run: every file already imported (skipped), exit 0" '[ $code -eq 0 ] && grep -q "already imported (skipped)" "$tmp/ie3.out"'
+
+mkdir -p "$tmp/ie-odd"
+echo '{"resourceType": "Patient", "id": "x"}' > "$tmp/ie-odd/Patient.json"
+echo 'notes' > "$tmp/ie-odd/notes.txt"
+mkdir -p "$tmp/ie-odd/sub"
+"$BIN" import "$tmp/ie-odd" --database "$fresh" --progress none > "$tmp/ie4.out" 2>&1; code=$?
+check "a .json that is not a Bundle is rejected naming why (exit 2)" '[ $code -eq 2 ] && grep -q "not a FHIR Bundle: resourceType Patient" "$tmp/ie4.out"'
+check "a directory import lists the entries it ignores" 'grep -q "ignored (not .ndjson/.jsonl/.json.*notes.txt" "$tmp/ie4.out" && grep -q "ie-odd/sub/" "$tmp/ie4.out"'
+
+"$BIN" export --format ndjson --database "$tmp/no-such.sqlite" "$tmp/ie-none" > /dev/null 2> "$tmp/ie5.err"; code=$?
+check "export from a database that does not exist: exit 1 naming it, nothing created" \
+  '[ $code -eq 1 ] && grep -q "no-such.sqlite" "$tmp/ie5.err" && [ ! -e "$tmp/no-such.sqlite" ] && [ ! -e "$tmp/ie-none" ]'
+"$BIN" audit verify --database "$tmp/no-such.sqlite" > /dev/null 2>&1; code=$?
+check "audit verify of a database that does not exist: exit 1, nothing created" '[ $code -eq 1 ] && [ ! -e "$tmp/no-such.sqlite" ]'
+
+"$BIN" export --format ndjson --patient 00000000-0000-4000-8000-000000000000 --database "$src" "$tmp/ie-unknown" > /dev/null 2> "$tmp/ie6.err"; code=$?
+check "export --patient of an unknown id: a plain message, exit 1" \
+  '[ $code -eq 1 ] && grep -q "patient 00000000-0000-4000-8000-000000000000 not found" "$tmp/ie6.err" && ! grep -q APIError "$tmp/ie6.err"'
+
+one=$(head -1 "$tmp/ie-all/Patient.ndjson" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+"$BIN" export --format ndjson --patient "$one" --database "$src" "$tmp/ie-all" > /dev/null 2> "$tmp/ie7.err"; code=$?
+check "export into a directory holding an earlier export: refused, exit 1, files left" \
+  '[ $code -eq 1 ] && grep -q -- "--replace" "$tmp/ie7.err" && [ $(wc -l < "$tmp/ie-all/Patient.ndjson") -eq 3 ]'
+"$BIN" export --format ndjson --patient "$one" --replace --database "$src" "$tmp/ie-all" > /dev/null; code=$?
+check "export --replace: only the new export's files, of that patient alone" \
+  '[ $code -eq 0 ] && python3 - "$tmp/ie-all" "$one" <<PY
+import glob, json, sys
+ok = True
+for f in glob.glob(sys.argv[1] + "/*.ndjson"):
+    for line in open(f):
+        r = json.loads(line)
+        ref = r["id"] if r["resourceType"] == "Patient" else (r.get("subject") or r.get("patient") or {}).get("reference", "")
+        ok = ok and ref.endswith(sys.argv[2])
+sys.exit(0 if ok else 1)
+PY'
+
 echo "cli: $passed passed, $failed failed"
 [ $failed -eq 0 ]

@@ -16,8 +16,12 @@ import SQLKit
 ///   The next call's resources are parsed and mapped while one is written.
 /// - Idempotent: every resource's source identity goes to the ledger (migration 010); a rerun
 ///   finds what the first run wrote and answers "unchanged" (or updates what changed).
-/// - Resumable: the chunk's progress row commits with the chunk, so after a kill the rerun
-///   skips the committed chunks. A transaction Bundle is one transaction: applied whole or not at all.
+/// - Resumable: the chunk's progress row (and its count of rejections, 016) commits with the
+///   chunk, so after a kill the rerun skips the committed chunks. A transaction Bundle is one
+///   transaction: applied whole or not at all.
+/// - Retried: a file is skipped by a rerun only when it completed without a rejection; a file
+///   that ended with rejections is read again by the next run (`ImportInputs.fileKey` tells a
+///   file apart; changed files are read again as well).
 public enum FHIRImport {
     public struct Options: Sendable {
         public var siteCode: String?
@@ -58,8 +62,15 @@ public enum FHIRImport {
     public struct Summary: Sendable {
         public var files = 0
         public var skippedFiles: [String] = []
+        /// Directory entries not read (`ImportInputs.ignored`), and Bulk Data manifests.
+        public var ignored: [String] = []
+        /// Resources read and written (or rejected) by this run; not those a resume skipped.
         public var resources = 0
+        /// Resources skipped by a resume: committed by an earlier, interrupted run.
         public var resumedAfter = 0
+        /// Rejections in the chunks a resume skipped (the earlier run counted them, its details
+        /// are gone): not retried by this run; the file's progress is reset, so the next run is.
+        public var rejectedEarlier = 0
         public var created = 0, updated = 0, unchanged = 0, matched = 0, deleted = 0
         public var rejected: [Rejection] = []
         /// Resources CalciTrack has no home for (not stored), by reason.
@@ -68,21 +79,8 @@ public enum FHIRImport {
         public var warnings: [String: Int] = [:]
         public var seconds = 0.0
         public var perSecond: Double { seconds > 0 ? Double(resources) / seconds : 0 }
-    }
-
-    /// The files of a path: the file itself, or a directory's `.ndjson`/`.jsonl`/`.json` files
-    /// in dependency order (Patient first) then by name.
-    public static func files(at path: String) throws -> [String] {
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else { throw ImportError("\(path) does not exist") }
-        guard isDir.boolValue else { return [path] }
-        let names = try FileManager.default.contentsOfDirectory(atPath: path)
-            .filter { $0.hasSuffix(".ndjson") || $0.hasSuffix(".jsonl") || $0.hasSuffix(".json") }
-        func rank(_ name: String) -> Int {
-            let type = String(name.prefix { $0.isLetter })
-            return RegistryRecordKind.fileOrder(ofResourceType: type)
-        }
-        return names.sorted { rank($0) != rank($1) ? rank($0) < rank($1) : $0 < $1 }.map { (path as NSString).appendingPathComponent($0) }
+        /// Some resources were rejected and are not in the registry (exit status 2).
+        public var hasRejections: Bool { !rejected.isEmpty || rejectedEarlier > 0 }
     }
 
     /// Resources per transaction when the caller names none. SQLite writes each page a
@@ -126,13 +124,17 @@ public enum FHIRImport {
             throw ImportError("--site \(code): no such site (calcitrack site add)")
         }
         var files: [String] = []
-        for path in paths { files += try Self.files(at: path) }
+        for path in paths {
+            let inputs = try ImportInputs.scan(path)
+            files += inputs.files
+            summary.ignored += inputs.ignored
+        }
         var done = 0
         let cache = ImportRecordCache()
         for file in files {
-            summary.files += 1
-            let key = try fileKey(file)
+            let key = try ImportInputs.fileKey(file)
             if let p = try await ImportLedger.progress(of: key, on: db), p.completed {
+                summary.files += 1
                 summary.skippedFiles.append(file)
                 continue
             }
@@ -140,7 +142,19 @@ public enum FHIRImport {
             let report: @Sendable (Int, Int) -> Void = { resources, bytes in
                 progress(Progress(file: file, resources: resources, bytesDone: bytes, bytesTotal: reader.size, elapsed: Date().timeIntervalSince(start)))
             }
-            if reader.format == .bundle, try ImportFileReader.bundleType(of: file) == "transaction" {
+            // A .json file: a Bundle (of which type), a Bulk Data manifest, or why it is neither.
+            let root = reader.format == .bundle ? try ImportFileReader.bundleRoot(of: file) : nil
+            if root?.isBulkDataManifest == true {
+                summary.ignored.append(file + " (a Bulk Data manifest)")
+                continue
+            }
+            summary.files += 1
+            if let root, let problem = root.problem {
+                // Nothing of the file is read: a bare resource is refused rather than guessed at.
+                summary.rejected.append(Rejection(file: file, position: "whole file", resourceType: root.resourceType ?? "?", issues: [problem]))
+                continue
+            }
+            if root?.type == "transaction" {
                 try await importTransaction(reader, key: key, db: db, authority: authority, options: options, into: &summary, done: &done)
                 report(done, reader.size)
             } else {
@@ -153,16 +167,6 @@ public enum FHIRImport {
         }
         summary.seconds = Date().timeIntervalSince(start)
         return summary
-    }
-
-    /// A file's identity for resuming: its path, size and a hash of its first 64 KiB.
-    static func fileKey(_ path: String) throws -> String {
-        let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw ImportError("cannot open \(path)") }
-        defer { try? handle.close() }
-        let head = handle.readData(ofLength: 65_536)
-        let size = ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.intValue ?? 0
-        return "\(absolute)|\(size)|" + AuditLog.digest(String(decoding: head, as: UTF8.self)).prefix(16)
     }
 
     /// Parses a resource (an NDJSON line or a Bundle entry) into a write entry.
@@ -210,7 +214,9 @@ public enum FHIRImport {
         do {
             let results = try await AuditLog.write(on: db, actor: .system(options.actor)) { tx -> ([EntryResult], [AuditEvent]) in
                 let (results, events) = try await writer.write(all, on: tx)
-                try await ImportLedger.record(ImportLedger.Progress(chunksDone: 1, resourcesDone: count, completed: true), of: key, path: path, on: tx)
+                let rejected = results.filter { $0.action == .rejected }.count
+                try await ImportLedger.record(ImportLedger.Progress(chunksDone: 1, resourcesDone: count, rejected: rejected, completed: rejected == 0),
+                                              of: key, path: path, on: tx)
                 return (results, events)
             }
             tally(results, prepared, file: reader.path, format: .bundle, into: &summary)
@@ -224,12 +230,16 @@ public enum FHIRImport {
     /// transaction, written in writer calls of at most `maxCallSize` resources.
     private static func importChunks(_ reader: ImportFileReader, key: String, db: any Database, authority: WriteAuthority, options: Options,
                                      cache: ImportRecordCache, into summary: inout Summary, done: inout Int, report: @escaping @Sendable (Int, Int) -> Void) async throws {
-        let resumeFrom = try await ImportLedger.progress(of: key, on: db)?.resourcesDone ?? 0
+        let earlier = try await ImportLedger.progress(of: key, on: db)
+        let resumeFrom = earlier?.resourcesDone ?? 0
+        // Rejections of the file so far, the skipped chunks' included: each chunk's progress row
+        // carries the total, so a kill does not lose them.
+        var fileRejected = earlier?.rejected ?? 0
         let chunk = options.chunkSize!  // set by `run`
         let calls = (chunk + options.callSize - 1) / max(1, options.callSize)
         let source = ChunkSource(reader: reader, chunkSize: (chunk + calls - 1) / calls)
         try source.skip(resumeFrom)
-        if resumeFrom > 0 { summary.resumedAfter += resumeFrom; summary.resources += resumeFrom; done += resumeFrom }
+        if resumeFrom > 0 { summary.resumedAfter += resumeFrom; summary.rejectedEarlier += fileRejected }
         let plainWriter = FHIRWriter(authority: authority, today: options.today, mode: .batch)
         var writer = plainWriter
         writer.recordCache = cache
@@ -239,6 +249,7 @@ public enum FHIRImport {
         var next = try source.read()
         while let first = next {
             let pieces = TransactionPieces()
+            let rejectedBefore = fileRejected
             var results: [[EntryResult]]
             do {
                 results = try await AuditLog.write(on: db, actor: .system(options.actor)) { [writer] tx in
@@ -258,7 +269,9 @@ public enum FHIRImport {
                         guard let upcoming else { pieces.ended = true; break }
                         piece = upcoming
                     }
-                    try await ImportLedger.record(ImportLedger.Progress(chunksDone: 0, resourcesDone: pieces.written.last!.end, completed: false), of: key, path: path, on: tx)
+                    let rejected = rejectedBefore + rejections(results, pieces.written)
+                    try await ImportLedger.record(ImportLedger.Progress(chunksDone: 0, resourcesDone: pieces.written.last!.end, rejected: rejected, completed: false),
+                                                  of: key, path: path, on: tx)
                     return (results, events)
                 }
                 cache.commit()
@@ -266,8 +279,10 @@ public enum FHIRImport {
                 // A database error (not a validation failure) rolled the chunk back: write its
                 // entries one by one, so only the entry at fault is rejected.
                 cache.drop()
-                results = try await writeOneByOne(pieces.written, writer: plainWriter, key: key, path: path, actor: options.actor, on: db)
+                results = try await writeOneByOne(pieces.written, writer: plainWriter, key: key, path: path, rejectedBefore: rejectedBefore,
+                                                  actor: options.actor, on: db)
             }
+            fileRejected += rejections(results, pieces.written)
             for (piece, written) in zip(pieces.written, results) {
                 let prepared = piece.prepared.map(\.1)
                 tally(written, prepared, file: path, format: format, into: &summary)
@@ -280,7 +295,17 @@ public enum FHIRImport {
             if let error = pieces.readError { throw error }
             next = pieces.ended ? nil : try await pieces.reading?.value
         }
-        try await ImportLedger.record(ImportLedger.Progress(chunksDone: 0, resourcesDone: source.index, completed: true), of: key, path: path, on: db)
+        if fileRejected > 0 {
+            // Not completed: the next run reads the whole file again and retries what was rejected.
+            try await ImportLedger.resetProgress(of: key, on: db)
+        } else {
+            try await ImportLedger.record(ImportLedger.Progress(chunksDone: 0, resourcesDone: source.index, completed: true), of: key, path: path, on: db)
+        }
+    }
+
+    /// Resources of a transaction's pieces that were rejected: by the writer, or unreadable.
+    private static func rejections(_ results: [[EntryResult]], _ pieces: [ChunkSource.Chunk]) -> Int {
+        results.reduce(0) { $0 + $1.filter { $0.action == .rejected }.count } + pieces.reduce(0) { $0 + $1.failures.count }
     }
 
     /// At most this many resources go to one `FHIRWriter.write` call: a chunk (a transaction)
@@ -290,22 +315,17 @@ public enum FHIRImport {
     /// the memory of one call (BENCHMARKS.md).
     static let maxCallSize = 2000
 
-    /// The entries of a rolled-back chunk, each in its own transaction; the last one records the chunk's progress.
-    private static func writeOneByOne(_ pieces: [ChunkSource.Chunk], writer: FHIRWriter, key: String, path: String, actor: String,
-                                      on db: any Database) async throws -> [[EntryResult]] {
+    /// The entries of a rolled-back chunk, each in its own transaction; then the chunk's progress
+    /// (a kill before it makes the rerun write the chunk again, which the ledger makes harmless).
+    private static func writeOneByOne(_ pieces: [ChunkSource.Chunk], writer: FHIRWriter, key: String, path: String, rejectedBefore: Int,
+                                      actor: String, on db: any Database) async throws -> [[EntryResult]] {
         var all: [[EntryResult]] = []
-        let committed = pieces.last!.end
-        for (k, piece) in pieces.enumerated() {
-            let prepared = piece.prepared.map(\.1)
+        for piece in pieces {
             var results: [EntryResult] = []
-            for (n, p) in prepared.enumerated() {
-                let last = k == pieces.count - 1 && n == prepared.count - 1
+            for p in piece.prepared.map(\.1) {
                 do {
                     let r = try await AuditLog.write(on: db, actor: .system(actor)) { tx in
                         let (r, events) = try await writer.write([p], on: tx)
-                        if last {
-                            try await ImportLedger.record(ImportLedger.Progress(chunksDone: 0, resourcesDone: committed, completed: false), of: key, path: path, on: tx)
-                        }
                         return (r[0], events)
                     }
                     results.append(r)
@@ -316,6 +336,8 @@ public enum FHIRImport {
             }
             all.append(results)
         }
+        let progress = ImportLedger.Progress(chunksDone: 0, resourcesDone: pieces.last!.end, rejected: rejectedBefore + rejections(all, pieces), completed: false)
+        try await ImportLedger.record(progress, of: key, path: path, on: db)
         return all
     }
 
@@ -348,7 +370,9 @@ public enum FHIRImport {
         }
         let value = JSONValue.object(JSONObject([
             ("files", .number(Double(s.files))), ("skippedFiles", .array(s.skippedFiles.map { .string($0) })),
+            ("ignored", .array(s.ignored.map { .string($0) })),
             ("resources", .number(Double(s.resources))), ("resumedAfter", .number(Double(s.resumedAfter))),
+            ("rejectedEarlier", .number(Double(s.rejectedEarlier))),
             ("created", .number(Double(s.created))), ("updated", .number(Double(s.updated))), ("unchanged", .number(Double(s.unchanged))),
             ("matched", .number(Double(s.matched))), ("notStored", counts(s.notStored)), ("warnings", counts(s.warnings)),
             ("rejected", .array(s.rejected.map { r in

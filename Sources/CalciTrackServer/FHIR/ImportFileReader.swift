@@ -79,10 +79,15 @@ final class ImportFileReader: @unchecked Sendable {
     private var stringBytes: [UInt8] = []
     private var lastKey: [UInt8] = []
     private var expectingType = false
+    private var expectingResourceType = false
     private var inEntryArray = false
     private(set) var bundleType: String?
+    /// The root object's `resourceType`, once the scanner has passed it.
+    private(set) var rootResourceType: String?
+    /// Short strings (keys and values) of the root object seen so far, at most 64 of them.
+    private(set) var rootStrings: Set<String> = []
     private(set) var entryIndex = -1
-    private static let typeKey = Array("type".utf8), entryKey = Array("entry".utf8)
+    private static let typeKey = Array("type".utf8), entryKey = Array("entry".utf8), resourceTypeKey = Array("resourceType".utf8)
 
     /// The next element of the root's `entry` array, or nil at the end; reads the root's
     /// `type` on the way (`bundleType`).
@@ -107,7 +112,9 @@ final class ImportFileReader: @unchecked Sendable {
                     inString = false
                     if depth == 1 {
                         if expectingType { bundleType = String(decoding: stringBytes, as: UTF8.self); expectingType = false }
+                        else if expectingResourceType { rootResourceType = String(decoding: stringBytes, as: UTF8.self); expectingResourceType = false }
                         else { lastKey = stringBytes }
+                        if rootStrings.count < 64 { rootStrings.insert(String(decoding: stringBytes, as: UTF8.self)) }
                     }
                 } else if depth == 1 && stringBytes.count < 64 {
                     stringBytes.append(c)
@@ -120,6 +127,7 @@ final class ImportFileReader: @unchecked Sendable {
                 stringBytes.removeAll(keepingCapacity: true)
             case 0x3A:
                 if depth == 1 && lastKey == Self.typeKey { expectingType = true }
+                if depth == 1 && lastKey == Self.resourceTypeKey { expectingResourceType = true }
             case 0x7B, 0x5B:
                 if depth == 1 && c == 0x5B && lastKey == Self.entryKey { inEntryArray = true }
                 if depth == 2 && inEntryArray && elementStart == nil { elementStart = i - 1 }
@@ -134,18 +142,59 @@ final class ImportFileReader: @unchecked Sendable {
                     return element
                 }
             case 0x2C:
-                if depth == 1 { lastKey = []; expectingType = false }
+                if depth == 1 { lastKey = []; expectingType = false; expectingResourceType = false }
             default: break
             }
             if elementStart == nil { position = i }
         }
     }
 
-    /// The Bundle's type, found by a first pass over the file (it may come after the entries).
-    static func bundleType(of path: String) throws -> String? {
+    /// What a `.json` file's root is, found by a first pass over the file (`type` may come after
+    /// the entries): a Bundle and its type, or why it cannot be imported.
+    struct BundleRoot: Sendable {
+        var resourceType: String?
+        var type: String?
+        /// Why the file is not a Bundle to import (nil: it is one).
+        var problem: String?
+        /// A Bulk Data manifest (`transactionTime`, `output`, no `resourceType`): not FHIR data,
+        /// found beside the NDJSON files of a downloaded export; not imported, not a rejection.
+        var isBulkDataManifest = false
+    }
+
+    static func bundleRoot(of path: String) throws -> BundleRoot {
         let reader = try ImportFileReader(path: path)
-        while try reader.nextEntry() != nil { if let t = reader.bundleType { return t } }
-        return reader.bundleType
+        guard let first = reader.firstSignificantByte() else { return BundleRoot(problem: "empty file") }
+        guard first == 0x7B else {
+            return BundleRoot(problem: "not a FHIR Bundle: the file is " + (first == 0x5B ? "a JSON array" : "not a JSON object"))
+        }
+        do {
+            while try reader.nextEntry() != nil { if reader.bundleType != nil && reader.rootResourceType != nil { break } }
+        } catch let error as ImportError {
+            return BundleRoot(resourceType: reader.rootResourceType, type: reader.bundleType, problem: error.description)
+        }
+        var root = BundleRoot(resourceType: reader.rootResourceType, type: reader.bundleType)
+        switch root.resourceType {
+        case "Bundle": break
+        case nil:
+            root.problem = "not a FHIR Bundle: the object has no resourceType"
+            root.isBulkDataManifest = reader.rootStrings.isSuperset(of: ["transactionTime", "output"])
+        case let other?: root.problem = "not a FHIR Bundle: resourceType \(other) (a single resource goes in a Bundle or an .ndjson file)"
+        }
+        return root
+    }
+
+    /// The first byte that is not white space or a UTF-8 byte order mark, without consuming it.
+    private func firstSignificantByte() -> UInt8? {
+        var i = position
+        while true {
+            if i >= buffer.count {
+                guard let shift = fill() else { return nil }
+                i -= shift
+            }
+            let c = buffer[i]
+            if c == 0x20 || c == 0x0A || c == 0x0D || c == 0x09 || c == 0xEF || c == 0xBB || c == 0xBF { i += 1; continue }
+            return c
+        }
     }
 }
 

@@ -67,24 +67,32 @@ enum ImportLedger {
     struct Progress: Sendable, Equatable {
         var chunksDone: Int
         var resourcesDone: Int
+        /// Resources of the file rejected by the chunks `resourcesDone` counts (016).
+        var rejected: Int = 0
         var completed: Bool
     }
 
     static func progress(of fileKey: String, on db: any Database) async throws -> Progress? {
-        guard let row = try await (db as! any SQLDatabase).select().columns("chunks_done", "resources_done", "completed")
+        guard let row = try await (db as! any SQLDatabase).select().columns("chunks_done", "resources_done", "rejected", "completed")
             .from(progressTable).where("file_key", .equal, fileKey).first() else { return nil }
         return Progress(chunksDone: try row.decode(column: "chunks_done", as: Int.self),
                         resourcesDone: try row.decode(column: "resources_done", as: Int.self),
+                        rejected: try row.decode(column: "rejected", as: Int.self),
                         completed: try row.decode(column: "completed", as: Bool.self))
     }
 
     static func record(_ progress: Progress, of fileKey: String, path: String, on db: any Database) async throws {
         try await (db as! any SQLDatabase).insert(into: progressTable)
-            .columns("file_key", "path", "chunks_done", "resources_done", "completed", "updated_at")
+            .columns("file_key", "path", "chunks_done", "resources_done", "rejected", "completed", "updated_at")
             .values(SQLBind(fileKey), SQLBind(path), SQLBind(progress.chunksDone), SQLBind(progress.resourcesDone),
-                    SQLBind(progress.completed), SQLBind(ISOTimestamp.iso(Date())))
+                    SQLBind(progress.rejected), SQLBind(progress.completed), SQLBind(ISOTimestamp.iso(Date())))
             .onConflict(with: ["file_key"]) { $0.set(excludedValueOf: "chunks_done").set(excludedValueOf: "resources_done")
-                .set(excludedValueOf: "completed").set(excludedValueOf: "updated_at").set(excludedValueOf: "path") }
+                .set(excludedValueOf: "rejected").set(excludedValueOf: "completed").set(excludedValueOf: "updated_at").set(excludedValueOf: "path") }
             .run()
+    }
+
+    /// Forgets a file's progress: the next run reads it from its first resource.
+    static func resetProgress(of fileKey: String, on db: any Database) async throws {
+        try await (db as! any SQLDatabase).delete(from: progressTable).where("file_key", .equal, fileKey).run()
     }
 }

@@ -229,8 +229,16 @@ def clinosim():
     summary = import_files(ndjson, db, "--site", "CS", expect=(0, 2))
     check(summary["created"] > 0, f"clinosim import created nothing: {json.dumps(summary)[:800]}")
     check(count(db, "patients") > 0 and count(db, "lab_results") > 0, "clinosim import stored no patients or labs")
+    # clinosim writes a Bulk Data manifest.json (ignored) and _generator_metadata.json (not FHIR:
+    # rejected as a whole file, naming why) beside its NDJSON files.
+    check(any(i.endswith("manifest.json (a Bulk Data manifest)") for i in summary["ignored"]), f"clinosim manifest not listed as ignored: {summary['ignored']}")
+    whole = [r for r in summary["rejected"] if r["position"] == "whole file"]
+    check([os.path.basename(r["file"]) for r in whole] == ["_generator_metadata.json"]
+          and whole[0]["issues"] == ["not a FHIR Bundle: the object has no resourceType"], f"clinosim whole-file rejections: {whole}")
     rejected = {(r["resourceType"], r["id"]): r for r in summary["rejected"]}
     for r in summary["rejected"]:
+        if r["position"] == "whole file":
+            continue
         check(r["issues"] and all(re.match(r"[A-Z][A-Za-z]+(\.[A-Za-z\[\]0-9]+)+: ", i) for i in r["issues"]),
               f"clinosim rejection without an element path: {r}")
     # Resources of the types CalciTrack stores that R4 itself calls invalid must be among the rejected.
