@@ -142,6 +142,14 @@ final class OutboundTests: XCTestCase {
         XCTAssertNil(done["medicationCodeableConcept"]?["coding"], "12.5: no RxNorm code, none invented")
     }
 
+    func testFlagIDCarriesItsPatient() {
+        let patient = "8163e009-5ad2-4c2f-9b0e-1e2a3b4c5d6e"
+        XCTAssertEqual(FlagOutbound.patientID(inFlagID: FlagOutbound.id(rule: "DDI-08", patientID: patient, occurrence: 1)), patient)
+        XCTAssertEqual(FlagOutbound.patientID(inFlagID: FlagOutbound.id(rule: "HOLD-01", patientID: patient, occurrence: 2)), patient)
+        XCTAssertNil(FlagOutbound.patientID(inFlagID: "ssc-\(patient)"))
+        XCTAssertNil(FlagOutbound.patientID(inFlagID: "alert-x"))
+    }
+
     func testResourceSelectsOneVital() {
         let row = parse(#"{"id":"\#(rid)","patientId":"\#(pid)","date":"2024-05-02","heartRate":110,"respiratoryRate":22,"version":1}"#)
         let one = OutboundMapper.resource(type: .Observation, id: ResourceID.vital(rid, .respiratoryRate), kind: .vitals, record: row, context: OutboundContext(asOf: asOf))

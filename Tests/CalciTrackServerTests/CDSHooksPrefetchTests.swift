@@ -26,10 +26,6 @@ import VaporTesting
         return patient
     }
 
-    static func topics(_ reply: TestRegistry.Reply) -> [String] {
-        CDSHooksTests.cards(reply).compactMap { $0["source"]?["topic"]?["code"]?.stringValue }
-    }
-
     @Test("Registry patient, prefetch with only the Patient: the registry record is assessed (HOLD-01, severe infection), linked, and the audit says the prefetch was incomplete")
     func incompletePrefetchOfRegistryPatient() async throws {
         try await CDSHooksTests.withCDS { r, client in
@@ -37,8 +33,8 @@ import VaporTesting
             let body = CDSHooksTests.hookRequest(patient: patient, prefetch: try CDSHooksTests.seed1Prefetch(patientID: patient, only: ["patient"]))
             let reply = try await CDSHooksTests.call(r, token: try await client.token(), json: body)
             #expect(reply.status == .ok, "\(reply.text)")
-            #expect(Self.topics(reply).contains("alert:HOLD-01"), "\(Self.topics(reply))")
-            #expect(Self.topics(reply).contains("infection-severe"), "\(Self.topics(reply))")
+            #expect(CDSHooksTests.topics(reply).contains("alert:HOLD-01"), "\(CDSHooksTests.topics(reply))")
+            #expect(CDSHooksTests.topics(reply).contains("infection-severe"), "\(CDSHooksTests.topics(reply))")
             #expect(CDSHooksTests.array(CDSHooksTests.cards(reply).first?["links"]).first?["url"] == .string("\(CDSHooksTests.base)/patients/\(patient)"))
             let audit = try await AuditEntry.query(on: r.app.db).filter(\.$action == "assess").all()
             #expect(audit.contains { $0.patientID == patient && $0.detail.contains("prefetch omitted conditions, observations, medications, lesions, encounters") },
@@ -70,7 +66,7 @@ import VaporTesting
             let reply = try await CDSHooksTests.call(r, token: try await client.token(), json: CDSHooksTests.hookRequest(
                 patient: "seed-1-admission", prefetch: try CDSHooksTests.seed1Prefetch(null: ["conditions", "encounters"])))
             #expect(reply.status == .ok, "\(reply.text)")
-            #expect(Self.topics(reply).contains("alert:HOLD-01"), "\(reply.text)")
+            #expect(CDSHooksTests.topics(reply).contains("alert:HOLD-01"), "\(reply.text)")
         }
     }
 
@@ -86,7 +82,7 @@ import VaporTesting
             }
             let registry = try await sign(patient, try CDSHooksTests.seed1Prefetch(patientID: patient, only: ["patient"]))
             #expect(registry.status == .ok, "\(registry.text)")
-            #expect(Self.topics(registry).contains("alert:DDI-02"), "\(registry.text)")
+            #expect(CDSHooksTests.topics(registry).contains("alert:DDI-02"), "\(registry.text)")
             let unknown = UUID().uuidString.lowercased()
             let refused = try await sign(unknown, try CDSHooksTests.seed1Prefetch(patientID: unknown, only: ["patient"]))
             #expect(refused.status == .preconditionFailed, "\(refused.text)")
@@ -111,7 +107,7 @@ import VaporTesting
             #expect(CDSHooksTests.cards(known).allSatisfy { CDSHooksTests.array($0["links"]).first?["url"] == .string("\(CDSHooksTests.base)/patients/\(patient)") },
                     "\(known.text)")
             // The prefetch was assessed (seed 1's severe infection), not the registry's empty record.
-            #expect(Self.topics(known).contains("infection-severe"), "\(known.text)")
+            #expect(CDSHooksTests.topics(known).contains("infection-severe"), "\(known.text)")
         }
     }
 }

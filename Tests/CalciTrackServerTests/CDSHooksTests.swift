@@ -95,6 +95,8 @@ import VaporTesting
     }
 
     static func cards(_ reply: TestRegistry.Reply) -> [JSONValue] { array(reply.json["cards"]) }
+    /// The cards' source topic codes (alert:HOLD-01, infection-severe, ...).
+    static func topics(_ reply: TestRegistry.Reply) -> [String] { cards(reply).compactMap { $0["source"]?["topic"]?["code"]?.stringValue } }
 
     @Test("Discovery lists the patient-view service with its prefetch templates")
     func discovery() async throws {

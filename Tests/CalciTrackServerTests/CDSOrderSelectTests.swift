@@ -34,10 +34,6 @@ import VaporTesting
         return patient
     }
 
-    static func topics(_ reply: TestRegistry.Reply) -> [String] {
-        CDSHooksTests.cards(reply).compactMap { $0["source"]?["topic"]?["code"]?.stringValue }
-    }
-
     @Test("Doxycycline ordered for a patient on warfarin: the warfarin interactions it brings (DDI-02 [clinical-spec 8; seed 1 discharge]), no patient-view cards again")
     func warfarinAndDoxycycline() async throws {
         try await CDSHooksTests.withCDS { r, client in
@@ -45,7 +41,7 @@ import VaporTesting
             let token = try await client.token(aud: CDSHooksTests.base + Self.path)
             let reply = try await CDSHooksTests.call(r, Self.path, token: token, json: Self.request(patient: patient, drafts: [("d1", "doxycycline", "3640")]))
             #expect(reply.status == .ok, "\(reply.text)")
-            let topics = Self.topics(reply)
+            let topics = CDSHooksTests.topics(reply)
             #expect(topics.contains("alert:DDI-02"), "\(reply.text)")
             #expect(CDSHooksTests.cards(reply).allSatisfy { $0["indicator"] == "warning" && ($0["summary"]?.stringValue?.count ?? 999) < 140 })
             #expect(!topics.contains { $0.hasPrefix("therapy") || $0.hasPrefix("follow-up") || $0.hasPrefix("imaging") }, "\(topics)")
@@ -68,7 +64,7 @@ import VaporTesting
             let quiet = try await CDSHooksTests.call(r, Self.path, token: try await client.token(aud: CDSHooksTests.base + Self.path),
                                                      json: Self.request(patient: patient, drafts: [("d2", "sildenafil", "136411"), ("d3", "doxycycline", "3640")],
                                                                         selected: ["MedicationRequest/d2"]))
-            #expect(quiet.status == .ok && Self.topics(quiet).isEmpty, "\(quiet.text)")
+            #expect(quiet.status == .ok && CDSHooksTests.topics(quiet).isEmpty, "\(quiet.text)")
             // A drug the rules do not know is named, so its silence is not read as "no interaction".
             let unknown = try await CDSHooksTests.call(r, Self.path, token: try await client.token(aud: CDSHooksTests.base + Self.path),
                                                        json: Self.request(patient: patient, drafts: [("d4", "zzzomab 10 mg", nil)]))
@@ -79,8 +75,8 @@ import VaporTesting
             let seed = Self.request(patient: "seed-1-admission", drafts: [("dc", "doxycycline", "3640")])
                 .replacingOccurrences(of: #""context":"#, with: #""prefetch": \#(try CDSHooksTests.seed1Prefetch()), "context":"#)
             let fromPrefetch = try await CDSHooksTests.call(r, Self.path, token: try await client.token(aud: CDSHooksTests.base + Self.path), json: seed)
-            #expect(fromPrefetch.status == .ok && Self.topics(fromPrefetch).contains("alert:DDI-02"), "\(fromPrefetch.text)")
-            #expect(!Self.topics(fromPrefetch).contains("alert:HOLD-01"), "HOLD-01 (mycophenolate) is the case's own, patient-view's card")
+            #expect(fromPrefetch.status == .ok && CDSHooksTests.topics(fromPrefetch).contains("alert:DDI-02"), "\(fromPrefetch.text)")
+            #expect(!CDSHooksTests.topics(fromPrefetch).contains("alert:HOLD-01"), "HOLD-01 (mycophenolate) is the case's own, patient-view's card")
             // The registry read is audited as order-select's.
             let audit = try await AuditEntry.query(on: r.app.db).filter(\.$action == "assess").all()
             #expect(audit.contains { $0.patientID == patient && $0.detail.contains("order-select") })
@@ -99,7 +95,7 @@ import VaporTesting
                                                      json: Self.request(patient: patient, drafts: [("m", "mycophenolate", nil)],
                                                                         selected: ["MedicationRequest/m", "MedicationRequest/ref"], extraEntry: byReference))
             #expect(reply.status == .ok, "\(reply.text)")
-            #expect(Self.topics(reply).contains("alert:HOLD-01"), "\(reply.text)")
+            #expect(CDSHooksTests.topics(reply).contains("alert:HOLD-01"), "\(reply.text)")
             // Removing the mycophenolate order is offered; the order it could not read is not.
             let hold = CDSHooksTests.cards(reply).first { $0["source"]?["topic"]?["code"] == "alert:HOLD-01" }
             let removes = CDSHooksTests.array(hold?["suggestions"]).flatMap { CDSHooksTests.array($0["actions"]) }.compactMap { $0["resourceId"]?.stringValue }
@@ -108,7 +104,7 @@ import VaporTesting
             #expect(unchecked?["indicator"] == "info" && unchecked?["detail"]?.stringValue?.contains("MedicationRequest/ref") == true, "\(reply.text)")
             #expect(unchecked?["suggestions"] == nil && unchecked?["selectionBehavior"] == nil, "an info card offers no action")
             // The severe infection itself is patient-view's card, not repeated here.
-            #expect(!Self.topics(reply).contains("infection-severe"))
+            #expect(!CDSHooksTests.topics(reply).contains("infection-severe"))
         }
     }
 
@@ -126,7 +122,7 @@ import VaporTesting
                                                      json: Self.request(patient: patient, drafts: [("d1", "doxycycline", "3640")],
                                                                         selected: ["MedicationRequest/d1", "MedicationRequest/big"], extraEntry: outOfRange))
             #expect(reply.status == .ok, "\(reply.text)")
-            #expect(Self.topics(reply).contains("alert:DDI-02"), "\(reply.text)")
+            #expect(CDSHooksTests.topics(reply).contains("alert:DDI-02"), "\(reply.text)")
             let unchecked = CDSHooksTests.cards(reply).first { $0["source"]?["topic"]?["code"] == "orders-unchecked" }
             let detail = unchecked?["detail"]?.stringValue ?? ""
             #expect(unchecked?["indicator"] == "info" && detail.contains("mycophenolate: not checked") && detail.contains("500000"), "\(reply.text)")
@@ -152,13 +148,13 @@ import VaporTesting
                 + #""subject": {"reference": "Patient/\#(patient)"}}}"#
             let first = try await CDSHooksTests.call(r, Self.path, token: try await client.token(aud: CDSHooksTests.base + Self.path),
                                                      json: Self.request(patient: patient, drafts: [], selected: ["MedicationRequest/c1"], extraEntry: contained))
-            #expect(first.status == .ok && Self.topics(first).contains("alert:DDI-02") && !Self.topics(first).contains("orders-unchecked"), "\(first.text)")
+            #expect(first.status == .ok && CDSHooksTests.topics(first).contains("alert:DDI-02") && !CDSHooksTests.topics(first).contains("orders-unchecked"), "\(first.text)")
             let inBundle = #"{"resource": {"resourceType": "MedicationRequest", "id": "b1", "status": "draft", "intent": "order", "#
                 + #""medicationReference": {"reference": "Medication/m9"}, "subject": {"reference": "Patient/\#(patient)"}}}, "#
                 + #"{"fullUrl": "urn:uuid:0a1b", "resource": {"resourceType": "Medication", "id": "m9", "code": \#(doxy)}}"#
             let second = try await CDSHooksTests.call(r, Self.path, token: try await client.token(aud: CDSHooksTests.base + Self.path),
                                                       json: Self.request(patient: patient, drafts: [], selected: ["MedicationRequest/b1"], extraEntry: inBundle))
-            #expect(second.status == .ok && Self.topics(second).contains("alert:DDI-02") && !Self.topics(second).contains("orders-unchecked"), "\(second.text)")
+            #expect(second.status == .ok && CDSHooksTests.topics(second).contains("alert:DDI-02") && !CDSHooksTests.topics(second).contains("orders-unchecked"), "\(second.text)")
         }
     }
 
@@ -198,7 +194,7 @@ import VaporTesting
                 .replacingOccurrences(of: #""selections": ["MedicationRequest/s1", "MedicationRequest/s2"],"#, with: "")
             #expect(!body.contains("selections"))
             let reply = try await CDSHooksTests.call(r, path, token: try await client.token(aud: CDSHooksTests.base + path), json: body)
-            #expect(reply.status == .ok && Self.topics(reply).contains("alert:DDI-02"), "\(reply.text)")
+            #expect(reply.status == .ok && CDSHooksTests.topics(reply).contains("alert:DDI-02"), "\(reply.text)")
             // order-select still needs its selections; each service answers its own hook only.
             let select = try await CDSHooksTests.call(r, Self.path, token: try await client.token(aud: CDSHooksTests.base + Self.path),
                                                       json: body.replacingOccurrences(of: #""hook": "order-sign""#, with: #""hook": "order-select""#))

@@ -210,6 +210,21 @@ import VaporTesting
         }
     }
 
+    /// A Flag id carries its patient (alert-<rule>-<patient>[-n]): `Flag?_id=` alone finds it
+    /// (it was refused: "Flag search needs patient").
+    @Test func flagSearchByIDAlone() async throws {
+        try await TestRegistry.run { r in
+            let pid = try await r.createPatient()
+            let flags = ids(try await r.send(.GET, "/fhir/Flag?patient=\(pid)", as: "clinA").json)
+            #expect(!flags.isEmpty, "a patient without labs has the missing-labs alert")
+            guard let first = flags.first else { return }
+            let byID = try await r.send(.GET, "/fhir/Flag?_id=\(first)", as: "clinA")
+            #expect(byID.status == .ok, "\(byID.text)")
+            #expect(ids(byID.json) == [first])
+            #expect(try await r.send(.GET, "/fhir/Flag?_id=alert-x", as: "clinA").status == .badRequest)
+        }
+    }
+
     /// R4 search.html#elements and #summary: `_elements` returns the named elements plus the
     /// mandatory ones (R4 min 1), tagged SUBSETTED, the `_include`d resources whole; `_summary=count`
     /// the total alone.

@@ -13,6 +13,17 @@ public enum FlagOutbound {
         "alert-\(ruleSlug(rule))-\(patientID)" + (occurrence > 1 ? "-\(occurrence)" : "")
     }
 
+    /// The patient part of an id `id(rule:patientID:occurrence:)` made (36 characters, before an
+    /// occurrence suffix), or nil: a search by `_id` alone finds its patient from it.
+    public static func patientID(inFlagID id: String) -> String? {
+        guard id.hasPrefix("alert-") else { return nil }
+        var rest = Substring(id)
+        if let dash = rest.lastIndex(of: "-"), rest[rest.index(after: dash)...].count <= 3, rest[rest.index(after: dash)...].allSatisfy(\.isNumber) {
+            rest = rest[..<dash]
+        }
+        return rest.count > 36 + 6 ? String(rest.suffix(36)) : nil
+    }
+
     public static func resources(_ alerts: [Alert], patientID: String, asOf: LocalDate) -> [JSONValue] {
         var seen: [String: Int] = [:]
         return alerts.map { alert in

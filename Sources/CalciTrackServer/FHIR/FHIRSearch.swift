@@ -496,9 +496,14 @@ enum FHIRSearch {
         /// The kept matches the next links name (`SearchSnapshots`), if any.
         var snapshot: String?
         if type == .Flag {
-            // Flags are computed per patient by the engine: a search names the patient(s).
-            guard let group = q.patients.first, !group.isEmpty else {
-                throw FHIRError(.badRequest, .tooCostly, "Flag search needs patient (alerts are computed per patient on read)", at: "patient")
+            // Flags are computed per patient by the engine: a search names the patient(s), by
+            // `patient` or by the Flag ids (`_id`), which carry their patient's id.
+            var group = q.patients.first ?? []
+            if group.isEmpty, let ids = q.ids.first {
+                for id in ids { if let pid = FlagOutbound.patientID(inFlagID: id).flatMap(UUID.parse), !group.contains(pid) { group.append(pid) } }
+            }
+            guard !group.isEmpty else {
+                throw FHIRError(.badRequest, .tooCostly, "Flag search needs patient or _id (alerts are computed per patient on read)", at: "patient")
             }
             var flags: [JSONValue] = []
             for pid in group {
