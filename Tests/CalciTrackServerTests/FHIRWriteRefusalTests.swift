@@ -145,6 +145,21 @@ import VaporTesting
         }
     }
 
+    /// A value the registry refuses is reported at its element (issue 5: "errors are
+    /// OperationOutcome with the element path"); both were reported at the resource type.
+    @Test func refusedValuesNameTheirElement() async throws {
+        try await TestRegistry.run { r in
+            let nameless = #"{"resourceType": "Patient", "identifier": [{"system": "\#(FHIRWriteTests.mrnSystem)A", "value": "EL-1"}], "name": [{"family": "Doe"}], "gender": "female", "birthDate": "1970-05-20"}"#
+            let patient = try await fhir(r, .POST, "/fhir/Patient", body: nameless)
+            #expect(patient.status == .unprocessableEntity, "\(patient.text)")
+            #expect(patient["issue"]?.arrayValue?.first?["expression"] == .array(["Patient.name.given"]), "\(patient.text)")
+            let pid = try await patientID(r, mrn: "EL-2")
+            let lab = try await fhir(r, .POST, "/fhir/Observation", body: FHIRWriteTests.calcium(subject: "Patient/\(pid)", value: 900))
+            #expect(lab.status == .unprocessableEntity, "\(lab.text)")
+            #expect(lab["issue"]?.arrayValue?.first?["expression"] == .array(["Observation.valueQuantity.value"]), "\(lab.text)")
+        }
+    }
+
     /// What no route matches is an OperationOutcome, not Vapor's JSON error.
     @Test func unknownPathsAndMethodsAnswerAnOperationOutcome() async throws {
         try await TestRegistry.run { r in

@@ -91,7 +91,8 @@ struct EntryFailure: Error, Sendable {
         } else {
             self.init(.unprocessableEntity, error.fieldIssues.map { issue in
                 let value = issue.value.map { " (value: \(JSONWriter.write($0, pretty: false)))" } ?? ""
-                return OperationOutcome.Issue(.error, .invalid, "\(resourceType) maps to the registry field \(issue.field): \(issue.message)\(value)", at: [resourceType])
+                let element = RegistryFieldPaths.element(resourceType: resourceType, field: issue.field) ?? resourceType
+                return OperationOutcome.Issue(.error, .invalid, "\(resourceType) maps to the registry field \(issue.field): \(issue.message)\(value)", at: [element])
             })
         }
     }
