@@ -121,6 +121,6 @@ enum ExportDirectory {
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDir) else { return [] }
         guard isDir.boolValue else { throw fail("\(directory) is not a directory") }
         return try FileManager.default.contentsOfDirectory(atPath: directory)
-            .filter { name in [".ndjson", ".jsonl", ".json"].contains { name.hasSuffix($0) } }.sorted()
+            .filter { name in ImportInputs.extensions.contains { name.hasSuffix($0) } }.sorted()
     }
 }

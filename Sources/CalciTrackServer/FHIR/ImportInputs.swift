@@ -16,7 +16,8 @@ public struct ImportInputs: Sendable {
     /// descended into: Bulk Data output (and `calcitrack export`) is flat.
     public var ignored: [String] = []
 
-    static let extensions = [".ndjson", ".jsonl", ".json"]
+    /// The file names an import reads (`calcitrack export` refuses a directory holding such files).
+    public static let extensions = [".ndjson", ".jsonl", ".json"]
 
     public static func scan(_ path: String) throws -> ImportInputs {
         var isDir: ObjCBool = false
